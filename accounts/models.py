@@ -1,0 +1,89 @@
+"""Customers (accounts and their contacts) and the support side (teams and agent profiles)."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from policies.fields import TimeZoneField
+
+
+def normalise_domains(value) -> list[str]:
+    if isinstance(value, str):
+        value = value.replace(",", " ").split()
+    return sorted({d.strip().lower().lstrip("@") for d in value or [] if d.strip()})
+
+
+class Account(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    email_domains = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Mail from these domains belongs to this account (example.com, example.org).",
+    )
+    tier = models.ForeignKey(
+        "policies.Tier",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accounts",
+        help_text="Empty = the default tier.",
+    )
+    time_zone = TimeZoneField(
+        default="UTC",
+        help_text="Used by policies that follow the customer's time zone.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        self.email_domains = normalise_domains(self.email_domains)
+        bad = [d for d in self.email_domains if "." not in d or "@" in d or " " in d]
+        if bad:
+            raise ValidationError({"email_domains": f"Not a domain: {', '.join(bad)}."})
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+    )
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AgentProfile(models.Model):
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="agent_profile"
+    )
+    time_zone = TimeZoneField(
+        default="UTC", help_text="Due times are shown to this person in this zone."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.time_zone})"

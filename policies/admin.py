@@ -1,0 +1,413 @@
+"""The managers' SLA configuration in the Django admin."""
+
+from datetime import date, timedelta
+
+from django.contrib import admin, messages
+from django.db.models import Count
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from accounts.models import AgentProfile
+from policies import forms as policy_forms
+from policies.catalog import TEMPLATES
+from policies.durations import format_duration
+from policies.models import (
+    Calendar,
+    Holiday,
+    OpeningHours,
+    SlaPolicy,
+    SlaTarget,
+    SpecialDay,
+    Tier,
+    WarningThreshold,
+    describe_interval,
+)
+from policies.selectors import preview_clocks, week_open_time
+from policies.services import (
+    HolidayImportError,
+    holidays_import,
+    policies_from_template,
+    policy_clone,
+    policy_move,
+    tier_make_default,
+)
+from policies.vocabulary import Channel, Priority, ThreadStatus
+
+
+def viewer_zone(request) -> str:
+    profile = AgentProfile.objects.filter(user_id=request.user.pk).first()
+    return profile.time_zone if profile else timezone.get_default_timezone_name()
+
+
+@admin.register(Tier)
+class TierAdmin(admin.ModelAdmin):
+    form = policy_forms.TierForm
+    list_display = ["name", "order", "is_default", "account_count"]
+    list_editable = ["order"]
+    search_fields = ["name"]
+    actions = ["make_default"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_accounts=Count("accounts"))
+
+    @admin.display(description="accounts", ordering="n_accounts")
+    def account_count(self, obj):
+        return obj.n_accounts
+
+    @admin.action(description="Make the selected tier the default")
+    def make_default(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one tier.", messages.ERROR)
+            return
+        tier = tier_make_default(tier=queryset.get())
+        self.message_user(request, f"“{tier}” is now the default tier.")
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_default:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    formset = policy_forms.DayIntervalsFormSet
+    extra = 0
+
+
+class HolidayInline(admin.TabularInline):
+    model = Holiday
+    extra = 0
+    fields = ["date", "name", "source"]
+    readonly_fields = ["source"]
+
+    def get_queryset(self, request):
+        # Long imported ranges stay usable: show this year onwards, older ones are history.
+        return super().get_queryset(request).filter(date__gte=date(date.today().year, 1, 1))
+
+
+class SpecialDayInline(admin.TabularInline):
+    model = SpecialDay
+    formset = policy_forms.SpecialDayFormSet
+    extra = 0
+
+
+@admin.register(Calendar)
+class CalendarAdmin(admin.ModelAdmin):
+    list_display = ["name", "time_zone", "weekly_hours", "week_open_time", "upcoming_holidays"]
+    search_fields = ["name", "time_zone"]
+    list_filter = ["time_zone"]
+    inlines = [OpeningHoursInline, SpecialDayInline, HolidayInline]
+    actions = ["import_holidays"]
+    change_form_template = "admin/policies/calendar/change_form.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("hours")
+
+    @admin.display(description="opening hours")
+    def weekly_hours(self, obj):
+        by_day = {}
+        for hours in obj.hours.all():
+            by_day.setdefault(hours.weekday, []).append(describe_interval(hours.opens, hours.closes))
+        days = "Mon Tue Wed Thu Fri Sat Sun".split()
+        return "; ".join(f"{days[d]} {', '.join(spans)}" for d, spans in sorted(by_day.items()))
+
+    @admin.display(description="open per week")
+    def week_open_time(self, obj):
+        return format_duration(week_open_time(obj))
+
+    @admin.display(description="next holidays")
+    def upcoming_holidays(self, obj):
+        upcoming = obj.holidays.filter(date__gte=date.today()).order_by("date")[:3]
+        return ", ".join(f"{h.date:%d %b} {h.name}" for h in upcoming) or "—"
+
+    @admin.action(description="Import public holidays…")
+    def import_holidays(self, request, queryset):
+        form = policy_forms.HolidayImportForm(
+            request.POST if "apply" in request.POST else None,
+            initial={"first_year": date.today().year, "last_year": date.today().year + 2},
+        )
+        if "apply" in request.POST and form.is_valid():
+            data = form.cleaned_data
+            try:
+                for calendar in queryset:
+                    added = holidays_import(
+                        calendar=calendar,
+                        country=data["country"],
+                        subdivision=data["subdivision"],
+                        years=range(data["first_year"], data["last_year"] + 1),
+                    )
+                    self.message_user(request, f"{calendar.name}: {added} holidays added.")
+            except HolidayImportError as error:
+                form.add_error(None, str(error))
+            else:
+                return None
+        return render(
+            request,
+            "admin/policies/calendar/import_holidays.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Import public holidays",
+                "form": form,
+                "calendars": queryset,
+                "opts": self.model._meta,
+                "action": "import_holidays",
+            },
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="policies_calendar_preview",
+            ),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, pk):
+        calendar = get_object_or_404(Calendar, pk=pk)
+        return preview_response(self, request, calendar=calendar)
+
+
+class TargetInline(admin.TabularInline):
+    model = SlaTarget
+    formset = policy_forms.TargetFormSet
+    extra = 0
+    min_num = 1
+    verbose_name_plural = "targets (business time)"
+
+
+class ThresholdInline(admin.TabularInline):
+    model = WarningThreshold
+    formset = policy_forms.ThresholdFormSet
+    extra = 0
+    verbose_name = "warning"
+    verbose_name_plural = "warnings before a breach"
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    form = policy_forms.SlaPolicyForm
+    list_display = [
+        "move_buttons",
+        "name",
+        "active",
+        "conditions",
+        "calendar_name",
+        "targets_summary",
+        "warnings_summary",
+    ]
+    list_display_links = ["name"]
+    list_filter = ["active", "calendar", "tiers", "page_24_7"]
+    list_select_related = ["calendar"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["calendar"]
+    filter_horizontal = ["tiers", "teams"]
+    inlines = [TargetInline, ThresholdInline]
+    actions = ["clone", "activate", "deactivate"]
+    ordering = ["order", "id"]
+    change_form_template = "admin/policies/slapolicy/change_form.html"
+    change_list_template = "admin/policies/slapolicy/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["name", "active", "description"]}),
+        (
+            "Which threads it applies to",
+            {
+                "fields": ["tiers", "priorities", "channels", "teams"],
+                "description": "Policies are tried in order; the first active policy whose "
+                "conditions all match applies. An empty condition matches anything.",
+            },
+        ),
+        (
+            "How time is counted",
+            {"fields": ["calendar", "use_customer_time_zone", "pause_statuses", "page_24_7"]},
+        ),
+        ("Order", {"fields": ["order"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("tiers", "teams", "targets", "thresholds")
+
+    def _create_formsets(self, request, obj, change):
+        # Targets and warnings are validated together (a warning must fit inside the targets).
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        for formset in formsets:
+            formset.siblings = formsets
+        return formsets, inline_instances
+
+    @admin.display(description="order")
+    def move_buttons(self, obj):
+        up = reverse("admin:policies_slapolicy_move", args=[obj.pk, "up"])
+        down = reverse("admin:policies_slapolicy_move", args=[obj.pk, "down"])
+        return format_html(
+            '<span class="policy-order">{}</span> '
+            '<button type="submit" class="move" formaction="{}" formmethod="post" '
+            'title="Move up" aria-label="Move {} up">▲</button>'
+            '<button type="submit" class="move" formaction="{}" formmethod="post" '
+            'title="Move down" aria-label="Move {} down">▼</button>',
+            obj.order,
+            up,
+            obj.name,
+            down,
+            obj.name,
+        )
+
+    @admin.display(description="applies to")
+    def conditions(self, obj):
+        parts = []
+        tiers = [t.name for t in obj.tiers.all()]
+        teams = [t.name for t in obj.teams.all()]
+        if tiers:
+            parts.append("tier " + " or ".join(tiers))
+        if obj.priorities:
+            parts.append("priority " + " or ".join(Priority(p).label for p in obj.priorities))
+        if obj.channels:
+            parts.append("channel " + " or ".join(Channel(c).label for c in obj.channels))
+        if teams:
+            parts.append("team " + " or ".join(teams))
+        return "; ".join(parts) or "every thread"
+
+    @admin.display(description="calendar", ordering="calendar__name")
+    def calendar_name(self, obj):
+        name = obj.calendar.name if obj.calendar else "24/7"
+        if obj.use_customer_time_zone:
+            name += " (customer's zone)"
+        return name
+
+    @admin.display(description="targets")
+    def targets_summary(self, obj):
+        return format_html_join(
+            "",
+            "<div>{} {}: <strong>{}</strong></div>",
+            (
+                (
+                    t.get_metric_display(),
+                    f"({t.get_priority_display()})" if t.priority else "",
+                    format_duration(t.duration),
+                )
+                for t in obj.targets.all()
+            ),
+        )
+
+    @admin.display(description="warnings")
+    def warnings_summary(self, obj):
+        return ", ".join(str(t) for t in obj.thresholds.all()) or "—"
+
+    @admin.action(description="Clone the selected policies (copies start inactive)")
+    def clone(self, request, queryset):
+        for policy in queryset:
+            copy = policy_clone(policy=policy)
+            self.message_user(request, f"Created “{copy}”, inactive, at the end of the list.")
+
+    @admin.action(description="Activate the selected policies")
+    def activate(self, request, queryset):
+        self.message_user(request, f"{queryset.update(active=True)} policies activated.")
+
+    @admin.action(description="Deactivate the selected policies")
+    def deactivate(self, request, queryset):
+        self.message_user(request, f"{queryset.update(active=False)} policies deactivated.")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/move/<str:direction>/", view(self.move_view), name="policies_slapolicy_move"),
+            path("templates/", view(self.templates_view), name="policies_slapolicy_templates"),
+            path("preview/", view(self.preview_view), name="policies_slapolicy_preview"),
+            path("<int:pk>/preview/", view(self.preview_view), name="policies_slapolicy_preview_one"),
+            *super().get_urls(),
+        ]
+
+    def move_view(self, request, pk, direction):
+        policy = get_object_or_404(SlaPolicy, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, policy):
+            return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+        policy_move(policy=policy, up=direction == "up")
+        return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+
+    def templates_view(self, request):
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+        form = policy_forms.TemplateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            created = policies_from_template(
+                key=form.cleaned_data["template"],
+                calendar=form.cleaned_data["calendar"],
+                active=form.cleaned_data["active"],
+            )
+            names = ", ".join(p.name for p in created)
+            state = "active" if form.cleaned_data["active"] else "inactive until you activate them"
+            self.message_user(request, f"Created {names} ({state}). Review them below.")
+            return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+        return render(
+            request,
+            "admin/policies/slapolicy/templates.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Start from a template",
+                "form": form,
+                "templates": TEMPLATES.values(),
+                "opts": self.model._meta,
+            },
+        )
+
+    def preview_view(self, request, pk=None):
+        policy = get_object_or_404(SlaPolicy, pk=pk) if pk else None
+        return preview_response(self, request, policy=policy)
+
+
+def preview_response(model_admin, request, *, policy=None, calendar=None):
+    """The preview page shared by policies and calendars: when would this thread warn and breach?"""
+    zone_source = calendar or (policy.calendar if policy else None) or _first_calendar()
+    initial = {
+        "start": policy_forms.default_preview_start(),
+        "zone": zone_source.time_zone if zone_source else "UTC",
+        "priority": Priority.NORMAL,
+        "channel": Channel.EMAIL,
+    }
+    form = policy_forms.PreviewForm(request.GET or None, initial=initial)
+    result = None
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        result = preview_clocks(
+            start=data["start"],
+            tier_id=data["tier"].pk if data["tier"] else None,
+            priority=data["priority"],
+            channel=data["channel"],
+            team_id=data["team"].pk if data["team"] else None,
+            customer_zone=data["customer_zone"] or None,
+            policy=policy,
+        )
+    calendar_days = []
+    if calendar is not None:
+        from policies.selectors import business_calendar
+
+        engine = business_calendar(calendar)
+        start = form.cleaned_data["start"] if result else timezone.now()
+        calendar_days = [
+            (opens, closes, closes - opens)
+            for opens, closes in engine.open_intervals(start, start + timedelta(days=7))
+        ]
+    subject = policy or calendar
+    return render(
+        request,
+        "admin/policies/preview.html",
+        {
+            **model_admin.admin_site.each_context(request),
+            "title": f"Preview: {subject}" if subject else "Preview: which policy applies?",
+            "form": form,
+            "result": result,
+            "policy": policy,
+            "calendar": calendar,
+            "calendar_days": calendar_days,
+            "viewer_zone": viewer_zone(request),
+            "opts": model_admin.model._meta,
+            "statuses": ThreadStatus,
+        },
+    )
+
+
+def _first_calendar():
+    return Calendar.objects.order_by("name").first()

@@ -1,0 +1,241 @@
+"""Admin forms for the SLA configuration, with validation messages in a manager's words."""
+
+import zoneinfo
+from datetime import date
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from accounts.models import Team
+from policies.catalog import TEMPLATES
+from policies.fields import time_zone_names
+from policies.models import Calendar, SlaPolicy, Tier, describe_interval, overlapping
+from policies.services import ThresholdRow, TargetRow, policy_problems
+from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
+
+
+class TierForm(forms.ModelForm):
+    class Meta:
+        model = Tier
+        fields = ["name", "order", "is_default"]
+
+    def clean_is_default(self):
+        value = self.cleaned_data["is_default"]
+        if self.instance.pk and self.instance.is_default and not value:
+            raise ValidationError(
+                "There must always be one default tier: use “Make default” on the tier that "
+                "should replace it."
+            )
+        if value and Tier.objects.filter(is_default=True).exclude(pk=self.instance.pk).exists():
+            current = Tier.objects.get(is_default=True)
+            raise ValidationError(
+                f"“{current}” is already the default tier and there can be only one: use the "
+                "“Make default” action to move it."
+            )
+        return value
+
+
+class SlaPolicyForm(forms.ModelForm):
+    priorities = forms.MultipleChoiceField(
+        choices=Priority.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = any priority.",
+    )
+    channels = forms.MultipleChoiceField(
+        choices=Channel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = any channel.",
+    )
+    pause_statuses = forms.MultipleChoiceField(
+        label="Statuses that pause resolution",
+        choices=[(s.value, s.label) for s in PAUSABLE_STATUSES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="While a thread has one of these statuses its resolution clock stops counting; "
+        "it resumes with the time already used.",
+    )
+
+    class Meta:
+        model = SlaPolicy
+        fields = "__all__"
+
+
+class SiblingAwareFormSet(forms.BaseInlineFormSet):
+    """An inline formset that can see the other inlines of the same page (set by the admin)."""
+
+    siblings: list = []
+
+    def sibling(self, model):
+        return next((fs for fs in self.siblings if fs.model is model), None)
+
+    def live_forms(self):
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            yield form
+
+
+class TargetFormSet(SiblingAwareFormSet):
+    def target_rows(self):
+        return [
+            TargetRow(
+                metric=f.cleaned_data["metric"],
+                priority=f.cleaned_data.get("priority") or "",
+                duration=f.cleaned_data["duration"],
+            )
+            for f in self.live_forms()
+            if f.cleaned_data.get("metric") and f.cleaned_data.get("duration")
+        ]
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        seen = set()
+        for row in self.target_rows():
+            key = (row.metric, row.priority)
+            if key in seen:
+                raise ValidationError(
+                    "Two targets for the same metric and priority: keep one of them."
+                )
+            seen.add(key)
+        problems = policy_problems(targets=self.target_rows(), thresholds=[])
+        if problems:
+            raise ValidationError(problems)
+
+
+class ThresholdFormSet(SiblingAwareFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        from policies.models import SlaTarget
+
+        targets = self.sibling(SlaTarget)
+        if targets is None or not targets.is_valid():
+            return
+        rows = [
+            ThresholdRow(kind=f.cleaned_data["kind"], value=f.cleaned_data["value"])
+            for f in self.live_forms()
+            if f.cleaned_data.get("kind") and f.cleaned_data.get("value") is not None
+        ]
+        problems = policy_problems(targets=targets.target_rows(), thresholds=rows)
+        if problems:
+            raise ValidationError(problems)
+
+
+class DayIntervalsFormSet(forms.BaseInlineFormSet):
+    """Opening hours or special days: no two intervals of the same day may overlap."""
+
+    day_field = "weekday"
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        by_day: dict = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            if data.get("DELETE") or data.get("opens") is None or data.get("closes") is None:
+                continue
+            by_day.setdefault(data[self.day_field], []).append((data["opens"], data["closes"]))
+        for day, spans in by_day.items():
+            clash = overlapping(spans)
+            if clash:
+                label = self.day_label(day)
+                raise ValidationError(
+                    f"{label}: {describe_interval(*clash[0])} and {describe_interval(*clash[1])} "
+                    "overlap. Merge them into one interval."
+                )
+
+    def day_label(self, day):
+        from policies.models import Weekday
+
+        return Weekday(day).label
+
+
+class SpecialDayFormSet(DayIntervalsFormSet):
+    day_field = "date"
+
+    def day_label(self, day):
+        return f"{day:%a %d %b %Y}"
+
+
+class HolidayImportForm(forms.Form):
+    country = forms.CharField(
+        max_length=3, help_text="ISO country code from the holidays package, e.g. DE, US, GB."
+    )
+    subdivision = forms.CharField(
+        max_length=10,
+        required=False,
+        help_text="Optional state or region, e.g. BY (Bavaria) or NY; empty = national holidays.",
+    )
+    first_year = forms.IntegerField(min_value=1970, max_value=2100)
+    last_year = forms.IntegerField(min_value=1970, max_value=2100)
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("first_year"), data.get("last_year")
+        if first and last and last < first:
+            raise ValidationError({"last_year": "The last year must not be before the first."})
+        if first and last and last - first > 20:
+            raise ValidationError({"last_year": "Import at most 20 years at a time."})
+        return data
+
+
+class TemplateForm(forms.Form):
+    template = forms.ChoiceField(choices=[(k, t.name) for k, t in TEMPLATES.items()])
+    calendar = forms.ModelChoiceField(
+        queryset=Calendar.objects.all(),
+        required=False,
+        empty_label="Around the clock (24/7)",
+        help_text="Business hours for the new policies (24/7 templates ignore it).",
+    )
+    active = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Activate now",
+        help_text="Leave unticked to review the policies before they take any thread.",
+    )
+
+
+class PreviewForm(forms.Form):
+    start = forms.DateTimeField(
+        label="Customer writes at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
+    zone = forms.ChoiceField(
+        label="in time zone", choices=[(n, n) for n in time_zone_names()], initial="UTC"
+    )
+    priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
+    tier = forms.ModelChoiceField(
+        queryset=Tier.objects.all(), required=False, empty_label="(account without a tier)"
+    )
+    channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="—")
+    customer_zone = forms.ChoiceField(
+        label="Customer's time zone",
+        choices=[("", "—")] + [(n, n) for n in time_zone_names()],
+        required=False,
+        help_text="Used by policies that follow the customer's time zone.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, zone = data.get("start"), data.get("zone")
+        if start and zone:
+            # The browser sends a wall-clock time; read it in the zone the manager chose.
+            naive = timezone.make_naive(start) if timezone.is_aware(start) else start
+            data["start"] = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+        return data
+
+
+def default_preview_start() -> str:
+    today = date.today()
+    return f"{today:%Y-%m-%d}T09:00"

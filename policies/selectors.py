@@ -1,0 +1,171 @@
+"""Reads of the SLA configuration: which policy applies, which target, which business hours."""
+
+from collections import OrderedDict
+from datetime import time, timedelta
+
+from policies import business_time
+from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
+
+_CALENDAR_CACHE_SIZE = 256
+_calendars: OrderedDict[tuple, business_time.Calendar] = OrderedDict()
+
+
+def business_calendar(
+    calendar: Calendar | None, *, zone: str | None = None
+) -> business_time.Calendar:
+    """The engine calendar for a configured one (None = 24/7), optionally read in another zone.
+
+    Cached per saved version of the calendar (its `updated_at`), so the engine's year tables are
+    built once per process and not per clock.
+    """
+    if calendar is None:
+        return business_time.Calendar.always_open(zone or "UTC")
+    key = (calendar.pk, calendar.updated_at, zone or calendar.time_zone)
+    cached = _calendars.get(key)
+    if cached is not None:
+        _calendars.move_to_end(key)
+        return cached
+    weekly: dict[int, list[tuple[time, time]]] = {}
+    for weekday, opens, closes in calendar.hours.values_list("weekday", "opens", "closes"):
+        weekly.setdefault(weekday, []).append((opens, closes))
+    special: dict = {}
+    for day, opens, closes in calendar.special_days.values_list("date", "opens", "closes"):
+        spans = special.setdefault(day, [])
+        if opens is not None:
+            spans.append((opens, closes))
+    built = business_time.Calendar(
+        zone=zone or calendar.time_zone,
+        weekly=weekly,
+        holidays=set(calendar.holidays.values_list("date", flat=True)),
+        special_days=special,
+    )
+    _calendars[key] = built
+    if len(_calendars) > _CALENDAR_CACHE_SIZE:
+        _calendars.popitem(last=False)
+    return built
+
+
+def policy_calendar(policy: SlaPolicy, *, customer_zone: str | None = None):
+    """The engine calendar a policy's clocks run in, honouring "use the customer's time zone"."""
+    zone = customer_zone if policy.use_customer_time_zone and customer_zone else None
+    if policy.calendar_id is None:
+        return business_calendar(None, zone=zone)
+    return business_calendar(policy.calendar, zone=zone)
+
+
+def active_policies() -> list[SlaPolicy]:
+    return list(
+        SlaPolicy.objects.active()
+        .select_related("calendar")
+        .prefetch_related("tiers", "teams", "targets", "thresholds")
+        .order_by("order", "id")
+    )
+
+
+def policy_matches(
+    policy: SlaPolicy, *, tier_id: int | None, priority: str, channel: str, team_id: int | None
+) -> bool:
+    """All of the policy's conditions hold (an empty condition matches anything)."""
+    tier_ids = {t.pk for t in policy.tiers.all()}
+    team_ids = {t.pk for t in policy.teams.all()}
+    return (
+        (not tier_ids or tier_id in tier_ids)
+        and (not policy.priorities or priority in policy.priorities)
+        and (not policy.channels or channel in policy.channels)
+        and (not team_ids or team_id in team_ids)
+    )
+
+
+def effective_tier_id(tier_id: int | None) -> int | None:
+    """An account without a tier counts as the default tier."""
+    if tier_id is not None:
+        return tier_id
+    default = Tier.default()
+    return default.pk if default else None
+
+
+def matching_policy(
+    *,
+    tier_id: int | None,
+    priority: str,
+    channel: str,
+    team_id: int | None = None,
+    policies: list[SlaPolicy] | None = None,
+) -> SlaPolicy | None:
+    """The first active policy, in order, whose conditions all match; None means no SLA."""
+    tier_id = effective_tier_id(tier_id)
+    for policy in policies if policies is not None else active_policies():
+        if policy.active and policy_matches(
+            policy, tier_id=tier_id, priority=priority, channel=channel, team_id=team_id
+        ):
+            return policy
+    return None
+
+
+def target_for(policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
+    """The policy's target for a metric: one for the thread's priority wins over "any"."""
+    candidates = [t for t in policy.targets.all() if t.metric == metric]
+    for target in candidates:
+        if target.priority == priority:
+            return target
+    for target in candidates:
+        if not target.priority:
+            return target
+    return None
+
+
+def week_open_time(calendar: Calendar) -> timedelta:
+    """Open time of an ordinary week, shown beside a calendar in the admin."""
+    total = timedelta()
+    for opens, closes in calendar.hours.values_list("opens", "closes"):
+        start = opens.hour * 60 + opens.minute
+        end = closes.hour * 60 + closes.minute
+        total += timedelta(minutes=(end - start) if end > start else end + 24 * 60 - start)
+    return total
+
+
+def preview_clocks(
+    *,
+    start,
+    tier_id: int | None,
+    priority: str,
+    channel: str,
+    team_id: int | None = None,
+    customer_zone: str | None = None,
+    policy: SlaPolicy | None = None,
+) -> dict:
+    """What a thread with these attributes would get: the matching policy (or the one given)
+    and, per metric, its target with warning and due instants."""
+    policies = active_policies()
+    matched = matching_policy(
+        tier_id=tier_id, priority=priority, channel=channel, team_id=team_id, policies=policies
+    )
+    shown = policy or matched
+    rows = []
+    calendar = None
+    if shown is not None:
+        from policies.deadlines import deadlines
+        from policies.vocabulary import Metric
+
+        calendar = policy_calendar(shown, customer_zone=customer_zone)
+        thresholds = list(shown.thresholds.all())
+        for metric in Metric:
+            target = target_for(shown, metric=metric, priority=priority)
+            if target is None:
+                continue
+            rows.append(
+                {
+                    "metric": metric,
+                    "target": target,
+                    "deadlines": deadlines(
+                        calendar, start=start, target=target.duration, thresholds=thresholds
+                    ),
+                }
+            )
+    return {
+        "matched": matched,
+        "shown": shown,
+        "rows": rows,
+        "zone": calendar.zone if calendar else None,
+        "is_open": calendar.is_open(start) if calendar else None,
+    }

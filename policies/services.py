@@ -1,0 +1,203 @@
+"""Writes to the SLA configuration. Admin actions, commands and the demo seed call these."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import holidays as holidays_package
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from policies.catalog import TEMPLATES
+from policies.durations import format_duration, parse_duration
+from policies.models import Calendar, Holiday, SlaPolicy, SlaTarget, Tier, WarningThreshold
+from policies.vocabulary import Metric, Priority
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    metric: str
+    priority: str
+    duration: timedelta
+
+
+@dataclass(frozen=True)
+class ThresholdRow:
+    kind: str
+    value: int
+
+
+def policy_problems(
+    *, targets: Iterable[TargetRow], thresholds: Iterable[ThresholdRow]
+) -> list[str]:
+    """What is wrong with a policy's targets and warnings as a whole, in a manager's words."""
+    targets, thresholds = list(targets), list(thresholds)
+    problems = []
+    first = {t.priority for t in targets if t.metric == Metric.FIRST_RESPONSE}
+    all_priorities = set(Priority.values)
+    for target in targets:
+        if target.metric != Metric.NEXT_RESPONSE:
+            continue
+        covered = "" in first or (
+            first >= all_priorities if not target.priority else target.priority in first
+        )
+        if not covered:
+            who = Priority(target.priority).label if target.priority else "any priority"
+            problems.append(
+                f"A next response target ({who}) needs a first response target for the same "
+                "priority (or for any priority) in this policy: next response only starts after "
+                "a first reply."
+            )
+    if targets:
+        shortest = min(targets, key=lambda t: t.duration)
+        for threshold in thresholds:
+            if threshold.kind == WarningThreshold.Kind.MINUTES_BEFORE and timedelta(
+                minutes=threshold.value
+            ) >= shortest.duration:
+                problems.append(
+                    f"The warning {format_duration(timedelta(minutes=threshold.value))} before "
+                    f"due is not shorter than the shortest target "
+                    f"({Metric(shortest.metric).label}, {format_duration(shortest.duration)}): "
+                    "it would fire the moment the clock starts."
+                )
+            if threshold.kind == WarningThreshold.Kind.PERCENT_USED and not (
+                1 <= threshold.value <= 99
+            ):
+                problems.append(f"A warning at {threshold.value}% must be between 1% and 99%.")
+    return problems
+
+
+@transaction.atomic
+def tier_make_default(*, tier: Tier) -> Tier:
+    # Unset first: the partial unique index allows one default at any moment of the transaction.
+    Tier.objects.filter(is_default=True).exclude(pk=tier.pk).update(is_default=False)
+    Tier.objects.filter(pk=tier.pk).update(is_default=True)
+    tier.is_default = True
+    return tier
+
+
+def _next_order() -> int:
+    return (SlaPolicy.objects.aggregate(m=Max("order"))["m"] or 0) + 10
+
+
+@transaction.atomic
+def policy_move(*, policy: SlaPolicy, up: bool) -> None:
+    """Swap a policy with its neighbour in the matching order."""
+    ordered = list(SlaPolicy.objects.select_for_update().order_by("order", "id"))
+    # Renumber so equal orders never make a move ambiguous.
+    for index, item in enumerate(ordered):
+        item.order = (index + 1) * 10
+    position = next(i for i, p in enumerate(ordered) if p.pk == policy.pk)
+    other = position - 1 if up else position + 1
+    if 0 <= other < len(ordered):
+        ordered[position].order, ordered[other].order = ordered[other].order, ordered[position].order
+    SlaPolicy.objects.bulk_update(ordered, ["order"])
+
+
+@transaction.atomic
+def policy_clone(*, policy: SlaPolicy) -> SlaPolicy:
+    """A copy placed last and inactive, so it can be edited before it takes any thread."""
+    base, n = f"Copy of {policy.name}", 1
+    name = base
+    while SlaPolicy.objects.filter(name=name).exists():
+        n += 1
+        name = f"{base} ({n})"
+    clone = SlaPolicy.objects.create(
+        name=name,
+        order=_next_order(),
+        active=False,
+        description=policy.description,
+        priorities=list(policy.priorities),
+        channels=list(policy.channels),
+        calendar=policy.calendar,
+        use_customer_time_zone=policy.use_customer_time_zone,
+        pause_statuses=list(policy.pause_statuses),
+        page_24_7=policy.page_24_7,
+    )
+    clone.tiers.set(policy.tiers.all())
+    clone.teams.set(policy.teams.all())
+    SlaTarget.objects.bulk_create(
+        SlaTarget(policy=clone, metric=t.metric, priority=t.priority, duration=t.duration)
+        for t in policy.targets.all()
+    )
+    WarningThreshold.objects.bulk_create(
+        WarningThreshold(policy=clone, kind=t.kind, value=t.value) for t in policy.thresholds.all()
+    )
+    return clone
+
+
+@transaction.atomic
+def policies_from_template(
+    *, key: str, calendar: Calendar | None, active: bool = True, prefix: str = ""
+) -> list[SlaPolicy]:
+    """Create the template's policies (and the tiers it needs) at the end of the order.
+
+    Names that already exist get a number, so a template can be used twice."""
+    template = TEMPLATES[key]
+    tiers = {}
+    for index, tier_name in enumerate(template.tiers):
+        tier, _ = Tier.objects.get_or_create(name=tier_name, defaults={"order": index + 1})
+        tiers[tier_name] = tier
+    if not Tier.objects.filter(is_default=True).exists() and tiers:
+        tier_make_default(tier=tiers[template.tiers[-1]])
+    created = []
+    for spec in template.policies:
+        name, n = f"{prefix}{spec.name}", 1
+        while SlaPolicy.objects.filter(name=name).exists():
+            n += 1
+            name = f"{prefix}{spec.name} ({n})"
+        policy = SlaPolicy.objects.create(
+            name=name,
+            order=_next_order(),
+            active=active,
+            description=f"From the “{template.name}” template. {spec.description}".strip(),
+            priorities=list(spec.priorities),
+            calendar=None if spec.page_24_7 and not template.wants_business_hours else calendar,
+            pause_statuses=[str(s) for s in spec.pause_statuses],
+            page_24_7=spec.page_24_7,
+        )
+        policy.tiers.set([tiers[name] for name in spec.tiers])
+        SlaTarget.objects.bulk_create(
+            SlaTarget(policy=policy, metric=m, priority=p, duration=parse_duration(d))
+            for m, p, d in spec.targets
+        )
+        WarningThreshold.objects.bulk_create(
+            WarningThreshold(policy=policy, kind=k, value=v) for k, v in spec.thresholds
+        )
+        created.append(policy)
+    return created
+
+
+class HolidayImportError(ValueError):
+    pass
+
+
+@transaction.atomic
+def holidays_import(
+    *, calendar: Calendar, country: str, subdivision: str = "", years: Iterable[int]
+) -> int:
+    """Add the public holidays of a country (and subdivision) for some years; returns how many
+    were new. Dates already on the calendar are kept as they are."""
+    country, subdivision = country.strip().upper(), subdivision.strip().upper()
+    supported = holidays_package.list_supported_countries()
+    if country not in supported:
+        raise HolidayImportError(f"Unknown country code '{country}' (use ISO codes such as DE).")
+    if subdivision and subdivision not in supported[country]:
+        raise HolidayImportError(
+            f"Unknown subdivision '{subdivision}' for {country}; known: "
+            f"{', '.join(supported[country][:20])}…"
+        )
+    years = list(years)
+    found = holidays_package.country_holidays(country, subdiv=subdivision or None, years=years)
+    existing = set(calendar.holidays.values_list("date", flat=True))
+    source = f"holidays:{country}" + (f"-{subdivision}" if subdivision else "")
+    new = [
+        Holiday(calendar=calendar, date=day, name=name[:120], source=source)
+        for day, name in sorted(found.items())
+        if day not in existing
+    ]
+    Holiday.objects.bulk_create(new)
+    # The engine cache is keyed on updated_at: touch it so every process sees the new dates.
+    Calendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())
+    return len(new)

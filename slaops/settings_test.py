@@ -1,0 +1,20 @@
+"""Test settings: SQLite in memory by default; the server pass (SLAOPS_TEST_SERVERS=1) uses the
+PostgreSQL in DATABASE_URL for the tests marked `server`."""
+
+import os
+
+from slaops.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+SERVER_PASS = os.environ.get("SLAOPS_TEST_SERVERS") == "1"
+SERVER_DATABASE_URL = os.environ.get("DATABASE_URL", "")
+if SERVER_PASS and SERVER_DATABASE_URL.startswith(("postgres", "pgsql")):
+    DATABASES = {"default": env.db_url_config(SERVER_DATABASE_URL)}
+else:
+    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
