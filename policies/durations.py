@@ -7,8 +7,8 @@ reads it, so targets are written in hours and minutes only.
 import re
 from datetime import timedelta
 
-_PART = re.compile(r"(\d+)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)\b", re.IGNORECASE)
-_DAYS = re.compile(r"\d+\s*(d|day|days|w|week|weeks)\b", re.IGNORECASE)
+_PART = re.compile(r"(\d+)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)(?![a-z])", re.IGNORECASE)
+_DAYS = re.compile(r"\d+\s*(d|day|days|w|week|weeks)(?![a-z])", re.IGNORECASE)
 
 
 def parse_duration(text: str) -> timedelta:

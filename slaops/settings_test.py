@@ -18,3 +18,4 @@ if SERVER_PASS and SERVER_DATABASE_URL.startswith(("postgres", "pgsql")):
     DATABASES = {"default": env.db_url_config(SERVER_DATABASE_URL)}
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests; also silences the missing STATIC_ROOT

@@ -1,0 +1,295 @@
+"""The managers' admin: every configuration error gets a message that names the rule."""
+
+from datetime import time, timedelta
+
+import pytest
+from django.urls import reverse
+
+from policies.models import Calendar, Holiday, SlaPolicy, Tier
+from tests.factories import office_calendar, policy, tier
+
+pytestmark = pytest.mark.django_db
+
+
+def inline_management(prefix, total, initial=0):
+    return {
+        f"{prefix}-TOTAL_FORMS": str(total),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+
+
+def policy_post(targets=(), thresholds=(), **fields):
+    data = {
+        "name": "Gold",
+        "active": "on",
+        "description": "",
+        "calendar": "",
+        "order": "10",
+        "pause_statuses": ["waiting_on_customer"],
+        **fields,
+        **inline_management("targets", len(targets)),
+        **inline_management("thresholds", len(thresholds)),
+    }
+    for i, (metric, priority, duration) in enumerate(targets):
+        data.update(
+            {
+                f"targets-{i}-metric": metric,
+                f"targets-{i}-priority": priority,
+                f"targets-{i}-duration": duration,
+            }
+        )
+    for i, (kind, value) in enumerate(thresholds):
+        data.update({f"thresholds-{i}-kind": kind, f"thresholds-{i}-value": str(value)})
+    return data
+
+
+def add_policy(client, **kwargs):
+    return client.post(reverse("admin:policies_slapolicy_add"), policy_post(**kwargs))
+
+
+def test_manager_creates_a_policy_with_targets_typed_as_text(manager_client):
+    response = add_policy(
+        manager_client,
+        targets=[("first_response", "", "1h"), ("resolution", "", "12h 30m")],
+        thresholds=[("percent_used", 75)],
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = SlaPolicy.objects.get(name="Gold")
+    assert sorted(t.duration for t in created.targets.all()) == [
+        timedelta(hours=1),
+        timedelta(hours=12, minutes=30),
+    ]
+    listing = manager_client.get(reverse("admin:policies_slapolicy_changelist")).content.decode()
+    assert "12h 30m" in listing and "75% of the target used" in listing
+
+
+def test_next_response_target_needs_a_first_response_target(manager_client):
+    response = add_policy(manager_client, targets=[("next_response", "", "2h")])
+    assert response.status_code == 200
+    assert "needs a first response target" in response.content.decode()
+    assert not SlaPolicy.objects.exists()
+
+
+def test_zero_and_day_durations_are_refused(manager_client):
+    body = add_policy(manager_client, targets=[("first_response", "", "0m")]).content.decode()
+    assert "longer than zero" in body
+    body = add_policy(manager_client, targets=[("first_response", "", "2d")]).content.decode()
+    assert "Write days as hours" in body
+    assert not SlaPolicy.objects.exists()
+
+
+def test_a_warning_longer_than_the_target_is_refused(manager_client):
+    body = add_policy(
+        manager_client,
+        targets=[("first_response", "", "1h")],
+        thresholds=[("minutes_before", 90)],
+    ).content.decode()
+    assert "not shorter than the shortest target" in body
+    body = add_policy(
+        manager_client,
+        targets=[("first_response", "", "1h")],
+        thresholds=[("percent_used", 120)],
+    ).content.decode()
+    assert "between 1 and 99" in body
+    assert not SlaPolicy.objects.exists()
+
+
+def calendar_post(hours, zone="Europe/Berlin", name="Support hours"):
+    data = {
+        "name": name,
+        "time_zone": zone,
+        "description": "",
+        **inline_management("hours", len(hours)),
+        **inline_management("special_days", 0),
+        **inline_management("holidays", 0),
+    }
+    for i, (weekday, opens, closes) in enumerate(hours):
+        data.update(
+            {f"hours-{i}-weekday": weekday, f"hours-{i}-opens": opens, f"hours-{i}-closes": closes}
+        )
+    return data
+
+
+def test_overlapping_opening_hours_on_one_day_are_refused(manager_client):
+    response = manager_client.post(
+        reverse("admin:policies_calendar_add"),
+        calendar_post([(0, "09:00", "13:00"), (0, "12:00", "17:00")]),
+    )
+    assert "Monday: 09:00–13:00 and 12:00–17:00 overlap" in response.content.decode()
+    assert not Calendar.objects.exists()
+
+
+def test_split_days_and_night_shifts_are_accepted(manager_client):
+    response = manager_client.post(
+        reverse("admin:policies_calendar_add"),
+        calendar_post([(0, "09:00", "12:00"), (0, "13:00", "17:00"), (4, "22:00", "06:00")]),
+    )
+    assert response.status_code == 302
+    assert Calendar.objects.get().hours.count() == 3
+
+
+def test_unknown_time_zone_is_refused(manager_client):
+    response = manager_client.post(
+        reverse("admin:policies_calendar_add"), calendar_post([], zone="Europe/Atlantis")
+    )
+    assert "Europe/Atlantis" in response.content.decode()
+    assert "not one of the available choices" in response.content.decode()
+    assert not Calendar.objects.exists()
+
+
+def test_a_second_default_tier_is_refused(manager_client):
+    tier("Free", default=True)
+    response = manager_client.post(
+        reverse("admin:policies_tier_add"), {"name": "Gold", "order": 1, "is_default": "on"}
+    )
+    assert "“Free” is already the default tier" in response.content.decode()
+    assert Tier.objects.filter(is_default=True).count() == 1
+
+
+def test_the_default_tier_moves_with_the_make_default_action(manager_client):
+    free = tier("Free", default=True)
+    gold = tier("Gold")
+    manager_client.post(
+        reverse("admin:policies_tier_changelist"),
+        {"action": "make_default", "_selected_action": [gold.pk]},
+    )
+    assert list(Tier.objects.filter(is_default=True)) == [gold]
+    free.refresh_from_db()
+    assert not free.is_default
+
+
+def test_templates_become_real_editable_policies(manager_client):
+    calendar = office_calendar()
+    response = manager_client.post(
+        reverse("admin:policies_slapolicy_templates"),
+        {"template": "b2b-tiers", "calendar": calendar.pk, "active": "on"},
+    )
+    assert response.status_code == 302
+    names = list(SlaPolicy.objects.values_list("name", flat=True))
+    assert names == ["Enterprise", "Standard", "Free"]
+    enterprise = SlaPolicy.objects.get(name="Enterprise")
+    assert {t.metric for t in enterprise.targets.all()} == {
+        "first_response",
+        "next_response",
+        "resolution",
+    }
+    assert [t.name for t in enterprise.tiers.all()] == ["Enterprise"]
+    edit = manager_client.get(reverse("admin:policies_slapolicy_change", args=[enterprise.pk]))
+    assert edit.status_code == 200
+
+
+def test_priority_template_sets_targets_per_priority(manager_client):
+    manager_client.post(
+        reverse("admin:policies_slapolicy_templates"), {"template": "priority-based"}
+    )
+    created = SlaPolicy.objects.get()
+    assert not created.active  # reviewed before it takes threads
+    assert {t.priority: t.duration for t in created.targets.all()} == {
+        "urgent": timedelta(hours=1),
+        "high": timedelta(hours=4),
+        "normal": timedelta(hours=8),
+        "low": timedelta(hours=24),
+    }
+
+
+def test_cloning_a_policy_copies_targets_and_starts_inactive(manager_client):
+    original = policy("Gold", thresholds=[("percent_used", 50)])
+    manager_client.post(
+        reverse("admin:policies_slapolicy_changelist"),
+        {"action": "clone", "_selected_action": [original.pk]},
+    )
+    copy = SlaPolicy.objects.get(name="Copy of Gold")
+    assert not copy.active
+    assert copy.targets.count() == 1 and copy.thresholds.count() == 1
+    assert copy.order > original.order
+
+
+def test_policies_move_up_and_down_in_the_order(manager_client):
+    first = policy("First", order=10)
+    second = policy("Second", order=20)
+    manager_client.post(reverse("admin:policies_slapolicy_move", args=[second.pk, "up"]))
+    assert list(SlaPolicy.objects.values_list("name", flat=True)) == ["Second", "First"]
+    manager_client.post(reverse("admin:policies_slapolicy_move", args=[second.pk, "down"]))
+    assert list(SlaPolicy.objects.values_list("name", flat=True)) == ["First", "Second"]
+    assert first.pk
+
+
+def test_holidays_are_imported_by_country_and_subdivision(manager_client):
+    calendar = office_calendar()
+    manager_client.post(
+        reverse("admin:policies_calendar_changelist"),
+        {
+            "action": "import_holidays",
+            "_selected_action": [calendar.pk],
+            "apply": "1",
+            "country": "DE",
+            "subdivision": "BY",
+            "first_year": 2026,
+            "last_year": 2027,
+        },
+    )
+    dates = {h.date.isoformat(): h.name for h in Holiday.objects.all()}
+    assert "2026-12-25" in dates and "2027-01-06" in dates  # Epiphany is Bavarian
+    assert Holiday.objects.filter(source="holidays:DE-BY").count() == len(dates)
+
+
+def test_unknown_holiday_country_is_reported(manager_client):
+    calendar = office_calendar()
+    response = manager_client.post(
+        reverse("admin:policies_calendar_changelist"),
+        {
+            "action": "import_holidays",
+            "_selected_action": [calendar.pk],
+            "apply": "1",
+            "country": "XX",
+            "first_year": 2026,
+            "last_year": 2026,
+        },
+    )
+    assert "Unknown country code" in response.content.decode()
+    assert not Holiday.objects.exists()
+
+
+def test_preview_shows_friday_1630_breaching_monday_0930(manager_client):
+    calendar = office_calendar(zone="Europe/Berlin")
+    gold = policy("Gold", calendar=calendar, targets=[("first_response", "", 60)])
+    response = manager_client.get(
+        reverse("admin:policies_slapolicy_preview_one", args=[gold.pk]),
+        {
+            "start": "2026-11-27T16:30",  # a Friday
+            "zone": "Europe/Berlin",
+            "priority": "normal",
+            "channel": "email",
+        },
+    )
+    body = response.content.decode()
+    assert "matches <strong>Gold</strong>" in body
+    assert "Mon 30 Nov 2026 09:30 CET" in body
+
+
+def test_calendar_preview_lists_the_weeks_open_hours(manager_client):
+    calendar = office_calendar(opens=time(9), closes=time(17))
+    response = manager_client.get(
+        reverse("admin:policies_calendar_preview", args=[calendar.pk]),
+        {"start": "2026-11-27T16:30", "zone": "Europe/Berlin", "priority": "normal",
+         "channel": "email"},
+    )
+    body = response.content.decode()
+    assert "No active policy matches" in body
+    assert "Mon 30 Nov 2026 09:00 CET" in body and "8h" in body
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["tier", "calendar", "slapolicy", "holiday"],
+)
+def test_every_configuration_page_opens_for_a_manager(manager_client, name):
+    if name == "holiday":
+        return  # holidays are edited inline on their calendar
+    office_calendar()
+    policy("Gold")
+    for view in ("changelist", "add"):
+        response = manager_client.get(reverse(f"admin:policies_{name}_{view}"))
+        assert response.status_code == 200, (name, view)
