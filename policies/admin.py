@@ -110,8 +110,10 @@ class CalendarAdmin(admin.ModelAdmin):
     def weekly_hours(self, obj):
         by_day = {}
         for hours in obj.hours.all():
-            by_day.setdefault(hours.weekday, []).append(describe_interval(hours.opens, hours.closes))
-        days = "Mon Tue Wed Thu Fri Sat Sun".split()
+            by_day.setdefault(hours.weekday, []).append(
+                describe_interval(hours.opens, hours.closes)
+            )
+        days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
         return "; ".join(f"{days[d]} {', '.join(spans)}" for d, spans in sorted(by_day.items()))
 
     @admin.display(description="open per week")
@@ -229,7 +231,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("tiers", "teams", "targets", "thresholds")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("tiers", "teams", "targets", "thresholds")
+        )
 
     def _create_formsets(self, request, obj, change):
         # Targets and warnings are validated together (a warning must fit inside the targets).
@@ -313,10 +319,16 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("<int:pk>/move/<str:direction>/", view(self.move_view), name="policies_slapolicy_move"),
+            path(
+                "<int:pk>/move/<str:direction>/",
+                view(self.move_view),
+                name="policies_slapolicy_move",
+            ),
             path("templates/", view(self.templates_view), name="policies_slapolicy_templates"),
             path("preview/", view(self.preview_view), name="policies_slapolicy_preview"),
-            path("<int:pk>/preview/", view(self.preview_view), name="policies_slapolicy_preview_one"),
+            path(
+                "<int:pk>/preview/", view(self.preview_view), name="policies_slapolicy_preview_one"
+            ),
             *super().get_urls(),
         ]
 

@@ -7,7 +7,9 @@ reads it, so targets are written in hours and minutes only.
 import re
 from datetime import timedelta
 
-_PART = re.compile(r"(\d+)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)(?![a-z])", re.IGNORECASE)
+_PART = re.compile(
+    r"(\d+)\s*(h|hr|hrs|hour|hours|m|min|mins|minute|minutes)(?![a-z])", re.IGNORECASE
+)
 _DAYS = re.compile(r"\d+\s*(d|day|days|w|week|weeks)(?![a-z])", re.IGNORECASE)
 
 
@@ -38,8 +40,10 @@ def format_duration(value: timedelta | None) -> str:
     """Show a duration back in the form a manager types it: "45m", "4h", "12h 30m", "-2h 10m"."""
     if value is None:
         return ""
-    total_minutes = int(value.total_seconds() // 60) if value >= timedelta() else -int(
-        (-value).total_seconds() // 60
+    total_minutes = (
+        int(value.total_seconds() // 60)
+        if value >= timedelta()
+        else -int((-value).total_seconds() // 60)
     )
     sign = "−" if total_minutes < 0 else ""
     hours, minutes = divmod(abs(total_minutes), 60)

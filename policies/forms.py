@@ -11,7 +11,7 @@ from accounts.models import Team
 from policies.catalog import TEMPLATES
 from policies.fields import time_zone_names
 from policies.models import Calendar, SlaPolicy, Tier, describe_interval, overlapping
-from policies.services import ThresholdRow, TargetRow, policy_problems
+from policies.services import TargetRow, ThresholdRow, policy_problems
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
 
 
@@ -60,7 +60,20 @@ class SlaPolicyForm(forms.ModelForm):
 
     class Meta:
         model = SlaPolicy
-        fields = "__all__"
+        fields = [
+            "name",
+            "active",
+            "description",
+            "tiers",
+            "priorities",
+            "channels",
+            "teams",
+            "calendar",
+            "use_customer_time_zone",
+            "pause_statuses",
+            "page_24_7",
+            "order",
+        ]
 
 
 class SiblingAwareFormSet(forms.BaseInlineFormSet):

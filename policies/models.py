@@ -170,12 +170,11 @@ class SlaPolicy(models.Model):
     active = models.BooleanField(default=True)
     description = models.TextField(blank=True)
     tiers = models.ManyToManyField(
-        Tier, blank=True, help_text="Empty = any tier. Accounts without a tier count as the "
-        "default tier."
+        Tier,
+        blank=True,
+        help_text="Empty = any tier. Accounts without a tier count as the default tier.",
     )
-    priorities = models.JSONField(
-        default=list, blank=True, help_text="Empty = any priority."
-    )
+    priorities = models.JSONField(default=list, blank=True, help_text="Empty = any priority.")
     channels = models.JSONField(default=list, blank=True, help_text="Empty = any channel.")
     teams = models.ManyToManyField("accounts.Team", blank=True, help_text="Empty = any team.")
     calendar = models.ForeignKey(

@@ -52,9 +52,10 @@ def policy_problems(
     if targets:
         shortest = min(targets, key=lambda t: t.duration)
         for threshold in thresholds:
-            if threshold.kind == WarningThreshold.Kind.MINUTES_BEFORE and timedelta(
-                minutes=threshold.value
-            ) >= shortest.duration:
+            if (
+                threshold.kind == WarningThreshold.Kind.MINUTES_BEFORE
+                and timedelta(minutes=threshold.value) >= shortest.duration
+            ):
                 problems.append(
                     f"The warning {format_duration(timedelta(minutes=threshold.value))} before "
                     f"due is not shorter than the shortest target "
@@ -91,7 +92,10 @@ def policy_move(*, policy: SlaPolicy, up: bool) -> None:
     position = next(i for i, p in enumerate(ordered) if p.pk == policy.pk)
     other = position - 1 if up else position + 1
     if 0 <= other < len(ordered):
-        ordered[position].order, ordered[other].order = ordered[other].order, ordered[position].order
+        ordered[position].order, ordered[other].order = (
+            ordered[other].order,
+            ordered[position].order,
+        )
     SlaPolicy.objects.bulk_update(ordered, ["order"])
 
 

@@ -62,9 +62,7 @@ def _person(username, password, *, group, staff, zone, first_name, report) -> No
 def seed_demo() -> SeedReport:
     report = SeedReport(created=[])
     weekdays_9_17 = [(day, time(9), time(17)) for day in range(5)]
-    berlin = _calendar(
-        "Berlin office", "Europe/Berlin", weekdays_9_17, "DE", "BE", report=report
-    )
+    berlin = _calendar("Berlin office", "Europe/Berlin", weekdays_9_17, "DE", "BE", report=report)
     _calendar("New York office", "America/New_York", weekdays_9_17, "US", "NY", report=report)
     _calendar(
         "Around the clock",
@@ -83,13 +81,25 @@ def seed_demo() -> SeedReport:
         if created:
             report.created.append(f"team {name}")
     customers = [
-        ("Acme GmbH", ["acme.de"], "Enterprise", "Europe/Berlin", ["anna@acme.de", "jonas@acme.de"]),
+        (
+            "Acme GmbH",
+            ["acme.de"],
+            "Enterprise",
+            "Europe/Berlin",
+            ["anna@acme.de", "jonas@acme.de"],
+        ),
         ("Globex Corp", ["globex.com"], "Enterprise", "America/New_York", ["hank@globex.com"]),
         ("Initech", ["initech.com"], "Standard", "America/Chicago", ["peter@initech.com"]),
         ("Umbrella Ltd", ["umbrella.co.uk"], "Standard", "Europe/London", ["alice@umbrella.co.uk"]),
         ("Hooli", ["hooli.xyz"], None, "America/Los_Angeles", ["gavin@hooli.xyz"]),
         ("Wayne Enterprises", ["wayne.com"], "Free", "America/New_York", ["bruce@wayne.com"]),
-        ("Tyrell Pty", ["tyrell.com.au"], "Standard", "Australia/Sydney", ["rachael@tyrell.com.au"]),
+        (
+            "Tyrell Pty",
+            ["tyrell.com.au"],
+            "Standard",
+            "Australia/Sydney",
+            ["rachael@tyrell.com.au"],
+        ),
     ]
     for name, domains, tier, zone, emails in customers:
         account, created = Account.objects.get_or_create(
@@ -103,10 +113,22 @@ def seed_demo() -> SeedReport:
                 email=email,
                 defaults={"account": account, "name": email.split("@")[0].title()},
             )
-    _person(*MANAGER_LOGIN, group=MANAGERS, staff=True, zone="Europe/Berlin",
-            first_name="Maria", report=report)
-    _person(*AGENT_LOGIN, group=AGENTS, staff=False, zone="Europe/Berlin",
-            first_name="Alex", report=report)
+    _person(
+        *MANAGER_LOGIN,
+        group=MANAGERS,
+        staff=True,
+        zone="Europe/Berlin",
+        first_name="Maria",
+        report=report,
+    )
+    _person(
+        *AGENT_LOGIN,
+        group=AGENTS,
+        staff=False,
+        zone="Europe/Berlin",
+        first_name="Alex",
+        report=report,
+    )
     User = get_user_model()
     teams["Frontline"].members.add(User.objects.get(username=AGENT_LOGIN[0]))
     return report

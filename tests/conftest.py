@@ -24,8 +24,13 @@ def pytest_collection_modifyitems(config, items):
         return
     database_url = os.environ.get("DATABASE_URL", "")
     redis_url = os.environ.get("REDIS_URL", "")
-    pg_ok, pg_why = _reachable(database_url) if database_url.startswith("postg") else (
-        False, "DATABASE_URL is not a PostgreSQL URL" if database_url else "DATABASE_URL not set"
+    pg_ok, pg_why = (
+        _reachable(database_url)
+        if database_url.startswith("postg")
+        else (
+            False,
+            "DATABASE_URL is not a PostgreSQL URL" if database_url else "DATABASE_URL not set",
+        )
     )
     redis_ok, redis_why = _reachable(redis_url)
     for item in items:

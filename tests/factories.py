@@ -17,8 +17,16 @@ def tier(name, *, default=False, order=0):
     return Tier.objects.create(name=name, is_default=default, order=order)
 
 
-def policy(name, *, calendar=None, order=10, targets=(("first_response", "", 60),), tiers=(),
-           thresholds=(), **fields):
+def policy(
+    name,
+    *,
+    calendar=None,
+    order=10,
+    targets=(("first_response", "", 60),),
+    tiers=(),
+    thresholds=(),
+    **fields,
+):
     created = SlaPolicy.objects.create(name=name, calendar=calendar, order=order, **fields)
     created.tiers.set(tiers)
     SlaTarget.objects.bulk_create(

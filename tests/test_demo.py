@@ -23,7 +23,11 @@ def test_demo_has_calendars_with_holidays_tiers_and_policies():
     berlin = Calendar.objects.get(name="Berlin office")
     assert berlin.time_zone == "Europe/Berlin"
     assert berlin.holidays.filter(date__month=12, date__day=25).exists()
-    assert Calendar.objects.get(name="New York office").holidays.filter(date__month=7, date__day=4).exists()
+    assert (
+        Calendar.objects.get(name="New York office")
+        .holidays.filter(date__month=7, date__day=4)
+        .exists()
+    )
     assert list(Tier.objects.values_list("name", flat=True)) == ["Enterprise", "Standard", "Free"]
     assert Tier.objects.get(is_default=True).name == "Free"
     assert SlaPolicy.objects.filter(active=True).count() == 4

@@ -27,8 +27,12 @@ def test_preview_deadline_is_the_same_on_postgresql(manager_client):
     gold = policy("Gold", calendar=calendar)
     body = manager_client.get(
         f"/admin/policies/slapolicy/{gold.pk}/preview/",
-        {"start": "2026-11-27T16:30", "zone": "Europe/Berlin", "priority": "normal",
-         "channel": "email"},
+        {
+            "start": "2026-11-27T16:30",
+            "zone": "Europe/Berlin",
+            "priority": "normal",
+            "channel": "email",
+        },
     ).content.decode()
     assert "Mon 30 Nov 2026 09:30 CET" in body
 

@@ -42,15 +42,22 @@ def test_check_deploy_is_clean_with_production_values(tmp_path):
 
 
 def test_redis_url_switches_the_task_broker(tmp_path):
-    code = "from django.conf import settings as s; print(s.Q_CLUSTER.get('redis'), s.Q_CLUSTER.get('orm'))"
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.Q_CLUSTER.get('redis'), s.Q_CLUSTER.get('orm'))"
+    )
     embedded = run_manage("shell", "-v", "0", "-c", code, SLAOPS_VAR_DIR=str(tmp_path))
     assert embedded.stdout.split() == ["None", "default"], embedded.stderr
-    scaled = run_manage("shell", "-v", "0", "-c", code, SLAOPS_VAR_DIR=str(tmp_path), REDIS_URL="redis://r:6379/1")
+    scaled = run_manage(
+        "shell", "-v", "0", "-c", code, SLAOPS_VAR_DIR=str(tmp_path), REDIS_URL="redis://r:6379/1"
+    )
     assert scaled.stdout.split() == ["redis://r:6379/1", "None"], scaled.stderr
 
 
 def test_embedded_mode_needs_no_secret_key_and_keeps_the_one_it_generated(tmp_path):
-    code = "from django.conf import settings as s; print(s.SECRET_KEY, s.DATABASES['default']['NAME'])"
+    code = (
+        "from django.conf import settings as s; print(s.SECRET_KEY, s.DATABASES['default']['NAME'])"
+    )
     first = run_manage("shell", "-v", "0", "-c", code, SLAOPS_VAR_DIR=str(tmp_path))
     second = run_manage("shell", "-v", "0", "-c", code, SLAOPS_VAR_DIR=str(tmp_path))
     key, db_name = first.stdout.split()

@@ -12,7 +12,7 @@ register = template.Library()
 
 @register.filter
 def in_zone(value: datetime | None, zone: str | None) -> str:
-    """"Mon 07 Dec 2026 09:30 CET" for an aware datetime read in `zone`."""
+    """ "Mon 07 Dec 2026 09:30 CET" for an aware datetime read in `zone`."""
     if value is None:
         return "—"
     local = value.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))

@@ -273,8 +273,12 @@ def test_calendar_preview_lists_the_weeks_open_hours(manager_client):
     calendar = office_calendar(opens=time(9), closes=time(17))
     response = manager_client.get(
         reverse("admin:policies_calendar_preview", args=[calendar.pk]),
-        {"start": "2026-11-27T16:30", "zone": "Europe/Berlin", "priority": "normal",
-         "channel": "email"},
+        {
+            "start": "2026-11-27T16:30",
+            "zone": "Europe/Berlin",
+            "priority": "normal",
+            "channel": "email",
+        },
     )
     body = response.content.decode()
     assert "No active policy matches" in body

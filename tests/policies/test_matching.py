@@ -40,9 +40,7 @@ def test_account_without_tier_counts_as_the_default_tier():
 
 def test_all_conditions_must_match():
     support = Team.objects.create(name="Support")
-    urgent_chat = policy(
-        "Urgent chat", priorities=["urgent"], channels=["chat"], order=10
-    )
+    urgent_chat = policy("Urgent chat", priorities=["urgent"], channels=["chat"], order=10)
     urgent_chat.teams.set([support])
     assert match(priority="urgent", channel="chat", team_id=support.pk) == urgent_chat
     assert match(priority="urgent", channel="email", team_id=support.pk) is None

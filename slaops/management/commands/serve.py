@@ -25,11 +25,18 @@ class Command(BaseCommand):
         children = [
             subprocess.Popen(
                 [
-                    python, "-m", "gunicorn", "slaops.wsgi",
-                    "--bind", f"{host}:{port}",
-                    "--workers", str(workers),
-                    "--access-logfile", "-",
-                    "--graceful-timeout", "5",
+                    python,
+                    "-m",
+                    "gunicorn",
+                    "slaops.wsgi",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(workers),
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "5",
                 ]
             ),
             subprocess.Popen([python, "manage.py", "qcluster"]),
