@@ -179,7 +179,13 @@ class TargetInline(admin.TabularInline):
     formset = policy_forms.TargetFormSet
     extra = 0
     min_num = 1
+    verbose_name = "target"
     verbose_name_plural = "targets (business time)"
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "priority":
+            kwargs["choices"] = [("", "Any priority"), *Priority.choices]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 class ThresholdInline(admin.TabularInline):
@@ -207,7 +213,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_select_related = ["calendar"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["calendar"]
-    filter_horizontal = ["tiers", "teams"]
     inlines = [TargetInline, ThresholdInline]
     actions = ["clone", "activate", "deactivate"]
     ordering = ["order", "id"]
@@ -287,11 +292,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     def targets_summary(self, obj):
         return format_html_join(
             "",
-            "<div>{} {}: <strong>{}</strong></div>",
+            "<div>{}: <strong>{}</strong></div>",
             (
                 (
-                    t.get_metric_display(),
-                    f"({t.get_priority_display()})" if t.priority else "",
+                    t.get_metric_display()
+                    + (f" ({t.get_priority_display()})" if t.priority else ""),
                     format_duration(t.duration),
                 )
                 for t in obj.targets.all()
@@ -376,10 +381,15 @@ def preview_response(model_admin, request, *, policy=None, calendar=None):
     initial = {
         "start": policy_forms.default_preview_start(),
         "zone": zone_source.time_zone if zone_source else "UTC",
-        "priority": Priority.NORMAL,
-        "channel": Channel.EMAIL,
+        # Start from a thread this policy is meant for, so the first answer is useful.
+        "priority": (policy.priorities[0] if policy and policy.priorities else Priority.NORMAL),
+        "channel": (policy.channels[0] if policy and policy.channels else Channel.EMAIL),
+        "tier": next((t.pk for t in policy.tiers.all()), "") if policy else "",
+        "team": next((t.pk for t in policy.teams.all()), "") if policy else "",
+        "customer_zone": "",
     }
-    form = policy_forms.PreviewForm(request.GET or None, initial=initial)
+    # Without a query the page answers for the initial values at once.
+    form = policy_forms.PreviewForm(request.GET or initial)
     result = None
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
@@ -391,6 +401,7 @@ def preview_response(model_admin, request, *, policy=None, calendar=None):
             team_id=data["team"].pk if data["team"] else None,
             customer_zone=data["customer_zone"] or None,
             policy=policy,
+            calendar=calendar,
         )
     calendar_days = []
     if calendar is not None:

@@ -37,6 +37,18 @@ class TierForm(forms.ModelForm):
 
 
 class SlaPolicyForm(forms.ModelForm):
+    tiers = forms.ModelMultipleChoiceField(
+        queryset=Tier.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = any tier. Accounts without a tier count as the default tier.",
+    )
+    teams = forms.ModelMultipleChoiceField(
+        queryset=Team.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = any team.",
+    )
     priorities = forms.MultipleChoiceField(
         choices=Priority.choices,
         required=False,

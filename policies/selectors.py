@@ -62,17 +62,33 @@ def active_policies() -> list[SlaPolicy]:
     )
 
 
+def policy_mismatches(
+    policy: SlaPolicy, *, tier_id: int | None, priority: str, channel: str, team_id: int | None
+) -> list[str]:
+    """The policy's conditions a thread fails, in a manager's words (empty = it matches)."""
+    from policies.vocabulary import Channel, Priority
+
+    reasons = []
+    tiers = {t.pk: t.name for t in policy.tiers.all()}
+    teams = {t.pk: t.name for t in policy.teams.all()}
+    if tiers and tier_id not in tiers:
+        reasons.append(f"tier must be {' or '.join(tiers.values())}")
+    if policy.priorities and priority not in policy.priorities:
+        wanted = " or ".join(Priority(p).label for p in policy.priorities)
+        reasons.append(f"priority must be {wanted}")
+    if policy.channels and channel not in policy.channels:
+        reasons.append(f"channel must be {' or '.join(Channel(c).label for c in policy.channels)}")
+    if teams and team_id not in teams:
+        reasons.append(f"team must be {' or '.join(teams.values())}")
+    return reasons
+
+
 def policy_matches(
     policy: SlaPolicy, *, tier_id: int | None, priority: str, channel: str, team_id: int | None
 ) -> bool:
     """All of the policy's conditions hold (an empty condition matches anything)."""
-    tier_ids = {t.pk for t in policy.tiers.all()}
-    team_ids = {t.pk for t in policy.teams.all()}
-    return (
-        (not tier_ids or tier_id in tier_ids)
-        and (not policy.priorities or priority in policy.priorities)
-        and (not policy.channels or channel in policy.channels)
-        and (not team_ids or team_id in team_ids)
+    return not policy_mismatches(
+        policy, tier_id=tier_id, priority=priority, channel=channel, team_id=team_id
     )
 
 
@@ -133,21 +149,27 @@ def preview_clocks(
     team_id: int | None = None,
     customer_zone: str | None = None,
     policy: SlaPolicy | None = None,
+    calendar: Calendar | None = None,
 ) -> dict:
     """What a thread with these attributes would get: the matching policy (or the one given)
-    and, per metric, its target with warning and due instants."""
+    and, per metric, its target with warning and due instants — counted in the given calendar
+    instead of the policy's own when one is given (the preview on a calendar page)."""
     policies = active_policies()
     matched = matching_policy(
         tier_id=tier_id, priority=priority, channel=channel, team_id=team_id, policies=policies
     )
     shown = policy or matched
     rows = []
-    calendar = None
+    engine = None
     if shown is not None:
         from policies.deadlines import deadlines
         from policies.vocabulary import Metric
 
-        calendar = policy_calendar(shown, customer_zone=customer_zone)
+        if calendar is not None:
+            zone = customer_zone if shown.use_customer_time_zone and customer_zone else None
+            engine = business_calendar(calendar, zone=zone)
+        else:
+            engine = policy_calendar(shown, customer_zone=customer_zone)
         thresholds = list(shown.thresholds.all())
         for metric in Metric:
             target = target_for(shown, metric=metric, priority=priority)
@@ -158,14 +180,29 @@ def preview_clocks(
                     "metric": metric,
                     "target": target,
                     "deadlines": deadlines(
-                        calendar, start=start, target=target.duration, thresholds=thresholds
+                        engine, start=start, target=target.duration, thresholds=thresholds
                     ),
                 }
             )
+    mismatches = []
+    if policy is not None:
+        mismatches = policy_mismatches(
+            policy,
+            tier_id=effective_tier_id(tier_id),
+            priority=priority,
+            channel=channel,
+            team_id=team_id,
+        )
+        if not policy.active:
+            mismatches.insert(0, "the policy is inactive")
     return {
         "matched": matched,
+        "mismatches": mismatches,
         "shown": shown,
         "rows": rows,
-        "zone": calendar.zone if calendar else None,
-        "is_open": calendar.is_open(start) if calendar else None,
+        "zone": engine.zone if engine else None,
+        "is_open": engine.is_open(start) if engine else None,
+        "other_calendar": calendar is not None
+        and shown is not None
+        and shown.calendar_id != calendar.pk,
     }

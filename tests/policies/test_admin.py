@@ -297,3 +297,49 @@ def test_every_configuration_page_opens_for_a_manager(manager_client, name):
     for view in ("changelist", "add"):
         response = manager_client.get(reverse(f"admin:policies_{name}_{view}"))
         assert response.status_code == 200, (name, view)
+
+
+def test_preview_on_a_policy_says_why_it_does_not_apply(manager_client):
+    gold_tier = tier("Gold")
+    tier("Free", default=True)
+    calendar = office_calendar()
+    gold = policy("Gold", calendar=calendar, tiers=[gold_tier], order=10)
+    policy("Everyone", calendar=calendar, order=20)
+    body = manager_client.get(
+        reverse("admin:policies_slapolicy_preview_one", args=[gold.pk]),
+        {
+            "start": "2026-11-27T16:30",
+            "zone": "Europe/Berlin",
+            "priority": "normal",
+            "channel": "email",
+            "tier": "",
+        },
+    ).content.decode()
+    assert "matches <strong>Everyone</strong>" in body
+    assert "tier must be Gold" in body
+
+
+def test_preview_without_a_query_answers_for_the_policys_own_threads(manager_client):
+    gold_tier = tier("Gold")
+    gold = policy("Gold", calendar=office_calendar(), tiers=[gold_tier])
+    body = manager_client.get(
+        reverse("admin:policies_slapolicy_preview_one", args=[gold.pk])
+    ).content.decode()
+    assert "matches <strong>Gold</strong>" in body
+
+
+def test_calendar_preview_counts_in_that_calendars_hours(manager_client):
+    berlin = office_calendar("Berlin", zone="Europe/Berlin")
+    new_york = office_calendar("New York", zone="America/New_York")
+    policy("Everyone", calendar=berlin)
+    body = manager_client.get(
+        reverse("admin:policies_calendar_preview", args=[new_york.pk]),
+        {
+            "start": "2026-11-27T16:30",
+            "zone": "America/New_York",
+            "priority": "normal",
+            "channel": "email",
+        },
+    ).content.decode()
+    assert "Mon 30 Nov 2026 09:30 EST" in body
+    assert "Counted in the hours of <strong>New York</strong>" in body
