@@ -3,6 +3,8 @@
 from datetime import date, timedelta
 
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminTimeWidget
+from django.db import models
 from django.db.models import Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -71,8 +73,12 @@ class TierAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
+HH_MM = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}
+
+
 class OpeningHoursInline(admin.TabularInline):
     model = OpeningHours
+    formfield_overrides = HH_MM
     formset = policy_forms.DayIntervalsFormSet
     extra = 0
 
@@ -80,6 +86,8 @@ class OpeningHoursInline(admin.TabularInline):
 class HolidayInline(admin.TabularInline):
     model = Holiday
     extra = 0
+    classes = ["collapse"]
+    verbose_name_plural = "holidays (this year onwards; hours starting on these dates are closed)"
     fields = ["date", "name", "source"]
     readonly_fields = ["source"]
 
@@ -90,6 +98,8 @@ class HolidayInline(admin.TabularInline):
 
 class SpecialDayInline(admin.TabularInline):
     model = SpecialDay
+    formfield_overrides = HH_MM
+    verbose_name_plural = "special days (their hours replace the week's; no hours = closed)"
     formset = policy_forms.SpecialDayFormSet
     extra = 0
 

@@ -22,6 +22,13 @@ class PolicySpec:
     page_24_7: bool = False
     description: str = ""
 
+    def targets_text(self) -> str:
+        """“First response 1h, Next response 2h” for the template list."""
+        return ", ".join(
+            f"{Metric(m).label}{f' ({Priority(p).label})' if p else ''} {d}"
+            for m, p, d in self.targets
+        )
+
 
 @dataclass(frozen=True)
 class Template:

@@ -25,6 +25,20 @@ def validate_time_zone(value: str) -> None:
         )
 
 
+class TimeZoneInput(forms.TextInput):
+    """A text box that suggests IANA zone names as you type (an HTML datalist)."""
+
+    template_name = "slaops/widgets/time_zone.html"
+
+    def __init__(self, attrs=None):
+        super().__init__({"list": "iana-time-zones", "autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["zones"] = time_zone_names()
+        return context
+
+
 class TimeZoneField(models.CharField):
     """An IANA time zone name, validated against the zone database this server ships."""
 
@@ -34,9 +48,9 @@ class TimeZoneField(models.CharField):
         self.validators.append(validate_time_zone)
 
     def formfield(self, **kwargs):
-        kwargs.setdefault("form_class", forms.TypedChoiceField)
-        kwargs.setdefault("choices", [(name, name) for name in time_zone_names()])
-        return super(models.CharField, self).formfield(**kwargs)
+        # The admin passes its own text widget; ours adds the list of zones to pick from.
+        kwargs["widget"] = TimeZoneInput
+        return super().formfield(**kwargs)
 
 
 class BusinessDurationFormField(forms.CharField):

@@ -135,7 +135,7 @@ def test_unknown_time_zone_is_refused(manager_client):
         reverse("admin:policies_calendar_add"), calendar_post([], zone="Europe/Atlantis")
     )
     assert "Europe/Atlantis" in response.content.decode()
-    assert "not one of the available choices" in response.content.decode()
+    assert "is not a known IANA time zone" in response.content.decode()
     assert not Calendar.objects.exists()
 
 
@@ -343,3 +343,17 @@ def test_calendar_preview_counts_in_that_calendars_hours(manager_client):
     ).content.decode()
     assert "Mon 30 Nov 2026 09:30 EST" in body
     assert "Counted in the hours of <strong>New York</strong>" in body
+
+
+@pytest.mark.parametrize("key", ["b2b-tiers", "priority-based", "on-call-24-7"])
+def test_every_template_passes_the_policy_rules(key):
+    from policies.catalog import TEMPLATES
+    from policies.durations import parse_duration
+    from policies.services import TargetRow, ThresholdRow, policy_problems
+
+    for spec in TEMPLATES[key].policies:
+        problems = policy_problems(
+            targets=[TargetRow(m, p, parse_duration(d)) for m, p, d in spec.targets],
+            thresholds=[ThresholdRow(k, v) for k, v in spec.thresholds],
+        )
+        assert problems == [], (spec.name, problems)
