@@ -1,0 +1,299 @@
+"""One door for every change to a thread: API, pages, admin actions and the importer call these.
+
+Each service locks the thread row, lets the clock rules (clockwork.py) act, and writes the thread,
+its clocks and their events in one transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Contact
+from policies.models import Tier
+from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
+from threads.clockwork import Clockwork, PolicyBook
+from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
+
+CLOCK_FIELDS = [
+    "policy",
+    "target",
+    "target_duration",
+    "calendar",
+    "zone",
+    "warnings",
+    "warnings_passed",
+    "used",
+    "running_since",
+    "paused",
+    "ever_paused",
+    "warn_at",
+    "due_at",
+    "state",
+    "stopped_at",
+    "breached_at",
+]
+REMATCH_FIELDS = ("priority", "channel", "team", "tier")
+
+
+class ThreadError(ValueError):
+    """A change that breaks a rule; `field` names what to fix."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _now(at: datetime | None) -> datetime:
+    if at is None:
+        return timezone.now()
+    if timezone.is_naive(at):
+        raise ThreadError("created_at", "Times need a UTC offset, e.g. 2026-11-27T16:30:00+01:00.")
+    return at
+
+
+def _lock(thread: Thread | int) -> Thread:
+    thread_id = thread.pk if isinstance(thread, Thread) else thread
+    return Thread.objects.select_for_update().select_related("account", "policy").get(pk=thread_id)
+
+
+def _clocks(thread: Thread) -> list[SlaClock]:
+    return list(
+        thread.clocks.filter(Q(state__in=RUNNING_STATES) | Q(metric=Metric.RESOLUTION))
+        .select_related("calendar", "policy")
+        .order_by("started_at", "id")
+    )
+
+
+def _work(thread: Thread, *, actor=None, book: PolicyBook | None = None) -> Clockwork:
+    return Clockwork(
+        thread=thread, clocks=_clocks(thread), book=book or PolicyBook.load(), actor=actor
+    )
+
+
+def _save(work: Clockwork) -> None:
+    if work.thread_fields:
+        work.thread.save(update_fields=sorted(work.thread_fields | {"updated_at"}))
+    touched = [c for c in work.clocks if c.pk is not None and c.pk in work.dirty]
+    if touched:
+        SlaClock.objects.bulk_update(touched, CLOCK_FIELDS)
+    if work.created:
+        SlaClock.objects.bulk_create(work.created)
+    if work.events:
+        SlaEvent.objects.bulk_create(work.events)
+
+
+@dataclass
+class Created:
+    thread: Thread
+    created: bool
+
+
+@transaction.atomic
+def thread_create(
+    *,
+    subject: str,
+    first_message: str = "",
+    account: Account | None = None,
+    contact: Contact | None = None,
+    channel: str = Channel.EMAIL,
+    priority: str = Priority.NORMAL,
+    team=None,
+    assignee=None,
+    source: str = "api",
+    external_id: str = "",
+    message_external_id: str = "",
+    needs_reply: bool = True,
+    created_at: datetime | None = None,
+    actor=None,
+) -> Created:
+    """Open a thread with the customer's first message; the same external id returns the
+    existing thread untouched (idempotent)."""
+    if external_id:
+        existing = Thread.objects.filter(source=source, external_id=external_id).first()
+        if existing is not None:
+            return Created(existing, False)
+    at = _now(created_at)
+    if account is None and contact is not None:
+        account = contact.account
+    thread = Thread.objects.create(
+        subject=subject.strip() or "(no subject)",
+        account=account,
+        contact=contact,
+        channel=channel,
+        priority=priority,
+        team=team,
+        assignee=assignee,
+        source=source,
+        external_id=external_id,
+        created_at=at,
+    )
+    thread = _lock(thread)
+    work = Clockwork(thread=thread, clocks=[], book=PolicyBook.load(), actor=actor)
+    work.opened(at)
+    Message.objects.create(
+        thread=thread,
+        author_kind=Message.Author.CUSTOMER,
+        contact=contact,
+        body=first_message,
+        needs_reply=needs_reply,
+        created_at=at,
+        external_id=message_external_id,
+    )
+    work.customer_wrote(at, needs_reply=needs_reply, automatic=False)
+    _save(work)
+    return Created(thread, True)
+
+
+@transaction.atomic
+def message_receive(
+    *,
+    thread: Thread | int,
+    body: str = "",
+    contact: Contact | None = None,
+    needs_reply: bool = True,
+    automatic: bool = False,
+    created_at: datetime | None = None,
+    external_id: str = "",
+) -> tuple[Message, bool]:
+    """A customer message arrives. Returns (message, created); a repeated external id is a no-op."""
+    thread = _lock(thread)
+    if external_id:
+        existing = thread.messages.filter(external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    at = _now(created_at)
+    message = Message.objects.create(
+        thread=thread,
+        author_kind=Message.Author.CUSTOMER,
+        contact=contact or thread.contact,
+        body=body,
+        needs_reply=needs_reply,
+        automatic=automatic,
+        created_at=at,
+        external_id=external_id,
+    )
+    work = _work(thread)
+    work.customer_wrote(at, needs_reply=needs_reply, automatic=automatic)
+    _save(work)
+    return message, True
+
+
+@transaction.atomic
+def agent_reply(
+    *,
+    thread: Thread | int,
+    author=None,
+    body: str = "",
+    public: bool = True,
+    automatic: bool = False,
+    created_at: datetime | None = None,
+    external_id: str = "",
+) -> tuple[Message, bool]:
+    """An agent answers (public) or writes an internal note (public=False)."""
+    thread = _lock(thread)
+    if external_id:
+        existing = thread.messages.filter(external_id=external_id).first()
+        if existing is not None:
+            return existing, False
+    at = _now(created_at)
+    message = Message.objects.create(
+        thread=thread,
+        author_kind=Message.Author.SYSTEM if automatic and author is None else Message.Author.AGENT,
+        author_user=author,
+        body=body,
+        public=public,
+        automatic=automatic,
+        created_at=at,
+        external_id=external_id,
+    )
+    work = _work(thread, actor=author)
+    work.agent_wrote(at, public=public, automatic=automatic)
+    _save(work)
+    return message, True
+
+
+@transaction.atomic
+def thread_mark_no_reply_needed(*, thread: Thread | int, actor=None, at=None) -> Thread:
+    thread = _lock(thread)
+    work = _work(thread, actor=actor)
+    work.no_reply_needed(_now(at))
+    _save(work)
+    return thread
+
+
+@transaction.atomic
+def thread_set_status(
+    *, thread: Thread | int, status: str, actor=None, reason: str = "", at=None
+) -> Thread:
+    if status not in ThreadStatus.values:
+        raise ThreadError("status", f"Unknown status '{status}'; use one of {ThreadStatus.values}.")
+    thread = _lock(thread)
+    work = _work(thread, actor=actor)
+    policy = work.book.policy(thread.policy_id)
+    if policy and status in policy.pause_statuses and not reason.strip():
+        raise ThreadError(
+            "reason",
+            f"Say why the thread is {ThreadStatus(status).label.lower()}: it pauses "
+            "resolution time and the reason is kept in the history.",
+        )
+    work.status_changed(thread.status, status, _now(at), reason=reason.strip())
+    _save(work)
+    return thread
+
+
+def thread_resolve(*, thread, actor=None, at=None) -> Thread:
+    return thread_set_status(thread=thread, status=ThreadStatus.RESOLVED, actor=actor, at=at)
+
+
+def thread_reopen(*, thread, actor=None, at=None, reason="reopened") -> Thread:
+    return thread_set_status(
+        thread=thread, status=ThreadStatus.OPEN, actor=actor, at=at, reason=reason
+    )
+
+
+@transaction.atomic
+def thread_update(*, thread: Thread | int, actor=None, at=None, **changes) -> Thread:
+    """Change priority, channel, team, tier or assignee; the first four match the policy again.
+
+    Pass model instances (or None) for team, tier and assignee."""
+    unknown = set(changes) - {*REMATCH_FIELDS, "assignee", "subject"}
+    if unknown:
+        raise ThreadError(sorted(unknown)[0], "This field cannot be changed here.")
+    if "priority" in changes and changes["priority"] not in Priority.values:
+        raise ThreadError("priority", f"Unknown priority; use one of {Priority.values}.")
+    if "channel" in changes and changes["channel"] not in Channel.values:
+        raise ThreadError("channel", f"Unknown channel; use one of {Channel.values}.")
+    thread = _lock(thread)
+    when = _now(at)
+    work = _work(thread, actor=actor)
+    rematch = {}
+    for name, value in changes.items():
+        attname = f"{name}_id" if name in ("team", "tier", "assignee") else name
+        new = value.pk if hasattr(value, "pk") else value
+        old = getattr(thread, attname)
+        if old == new:
+            continue
+        work.set_thread(**{attname: new})
+        if name in REMATCH_FIELDS:
+            rematch[name] = (old, new)
+        else:
+            work.record("thread_changed", when, field=name, old=old, new=new)
+    if rematch:
+        work.attributes_changed(rematch, when)
+    _save(work)
+    return thread
+
+
+def account_set_tier(*, account: Account, tier, actor=None, at=None) -> int:
+    """Move an account to another tier; its open threads are matched again. Returns how many."""
+    Account.objects.filter(pk=account.pk).update(tier=tier)
+    account.tier = tier
+    effective = tier or Tier.default()
+    ids = list(account.threads.exclude(status__in=CLOSED_STATUSES).values_list("pk", flat=True))
+    for thread_id in ids:
+        thread_update(thread=thread_id, tier=effective, actor=actor, at=at)
+    return len(ids)
