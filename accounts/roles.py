@@ -44,10 +44,11 @@ def sync_role_groups(apps=None) -> None:
         group.permissions.set([p for p in permissions if _wanted(p, spec)])
 
 
-def sync_role_groups_after_migrate(sender, apps, using="default", **kwargs) -> None:
+def sync_role_groups_after_migrate(sender, apps=None, using="default", **kwargs) -> None:
     from django.apps import apps as global_apps
     from django.contrib.auth.management import create_permissions
 
+    apps = apps or global_apps  # `flush` (transactional tests) sends no app registry
     # Permissions are normally created app by app after migrate; create them all first so the
     # groups see models of apps that come after this one.
     for app_config in global_apps.get_app_configs():

@@ -57,7 +57,11 @@ def _now(at: datetime | None) -> datetime:
 
 def _lock(thread: Thread | int) -> Thread:
     thread_id = thread.pk if isinstance(thread, Thread) else thread
-    return Thread.objects.select_for_update().select_related("account", "policy").get(pk=thread_id)
+    return (
+        Thread.objects.select_for_update(of=("self",))
+        .select_related("account", "policy")
+        .get(pk=thread_id)
+    )
 
 
 def _clocks(thread: Thread) -> list[SlaClock]:
