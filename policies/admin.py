@@ -224,7 +224,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     search_fields = ["name", "description"]
     autocomplete_fields = ["calendar"]
     inlines = [TargetInline, ThresholdInline]
-    actions = ["clone", "activate", "deactivate"]
+    actions = ["clone", "activate", "deactivate", "reapply"]
     ordering = ["order", "id"]
     change_form_template = "admin/policies/slapolicy/change_form.html"
     change_list_template = "admin/policies/slapolicy/change_list.html"
@@ -322,6 +322,28 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         for policy in queryset:
             copy = policy_clone(policy=policy)
             self.message_user(request, f"Created “{copy}”, inactive, at the end of the list.")
+
+    @admin.action(description="Re-apply to running clocks… (shows a dry run first)")
+    def reapply(self, request, queryset):
+        from threads.services import policy_reapply, policy_reapply_plan
+
+        if "apply" in request.POST:
+            total = sum(policy_reapply(policy=p, actor=request.user) for p in queryset)
+            self.message_user(request, f"{total} running clocks retargeted; history records each.")
+            return None
+        plans = [(p, policy_reapply_plan(policy=p)) for p in queryset]
+        return render(
+            request,
+            "admin/policies/slapolicy/reapply.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Re-apply to running clocks",
+                "plans": plans,
+                "policies": queryset,
+                "opts": self.model._meta,
+                "viewer_zone": viewer_zone(request),
+            },
+        )
 
     @admin.action(description="Activate the selected policies")
     def activate(self, request, queryset):

@@ -413,6 +413,17 @@ class Clockwork:
         self.catch_up(at)
         self._apply_match(at, force=True)
 
+    def _differs(self, clock: SlaClock, policy: SlaPolicy, target: SlaTarget) -> bool:
+        """Would the policy as it is now give this clock another target, calendar or warnings?"""
+        calendar, zone = self._calendar(policy)
+        return (
+            target.duration != clock.target_duration
+            or (calendar.pk if calendar else None) != clock.calendar_id
+            or zone != clock.zone
+            or self._warnings(policy, target.duration) != clock.warnings
+            or policy.pk != clock.policy_id
+        )
+
     def _apply_match(self, at: datetime, *, initial: bool = False, force: bool = False) -> None:
         policy = self.book.match(self.thread)
         old_policy_id = self.thread.policy_id
@@ -440,7 +451,11 @@ class Clockwork:
                     f"“{policy.name}”" if policy else "any policy"
                 )
                 self.cancel(clock, at, why=why)
-            elif force or target.pk != clock.target_id or (policy.pk != clock.policy_id):
+            elif (
+                self._differs(clock, policy, target)
+                if force
+                else target.pk != clock.target_id or policy.pk != clock.policy_id
+            ):
                 self.retarget(
                     clock, policy, target, at, why="re-applied" if force else "re-matched"
                 )
