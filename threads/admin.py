@@ -97,7 +97,7 @@ class ThreadForm(forms.ModelForm):
         ):
             self.add_error(
                 "reason",
-                "Say why: this status pauses resolution time and the reason is kept in the history.",
+                "Say why: this status pauses resolution time; the reason is kept in the history.",
             )
         return data
 

@@ -7,9 +7,9 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from tests.factories import office_calendar, policy, tier
 from threads.models import ClockState, EventKind, SlaClock
 from threads.services import thread_create
-from tests.factories import office_calendar, policy, tier
 
 pytestmark = pytest.mark.django_db
 BERLIN = ZoneInfo("Europe/Berlin")

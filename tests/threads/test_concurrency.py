@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from tests.factories import office_calendar, policy, tier
 from threads.models import SlaClock
 from threads.services import agent_reply, message_receive, thread_create
-from tests.factories import office_calendar, policy, tier
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
