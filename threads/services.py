@@ -374,3 +374,13 @@ def policy_reapply(*, policy, actor=None, at: datetime | None = None) -> int:
             _save(work)
             changed += len(changes)
     return changed
+
+
+@transaction.atomic
+def thread_catch_up(*, thread: Thread | int, at: datetime | None = None) -> Thread:
+    """Record the warnings and breaches of a thread's clocks whose time has passed."""
+    thread = _lock(thread)
+    work = _work(thread)
+    work.catch_up(_now(at))
+    _save(work)
+    return thread
