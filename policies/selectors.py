@@ -18,13 +18,18 @@ def business_calendar(
     Cached per saved version of the calendar (its `updated_at`), so the engine's year tables are
     built once per process and not per clock.
     """
-    if calendar is None:
-        return business_time.Calendar.always_open(zone or "UTC")
-    key = (calendar.pk, calendar.updated_at, zone or calendar.time_zone)
+    key = (
+        ("24/7", zone or "UTC")
+        if calendar is None
+        else (calendar.pk, calendar.updated_at, zone or calendar.time_zone)
+    )
     cached = _calendars.get(key)
     if cached is not None:
         _calendars.move_to_end(key)
         return cached
+    if calendar is None:
+        _calendars[key] = business_time.Calendar.always_open(zone or "UTC")
+        return _calendars[key]
     weekly: dict[int, list[tuple[time, time]]] = {}
     for weekday, opens, closes in calendar.hours.values_list("weekday", "opens", "closes"):
         weekly.setdefault(weekday, []).append((opens, closes))

@@ -1,6 +1,14 @@
-"""Routes of the REST API under /api/v1/ (filled by threads/api.py)."""
+"""Routes of the REST API under /api/v1/ (views in threads/api.py)."""
 
 from rest_framework.routers import DefaultRouter
 
+from threads.api import AccountViewSet, ContactViewSet, ThreadMessageViewSet, ThreadViewSet
+
 router = DefaultRouter()
+router.register("accounts", AccountViewSet, basename="account")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("threads", ThreadViewSet, basename="thread")
+router.register(
+    r"threads/(?P<thread_id>[^/.]+)/messages", ThreadMessageViewSet, basename="thread-message"
+)
 urlpatterns = router.urls

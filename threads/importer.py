@@ -136,6 +136,14 @@ class Importer:
         self.teams = {t.name: t for t in Team.objects.all()}
         self.users = {u.username: u for u in get_user_model().objects.all()}
         self.now = timezone.now()
+        self.contacts_to_link: list[Contact] = []
+        self.domains = {}
+        for account in self.accounts.values():
+            for domain in account.email_domains:
+                self.domains.setdefault(domain, account)  # first by name, as the API does
+
+    def account_for_domain(self, email: str):
+        return self.domains.get(email.rsplit("@", 1)[-1])
 
     def run(self, lines: Iterable[str], report: ImportReport, progress=None) -> ImportReport:
         batch: list[Parsed] = []
@@ -191,6 +199,9 @@ class Importer:
             # Parents first: bulk_create fills in their keys, and each child row picks up its
             # parent's key when it is inserted.
             Contact.objects.bulk_create(new_contacts.values())
+            if self.contacts_to_link:
+                Contact.objects.bulk_update(self.contacts_to_link, ["account"])
+                self.contacts_to_link = []
             Thread.objects.bulk_create(threads)
             Message.objects.bulk_create(messages, batch_size=2000)
             SlaClock.objects.bulk_create(clocks, batch_size=2000)
@@ -212,7 +223,11 @@ class Importer:
                 contact = Contact(email=email, name=_text(data, "contact_name"), account=account)
                 new_contacts[email] = contact
             if account is None:
-                account = contact.account
+                account = contact.account or self.account_for_domain(email)
+            if contact.account_id is None and contact.account is None and account is not None:
+                contact.account = account
+                if contact.pk is not None:
+                    self.contacts_to_link.append(contact)
         team = self._ref(self.teams, data.get("team"), "team")
         assignee = self._ref(self.users, data.get("assignee"), "assignee")
         thread = Thread(

@@ -7,7 +7,7 @@ its clocks and their events in one transaction.
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -120,6 +120,50 @@ def thread_create(
         existing = Thread.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
             return Created(existing, False)
+    try:
+        with transaction.atomic():  # a savepoint: a racing duplicate must not spoil the caller
+            return _thread_create(
+                subject=subject,
+                first_message=first_message,
+                account=account,
+                contact=contact,
+                channel=channel,
+                priority=priority,
+                team=team,
+                assignee=assignee,
+                source=source,
+                external_id=external_id,
+                message_external_id=message_external_id,
+                needs_reply=needs_reply,
+                created_at=created_at,
+                actor=actor,
+            )
+    except IntegrityError:
+        # Two deliveries of one external thread raced and the other one won: same answer as if
+        # this one had come second.
+        existing = Thread.objects.filter(source=source, external_id=external_id).first()
+        if not external_id or existing is None:
+            raise
+        return Created(existing, False)
+
+
+def _thread_create(
+    *,
+    subject,
+    first_message,
+    account,
+    contact,
+    channel,
+    priority,
+    team,
+    assignee,
+    source,
+    external_id,
+    message_external_id,
+    needs_reply,
+    created_at,
+    actor,
+) -> Created:
     at = _now(created_at)
     if account is None and contact is not None:
         account = contact.account
@@ -292,15 +336,28 @@ def thread_update(*, thread: Thread | int, actor=None, at=None, **changes) -> Th
     return thread
 
 
+@transaction.atomic
 def account_set_tier(*, account: Account, tier, actor=None, at=None) -> int:
-    """Move an account to another tier; its open threads are matched again. Returns how many."""
+    """Move an account to another tier; its open threads are matched again, all or nothing.
+    Returns how many threads were matched again."""
+    when = _now(at)
     Account.objects.filter(pk=account.pk).update(tier=tier)
     account.tier = tier
     effective = tier or Tier.default()
-    ids = list(account.threads.exclude(status__in=CLOSED_STATUSES).values_list("pk", flat=True))
-    for thread_id in ids:
-        thread_update(thread=thread_id, tier=effective, actor=actor, at=at)
-    return len(ids)
+    book = PolicyBook.load()
+    threads = account.threads.exclude(status__in=CLOSED_STATUSES).values_list("pk", flat=True)
+    count = 0
+    for thread_id in threads:
+        thread = _lock(thread_id)
+        if thread.tier_id == (effective.pk if effective else None):
+            continue
+        work = _work(thread, actor=actor, book=book)
+        old = thread.tier_id
+        work.set_thread(tier_id=effective.pk if effective else None)
+        work.attributes_changed({"tier": (old, thread.tier_id)}, when)
+        _save(work)
+        count += 1
+    return count
 
 
 @dataclass

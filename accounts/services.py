@@ -1,0 +1,33 @@
+"""Writes and lookups for customers: contacts found by email, accounts by email domain."""
+
+from accounts.models import Account, Contact
+
+UNSET = object()  # "leave the account as it is"
+
+
+def contact_upsert(*, email: str, name=None, account=UNSET) -> tuple[Contact, bool]:
+    """The contact with this email, created or updated with the name/account given."""
+    email = email.strip().lower()
+    contact, created = Contact.objects.get_or_create(
+        email=email,
+        defaults={"name": name or "", "account": None if account is UNSET else account},
+    )
+    if not created:
+        changed = []
+        if name is not None and name != contact.name:
+            contact.name = name
+            changed.append("name")
+        if account is not UNSET and account != contact.account:
+            contact.account = account
+            changed.append("account")
+        if changed:
+            contact.save(update_fields=changed)
+    return contact, created
+
+
+def account_for_email(email: str) -> Account | None:
+    """The account that claims the email's domain (exact match, first by name)."""
+    domain = email.rsplit("@", 1)[-1].lower()
+    # Narrow in SQL (the JSON text holds the quoted domain), then confirm exactly.
+    candidates = Account.objects.filter(email_domains__icontains=f'"{domain}"').order_by("name")
+    return next((a for a in candidates if domain in a.email_domains), None)

@@ -1,0 +1,50 @@
+"""Point Django at a scratch PostgreSQL database for a benchmark (created if missing, migrated).
+
+BENCH_DATABASE_URL overrides the default postgres://postgres@127.0.0.1:5432/slaops_bench.
+"""
+
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/slaops_bench"
+
+
+def setup(url: str | None = None) -> str:
+    url = url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    parsed = urlparse(url)
+    import psycopg
+
+    admin = psycopg.connect(
+        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
+        dbname="postgres", autocommit=True,
+    )
+    name = parsed.path.lstrip("/")
+    if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+        admin.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    os.environ["DATABASE_URL"] = url
+    os.environ.pop("REDIS_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "slaops.settings"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    return url
+
+
+def truncate_threads() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE threads_slaevent, threads_slaclock, threads_message, threads_thread "
+            "RESTART IDENTITY CASCADE"
+        )
