@@ -19,8 +19,11 @@ def setup(url: str | None = None) -> str:
     import psycopg
 
     admin = psycopg.connect(
-        host=parsed.hostname, port=parsed.port or 5432, user=parsed.username or "postgres",
-        dbname="postgres", autocommit=True,
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        dbname="postgres",
+        autocommit=True,
     )
     name = parsed.path.lstrip("/")
     if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
@@ -36,7 +39,8 @@ def setup(url: str | None = None) -> str:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo", verbosity=0, stdout=devnull)
     return url
 
 

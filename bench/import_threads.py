@@ -23,8 +23,15 @@ GOAL = 5000
 def synthetic_threads(n: int, seed: int = 7) -> list[dict]:
     """Threads shaped like a helpdesk export: 2-6 messages, a pause now and then, resolved."""
     rng = random.Random(seed)
-    emails = ["anna@acme.de", "hank@globex.com", "peter@initech.com", "alice@umbrella.co.uk",
-              "gavin@hooli.xyz", "bruce@wayne.com", "rachael@tyrell.com.au"]
+    emails = [
+        "anna@acme.de",
+        "hank@globex.com",
+        "peter@initech.com",
+        "alice@umbrella.co.uk",
+        "gavin@hooli.xyz",
+        "bruce@wayne.com",
+        "rachael@tyrell.com.au",
+    ]
     first = datetime(2026, 6, 1, tzinfo=UTC)
     rows = []
     for i in range(n):
@@ -32,26 +39,45 @@ def synthetic_threads(n: int, seed: int = 7) -> list[dict]:
         events = [{"type": "customer_message", "at": at.isoformat(), "body": "It is broken"}]
         for _ in range(rng.randrange(1, 4)):
             at += timedelta(minutes=rng.randrange(5, 600))
-            events.append({"type": "agent_reply", "at": at.isoformat(), "author": "agent",
-                           "body": "Looking into it"})
+            events.append(
+                {
+                    "type": "agent_reply",
+                    "at": at.isoformat(),
+                    "author": "agent",
+                    "body": "Looking into it",
+                }
+            )
             if rng.random() < 0.3:
                 at += timedelta(minutes=rng.randrange(1, 60))
-                events.append({"type": "status", "at": at.isoformat(),
-                               "status": "waiting_on_customer", "reason": "asked for details"})
+                events.append(
+                    {
+                        "type": "status",
+                        "at": at.isoformat(),
+                        "status": "waiting_on_customer",
+                        "reason": "asked for details",
+                    }
+                )
             at += timedelta(minutes=rng.randrange(5, 900))
             events.append({"type": "customer_message", "at": at.isoformat(), "body": "More"})
             if events[-2]["type"] == "status":
                 events.append({"type": "status", "at": at.isoformat(), "status": "open"})
         at += timedelta(minutes=rng.randrange(5, 300))
-        events.append({"type": "agent_reply", "at": at.isoformat(), "author": "agent",
-                       "body": "Fixed"})
+        events.append(
+            {"type": "agent_reply", "at": at.isoformat(), "author": "agent", "body": "Fixed"}
+        )
         events.append({"type": "status", "at": at.isoformat(), "status": "resolved"})
-        rows.append({
-            "source": "bench", "external_id": f"B-{i}", "subject": f"Bench thread {i}",
-            "contact_email": rng.choice(emails), "channel": "email",
-            "priority": rng.choice(["urgent", "high", "normal", "normal", "low"]),
-            "created_at": events[0]["at"], "events": events,
-        })
+        rows.append(
+            {
+                "source": "bench",
+                "external_id": f"B-{i}",
+                "subject": f"Bench thread {i}",
+                "contact_email": rng.choice(emails),
+                "channel": "email",
+                "priority": rng.choice(["urgent", "high", "normal", "normal", "low"]),
+                "created_at": events[0]["at"],
+                "events": events,
+            }
+        )
     return rows
 
 
@@ -67,21 +93,26 @@ def via_services(rows: list[dict]) -> None:
     for row in rows:
         events = row["events"]
         thread = services.thread_create(
-            subject=row["subject"], first_message=events[0]["body"],
-            contact=contacts[row["contact_email"]], priority=row["priority"],
-            source="bench-live", external_id=row["external_id"],
+            subject=row["subject"],
+            first_message=events[0]["body"],
+            contact=contacts[row["contact_email"]],
+            priority=row["priority"],
+            source="bench-live",
+            external_id=row["external_id"],
             created_at=parse_datetime(row["created_at"]),
         ).thread
         for event in events[1:]:
             at = parse_datetime(event["at"])
             if event["type"] == "agent_reply":
-                services.agent_reply(thread=thread.pk, author=agent, body=event["body"],
-                                     created_at=at)
+                services.agent_reply(
+                    thread=thread.pk, author=agent, body=event["body"], created_at=at
+                )
             elif event["type"] == "customer_message":
                 services.message_receive(thread=thread.pk, body=event["body"], created_at=at)
             else:
-                services.thread_set_status(thread=thread.pk, status=event["status"],
-                                           reason=event.get("reason", ""), at=at)
+                services.thread_set_status(
+                    thread=thread.pk, status=event["status"], reason=event.get("reason", ""), at=at
+                )
 
 
 def main() -> None:
@@ -116,12 +147,16 @@ def main() -> None:
     print(f"{'path':<38}{'threads':>9}{'seconds':>10}{'threads/s':>12}")
     print("-" * 69)
     print(f"{'import_threads (bulk replay)':<38}{n:>9,}{bulk_seconds:>10.2f}{bulk_rate:>12,.0f}")
-    print(f"{'baseline: live services, one by one':<38}{n_baseline:>9,}{live_seconds:>10.2f}"
-          f"{live_rate:>12,.0f}")
+    print(
+        f"{'baseline: live services, one by one':<38}{n_baseline:>9,}{live_seconds:>10.2f}"
+        f"{live_rate:>12,.0f}"
+    )
     print()
     verdict = "PASS" if bulk_rate >= GOAL else "FAIL"
-    print(f"ratio bulk/baseline: {bulk_rate / live_rate:.1f}x; goal >= {GOAL:,} threads/s: "
-          f"{bulk_rate:,.0f} {verdict}")
+    print(
+        f"ratio bulk/baseline: {bulk_rate / live_rate:.1f}x; goal >= {GOAL:,} threads/s: "
+        f"{bulk_rate:,.0f} {verdict}"
+    )
     truncate_threads()
 
 

@@ -58,6 +58,36 @@ def policy_calendar(policy: SlaPolicy, *, customer_zone: str | None = None):
     return business_calendar(policy.calendar, zone=zone)
 
 
+_FINGERPRINT_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM policies_slapolicy),
+  (SELECT MAX(updated_at) FROM policies_slapolicy),
+  (SELECT COALESCE(SUM(id * "order"), 0) FROM policies_slapolicy),
+  (SELECT COALESCE(SUM(CASE WHEN active THEN id ELSE 0 END), 0) FROM policies_slapolicy),
+  (SELECT COUNT(*) FROM policies_slatarget),
+  (SELECT COALESCE(SUM(id), 0) FROM policies_slatarget),
+  (SELECT SUM(duration) FROM policies_slatarget),
+  (SELECT COUNT(*) FROM policies_warningthreshold),
+  (SELECT COALESCE(SUM(id * value), 0) FROM policies_warningthreshold),
+  (SELECT COALESCE(SUM(id), 0) FROM policies_slapolicy_tiers),
+  (SELECT COALESCE(SUM(id), 0) FROM policies_slapolicy_teams),
+  (SELECT COALESCE(SUM(id), 0) FROM policies_tier WHERE is_default),
+  (SELECT MAX(updated_at) FROM policies_calendar)
+"""
+
+
+def configuration_fingerprint() -> tuple:
+    """Changes whenever anything that decides a thread's policy or targets changes.
+
+    One query over the small configuration tables, so every process can reuse the policies it
+    read until a manager edits something (admin saves, actions and direct edits alike)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(_FINGERPRINT_SQL)
+        return tuple(cursor.fetchone())
+
+
 def active_policies() -> list[SlaPolicy]:
     return list(
         SlaPolicy.objects.active()

@@ -39,6 +39,8 @@ def pytest_collection_modifyitems(config, items):
     )
     redis_ok, redis_why = _reachable(redis_url)
     for item in items:
+        if not item.get_closest_marker("server") and not item.get_closest_marker("both"):
+            continue
         needs = {m.args[0] for m in item.iter_markers("server") if m.args} or {"postgres"}
         if "postgres" in needs and not pg_ok:
             item.add_marker(pytest.mark.skip(reason=f"needs PostgreSQL: {pg_why}"))
@@ -85,3 +87,15 @@ def other_agent(db, django_user_model):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_configuration_caches():
+    """Each test's database starts empty, and row ids repeat between tests: start every test
+    with empty per-process caches so no test sees another's configuration."""
+    from policies import selectors
+    from threads import clockwork
+
+    clockwork._cached_book = None
+    selectors._calendars.clear()
+    yield

@@ -10,7 +10,13 @@ from datetime import datetime, timedelta
 
 from policies import business_time
 from policies.models import SlaPolicy, SlaTarget, Tier
-from policies.selectors import active_policies, business_calendar, matching_policy, target_for
+from policies.selectors import (
+    active_policies,
+    business_calendar,
+    configuration_fingerprint,
+    matching_policy,
+    target_for,
+)
 from policies.vocabulary import Metric
 from threads.models import (
     CLOSED_STATUSES,
@@ -22,6 +28,7 @@ from threads.models import (
 )
 
 RESPONSE_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
+_cached_book: tuple | None = None
 
 
 @dataclass
@@ -33,8 +40,15 @@ class PolicyBook:
 
     @classmethod
     def load(cls) -> "PolicyBook":
+        """The current configuration; reused while its fingerprint (one cheap query) holds."""
+        global _cached_book
+        fingerprint = configuration_fingerprint()
+        if _cached_book is not None and _cached_book[0] == fingerprint:
+            return _cached_book[1]
         default = Tier.default()
-        return cls(policies=active_policies(), default_tier_id=default.pk if default else None)
+        book = cls(policies=active_policies(), default_tier_id=default.pk if default else None)
+        _cached_book = (fingerprint, book)
+        return book
 
     def effective_tier_id(self, thread: Thread) -> int | None:
         account = thread.account

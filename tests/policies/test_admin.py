@@ -8,7 +8,7 @@ from django.urls import reverse
 from policies.models import Calendar, Holiday, SlaPolicy, Tier
 from tests.factories import office_calendar, policy, tier
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
 
 def inline_management(prefix, total, initial=0):

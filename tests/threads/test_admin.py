@@ -11,7 +11,7 @@ from tests.factories import office_calendar, policy, tier
 from threads.models import ClockState, EventKind, SlaClock
 from threads.services import thread_create
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_10 = datetime(2026, 11, 23, 10, tzinfo=BERLIN)
 

@@ -14,7 +14,7 @@ from tests.factories import office_calendar, policy, tier
 from threads import services
 from threads.models import Message, Thread
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 BERLIN = ZoneInfo("Europe/Berlin")
 THREADS = "/api/v1/threads/"
 

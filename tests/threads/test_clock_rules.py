@@ -22,7 +22,7 @@ from threads.services import (
     thread_update,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

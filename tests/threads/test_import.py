@@ -20,7 +20,7 @@ from threads.services import (
     thread_update,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 30, 12, tzinfo=BERLIN)
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "threads.jsonl"
