@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Account, Contact, Team
 from policies.vocabulary import Channel, Priority, ThreadStatus
+from threads.bulk import insert_rows
 from threads.clockwork import Clockwork, PolicyBook
 from threads.models import Message, SlaClock, SlaEvent, Thread
 
@@ -198,14 +199,14 @@ class Importer:
         with transaction.atomic():
             # Parents first: bulk_create fills in their keys, and each child row picks up its
             # parent's key when it is inserted.
-            Contact.objects.bulk_create(new_contacts.values())
+            insert_rows(Contact, list(new_contacts.values()))
             if self.contacts_to_link:
                 Contact.objects.bulk_update(self.contacts_to_link, ["account"])
                 self.contacts_to_link = []
-            Thread.objects.bulk_create(threads)
-            Message.objects.bulk_create(messages, batch_size=2000)
-            SlaClock.objects.bulk_create(clocks, batch_size=2000)
-            SlaEvent.objects.bulk_create(events, batch_size=2000)
+            insert_rows(Thread, threads)
+            insert_rows(Message, messages)
+            insert_rows(SlaClock, clocks)
+            insert_rows(SlaEvent, events)
         report.imported += len(threads)
 
     def _replay(self, parsed: Parsed, contacts: dict, new_contacts: dict):
