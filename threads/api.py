@@ -16,6 +16,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts.models import Account, Contact, Team
@@ -704,28 +705,23 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
-        thread = self.get_thread()
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
         try:
-            with transaction.atomic():
-                message, created = self._add(thread, data)
-        except IntegrityError:
-            # The same external message delivered twice at once; the other one stored it.
-            message = Message.objects.filter(thread=thread, external_id=data["external_id"]).first()
-            if message is None or not data["external_id"]:
-                raise
-            created = False
-        message = Message.objects.select_related("author_user", "contact").get(pk=message.pk)
+            thread_id = int(self.kwargs["thread_id"])
+            # The service locks the thread before it looks for the external id, so a message
+            # delivered twice at once is stored once; a missing thread is a 404.
+            message, created = self._add(thread_id, serializer.validated_data)
+        except (ValueError, Thread.DoesNotExist):
+            raise NotFound("No thread with this id.") from None
         return Response(
             MessageSerializer(message).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    def _add(self, thread: Thread, data) -> tuple[Message, bool]:
+    def _add(self, thread_id: int, data) -> tuple[Message, bool]:
         common = {
-            "thread": thread.pk,
+            "thread": thread_id,
             "body": data["body"],
             "automatic": data["automatic"],
             "created_at": data.get("created_at"),
