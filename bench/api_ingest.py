@@ -130,7 +130,7 @@ def load_with_wrk(thread_ids, token, seconds):
     ).stdout
     os.unlink(script.name)
     _, requests, errors, p50, p95 = next(
-        l for l in out.splitlines() if l.startswith("RESULT")
+        line for line in out.splitlines() if line.startswith("RESULT")
     ).split()
     return int(requests) - int(errors), float(p50), float(p95), int(errors)
 
@@ -195,7 +195,8 @@ def main() -> None:
         truncate_threads()
     print(
         f"gunicorn 2 sync workers, PostgreSQL, {CLIENTS} connections from "
-        f"{'wrk' if shutil.which('wrk') else 'a Python client (apt-get install wrk for less noise)'}, "
+        + ("wrk" if shutil.which("wrk") else "a Python client (apt-get install wrk: less noise)")
+        + ", "
         f"{seconds:g} s per row"
     )
     print()
