@@ -34,8 +34,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -m "not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	SLAOPS_TEST_SERVERS=1 $(BIN)/python -m pytest -m "server or both"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
+# Benchmarks print a table and a ratio against a baseline measured in the same run. The database
+# ones use a scratch PostgreSQL database (BENCH_DATABASE_URL, default slaops_bench on 127.0.0.1).
 bench: $(STAMP)
 	$(BIN)/python bench/business_time.py
+	$(BIN)/python bench/import_threads.py 20000
+	$(BIN)/python bench/api_ingest.py 10
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

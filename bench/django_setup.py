@@ -18,13 +18,18 @@ def setup(url: str | None = None) -> str:
     parsed = urlparse(url)
     import psycopg
 
-    admin = psycopg.connect(
-        host=parsed.hostname,
-        port=parsed.port or 5432,
-        user=parsed.username or "postgres",
-        dbname="postgres",
-        autocommit=True,
-    )
+    try:
+        admin = psycopg.connect(
+            host=parsed.hostname,
+            port=parsed.port or 5432,
+            user=parsed.username or "postgres",
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=3,
+        )
+    except psycopg.OperationalError as error:
+        print(f"skipped: this benchmark needs PostgreSQL at {url} ({error})".splitlines()[0])
+        raise SystemExit(0) from None
     name = parsed.path.lstrip("/")
     if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
         admin.execute(f'CREATE DATABASE "{name}"')
