@@ -15,6 +15,7 @@ from accounts.models import Account, AgentProfile, Contact, Team
 from accounts.roles import AGENTS, MANAGERS
 from policies.models import Calendar, OpeningHours, SlaPolicy, Tier
 from policies.services import holidays_import, policies_from_template
+from threads.models import Thread
 
 MANAGER_LOGIN = ("manager", "slaops-manager")
 AGENT_LOGIN = ("agent", "slaops-agent")
@@ -130,5 +131,126 @@ def seed_demo() -> SeedReport:
         report=report,
     )
     User = get_user_model()
-    teams["Frontline"].members.add(User.objects.get(username=AGENT_LOGIN[0]))
+    agent = User.objects.get(username=AGENT_LOGIN[0])
+    teams["Frontline"].members.add(agent)
+    if not Thread.objects.exists():
+        _demo_threads(agent, teams, report)
     return report
+
+
+DEMO_THREADS = [
+    # (minutes ago, subject, contact, priority, channel, team, assigned, what happened)
+    (
+        20,
+        "Checkout page shows a blank screen",
+        "anna@acme.de",
+        "urgent",
+        "chat",
+        "Technical",
+        True,
+        "",
+    ),
+    (
+        45,
+        "SSO login loops back to the start",
+        "hank@globex.com",
+        "high",
+        "email",
+        "Technical",
+        True,
+        "",
+    ),
+    (90, "Invoice address is wrong", "peter@initech.com", "normal", "email", "Billing", False, ""),
+    (
+        150,
+        "How do I export my data?",
+        "alice@umbrella.co.uk",
+        "normal",
+        "web",
+        "Frontline",
+        True,
+        "replied",
+    ),
+    (240, "API rate limit too low", "jonas@acme.de", "high", "api", "Technical", False, ""),
+    (
+        300,
+        "Thanks for the quick fix",
+        "gavin@hooli.xyz",
+        "low",
+        "email",
+        "Frontline",
+        True,
+        "no_reply",
+    ),
+    (
+        600,
+        "Webhook deliveries delayed",
+        "rachael@tyrell.com.au",
+        "normal",
+        "slack",
+        "Technical",
+        True,
+        "waiting",
+    ),
+    (1500, "Add a second admin user", "bruce@wayne.com", "low", "email", "Frontline", False, ""),
+    (
+        2900,
+        "Data import stuck at 90%",
+        "hank@globex.com",
+        "high",
+        "email",
+        "Technical",
+        True,
+        "resolved",
+    ),
+]
+
+
+def _demo_threads(agent, teams, report) -> None:
+    """A handful of live threads at different ages so every clock state shows up."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from threads import services
+
+    now = timezone.now()
+    for minutes, subject, email, priority, channel, team, assigned, story in DEMO_THREADS:
+        opened = now - timedelta(minutes=minutes)
+        thread = services.thread_create(
+            subject=subject,
+            first_message=f"{subject}. Can you help?",
+            contact=Contact.objects.get(email=email),
+            priority=priority,
+            channel=channel,
+            team=teams[team],
+            assignee=agent if assigned else None,
+            source="demo",
+            external_id=f"demo-{minutes}",
+            created_at=opened,
+        ).thread
+        later = opened + timedelta(minutes=min(10, minutes // 3))
+        if story in ("replied", "waiting", "resolved"):
+            services.agent_reply(
+                thread=thread, author=agent, body="Looking into it now.", created_at=later
+            )
+        if story == "replied":
+            services.message_receive(
+                thread=thread,
+                body="Still not working for me.",
+                created_at=later + timedelta(minutes=5),
+            )
+        if story == "waiting":
+            services.thread_set_status(
+                thread=thread,
+                status="waiting_on_customer",
+                reason="asked for the webhook logs",
+                actor=agent,
+                at=later + timedelta(minutes=1),
+            )
+        if story == "no_reply":
+            services.thread_mark_no_reply_needed(thread=thread, actor=agent, at=later)
+        if story == "resolved":
+            services.thread_resolve(thread=thread, actor=agent, at=later + timedelta(minutes=30))
+        services.thread_catch_up(thread=thread, at=now)
+    report.created.append(f"{len(DEMO_THREADS)} demo threads")
