@@ -294,3 +294,143 @@ class WarningThreshold(models.Model):
         if self.kind == self.Kind.PERCENT_USED:
             return target * self.value / 100
         return target - timedelta(minutes=self.value)
+
+
+class EscalationLevel(models.Model):
+    """After a breach, level 1..N fire at “due + offset” (business time) if the clock still runs."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="escalations")
+    level = models.PositiveSmallIntegerField(help_text="1 fires first.")
+    after = BusinessDurationField(
+        help_text="Business time after the due time: 30m, 2h. A level due after the clock "
+        "stopped never fires."
+    )
+    reassign_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="Move the thread to this team (matches the policy again).",
+    )
+    raise_priority = models.CharField(
+        max_length=10,
+        choices=Priority.choices,
+        blank=True,
+        help_text="Raise the thread to this priority (never lowers it).",
+    )
+
+    class Meta:
+        ordering = ["policy", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "level"], name="one_escalation_per_level")
+        ]
+
+    def __str__(self) -> str:
+        return f"Level {self.level}: {format_duration(self.after)} after due"
+
+
+class AlertChannel(models.Model):
+    """Where alerts go besides people: fixed e-mail addresses, a Slack channel, a webhook."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail addresses"
+        SLACK = "slack", "Slack (incoming webhook)"
+        WEBHOOK = "webhook", "Webhook (Standard Webhooks, signed)"
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    addresses = models.TextField(
+        blank=True, help_text="E-mail: one address per line or comma separated."
+    )
+    url = models.URLField(
+        max_length=500, blank=True, help_text="Slack incoming-webhook URL, or your endpoint."
+    )
+    secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Webhook signing secret (whsec_…); generated when left empty.",
+    )
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def address_list(self) -> list[str]:
+        return [a.strip() for a in self.addresses.replace(",", "\n").splitlines() if a.strip()]
+
+    def clean(self):
+        from django.core.validators import validate_email
+
+        if self.kind == self.Kind.EMAIL:
+            if not self.address_list():
+                raise ValidationError({"addresses": "Give at least one e-mail address."})
+            for address in self.address_list():
+                try:
+                    validate_email(address)
+                except ValidationError:
+                    raise ValidationError(
+                        {"addresses": f"“{address}” is not an e-mail address."}
+                    ) from None
+        elif not self.url:
+            raise ValidationError({"url": f"A {self.get_kind_display()} channel needs a URL."})
+
+
+class AlertEvent(models.TextChoices):
+    WARNING = "warning", "Warning (a threshold passed)"
+    BREACHING = "breaching", "Breaching (due time passed)"
+    ESCALATED = "escalated", "Escalation level reached"
+    BREACHED = "breached", "Breached (stopped late)"
+    ACHIEVED = "achieved", "Achieved"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class NotificationRule(models.Model):
+    """Which SLA events of a policy reach whom, and how."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="rules")
+    events = models.JSONField(default=list, help_text="The events this rule sends.")
+    escalation_levels = models.JSONField(
+        default=list, blank=True, help_text="For escalations: which levels (empty = every level)."
+    )
+    metrics = models.JSONField(default=list, blank=True, help_text="Empty = every metric.")
+    to_assignee = models.BooleanField("the assignee", default=False)
+    to_team = models.BooleanField("the thread's team", default=False)
+    to_managers = models.BooleanField("the managers", default=False)
+    by_email = models.BooleanField(
+        "e-mail people", default=True, help_text="People above get an e-mail."
+    )
+    in_app = models.BooleanField(
+        "notify people in the app", default=True, help_text="People above get an in-app note."
+    )
+    channels = models.ManyToManyField(AlertChannel, blank=True, related_name="rules")
+
+    class Meta:
+        ordering = ["policy", "id"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.events) or 'no events'} → {self.recipients_text()}"
+
+    def recipients_text(self) -> str:
+        people = [
+            label
+            for flag, label in (
+                (self.to_assignee, "assignee"),
+                (self.to_team, "team"),
+                (self.to_managers, "managers"),
+            )
+            if flag
+        ]
+        channels = [c.name for c in self.channels.all()] if self.pk else []
+        return ", ".join(people + channels) or "nobody"
+
+    def clean(self):
+        unknown = sorted(set(self.events or []) - set(AlertEvent.values))
+        if unknown:
+            raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+        if not self.events:
+            raise ValidationError({"events": "Choose at least one event."})

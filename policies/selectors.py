@@ -72,7 +72,11 @@ SELECT
   (SELECT COALESCE(SUM(id), 0) FROM policies_slapolicy_tiers),
   (SELECT COALESCE(SUM(id), 0) FROM policies_slapolicy_teams),
   (SELECT COALESCE(SUM(id), 0) FROM policies_tier WHERE is_default),
-  (SELECT MAX(updated_at) FROM policies_calendar)
+  (SELECT MAX(updated_at) FROM policies_calendar),
+  (SELECT COALESCE(SUM(id * level), 0) FROM policies_escalationlevel),
+  (SELECT SUM(after) FROM policies_escalationlevel),
+  (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule),
+  (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule_channels)
 """
 
 
@@ -92,7 +96,9 @@ def active_policies() -> list[SlaPolicy]:
     return list(
         SlaPolicy.objects.active()
         .select_related("calendar")
-        .prefetch_related("tiers", "teams", "targets", "thresholds")
+        .prefetch_related(
+            "tiers", "teams", "targets", "thresholds", "escalations", "rules__channels"
+        )
         .order_by("order", "id")
     )
 

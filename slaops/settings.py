@@ -185,6 +185,9 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Absolute address of this site, for links in alerts.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
 # How often the SLA evaluator runs, in minutes.
 SLA_EVALUATE_EVERY = env.int("SLA_EVALUATE_EVERY", default=1)
 

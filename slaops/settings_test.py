@@ -19,3 +19,4 @@ if SERVER_PASS and SERVER_DATABASE_URL.startswith(("postgres", "pgsql")):
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests; also silences the missing STATIC_ROOT
+SLA_DELIVER_ON_COMMIT = False  # tests run delivery themselves

@@ -141,16 +141,32 @@ class Clockwork:
                 offsets.append([int(offset.total_seconds()), str(threshold)])
         return sorted(offsets)
 
+    @staticmethod
+    def _escalations(policy: SlaPolicy) -> list:
+        return [
+            [e.level, int(e.after.total_seconds()), e.reassign_team_id, e.raise_priority]
+            for e in sorted(policy.escalations.all(), key=lambda e: e.level)
+        ]
+
+    def _next_escalation(self, clock: SlaClock) -> None:
+        """When the next escalation level is due: due time + its offset, in business time."""
+        clock.escalate_at = None
+        if clock.state == ClockState.BREACHING and clock.escalations_fired < len(clock.escalations):
+            offset = timedelta(seconds=clock.escalations[clock.escalations_fired][1])
+            clock.escalate_at = engine_for(clock).add(clock.breached_at, offset)
+
     def _schedule(self, clock: SlaClock, at: datetime) -> None:
         """Precompute warn_at and due_at for a clock (re)started at `at` with `used` spent."""
         engine = engine_for(clock)
         if clock.state == ClockState.BREACHING:
             clock.due_at = clock.breached_at
             clock.warn_at = None
+            self._next_escalation(clock)
             return
         remaining = clock.target_duration - clock.used
         clock.due_at = engine.add(at, max(remaining, timedelta()))
         clock.warn_at = None
+        clock.escalate_at = None
         while clock.warnings_passed < len(clock.warnings):
             offset = timedelta(seconds=clock.warnings[clock.warnings_passed][0])
             if offset > clock.used:
@@ -215,6 +231,7 @@ class Clockwork:
             calendar=calendar,
             zone=zone,
             warnings=self._warnings(policy, target.duration),
+            escalations=self._escalations(policy),
             started_at=at,
             running_since=at,
         )
@@ -239,6 +256,7 @@ class Clockwork:
         clock.paused = False
         clock.stopped_at = at
         clock.warn_at = None
+        clock.escalate_at = None
         self.touch(clock)
         kind = EventKind.BREACHED if breached else EventKind.ACHIEVED
         self.record(kind, at, clock, why=why, used=_seconds(clock.used))
@@ -250,6 +268,7 @@ class Clockwork:
         clock.paused = False
         clock.stopped_at = at
         clock.warn_at = None
+        clock.escalate_at = None
         self.touch(clock)
         self.record(EventKind.CANCELLED, at, clock, why=why)
 
@@ -259,6 +278,7 @@ class Clockwork:
         clock.paused = True
         clock.ever_paused = True
         clock.warn_at = None
+        clock.escalate_at = None
         clock.due_at = None
         self.touch(clock)
         self.record(
@@ -302,6 +322,7 @@ class Clockwork:
         clock.policy, clock.target, clock.target_duration = policy, target, target.duration
         clock.calendar, clock.zone = calendar, zone
         clock.warnings = self._warnings(policy, target.duration)
+        clock.escalations = self._escalations(policy)
         engine = engine_for(clock)
         if not clock.ever_paused:
             # Never paused: measure again from the start in the (possibly new) calendar.
@@ -415,11 +436,14 @@ class Clockwork:
         elif new not in pausing and resolution.paused:
             self.resume(resolution, at, why=f"status {new}")
 
-    def attributes_changed(self, changes: dict, at: datetime) -> None:
+    def attributes_changed(self, changes: dict, at: datetime, *, why: str = "") -> None:
         """Priority, tier, channel or team changed: match the policy again."""
         self.catch_up(at)
         for name, (old, new) in changes.items():
-            self.record(EventKind.THREAD_CHANGED, at, field=name, old=old, new=new)
+            details = {"field": name, "old": old, "new": new}
+            if why:
+                details["why"] = why
+            self.record(EventKind.THREAD_CHANGED, at, **details)
         self._apply_match(at)
 
     def reapply(self, at: datetime) -> None:

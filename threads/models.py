@@ -170,6 +170,11 @@ class SlaClock(models.Model):
     breached_at = models.DateTimeField(
         null=True, blank=True, help_text="When the clock first passed its due time."
     )
+    escalations = models.JSONField(
+        default=list, help_text="[[level, offset seconds of business time after due], …]."
+    )
+    escalations_fired = models.PositiveSmallIntegerField(default=0)
+    escalate_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -194,6 +199,11 @@ class SlaClock(models.Model):
                 condition=Q(
                     state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH], paused=False
                 ),
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="clock_escalation_due",
+                condition=Q(state=ClockState.BREACHING, paused=False, escalate_at__isnull=False),
             ),
             models.Index(
                 fields=["due_at"],
@@ -222,6 +232,7 @@ class EventKind(models.TextChoices):
     ACHIEVED = "achieved", "Achieved"
     BREACHED = "breached", "Breached"
     CANCELLED = "cancelled", "Cancelled"
+    ESCALATED = "escalated", "Escalated"
     CUSTOMER_WROTE_WHILE_PAUSED = "customer_wrote_while_paused", "Customer wrote while paused"
     # Thread-level history (no clock).
     POLICY_MATCHED = "policy_matched", "Policy matched"
@@ -269,3 +280,113 @@ class SlaEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise TypeError("SLA events are immutable")
         super().save(*args, **kwargs)
+
+
+class Delivery(models.Model):
+    """One alert to one recipient on one channel: the outbox row, written with its event."""
+
+    class Kind(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SLACK = "slack", "Slack"
+        WEBHOOK = "webhook", "Webhook"
+        IN_APP = "in_app", "In-app"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        RETRYING = "retrying", "Retrying"
+        DEAD = "dead", "Dead (gave up)"
+
+    event = models.ForeignKey(SlaEvent, on_delete=models.CASCADE, related_name="deliveries")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    channel = models.ForeignKey(
+        "policies.AlertChannel",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    recipient = models.CharField(max_length=300, help_text="Address, channel or user.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    held_for_quiet_hours = models.BooleanField(default=False)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "deliveries"
+        constraints = [
+            # However many workers record an event, each recipient gets it once.
+            models.UniqueConstraint(
+                fields=["event", "kind", "recipient"], name="one_delivery_per_recipient"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_due",
+                condition=Q(status__in=["pending", "retrying"]),
+            ),
+            models.Index(
+                fields=["claimed_until"], name="delivery_claimed", condition=Q(status="sending")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} to {self.recipient}: {self.get_status_display()}"
+
+
+class DeliveryAttempt(models.Model):
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="log")
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    permanent = models.BooleanField(default=False)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.ok else 'failed'} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Notification(models.Model):
+    """An in-app notification for one agent."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    event = models.ForeignKey(SlaEvent, on_delete=models.CASCADE, related_name="+")
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(max_length=300)
+    body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event")
+        ]
+        indexes = [
+            models.Index(
+                fields=["user", "created_at"],
+                name="notification_unread",
+                condition=Q(read_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title

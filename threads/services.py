@@ -4,6 +4,7 @@ Each service locks the thread row, lets the clock rules (clockwork.py) act, and 
 its clocks and their events in one transaction.
 """
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,7 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from policies.models import Tier
+from policies.models import SlaPolicy, Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from threads.clockwork import Clockwork, PolicyBook
 from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
@@ -34,6 +35,9 @@ CLOCK_FIELDS = [
     "state",
     "stopped_at",
     "breached_at",
+    "escalations",
+    "escalations_fired",
+    "escalate_at",
 ]
 REMATCH_FIELDS = ("priority", "channel", "team", "tier")
 
@@ -88,6 +92,38 @@ def _save(work: Clockwork) -> None:
         SlaClock.objects.bulk_create(work.created)
     if work.events:
         SlaEvent.objects.bulk_create(work.events)
+        _alert(work)
+
+
+def _alert(work: Clockwork) -> None:
+    """Outbox rows for the new events, in the same transaction; delivery starts on commit."""
+    from threads.alerts import outbox_for, save_outbox
+
+    policies = {p.pk: p for p in work.book.policies}
+    for event in work.events:
+        if event.clock is not None and event.clock.policy_id not in policies:
+            policies.update(
+                (p.pk, p)
+                for p in SlaPolicy.objects.filter(pk=event.clock.policy_id).prefetch_related(
+                    "rules__channels"
+                )
+            )
+    deliveries, notifications = outbox_for(work.events, work.thread, policies)
+    save_outbox(deliveries, notifications)
+    if deliveries:
+        transaction.on_commit(_kick_delivery)
+
+
+def _kick_delivery() -> None:
+    # Start delivering now rather than at the next scheduled run (the schedule still retries).
+    from django.conf import settings
+
+    if getattr(settings, "SLA_DELIVER_ON_COMMIT", True):
+        from django_q.tasks import async_task
+
+        # A broker hiccup must never fail a write: the scheduled run delivers anyway.
+        with contextlib.suppress(Exception):
+            async_task("threads.tasks.deliver", task_name="sla-deliver-now", group="sla-deliver")
 
 
 @dataclass

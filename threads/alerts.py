@@ -1,0 +1,157 @@
+"""Who hears about an SLA event: the outbox rows (deliveries) and in-app notifications that are
+written in the same transaction as the event, so an event is never alerted twice or not at all.
+"""
+
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.roles import MANAGERS
+from policies.models import AlertChannel, SlaPolicy
+from threads.clockwork import engine_for
+from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
+
+ALERT_KINDS = {
+    EventKind.WARNING,
+    EventKind.BREACHING,
+    EventKind.ESCALATED,
+    EventKind.BREACHED,
+    EventKind.ACHIEVED,
+    EventKind.CANCELLED,
+}
+PAGING = {Delivery.Kind.EMAIL, Delivery.Kind.SLACK}  # held during quiet hours
+
+
+def alert_title(event: SlaEvent, thread: Thread) -> str:
+    metric = event.clock.get_metric_display() if event.clock_id else "SLA"
+    what = {
+        EventKind.WARNING: f"{metric} due soon",
+        EventKind.BREACHING: f"{metric} breaching",
+        EventKind.ESCALATED: f"{metric} escalated (level {event.details.get('level')})",
+        EventKind.BREACHED: f"{metric} breached",
+        EventKind.ACHIEVED: f"{metric} achieved",
+        EventKind.CANCELLED: f"{metric} cancelled",
+    }.get(event.kind, event.get_kind_display())
+    return f"{what}: #{thread.pk} {thread.subject}"[:300]
+
+
+def _rule_matches(rule, event: SlaEvent) -> bool:
+    if event.kind not in rule.events:
+        return False
+    if rule.metrics and event.clock.metric not in rule.metrics:
+        return False
+    if event.kind == EventKind.ESCALATED and rule.escalation_levels:
+        return event.details.get("level") in rule.escalation_levels
+    return True
+
+
+def _people(rule, thread: Thread, cache: dict) -> list:
+    people = []
+    if rule.to_assignee and thread.assignee_id:
+        people.append(thread.assignee_id)
+    if rule.to_team and thread.team_id:
+        key = ("team", thread.team_id)
+        if key not in cache:
+            cache[key] = list(
+                get_user_model()
+                .objects.filter(teams=thread.team_id, is_active=True)
+                .values_list("pk", flat=True)
+            )
+        people.extend(cache[key])
+    if rule.to_managers:
+        if "managers" not in cache:
+            cache["managers"] = list(
+                get_user_model()
+                .objects.filter(groups__name=MANAGERS, is_active=True)
+                .values_list("pk", flat=True)
+            )
+        people.extend(cache["managers"])
+    return people
+
+
+def outbox_for(
+    events: Iterable[SlaEvent], thread: Thread, policies: dict[int, SlaPolicy], cache=None
+) -> tuple[list[Delivery], list[Notification]]:
+    """The deliveries and in-app notifications for a thread's new events (not yet saved).
+
+    `policies` maps policy id -> policy with `rules` (and their channels) prefetched."""
+    cache = {} if cache is None else cache
+    deliveries: list[Delivery] = []
+    notifications: list[Notification] = []
+    for event in events:
+        if event.historical or event.kind not in ALERT_KINDS or event.clock is None:
+            continue
+        policy = policies.get(event.clock.policy_id)
+        if policy is None:
+            continue
+        rows: dict[tuple, Delivery] = {}
+        in_app: set[int] = set()
+        emails: dict[int, str] = cache.setdefault("emails", {})
+        for rule in policy.rules.all():
+            if not _rule_matches(rule, event):
+                continue
+            for user_id in _people(rule, thread, cache):
+                if rule.in_app:
+                    in_app.add(user_id)
+                if rule.by_email:
+                    if user_id not in emails:
+                        emails.update(
+                            get_user_model().objects.filter(pk=user_id).values_list("pk", "email")
+                        )
+                    if emails.get(user_id):
+                        key = (Delivery.Kind.EMAIL, emails[user_id].lower())
+                        rows.setdefault(
+                            key,
+                            Delivery(event=event, kind=key[0], recipient=key[1], user_id=user_id),
+                        )
+            for channel in rule.channels.all():
+                if channel.kind == AlertChannel.Kind.EMAIL:
+                    for address in channel.address_list():
+                        key = (Delivery.Kind.EMAIL, address.lower())
+                        rows.setdefault(
+                            key,
+                            Delivery(event=event, kind=key[0], recipient=key[1], channel=channel),
+                        )
+                else:
+                    key = (channel.kind, f"channel:{channel.pk}")
+                    rows.setdefault(
+                        key,
+                        Delivery(event=event, kind=channel.kind, recipient=key[1], channel=channel),
+                    )
+        held_until = None
+        if not policy.page_24_7:
+            engine = engine_for(event.clock)
+            if not engine.is_open(event.at):
+                held_until = engine.next_open(event.at)
+        now = timezone.now()
+        for delivery in rows.values():
+            delivery.next_attempt_at = now
+            if held_until is not None and delivery.kind in PAGING and held_until > now:
+                delivery.next_attempt_at = held_until
+                delivery.held_for_quiet_hours = True
+            deliveries.append(delivery)
+        title = alert_title(event, thread)
+        for user_id in sorted(in_app):
+            notifications.append(
+                Notification(
+                    user_id=user_id, event=event, thread=thread, title=title, body=_summary(event)
+                )
+            )
+    return deliveries, notifications
+
+
+def _summary(event: SlaEvent) -> str:
+    due = event.details.get("due_at") or (
+        event.clock.due_at.isoformat() if event.clock and event.clock.due_at else ""
+    )
+    return f"{event.get_kind_display()} at {event.at:%Y-%m-%d %H:%M} UTC" + (
+        f"; due {due}" if due else ""
+    )
+
+
+def save_outbox(deliveries: list[Delivery], notifications: list[Notification]) -> None:
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries)
+    if notifications:
+        Notification.objects.bulk_create(notifications)
