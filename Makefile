@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) seed_demo
+	$(MANAGE) ensure_schedules
 	@echo ""
 	@echo "  SLA Ops is running at http://127.0.0.1:$(PORT)/"
 	@echo "  Manager login: manager / slaops-manager   (admin configuration)"

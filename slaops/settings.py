@@ -188,8 +188,11 @@ else:
 # Absolute address of this site, for links in alerts.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-# How often the SLA evaluator runs, in minutes.
+# How often the SLA evaluator is scheduled, in minutes; within a run it ticks every
+# SLA_TICK_SECONDS so alerts leave within seconds of their time (0 = one tick per run).
 SLA_EVALUATE_EVERY = env.int("SLA_EVALUATE_EVERY", default=1)
+SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=15)
+SLA_KEEP_LOG_DAYS = env.int("SLA_KEEP_LOG_DAYS", default=90)
 
 LOGGING = {
     "version": 1,

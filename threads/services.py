@@ -83,34 +83,50 @@ def _work(thread: Thread, *, actor=None, book: PolicyBook | None = None) -> Cloc
 
 
 def _save(work: Clockwork) -> None:
-    if work.thread_fields:
-        work.thread.save(update_fields=sorted(work.thread_fields | {"updated_at"}))
-    touched = [c for c in work.clocks if c.pk is not None and c.pk in work.dirty]
+    _save_all([work])
+
+
+def _save_all(works: list[Clockwork]) -> None:
+    """Write what the rules touched, for one thread or a batch of them, with a few statements."""
+    for work in works:
+        if work.thread_fields:
+            work.thread.save(update_fields=sorted(work.thread_fields | {"updated_at"}))
+    touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
     if touched:
-        SlaClock.objects.bulk_update(touched, CLOCK_FIELDS)
-    if work.created:
-        SlaClock.objects.bulk_create(work.created)
-    if work.events:
-        SlaEvent.objects.bulk_create(work.events)
-        _alert(work)
+        SlaClock.objects.bulk_update(touched, CLOCK_FIELDS, batch_size=500)
+    created = [c for w in works for c in w.created]
+    if created:
+        SlaClock.objects.bulk_create(created)
+    events = [e for w in works for e in w.events]
+    if events:
+        SlaEvent.objects.bulk_create(events, batch_size=1000)
+        _alert_all([w for w in works if w.events])
 
 
-def _alert(work: Clockwork) -> None:
+def _alert_all(works: list[Clockwork]) -> None:
     """Outbox rows for the new events, in the same transaction; delivery starts on commit."""
     from threads.alerts import outbox_for, save_outbox
 
-    policies = {p.pk: p for p in work.book.policies}
-    for event in work.events:
-        if event.clock is not None and event.clock.policy_id not in policies:
-            policies.update(
-                (p.pk, p)
-                for p in SlaPolicy.objects.filter(pk=event.clock.policy_id).prefetch_related(
-                    "rules__channels"
-                )
-            )
-    deliveries, notifications = outbox_for(work.events, work.thread, policies)
-    save_outbox(deliveries, notifications)
-    if deliveries:
+    policies = {p.pk: p for p in works[0].book.policies}
+    missing = {
+        e.clock.policy_id
+        for w in works
+        for e in w.events
+        if e.clock is not None and e.clock.policy_id and e.clock.policy_id not in policies
+    }
+    if missing:  # a clock of a policy deactivated since it started still alerts by its rules
+        policies.update(
+            (p.pk, p)
+            for p in SlaPolicy.objects.filter(pk__in=missing).prefetch_related("rules__channels")
+        )
+    cache: dict = {}
+    all_deliveries, all_notifications = [], []
+    for work in works:
+        deliveries, notifications = outbox_for(work.events, work.thread, policies, cache)
+        all_deliveries.extend(deliveries)
+        all_notifications.extend(notifications)
+    save_outbox(all_deliveries, all_notifications)
+    if all_deliveries:
         transaction.on_commit(_kick_delivery)
 
 
