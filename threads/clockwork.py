@@ -210,7 +210,33 @@ class Clockwork:
                 clock.state = ClockState.BREACHING
                 clock.breached_at = clock.due_at
                 clock.warn_at = None
+                self._next_escalation(clock)
                 self.touch(clock)
+            while (
+                clock.state == ClockState.BREACHING
+                and clock.escalate_at is not None
+                and clock.escalate_at <= now
+            ):
+                self._escalate(clock)
+
+    def _escalate(self, clock: SlaClock) -> None:
+        """Fire the next escalation level: record it, then its actions through the rules."""
+        level, _, team_id, priority = clock.escalations[clock.escalations_fired]
+        at = clock.escalate_at
+        clock.escalations_fired += 1
+        self._next_escalation(clock)
+        self.touch(clock)
+        self.record(EventKind.ESCALATED, at, clock, level=level, due_at=clock.due_at.isoformat())
+        changes = {}
+        if team_id and team_id != self.thread.team_id:
+            changes["team"] = (self.thread.team_id, team_id)
+            self.set_thread(team_id=team_id)
+        ranks = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+        if priority and ranks[priority] < ranks.get(self.thread.priority, 99):
+            changes["priority"] = (self.thread.priority, priority)
+            self.set_thread(priority=priority)
+        if changes:
+            self.attributes_changed(changes, at, why=f"escalation level {level}")
 
     # ------------------------------------------------------------ clock moves
 
