@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Account, Contact
 from policies.models import SlaPolicy, Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
+from threads.bulk import update_rows
 from threads.clockwork import Clockwork, PolicyBook
 from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
 
@@ -93,7 +94,7 @@ def _save_all(works: list[Clockwork]) -> None:
             work.thread.save(update_fields=sorted(work.thread_fields | {"updated_at"}))
     touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
     if touched:
-        SlaClock.objects.bulk_update(touched, CLOCK_FIELDS, batch_size=500)
+        update_rows(SlaClock, touched, CLOCK_FIELDS)
     created = [c for w in works for c in w.created]
     if created:
         SlaClock.objects.bulk_create(created)
