@@ -21,6 +21,16 @@ class PolicySpec:
     )
     page_24_7: bool = False
     description: str = ""
+    # (after due, raise priority to) per escalation level, in order.
+    escalations: list[tuple[str, str]] = field(default_factory=lambda: [("1h", "high")])
+    # (events, to_assignee, to_team, to_managers) per notification rule.
+    rules: list[tuple[list[str], bool, bool, bool]] = field(
+        default_factory=lambda: [
+            (["warning"], True, False, False),
+            (["breaching"], True, True, False),
+            (["escalated"], False, False, True),
+        ]
+    )
 
     def targets_text(self) -> str:
         """“First response 1h, Next response 2h” for the template list."""
@@ -100,6 +110,7 @@ TEMPLATES = {
                     thresholds=[("percent_used", 50), ("minutes_before", 5)],
                     pause_statuses=[ThreadStatus.WAITING_ON_CUSTOMER],
                     page_24_7=True,
+                    escalations=[("15m", ""), ("1h", "")],
                 )
             ],
         ),

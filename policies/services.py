@@ -11,7 +11,16 @@ from django.utils import timezone
 
 from policies.catalog import TEMPLATES
 from policies.durations import format_duration, parse_duration
-from policies.models import Calendar, Holiday, SlaPolicy, SlaTarget, Tier, WarningThreshold
+from policies.models import (
+    Calendar,
+    EscalationLevel,
+    Holiday,
+    NotificationRule,
+    SlaPolicy,
+    SlaTarget,
+    Tier,
+    WarningThreshold,
+)
 from policies.vocabulary import Metric, Priority
 
 
@@ -128,6 +137,21 @@ def policy_clone(*, policy: SlaPolicy) -> SlaPolicy:
     WarningThreshold.objects.bulk_create(
         WarningThreshold(policy=clone, kind=t.kind, value=t.value) for t in policy.thresholds.all()
     )
+    EscalationLevel.objects.bulk_create(
+        EscalationLevel(
+            policy=clone,
+            level=e.level,
+            after=e.after,
+            reassign_team_id=e.reassign_team_id,
+            raise_priority=e.raise_priority,
+        )
+        for e in policy.escalations.all()
+    )
+    for rule in policy.rules.all():
+        channels = list(rule.channels.all())
+        rule.pk, rule.policy = None, clone
+        rule.save()
+        rule.channels.set(channels)
     return clone
 
 
@@ -168,6 +192,20 @@ def policies_from_template(
         )
         WarningThreshold.objects.bulk_create(
             WarningThreshold(policy=policy, kind=k, value=v) for k, v in spec.thresholds
+        )
+        EscalationLevel.objects.bulk_create(
+            EscalationLevel(policy=policy, level=n, after=parse_duration(after), raise_priority=p)
+            for n, (after, p) in enumerate(spec.escalations, start=1)
+        )
+        NotificationRule.objects.bulk_create(
+            NotificationRule(
+                policy=policy,
+                events=events,
+                to_assignee=assignee,
+                to_team=team,
+                to_managers=managers,
+            )
+            for events, assignee, team, managers in spec.rules
         )
         created.append(policy)
     return created
