@@ -1,7 +1,9 @@
 """The managers' SLA configuration in the Django admin."""
 
 from datetime import date, timedelta
+from urllib.parse import urlparse
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.widgets import AdminTimeWidget
 from django.db import models
@@ -17,8 +19,12 @@ from policies import forms as policy_forms
 from policies.catalog import TEMPLATES
 from policies.durations import format_duration
 from policies.models import (
+    AlertChannel,
+    AlertEvent,
     Calendar,
+    EscalationLevel,
     Holiday,
+    NotificationRule,
     OpeningHours,
     SlaPolicy,
     SlaTarget,
@@ -36,7 +42,7 @@ from policies.services import (
     policy_move,
     tier_make_default,
 )
-from policies.vocabulary import Channel, Priority, ThreadStatus
+from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 
 
 def viewer_zone(request) -> str:
@@ -206,6 +212,74 @@ class ThresholdInline(admin.TabularInline):
     verbose_name_plural = "warnings before a breach"
 
 
+class EscalationInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 0
+    fields = ["level", "after", "reassign_team", "raise_priority"]
+    verbose_name = "escalation level"
+    verbose_name_plural = "escalation levels (after a breach, while the clock still runs)"
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "raise_priority":
+            kwargs["choices"] = [("", "Keep the priority"), *Priority.choices]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class NotificationRuleForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=AlertEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+        help_text="The SLA events this rule sends.",
+    )
+    metrics = forms.MultipleChoiceField(
+        choices=Metric.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = every metric.",
+    )
+    escalation_levels = forms.TypedMultipleChoiceField(
+        choices=[(level, f"Level {level}") for level in range(1, 6)],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For “escalation level reached”: none ticked = every level.",
+    )
+    channels = forms.ModelMultipleChoiceField(
+        queryset=AlertChannel.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Also send to these channels (set them up under Alert channels).",
+    )
+
+    class Meta:
+        model = NotificationRule
+        fields = [
+            "events",
+            "metrics",
+            "escalation_levels",
+            "to_assignee",
+            "to_team",
+            "to_managers",
+            "by_email",
+            "in_app",
+            "channels",
+        ]
+
+
+class NotificationRuleInline(admin.StackedInline):
+    model = NotificationRule
+    form = NotificationRuleForm
+    extra = 0
+    verbose_name = "notification rule"
+    verbose_name_plural = "notification rules (who hears about which SLA events)"
+    fieldsets = [
+        (None, {"fields": ["events", "metrics", "escalation_levels"]}),
+        ("People", {"fields": ["to_assignee", "to_team", "to_managers", "by_email", "in_app"]}),
+        ("Channels", {"fields": ["channels"]}),
+    ]
+
+
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
     form = policy_forms.SlaPolicyForm
@@ -223,7 +297,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     list_select_related = ["calendar"]
     search_fields = ["name", "description"]
     autocomplete_fields = ["calendar"]
-    inlines = [TargetInline, ThresholdInline]
+    inlines = [TargetInline, ThresholdInline, EscalationInline, NotificationRuleInline]
     actions = ["clone", "activate", "deactivate", "reapply"]
     ordering = ["order", "id"]
     change_form_template = "admin/policies/slapolicy/change_form.html"
@@ -405,6 +479,56 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     def preview_view(self, request, pk=None):
         policy = get_object_or_404(SlaPolicy, pk=pk) if pk else None
         return preview_response(self, request, policy=policy)
+
+
+@admin.register(AlertChannel)
+class AlertChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "destination", "enabled", "disabled_reason", "disabled_at"]
+    list_filter = ["kind", "enabled"]
+    search_fields = ["name", "addresses", "url"]
+    readonly_fields = ["disabled_reason", "disabled_at"]
+    fields = ["name", "kind", "addresses", "url", "secret", "enabled", *readonly_fields]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = ["send_test_alert", "enable_again"]
+
+    @admin.display(description="sends to")
+    def destination(self, obj):
+        if obj.kind == AlertChannel.Kind.EMAIL:
+            return ", ".join(obj.address_list())
+        if obj.kind == AlertChannel.Kind.SLACK:
+            # A Slack webhook URL is its own password: show where, not the token.
+            return f"{urlparse(obj.url).hostname or obj.url}/…"
+        return obj.url
+
+    @admin.action(description="Send a test alert now")
+    def send_test_alert(self, request, queryset):
+        from threads.delivery import send_test_alert
+
+        for channel in queryset:
+            results = send_test_alert(channel=channel)
+            failed = [r for r in results if not r.ok]
+            detail = "; ".join(
+                f"{r.recipient}: {r.message}"
+                if channel.kind == AlertChannel.Kind.EMAIL
+                else r.message
+                for r in results
+            )
+            if failed:
+                self.message_user(
+                    request, f"{channel.name}: test alert failed: {detail}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{channel.name}: test alert sent ({detail}).")
+
+    @admin.action(description="Enable again (clears why it was disabled)")
+    def enable_again(self, request, queryset):
+        from threads.delivery import channel_enable
+
+        for channel in queryset:
+            channel_enable(channel)
+        self.message_user(
+            request, f"{queryset.count()} channels enabled; new alerts go to them again."
+        )
 
 
 def preview_response(model_admin, request, *, policy=None, calendar=None):

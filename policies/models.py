@@ -353,6 +353,7 @@ class AlertChannel(models.Model):
     enabled = models.BooleanField(default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -408,6 +409,7 @@ class NotificationRule(models.Model):
         "notify people in the app", default=True, help_text="People above get an in-app note."
     )
     channels = models.ManyToManyField(AlertChannel, blank=True, related_name="rules")
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["policy", "id"]

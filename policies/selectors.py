@@ -76,7 +76,9 @@ SELECT
   (SELECT COALESCE(SUM(id * level), 0) FROM policies_escalationlevel),
   (SELECT SUM(after) FROM policies_escalationlevel),
   (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule_channels)
+  (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule_channels),
+  (SELECT MAX(updated_at) FROM policies_notificationrule),
+  (SELECT MAX(updated_at) FROM policies_alertchannel)
 """
 
 

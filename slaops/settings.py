@@ -193,6 +193,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SLA_EVALUATE_EVERY = env.int("SLA_EVALUATE_EVERY", default=1)
 SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=15)
 SLA_KEEP_LOG_DAYS = env.int("SLA_KEEP_LOG_DAYS", default=90)
+# A delivery claimed by a worker that died is sent again after this many seconds.
+SLA_DELIVERY_LEASE_SECONDS = env.int("SLA_DELIVERY_LEASE_SECONDS", default=120)
 
 LOGGING = {
     "version": 1,

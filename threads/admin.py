@@ -7,7 +7,16 @@ from django.db.models import Min, Q
 from policies.durations import format_duration
 from threads import services
 from threads.clockwork import used_at
-from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
+from threads.models import (
+    RUNNING_STATES,
+    Delivery,
+    DeliveryAttempt,
+    Message,
+    Notification,
+    SlaClock,
+    SlaEvent,
+    Thread,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -273,6 +282,80 @@ class SlaEventAdmin(admin.ModelAdmin):
     list_select_related = ["thread", "clock", "actor"]
     search_fields = ["thread__subject"]
     date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DeliveryAttemptInline(ReadOnlyInline):
+    model = DeliveryAttempt
+    fields = ["at", "ok", "permanent", "response_code", "error", "duration_ms", "next_attempt_at"]
+    readonly_fields = fields
+    verbose_name = "attempt"
+    verbose_name_plural = "delivery log"
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "kind",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "response_code",
+        "short_error",
+    ]
+    list_filter = ["status", "kind", "channel", "held_for_quiet_hours"]
+    list_select_related = ["channel"]
+    search_fields = ["recipient", "event__thread__subject"]
+    date_hierarchy = "created_at"
+    inlines = [DeliveryAttemptInline]
+    actions = ["retry_now"]
+
+    @admin.display(description="last error")
+    def short_error(self, obj):
+        text = " ".join(obj.last_error.split())
+        return text if len(text) <= 80 else text[:79] + "…"
+
+    @admin.action(description="Retry now (dead or retrying deliveries)", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        from threads.delivery import deliveries_retry_now
+
+        count = deliveries_retry_now(ids=queryset.values_list("pk", flat=True))
+        self.message_user(
+            request,
+            f"{count} deliveries queued to be sent at the next delivery run; "
+            "sent and pending ones were left alone.",
+        )
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("threads.change_delivery")
+
+    def has_add_permission(self, request):
+        return False  # written with their event by the services
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "user", "title", "thread", "read_at"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user", "thread"]
+    search_fields = ["title", "user__username"]
+    date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
         return False

@@ -308,7 +308,7 @@ class Delivery(models.Model):
         related_name="deliveries",
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recipient = models.CharField(max_length=300, help_text="Address, channel or user.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)

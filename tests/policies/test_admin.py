@@ -31,6 +31,8 @@ def policy_post(targets=(), thresholds=(), **fields):
         **fields,
         **inline_management("targets", len(targets)),
         **inline_management("thresholds", len(thresholds)),
+        **inline_management("escalations", 0),
+        **inline_management("rules", 0),
     }
     for i, (metric, priority, duration) in enumerate(targets):
         data.update(

@@ -1,0 +1,227 @@
+"""What every transport shares: the alert as recipients read it, the result, and the two kinds
+of failure (transient = try again later, permanent = never for this delivery)."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+from policies.durations import format_duration
+from policies.templatetags.slaops_time import in_zone
+from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
+
+
+@dataclass(frozen=True)
+class Result:
+    response_code: int | None = None
+
+
+class TransientError(Exception):
+    """Worth trying again: a timeout, a 5xx, a rate limit (`retry_after` seconds, if known)."""
+
+    def __init__(self, message: str, response_code: int | None = None, retry_after=None):
+        super().__init__(message)
+        self.message = message
+        self.response_code = response_code
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Trying again cannot help. `disable_channel`: the channel itself is gone (a revoked Slack
+    webhook, a 410 endpoint), so later alerts to it are not attempted either."""
+
+    def __init__(
+        self, message: str, response_code: int | None = None, *, disable_channel: bool = False
+    ):
+        super().__init__(message)
+        self.message = message
+        self.response_code = response_code
+        self.disable_channel = disable_channel
+
+
+def thread_url(thread: Thread) -> str:
+    """The one place that knows where a thread is read; alerts link here."""
+    return settings.SITE_URL + f"/admin/threads/thread/{thread.pk}/change/"
+
+
+def retry_after_seconds(value: str | None) -> int | None:
+    """A Retry-After header (seconds or an HTTP date) as whole seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0, int((when - timezone.now()).total_seconds()))
+
+
+def header(headers, name: str) -> str | None:
+    """A header by case-insensitive name from a dict or an http.client message."""
+    for key, value in dict(headers or {}).items():
+        if key.lower() == name.lower():
+            return value[0] if isinstance(value, list) else value
+    return None
+
+
+def state_transition(event: SlaEvent) -> tuple[str | None, str]:
+    """(previous, current) clock state of an alerted event, named as in the webhook."""
+    clock = event.clock
+    warned = bool(clock and clock.warnings_passed)
+    imminent = ClockState.IMMINENT_BREACH
+    running = imminent if warned else ClockState.PENDING
+    if event.kind == EventKind.WARNING:  # a second threshold finds the clock imminent already
+        return (imminent if event.details.get("index", 1) > 1 else ClockState.PENDING), imminent
+    if event.kind == EventKind.BREACHING:
+        return running, ClockState.BREACHING
+    if event.kind == EventKind.ESCALATED:
+        return ClockState.BREACHING, ClockState.BREACHING
+    if event.kind == EventKind.ACHIEVED:
+        return running, ClockState.ACHIEVED
+    if event.kind == EventKind.BREACHED:
+        return ClockState.BREACHING, ClockState.BREACHED
+    if event.kind == EventKind.CANCELLED:
+        was = ClockState.BREACHING if clock and clock.breached_at else running
+        return was, ClockState.CANCELLED
+    return None, clock.state if clock else ""
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Everything a transport says about one event, read from the database before sending so
+    that transports only do network work."""
+
+    title: str
+    event_kind: str
+    event_label: str
+    at: datetime
+    issued_at: datetime
+    thread_id: int | None
+    subject: str
+    account: str
+    priority: str
+    priority_label: str
+    status: str
+    source: str
+    external_id: str
+    metric: str
+    metric_label: str
+    previous_state: str | None
+    current_state: str
+    due_at: datetime | None
+    zone: str
+    time_left: timedelta | None
+    policy: str
+    link: str
+    event_id: int | None = None
+    details: dict = field(default_factory=dict)
+    is_test: bool = False
+
+    @property
+    def current_state_label(self) -> str:
+        return ClockState(self.current_state).label if self.current_state else ""
+
+    @property
+    def due_text(self) -> str:
+        """ "Mon 23 Nov 2026 05:00 EST": the due time in the reader's zone."""
+        return in_zone(self.due_at, self.zone)
+
+    @property
+    def time_left_text(self) -> str:
+        if self.time_left is None:
+            return "—"
+        if self.time_left >= timedelta():
+            return f"{format_duration(self.time_left)} left (business time)"
+        return f"overdue by {format_duration(-self.time_left)} (business time)"
+
+
+def recipient_zone(delivery: Delivery) -> str | None:
+    """The zone a person chose in their profile; None for channels and people without one."""
+    user = delivery.user if delivery.user_id else None
+    profile = getattr(user, "agent_profile", None) if user is not None else None
+    return profile.time_zone if profile is not None else None
+
+
+def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
+    """Read the delivery's event, thread and clock (select_related them) into an Alert."""
+    from threads.alerts import alert_title
+    from threads.clockwork import used_at
+
+    now = now or timezone.now()
+    event = delivery.event
+    thread = event.thread
+    clock = event.clock
+    previous, current = state_transition(event)
+    due_at = clock.due_at if clock else None
+    if due_at is None and event.details.get("due_at"):
+        due_at = datetime.fromisoformat(event.details["due_at"])
+    return Alert(
+        title=alert_title(event, thread),
+        event_kind=event.kind,
+        event_label=event.get_kind_display(),
+        at=event.at,
+        issued_at=delivery.created_at,
+        thread_id=thread.pk,
+        subject=thread.subject,
+        account=thread.account.name if thread.account_id and thread.account else "",
+        priority=thread.priority,
+        priority_label=thread.get_priority_display(),
+        status=thread.status,
+        source=thread.source,
+        external_id=thread.external_id,
+        metric=clock.metric if clock else "",
+        metric_label=clock.get_metric_display() if clock else "",
+        previous_state=previous,
+        current_state=current,
+        due_at=due_at,
+        zone=recipient_zone(delivery) or (clock.zone if clock else "UTC"),
+        time_left=clock.target_duration - used_at(clock, now) if clock else None,
+        policy=clock.policy.name if clock and clock.policy_id and clock.policy else "",
+        link=thread_url(thread),
+        event_id=event.pk,
+        details=dict(event.details),
+    )
+
+
+def sample_alert(*, now: datetime | None = None) -> Alert:
+    """What the admin's "Send a test alert" sends: clearly a test, shaped like a real one."""
+    now = now or timezone.now()
+    return Alert(
+        title="Test alert from SLA Ops",
+        event_kind="test",
+        event_label="Test",
+        at=now,
+        issued_at=now,
+        thread_id=None,
+        subject="Test alert: this channel is set up correctly",
+        account="",
+        priority="normal",
+        priority_label="Normal",
+        status="open",
+        source="slaops",
+        external_id="",
+        metric="first_response",
+        metric_label="First response",
+        previous_state=ClockState.PENDING,
+        current_state=ClockState.IMMINENT_BREACH,
+        due_at=now + timedelta(hours=1),
+        zone=timezone.get_default_timezone_name(),
+        time_left=timedelta(hours=1),
+        policy="",
+        link=settings.SITE_URL + "/admin/",
+        is_test=True,
+    )
+
+
+class Transport:
+    """Sends one alert to one delivery's recipient; raises TransientError or PermanentError.
+
+    `send` must not touch the database: deliveries are sent from worker threads, and everything
+    the message needs is in the Alert."""
+
+    def send(self, delivery: Delivery, alert: Alert) -> Result:
+        raise NotImplementedError

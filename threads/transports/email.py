@@ -1,0 +1,77 @@
+"""E-mail alerts: rendered from templates/alerts/ and sent through Django's mail connection."""
+
+import smtplib
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+
+from threads.models import Delivery
+from threads.transports.base import Alert, PermanentError, Result, TransientError, Transport
+
+TIMEOUT = 10  # seconds; a stuck mail server must not hold a worker for long
+
+
+def render(alert: Alert) -> tuple[str, str, str]:
+    """(subject, text body, HTML body) of an alert."""
+    context = {"alert": alert}
+    subject = " ".join(render_to_string("alerts/subject.txt", context).split())
+    return (
+        subject,
+        render_to_string("alerts/body.txt", context),
+        render_to_string("alerts/body.html", context),
+    )
+
+
+def message_id(delivery: Delivery) -> str | None:
+    # The same id on every retry lets mail clients fold a repeated alert into one.
+    if delivery.pk is None:
+        return None
+    domain = urlparse(settings.SITE_URL).hostname or "slaops"
+    return f"<sla-delivery-{delivery.pk}@{domain}>"
+
+
+class EmailTransport(Transport):
+    def send(self, delivery: Delivery, alert: Alert) -> Result:
+        subject, text, html = render(alert)
+        headers = {"X-SLA-Event": alert.event_kind}
+        if message_id(delivery):
+            headers["Message-ID"] = message_id(delivery)
+        connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or TIMEOUT)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            to=[delivery.recipient],
+            headers=headers,
+            connection=connection,
+        )
+        message.attach_alternative(html, "text/html")
+        try:
+            message.send()
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reason = next(iter(error.recipients.values()), (None, b""))
+            raise _classified(code, f"Recipient refused: {code} {_text(reason)}") from error
+        except smtplib.SMTPResponseException as error:
+            # 5xx on the message itself (e.g. rejected content) cannot pass on a retry; a 5xx
+            # on login or the sender is configuration, which an operator fixes, so retry those.
+            if isinstance(error, smtplib.SMTPDataError):
+                raise _classified(
+                    error.smtp_code, f"Message refused: {error.smtp_code} {_text(error.smtp_error)}"
+                ) from error
+            raise TransientError(
+                f"Mail server said {error.smtp_code} {_text(error.smtp_error)}", error.smtp_code
+            ) from error
+        except (smtplib.SMTPException, OSError) as error:
+            raise TransientError(f"Mail server unreachable: {error}") from error
+        return Result(250)
+
+
+def _classified(code: int | None, message: str) -> Exception:
+    if code is not None and 500 <= code < 600:
+        return PermanentError(message, code)
+    return TransientError(message, code)
+
+
+def _text(value) -> str:
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
