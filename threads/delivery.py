@@ -122,25 +122,38 @@ def deliver_due(
     if not sending:
         return report
     # Each delivery in its own thread: a slow or failing channel does not hold up the others.
+    # At most WORKERS sends are ahead of their record, so a worker killed mid-run can leave at
+    # most that many sent-but-unrecorded deliveries to be sent again.
+    pending = iter(sending)
     with ThreadPoolExecutor(max_workers=min(WORKERS, len(sending))) as pool:
-        futures = {
-            pool.submit(_attempt_in_worker, transport, delivery, alert, stop_starting): delivery
-            for delivery, transport, alert in sending
-        }
-        for future in as_completed(futures):
-            delivery = futures[future]
-            outcome = future.result()
+        futures = {}
+
+        def submit_next() -> None:
+            item = next(pending, None)
+            if item is not None:
+                delivery, transport, alert = item
+                future = pool.submit(_attempt_in_worker, transport, delivery, alert, stop_starting)
+                futures[future] = delivery
+
+        for _ in range(WORKERS):
+            submit_next()
+        while futures:
+            done = next(as_completed(list(futures)))
+            delivery = futures.pop(done)
+            outcome = done.result()
             if outcome is None:
                 report.count(_release(delivery, claims[delivery.pk]))
-                continue
-            status = _record(
-                delivery,
-                claims[delivery.pk],
-                outcome,
-                now,
-                first_try=first_tries.get(delivery.pk),
-            )
-            report.count(status)
+            else:
+                report.count(
+                    _record(
+                        delivery,
+                        claims[delivery.pk],
+                        outcome,
+                        now,
+                        first_try=first_tries.get(delivery.pk),
+                    )
+                )
+            submit_next()
     return report
 
 
