@@ -41,6 +41,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/business_time.py
 	$(BIN)/python bench/import_threads.py 20000
 	$(BIN)/python bench/api_ingest.py 10
+	$(BIN)/python bench/evaluator.py
+	$(BIN)/python bench/alert_latency.py 300 120
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
