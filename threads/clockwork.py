@@ -209,6 +209,7 @@ class Clockwork:
                 )
                 clock.state = ClockState.BREACHING
                 clock.breached_at = clock.due_at
+                clock.holder_id = self.thread.assignee_id
                 clock.warn_at = None
                 self._next_escalation(clock)
                 self.touch(clock)
@@ -274,9 +275,17 @@ class Clockwork:
         )
         return clock
 
+    def _unpause(self, clock: SlaClock, at: datetime) -> None:
+        if clock.paused_at is not None:
+            clock.paused_for += max(at - clock.paused_at, timedelta())
+            clock.paused_at = None
+
     def stop(self, clock: SlaClock, at: datetime, why: str) -> None:
         clock.used = used_at(clock, at)
+        self._unpause(clock, at)
         breached = clock.state == ClockState.BREACHING
+        if not breached or clock.holder_id is None:
+            clock.holder_id = self.thread.assignee_id
         clock.state = ClockState.BREACHED if breached else ClockState.ACHIEVED
         clock.running_since = None
         clock.paused = False
@@ -289,6 +298,8 @@ class Clockwork:
 
     def cancel(self, clock: SlaClock, at: datetime, why: str) -> None:
         clock.used = used_at(clock, at)
+        self._unpause(clock, at)
+        clock.holder_id = self.thread.assignee_id
         clock.state = ClockState.CANCELLED
         clock.running_since = None
         clock.paused = False
@@ -302,6 +313,7 @@ class Clockwork:
         clock.used = used_at(clock, at)
         clock.running_since = None
         clock.paused = True
+        clock.paused_at = at
         clock.ever_paused = True
         clock.warn_at = None
         clock.escalate_at = None
@@ -321,6 +333,7 @@ class Clockwork:
                 else ClockState.PENDING
             )
             clock.stopped_at = None
+        self._unpause(clock, at)
         clock.paused = False
         clock.running_since = at
         self._schedule(clock, at)

@@ -175,6 +175,17 @@ class SlaClock(models.Model):
     )
     escalations_fired = models.PositiveSmallIntegerField(default=0)
     escalate_at = models.DateTimeField(null=True, blank=True)
+    # For reports: time spent paused, and who held the thread when the clock breached or stopped.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_for = models.DurationField(default=timedelta)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The assignee when the clock breached or stopped.",
+    )
 
     class Meta:
         ordering = ["started_at", "id"]

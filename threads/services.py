@@ -39,6 +39,9 @@ CLOCK_FIELDS = [
     "escalations",
     "escalations_fired",
     "escalate_at",
+    "paused_at",
+    "paused_for",
+    "holder",
 ]
 REMATCH_FIELDS = ("priority", "channel", "team", "tier")
 
