@@ -107,7 +107,11 @@ def run(label, count, spread, tick_seconds, url):
             time.sleep(1)
     finally:
         os.killpg(cluster.pid, signal.SIGTERM)
-        cluster.wait(timeout=30)
+        try:
+            cluster.wait(timeout=60)  # a running evaluate task finishes its ticks first
+        except subprocess.TimeoutExpired:
+            os.killpg(cluster.pid, signal.SIGKILL)
+            cluster.wait(timeout=10)
         receiver.httpd.shutdown()
     latencies = []
     for thread_id, due_at in due.items():
@@ -118,6 +122,8 @@ def run(label, count, spread, tick_seconds, url):
             latencies.append(arrived - due_at.timestamp())
     latencies.sort()
     missing = count - len(latencies)
+    if not latencies:
+        return label, 0, missing, float("nan"), float("nan"), float("nan")
     p = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))]  # noqa: E731
     return label, len(latencies), missing, statistics.median(latencies), p(0.99), latencies[-1]
 

@@ -1,0 +1,264 @@
+"""Compliance reports: aggregate queries over finished clocks, never Python loops over rows.
+
+A clock counts in the range in which it stopped. Achievement = achieved ÷ (achieved + breached);
+cancelled clocks (no action was needed) are kept out of it and counted apart.
+"""
+
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import Aggregate, Count, DurationField, Q, Sum
+from django.db.models.functions import TruncDay, TruncWeek
+from django.utils import timezone
+
+from policies.vocabulary import Channel, Metric, Priority
+from threads.models import ClockState, SlaClock
+
+DIMENSIONS = {
+    "policy": ("policy_id", "policy__name", "Policy"),
+    "tier": ("thread__tier_id", "thread__tier__name", "Tier"),
+    "priority": ("thread__priority", None, "Priority"),
+    "team": ("thread__team_id", "thread__team__name", "Team"),
+    "agent": ("holder_id", "holder__username", "Agent"),
+    "channel": ("thread__channel", None, "Channel"),
+}
+LABELS = {"thread__priority": dict(Priority.choices), "thread__channel": dict(Channel.choices)}
+FINISHED = [ClockState.ACHIEVED, ClockState.BREACHED, ClockState.CANCELLED]
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(p) WITHIN GROUP (ORDER BY …)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = DurationField()
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=fraction, **extra)
+
+
+@dataclass
+class ReportRange:
+    start: date
+    end: date  # inclusive
+    zone: str = "UTC"
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        tz = zoneinfo.ZoneInfo(self.zone)
+        return (
+            datetime.combine(self.start, time(0), tz),
+            datetime.combine(self.end + timedelta(days=1), time(0), tz),
+        )
+
+
+@dataclass
+class MetricSummary:
+    metric: str
+    achieved: int = 0
+    breached: int = 0
+    cancelled: int = 0
+    median: timedelta | None = None
+    p90: timedelta | None = None
+    paused: timedelta = field(default_factory=timedelta)
+
+    @property
+    def label(self) -> str:
+        return Metric(self.metric).label
+
+    @property
+    def rate(self) -> float | None:
+        total = self.achieved + self.breached
+        return self.achieved / total if total else None
+
+
+def _rate(achieved: int, breached: int) -> float | None:
+    return achieved / (achieved + breached) if achieved + breached else None
+
+
+def finished_clocks(report_range: ReportRange):
+    start, end = report_range.bounds
+    return SlaClock.objects.filter(state__in=FINISHED, stopped_at__gte=start, stopped_at__lt=end)
+
+
+def _outcome_counts():
+    return {
+        "achieved": Count("id", filter=Q(state=ClockState.ACHIEVED)),
+        "breached": Count("id", filter=Q(state=ClockState.BREACHED)),
+        "cancelled": Count("id", filter=Q(state=ClockState.CANCELLED)),
+    }
+
+
+def summary(report_range: ReportRange) -> list[MetricSummary]:
+    """Per metric: outcomes, median and p90 business time to stop, time spent paused."""
+    clocks = finished_clocks(report_range)
+    rows = {
+        row["metric"]: MetricSummary(
+            metric=row["metric"],
+            achieved=row["achieved"],
+            breached=row["breached"],
+            cancelled=row["cancelled"],
+            paused=row["paused"] or timedelta(),
+        )
+        for row in clocks.values("metric")
+        .annotate(**_outcome_counts(), paused=Sum("paused_for"))
+        .order_by("metric")
+    }
+    measured = clocks.filter(state__in=[ClockState.ACHIEVED, ClockState.BREACHED])
+    for metric, (median, p90) in _percentiles(measured).items():
+        if metric in rows:
+            rows[metric].median, rows[metric].p90 = median, p90
+    return [rows[m] for m in Metric.values if m in rows]
+
+
+def _percentiles(clocks) -> dict[str, tuple]:
+    if connection.vendor == "postgresql":
+        return {
+            row["metric"]: (row["median"], row["p90"])
+            for row in clocks.values("metric")
+            .annotate(median=PercentileCont("used", 0.5), p90=PercentileCont("used", 0.9))
+            .order_by("metric")
+        }
+    # SQLite (the embedded shape) has no percentile aggregate: sort the durations per metric.
+    result = {}
+    for metric in Metric.values:
+        values = list(clocks.filter(metric=metric).order_by("used").values_list("used", flat=True))
+        if values:
+            result[metric] = (_interpolate(values, 0.5), _interpolate(values, 0.9))
+    return result
+
+
+def _interpolate(values: list[timedelta], fraction: float) -> timedelta:
+    """percentile_cont, the same way PostgreSQL computes it."""
+    position = fraction * (len(values) - 1)
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+@dataclass
+class BreakdownRow:
+    key: object
+    label: str
+    metric: str
+    achieved: int
+    breached: int
+    cancelled: int
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.achieved, self.breached)
+
+
+def breakdown(report_range: ReportRange, dimension: str) -> list[BreakdownRow]:
+    key, name, _ = DIMENSIONS[dimension]
+    fields = [key, "metric"] + ([name] if name else [])
+    rows = (
+        finished_clocks(report_range)
+        .values(*fields)
+        .annotate(**_outcome_counts())
+        .order_by(key, "metric")
+    )
+    result = []
+    for row in rows:
+        value = row[key]
+        label = row[name] if name else LABELS.get(key, {}).get(value, value)
+        if value is None:
+            label = {"tier": "(default tier)", "agent": "(unassigned)"}.get(dimension, "(none)")
+        result.append(
+            BreakdownRow(
+                value, str(label), row["metric"], row["achieved"], row["breached"], row["cancelled"]
+            )
+        )
+    return result
+
+
+@dataclass
+class TrendPoint:
+    bucket: date
+    achieved: int
+    breached: int
+    cancelled: int
+
+    @property
+    def rate(self) -> float | None:
+        return _rate(self.achieved, self.breached)
+
+
+def trend(report_range: ReportRange, *, per: str = "day", metric: str | None = None):
+    tz = zoneinfo.ZoneInfo(report_range.zone)
+    trunc = TruncWeek if per == "week" else TruncDay
+    clocks = finished_clocks(report_range)
+    if metric:
+        clocks = clocks.filter(metric=metric)
+    rows = (
+        clocks.annotate(bucket=trunc("stopped_at", tzinfo=tz))
+        .values("bucket")
+        .annotate(**_outcome_counts())
+        .order_by("bucket")
+    )
+    return [
+        TrendPoint(
+            row["bucket"].date() if isinstance(row["bucket"], datetime) else row["bucket"],
+            row["achieved"],
+            row["breached"],
+            row["cancelled"],
+        )
+        for row in rows
+    ]
+
+
+@dataclass
+class BreachRow:
+    clock_id: int
+    thread_id: int
+    subject: str
+    metric: str
+    holder: str | None
+    due_at: datetime | None
+    stopped_at: datetime | None
+    late: timedelta
+    state: str
+
+
+def breaches(report_range: ReportRange, *, limit: int = 500) -> list[BreachRow]:
+    """Every clock that breached in the range (by its due time), with how late it was in
+    business time: still breaching ones are measured up to now."""
+    from threads.clockwork import used_at
+
+    start, end = report_range.bounds
+    clocks = (
+        SlaClock.objects.filter(breached_at__gte=start, breached_at__lt=end)
+        .filter(state__in=[ClockState.BREACHED, ClockState.BREACHING])
+        .select_related("thread", "holder", "calendar")
+        .order_by("-breached_at")[:limit]
+    )
+    now = timezone.now()
+    rows = []
+    for clock in clocks:
+        used = clock.used if clock.state == ClockState.BREACHED else used_at(clock, now)
+        rows.append(
+            BreachRow(
+                clock.pk,
+                clock.thread_id,
+                clock.thread.subject,
+                clock.get_metric_display(),
+                clock.holder.username if clock.holder else None,
+                clock.breached_at,
+                clock.stopped_at,
+                max(used - clock.target_duration, timedelta()),
+                clock.state,
+            )
+        )
+    return rows
+
+
+def breach_count(report_range: ReportRange) -> int:
+    start, end = report_range.bounds
+    return SlaClock.objects.filter(
+        breached_at__gte=start,
+        breached_at__lt=end,
+        state__in=[ClockState.BREACHED, ClockState.BREACHING],
+    ).count()
