@@ -34,12 +34,12 @@ def history(agent, other_agent):
     """Five threads in the week of 23 Nov 2026 (Mon–Fri 09–17 Berlin, first response 1h,
     resolution 8h):
 
-    | thread | first reply after | first response | resolution                          |
-    | A      | 30m (agent)       | achieved 30m   | resolved after 2h → achieved 2h      |
-    | B      | 50m (agent)       | achieved 50m   | open                                 |
-    | C      | 90m (other)       | breached 1h30m | on hold 1h, resolved 10h later → breached 9h, paused 1h |
-    | D      | 3h  (other)       | breached 3h    | resolved at 3h → achieved 3h         |
-    | E      | no reply needed   | cancelled      | open                                 |
+    | thread | first reply     | first response | resolution                            |
+    | A      | 30m (agent)     | achieved 30m   | resolved after 2h → achieved 2h       |
+    | B      | 50m (agent)     | achieved 50m   | open                                  |
+    | C      | 90m (other)     | breached 1h30m | 1h on hold; resolved → breached 9h    |
+    | D      | 3h  (other)     | breached 3h    | resolved at 3h → achieved 3h          |
+    | E      | no reply needed | cancelled      | open                                  |
 
     First response: 2 achieved, 2 breached, 1 cancelled → 50 %; median of 30m, 50m, 1h30m, 3h
     is 1h10m, p90 = 1h30m + 0.7 × 1h30m = 2h33m. Resolution: 2 achieved (2h, 3h), 1 breached (9h).
@@ -68,7 +68,7 @@ def history(agent, other_agent):
     agent_reply(thread=c, author=other_agent, body="hi", created_at=berlin(25, 10, 30))
     thread_set_status(thread=c, status="on_hold", reason="vendor", at=berlin(25, 11))
     thread_set_status(thread=c, status="open", at=berlin(25, 12))
-    thread_resolve(thread=c, actor=other_agent, at=berlin(26, 11))  # 2h + 5h... see below
+    thread_resolve(thread=c, actor=other_agent, at=berlin(26, 11))
     d = opened(26, 13, assignee=other_agent)
     agent_reply(thread=d, author=other_agent, body="hi", created_at=berlin(26, 16))
     thread_resolve(thread=d, actor=other_agent, at=berlin(26, 16))
