@@ -131,7 +131,7 @@ def run(label, count, spread, tick_seconds, url):
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     spread = float(sys.argv[2]) if len(sys.argv) > 2 else 120
-    url = setup()
+    url = setup(name="latency")
     os.environ.pop("REDIS_URL", None)
     print(f"$ .venv/bin/python bench/alert_latency.py {count} {spread:g}")
     print(f"{count} urgent clocks due over {spread:g} s; one qcluster (ORM broker), PostgreSQL")

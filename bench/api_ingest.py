@@ -137,7 +137,7 @@ def load_with_wrk(thread_ids, token, seconds):
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 10.0
-    url = setup()
+    url = setup(name="api")
     from django.contrib.auth import get_user_model
     from rest_framework.authtoken.models import Token
 

@@ -13,8 +13,11 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/slaops_bench"
 
 
-def setup(url: str | None = None) -> str:
+def setup(url: str | None = None, *, name: str | None = None) -> str:
+    """Each benchmark passes its own database name, so two can run at once."""
     url = url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    if name:
+        url = url.rsplit("/", 1)[0] + f"/slaops_bench_{name}"
     parsed = urlparse(url)
     import psycopg
 

@@ -64,7 +64,7 @@ def seed(running: int) -> None:
 
 def main() -> None:
     sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
-    setup()
+    setup(name="evaluator")
     from django.db import connection
 
     from threads.evaluator import evaluate

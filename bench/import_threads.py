@@ -118,7 +118,7 @@ def via_services(rows: list[dict]) -> None:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     n_baseline = max(200, n // 20)
-    url = setup()
+    url = setup(name="import")
     from django.db import connection
 
     from threads.importer import Importer, ImportReport
