@@ -19,6 +19,19 @@ from threads.models import (
 )
 
 
+class HistoryAdmin(admin.ModelAdmin):
+    """History is written by the services and never edited or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
@@ -248,7 +261,7 @@ class ThreadAdmin(admin.ModelAdmin):
 
 
 @admin.register(SlaClock)
-class SlaClockAdmin(admin.ModelAdmin):
+class SlaClockAdmin(HistoryAdmin):
     list_display = [
         "id",
         "thread",
@@ -265,32 +278,14 @@ class SlaClockAdmin(admin.ModelAdmin):
     search_fields = ["thread__subject"]
     date_hierarchy = "started_at"
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SlaEvent)
-class SlaEventAdmin(admin.ModelAdmin):
+class SlaEventAdmin(HistoryAdmin):
     list_display = ["at", "kind", "thread", "clock", "actor", "historical"]
     list_filter = ["kind", "historical"]
     list_select_related = ["thread", "clock", "actor"]
     search_fields = ["thread__subject"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DeliveryAttemptInline(ReadOnlyInline):
@@ -302,7 +297,7 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(HistoryAdmin):
     list_display = [
         "created_at",
         "kind",
@@ -339,29 +334,11 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_retry_permission(self, request):
         return request.user.has_perm("threads.change_delivery")
 
-    def has_add_permission(self, request):
-        return False  # written with their event by the services
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(HistoryAdmin):
     list_display = ["created_at", "user", "title", "thread", "read_at"]
     list_filter = [("read_at", admin.EmptyFieldListFilter)]
     list_select_related = ["user", "thread"]
     search_fields = ["title", "user__username"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -252,6 +252,21 @@ def _thread_create(
     return Created(thread, True)
 
 
+def _add_message(thread: Thread, external_id: str, created_at, **fields):
+    """Store a message on a locked thread; a repeated external id returns (existing, None).
+
+    The thread's row lock makes the look-up and the insert one step for concurrent deliveries."""
+    if external_id:
+        existing = thread.messages.filter(external_id=external_id).first()
+        if existing is not None:
+            return existing, None
+    at = _now(created_at)
+    message = Message.objects.create(
+        thread=thread, created_at=at, external_id=external_id, **fields
+    )
+    return message, at
+
+
 @transaction.atomic
 def message_receive(
     *,
@@ -265,21 +280,18 @@ def message_receive(
 ) -> tuple[Message, bool]:
     """A customer message arrives. Returns (message, created); a repeated external id is a no-op."""
     thread = _lock(thread)
-    if external_id:
-        existing = thread.messages.filter(external_id=external_id).first()
-        if existing is not None:
-            return existing, False
-    at = _now(created_at)
-    message = Message.objects.create(
-        thread=thread,
+    message, at = _add_message(
+        thread,
+        external_id,
+        created_at,
         author_kind=Message.Author.CUSTOMER,
         contact=contact or thread.contact,
         body=body,
         needs_reply=needs_reply,
         automatic=automatic,
-        created_at=at,
-        external_id=external_id,
     )
+    if at is None:
+        return message, False
     work = _work(thread)
     work.customer_wrote(at, needs_reply=needs_reply, automatic=automatic)
     _save(work)
@@ -299,21 +311,18 @@ def agent_reply(
 ) -> tuple[Message, bool]:
     """An agent answers (public) or writes an internal note (public=False)."""
     thread = _lock(thread)
-    if external_id:
-        existing = thread.messages.filter(external_id=external_id).first()
-        if existing is not None:
-            return existing, False
-    at = _now(created_at)
-    message = Message.objects.create(
-        thread=thread,
+    message, at = _add_message(
+        thread,
+        external_id,
+        created_at,
         author_kind=Message.Author.SYSTEM if automatic and author is None else Message.Author.AGENT,
         author_user=author,
         body=body,
         public=public,
         automatic=automatic,
-        created_at=at,
-        external_id=external_id,
     )
+    if at is None:
+        return message, False
     work = _work(thread, actor=author)
     work.agent_wrote(at, public=public, automatic=automatic)
     _save(work)
