@@ -223,6 +223,12 @@ class SlaClock(models.Model):
             ),
             models.Index(fields=["thread", "metric"]),
             models.Index(fields=["state", "stopped_at"]),
+            # The breach review and breach counts of the reports.
+            models.Index(
+                fields=["breached_at"],
+                name="clock_breached",
+                condition=Q(breached_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
