@@ -94,11 +94,7 @@ def time_report(rounds: int = 3) -> float:
     times = []
     for _ in range(rounds):
         started = time.perf_counter()
-        reports.summary(span)
-        reports.breakdown(span, "team")
-        reports.trend(span, per="day")
-        reports.breaches(span)
-        reports.breach_count(span)
+        reports.full_report(span, by="team", per="day", metric=None)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

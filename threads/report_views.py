@@ -71,10 +71,9 @@ def compliance(request):
     data = form.cleaned_data
     span = reports.ReportRange(start=data["start"], end=data["end"], zone=data["zone"])
     metric = data["metric"] or None
-    summary = reports.summary(span)
-    breakdown = reports.breakdown(span, data["by"])
-    trend = reports.trend(span, per=data["per"], metric=metric)
-    breaches = reports.breaches(span)
+    result = reports.full_report(span, by=data["by"], per=data["per"], metric=metric)
+    summary, breakdown, trend = result["summary"], result["breakdown"], result["trend"]
+    breaches = result["breaches"]
     table = request.GET.get("csv")
     if table:
         return _csv(table, summary, breakdown, trend, breaches, data)
@@ -87,7 +86,7 @@ def compliance(request):
         "by_label": reports.DIMENSIONS[data["by"]][2],
         "trend": trend,
         "breaches": breaches,
-        "breach_count": reports.breach_count(span),
+        "breach_count": result["breach_count"],
         "breakdown_chart": rate_bars(chart_rows),
         "trend_chart": trend_chart(
             [(f"{p.bucket:%d %b}", p.achieved, p.breached, p.rate) for p in trend]

@@ -94,34 +94,32 @@ def _outcome_counts():
 def summary(report_range: ReportRange) -> list[MetricSummary]:
     """Per metric: outcomes, median and p90 business time to stop, time spent paused."""
     clocks = finished_clocks(report_range)
-    rows = {
-        row["metric"]: MetricSummary(
+    measured = Q(state__in=[ClockState.ACHIEVED, ClockState.BREACHED])
+    annotations = {**_outcome_counts(), "paused": Sum("paused_for")}
+    on_postgres = connection.vendor == "postgresql"
+    if on_postgres:  # one pass over the clocks for counts and percentiles
+        annotations["median"] = PercentileCont("used", 0.5, filter=measured)
+        annotations["p90"] = PercentileCont("used", 0.9, filter=measured)
+    rows = {}
+    for row in clocks.values("metric").annotate(**annotations).order_by("metric"):
+        rows[row["metric"]] = MetricSummary(
             metric=row["metric"],
             achieved=row["achieved"],
             breached=row["breached"],
             cancelled=row["cancelled"],
             paused=row["paused"] or timedelta(),
+            median=row.get("median"),
+            p90=row.get("p90"),
         )
-        for row in clocks.values("metric")
-        .annotate(**_outcome_counts(), paused=Sum("paused_for"))
-        .order_by("metric")
-    }
-    measured = clocks.filter(state__in=[ClockState.ACHIEVED, ClockState.BREACHED])
-    for metric, (median, p90) in _percentiles(measured).items():
-        if metric in rows:
-            rows[metric].median, rows[metric].p90 = median, p90
+    if not on_postgres:
+        for metric, (median, p90) in _percentiles(clocks.filter(measured)).items():
+            if metric in rows:
+                rows[metric].median, rows[metric].p90 = median, p90
     return [rows[m] for m in Metric.values if m in rows]
 
 
 def _percentiles(clocks) -> dict[str, tuple]:
-    if connection.vendor == "postgresql":
-        return {
-            row["metric"]: (row["median"], row["p90"])
-            for row in clocks.values("metric")
-            .annotate(median=PercentileCont("used", 0.5), p90=PercentileCont("used", 0.9))
-            .order_by("metric")
-        }
-    # SQLite (the embedded shape) has no percentile aggregate: sort the durations per metric.
+    """SQLite (the embedded shape) has no percentile aggregate: sort the durations per metric."""
     result = {}
     for metric in Metric.values:
         values = list(clocks.filter(metric=metric).order_by("used").values_list("used", flat=True))
@@ -262,3 +260,31 @@ def breach_count(report_range: ReportRange) -> int:
         breached_at__lt=end,
         state__in=[ClockState.BREACHED, ClockState.BREACHING],
     ).count()
+
+
+def full_report(report_range: ReportRange, *, by: str, per: str, metric: str | None) -> dict:
+    """Everything the report page shows. On PostgreSQL, outside a transaction, the independent
+    queries run side by side on their own connections: the page takes as long as the slowest
+    query instead of their sum."""
+    jobs = {
+        "summary": lambda: summary(report_range),
+        "breakdown": lambda: breakdown(report_range, by),
+        "trend": lambda: trend(report_range, per=per, metric=metric),
+        "breaches": lambda: breaches(report_range),
+        "breach_count": lambda: breach_count(report_range),
+    }
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return {name: job() for name, job in jobs.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def run(job):
+        try:
+            return job()
+        finally:
+            connections.close_all()  # this thread's connections only
+
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        futures = {name: pool.submit(run, job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
