@@ -74,7 +74,10 @@ def customer_zone(thread: Thread) -> str | None:
 
 
 def engine_for(clock: SlaClock) -> business_time.Calendar:
-    return business_calendar(clock.calendar if clock.calendar_id else None, zone=clock.zone)
+    calendar = clock.calendar if clock.calendar_id else None
+    # A what-if replays history in a draft calendar that is not saved (threads/whatif.py).
+    draft = getattr(calendar, "draft_engine", None)
+    return draft(clock.zone) if draft else business_calendar(calendar, zone=clock.zone)
 
 
 def used_at(clock: SlaClock, at: datetime) -> timedelta:
