@@ -186,7 +186,7 @@ class Clockwork:
                 continue
             while (
                 clock.warn_at is not None
-                and clock.warn_at <= now
+                and clock.warn_at < now  # like a breach: a reply at that instant is in time
                 and clock.state in (ClockState.PENDING, ClockState.IMMINENT_BREACH)
                 and clock.warn_at < clock.due_at
             ):
@@ -496,13 +496,20 @@ class Clockwork:
     def _differs(self, clock: SlaClock, policy: SlaPolicy, target: SlaTarget) -> bool:
         """Would the policy as it is now give this clock another target, calendar or warnings?"""
         calendar, zone = self._calendar(policy)
-        return (
+        if (
             target.duration != clock.target_duration
             or (calendar.pk if calendar else None) != clock.calendar_id
             or zone != clock.zone
             or self._warnings(policy, target.duration) != clock.warnings
             or policy.pk != clock.policy_id
-        )
+        ):
+            return True
+        # Same calendar, but its hours or holidays may have been edited since the clock was
+        # scheduled: the due time recomputed now tells.
+        if clock.paused or clock.running_since is None or clock.state == ClockState.BREACHING:
+            return False
+        remaining = max(clock.target_duration - clock.used, timedelta())
+        return engine_for(clock).add(clock.running_since, remaining) != clock.due_at
 
     def _apply_match(self, at: datetime, *, initial: bool = False, force: bool = False) -> None:
         policy = self.book.match(self.thread)

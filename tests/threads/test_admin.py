@@ -89,3 +89,24 @@ def test_thread_pages_open_with_their_history(manager_client, standard):
         reverse("admin:threads_slaevent_changelist"),
     ):
         assert manager_client.get(url).status_code == 200, url
+
+
+def test_reapply_after_a_calendar_edit_moves_running_due_times(manager_client, standard):
+    from policies.models import OpeningHours
+
+    with time_machine.travel(MONDAY_10, tick=False):
+        thread = thread_create(subject="Broken", first_message="help").thread
+    first = SlaClock.objects.get(thread=thread, metric="first_response")
+    assert first.due_at == MONDAY_10 + timedelta(hours=4)
+    calendar = standard.calendar
+    OpeningHours.objects.filter(calendar=calendar, weekday=0).update(opens="08:00", closes="12:00")
+    calendar.save()  # touched, as the admin does
+    url = reverse("admin:policies_slapolicy_changelist")
+    with time_machine.travel(MONDAY_10 + timedelta(minutes=5), tick=False):
+        manager_client.post(
+            url, {"action": "reapply", "_selected_action": [standard.pk], "apply": "1"}
+        )
+    first.refresh_from_db()
+    # Monday now closes at 12:00: 2h on Monday, the other 2h on Tuesday from 09:00.
+    assert first.due_at == MONDAY_10 + timedelta(days=1, hours=1)
+    assert first.events.filter(kind=EventKind.RETARGETED).count() == 1
