@@ -32,6 +32,7 @@ run: $(STAMP)
 # DATABASE_URL / REDIS_URL; skipped, with the reason, when they are unreachable.
 # pytest's exit code 5 (no test selected) is not a failure.
 test: $(STAMP)
+	@sh tests/setup_browser.sh
 	$(BIN)/python -m pytest -m "not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	SLAOPS_TEST_SERVERS=1 $(BIN)/python -m pytest -m "server or both"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
@@ -43,6 +44,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/api_ingest.py 10
 	$(BIN)/python bench/evaluator.py
 	$(BIN)/python bench/alert_latency.py 300 120
+	$(BIN)/python bench/queue_page.py 10000 1000000
+	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/whatif.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -42,13 +42,13 @@ def seed(running: int) -> None:
             INSERT INTO threads_slaclock (id, thread_id, metric, policy_id, target_id,
               target_duration, calendar_id, zone, warnings, warnings_passed, started_at, used,
               running_since, paused, ever_paused, warn_at, due_at, state, escalations,
-              escalations_fired)
+              escalations_fired, paused_for)
             SELECT g, g, 'first_response', %s, %s, interval '1 hour', %s, 'Europe/Berlin',
               '[]'::jsonb, 0, now() - interval '2 hours', interval '0', now() - interval '2 hours',
               false, false, NULL,
               CASE WHEN g <= %s THEN now() - interval '1 minute'
                    ELSE now() + (g %% 5000 + 60) * interval '1 minute' END,
-              'pending', '[]'::jsonb, 0
+              'pending', '[]'::jsonb, 0, interval '0'
             FROM generate_series(1, %s) g
             """,
             [policy.pk, target.pk if target else None, policy.calendar_id, DUE, running],

@@ -1,18 +1,28 @@
-"""URL map: the admin for managers, the REST API for integrators; agent pages arrive later."""
+"""URL map: the agents' pages at the root, the admin for managers, the REST API for integrators."""
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from threads.views import home
 
 admin.site.site_header = "SLA Ops"
 admin.site.site_title = "SLA Ops"
 admin.site.index_title = "Configuration"
 
 urlpatterns = [
+    path("", home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("", include("threads.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("threads.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("reports/", include("threads.report_urls")),
 ]

@@ -120,7 +120,7 @@ def test_the_assignee_gets_one_email_with_the_due_time_in_their_zone_and_a_link(
     assert received.rcpt_tos == ["alex@example.com"]
     assert received.subject == f"[SLA] First response breaching: #{thread.pk} Printer on fire"
     text, html = received.part("text/plain"), received.part("text/html")
-    link = f"{SITE}/admin/threads/thread/{thread.pk}/change/"
+    link = f"{SITE}/threads/{thread.pk}/"
     for part in (text, html):
         assert "Mon 23 Nov 2026 05:00 EST" in part  # 11:00 Berlin, read in New York
         assert "Acme" in part and "Normal" in part and "First response" in part
@@ -172,7 +172,7 @@ def test_slack_gets_a_block_kit_message_with_a_text_fallback(web):
 
     [request] = web.to("/slack")
     message = request.json()
-    link = f"{SITE}/admin/threads/thread/{thread.pk}/change/"
+    link = f"{SITE}/threads/{thread.pk}/"
     assert "First response breaching" in message["text"] and link in message["text"]
     header, section, actions = message["blocks"]
     assert header["text"]["text"] == f"First response breaching: #{thread.pk} Printer on fire"

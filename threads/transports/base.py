@@ -42,8 +42,10 @@ class PermanentError(Exception):
 
 
 def thread_url(thread: Thread) -> str:
-    """The one place that knows where a thread is read; alerts link here."""
-    return settings.SITE_URL + f"/admin/threads/thread/{thread.pk}/change/"
+    """The one place that knows where a thread is read; alerts link to the agents' thread page."""
+    from django.urls import reverse
+
+    return settings.SITE_URL + reverse("thread", args=[thread.pk])
 
 
 def retry_after_seconds(value: str | None) -> int | None:

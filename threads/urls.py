@@ -1,0 +1,22 @@
+"""Routes of the agents' pages (views in threads/views.py)."""
+
+from django.urls import path
+
+from threads import views
+
+urlpatterns = [
+    path("queue/", views.queue, name="queue"),
+    path("queue/live/", views.queue_fragment, name="queue-live"),
+    path("threads/<int:pk>/", views.thread_page, name="thread"),
+    path("threads/<int:pk>/messages/", views.thread_message, name="thread-message"),
+    path(
+        "threads/<int:pk>/no-reply-needed/",
+        views.thread_no_reply_needed,
+        name="thread-no-reply-needed",
+    ),
+    path("threads/<int:pk>/status/", views.thread_status, name="thread-status"),
+    path("threads/<int:pk>/details/", views.thread_details, name="thread-details"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
+]

@@ -1,0 +1,369 @@
+"""The agents' pages: breach queue, thread page with its actions, in-app notifications.
+
+Views are thin: reads come from `threads.selectors`, every change goes through
+`threads.services` (the same door as the API and the admin), then POST-redirect-GET.
+"""
+
+from datetime import datetime, timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from policies.durations import format_duration
+from policies.templatetags.slaops_time import in_zone
+from policies.vocabulary import Metric, ThreadStatus
+from threads import selectors, services
+from threads.forms import DetailsForm, MessageForm, QueueFilterForm, StatusForm
+from threads.models import EventKind, Notification, Thread
+
+
+def _refresh_seconds() -> int:
+    # How often the queue polls its live part; tests shorten it.
+    return getattr(settings, "SLA_QUEUE_REFRESH_SECONDS", 10)
+
+
+def agent_page(view):
+    """Signed-in people who work threads. An htmx poll from an expired session is told to go to
+    the login page instead of swapping the login form into the table."""
+
+    protected = login_required(
+        permission_required("threads.view_thread", raise_exception=True)(view)
+    )
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated and request.headers.get("HX-Request"):
+            response = HttpResponse(status=401)
+            response["HX-Redirect"] = redirect_to_login(request.get_full_path()).url
+            return response
+        return protected(request, *args, **kwargs)
+
+    return wrapper
+
+
+def agent_action(view):
+    """A POST that changes a thread: needs the permission to change threads."""
+    return require_POST(
+        login_required(permission_required("threads.change_thread", raise_exception=True)(view))
+    )
+
+
+def home(request):
+    return redirect("queue" if request.user.is_authenticated else "login")
+
+
+# ----------------------------------------------------------------------------- breach queue
+
+
+STATE_TABS = [
+    ("breaching", "Breaching"),
+    ("imminent_breach", "Imminent breach"),
+    ("pending", "Pending"),
+    (selectors.PAUSED, "Paused"),
+]
+
+
+def _queue_context(request) -> dict:
+    form = QueueFilterForm(request.GET, tiers=selectors.filter_choices()["tiers"])
+    filters = form.filters()
+    queue = selectors.breach_queue(user=request.user, filters=filters, page=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    state_links = []
+    for key, label in STATE_TABS:  # each count is a link that shows only that state, or all again
+        tab = query.copy()
+        tab.pop("state", None)
+        if filters.state != key:
+            tab["state"] = key
+        link = reverse("queue") + (f"?{tab.urlencode()}" if tab else "")
+        state_links.append((key, label, link, queue.counts[key]))
+    return {
+        "form": form,
+        "filters": filters,
+        "queue": queue,
+        "zone": selectors.viewer_zone(request.user),
+        "state_links": state_links,
+        "state_label": dict(STATE_TABS).get(filters.state, ""),
+        "page_prefix": f"{query.urlencode()}&" if query else "",  # page links keep the filters
+        "full_query": request.GET.urlencode(),  # the live refresh asks for the same view
+        "refresh_seconds": _refresh_seconds(),
+    }
+
+
+@require_GET
+@agent_page
+def queue(request):
+    return render(request, "threads/queue.html", _queue_context(request))
+
+
+@require_GET
+@agent_page
+def queue_fragment(request):
+    """The queue's live part alone, polled by htmx with the page's own query string."""
+    return render(request, "threads/_queue_live.html", _queue_context(request))
+
+
+# ----------------------------------------------------------------------------- thread page
+
+
+def _refused(request, thread_id: int, what: str, form, **forms):
+    """Show the thread again with the form's errors, and say so at the top (on a phone the form
+    is a long way down)."""
+    errors = [e for field_errors in form.errors.values() for e in field_errors]
+    messages.error(request, f"{what}: {' '.join(errors)}")
+    return _thread_page(request, thread_id, status=400, **forms)
+
+
+def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
+    try:
+        detail = selectors.thread_detail(thread_id=thread_id)
+    except Thread.DoesNotExist:
+        raise Http404("No thread with this id.") from None
+    thread = detail.thread
+    zone = selectors.viewer_zone(request.user)
+    context = {
+        "detail": detail,
+        "thread": thread,
+        "zone": zone,
+        "history": [
+            (entry, describe_event(entry.event, detail.names, zone)) for entry in detail.history
+        ],
+        "message_form": forms.get("message_form") or MessageForm(),
+        "status_form": forms.get("status_form") or StatusForm(initial={"status": thread.status}),
+        "details_form": forms.get("details_form")
+        or DetailsForm(
+            initial={
+                "priority": thread.priority,
+                "assignee": thread.assignee_id,
+                "team": thread.team_id,
+            }
+        ),
+        "pause_hint": _pause_hint(thread),
+        "response_running": any(
+            row.clock.is_running and row.clock.metric != Metric.RESOLUTION for row in detail.clocks
+        ),
+    }
+    return render(request, "threads/thread.html", context, status=status)
+
+
+def _pause_hint(thread) -> str:
+    pausing = [
+        f"“{ThreadStatus(s).label}”"
+        for s in (thread.policy.pause_statuses if thread.policy_id else [])
+        if s in ThreadStatus.values
+    ]
+    if not pausing:
+        return ""
+    verb = "pauses" if len(pausing) == 1 else "pause"
+    return f"{' and '.join(pausing)} {verb} resolution time under this policy: say why."
+
+
+@require_GET
+@agent_page
+def thread_page(request, pk: int):
+    return _thread_page(request, pk)
+
+
+def _thread_or_404(pk: int) -> Thread:
+    return get_object_or_404(Thread.objects.only("pk"), pk=pk)
+
+
+def _back(pk: int):
+    return redirect(reverse("thread", args=[pk]))
+
+
+@agent_action
+def thread_message(request, pk: int):
+    thread = _thread_or_404(pk)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, pk, "Nothing was sent", form, message_form=form)
+    note = form.cleaned_data["kind"] == MessageForm.NOTE
+    services.agent_reply(
+        thread=thread.pk, author=request.user, body=form.cleaned_data["body"], public=not note
+    )
+    messages.success(request, "Internal note added." if note else "Reply sent to the customer.")
+    return _back(pk)
+
+
+@agent_action
+def thread_no_reply_needed(request, pk: int):
+    thread = _thread_or_404(pk)
+    services.thread_mark_no_reply_needed(thread=thread.pk, actor=request.user)
+    messages.success(request, "Marked “no reply needed”: the response clock is cancelled.")
+    return _back(pk)
+
+
+@agent_action
+def thread_status(request, pk: int):
+    thread = _thread_or_404(pk)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        new = form.cleaned_data["status"]
+        try:
+            services.thread_set_status(
+                thread=thread.pk, status=new, reason=form.cleaned_data["reason"], actor=request.user
+            )
+        except services.ThreadError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, f"Status set to {ThreadStatus(new).label.lower()}.")
+            return _back(pk)
+    return _refused(request, pk, "The status was not changed", form, status_form=form)
+
+
+@agent_action
+def thread_details(request, pk: int):
+    thread = get_object_or_404(Thread, pk=pk)
+    form = DetailsForm(request.POST)
+    if form.is_valid():
+        changes = form.changes(thread)
+        if not changes:
+            messages.info(request, "Nothing changed.")
+            return _back(pk)
+        try:
+            services.thread_update(thread=thread.pk, actor=request.user, **changes)
+        except services.ThreadError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            saved = f"Saved: {', '.join(changes)}."
+            if set(changes) & set(services.REMATCH_FIELDS):
+                saved += " The SLA policy was matched again."
+            messages.success(request, saved)
+            return _back(pk)
+    return _refused(request, pk, "Nothing was saved", form, details_form=form)
+
+
+# ----------------------------------------------------------------------------- notifications
+
+
+@require_GET
+@agent_page
+def notifications(request):
+    page = selectors.notifications_for(user=request.user, page=request.GET.get("page"))
+    return render(
+        request,
+        "threads/notifications.html",
+        {
+            "page": page,
+            "zone": selectors.viewer_zone(request.user),
+            "unread": selectors.unread_count(request.user),
+        },
+    )
+
+
+def _next_or(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return default
+
+
+@require_POST
+@agent_page
+def notification_read(request, pk: int):
+    updated = Notification.objects.filter(pk=pk, user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    if not updated and not Notification.objects.filter(pk=pk, user=request.user).exists():
+        raise Http404("No such notification.")
+    return redirect(_next_or(request, reverse("notifications")))
+
+
+@require_POST
+@agent_page
+def notifications_read_all(request):
+    count = Notification.objects.filter(user=request.user, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
+    return redirect(_next_or(request, reverse("notifications")))
+
+
+# ------------------------------------------------------------------------------ history text
+
+
+def _when(value, zone) -> str:
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return in_zone(value, zone)
+
+
+def _target(seconds) -> str:
+    return format_duration(timedelta(seconds=seconds)) if seconds is not None else "—"
+
+
+def describe_event(event, names: dict, zone: str) -> str:
+    """One line of history in a support lead's words."""
+    d = event.details or {}
+    metric = Metric(event.clock.metric).label if event.clock_id else ""
+    kind = event.kind
+    if kind == EventKind.STARTED:
+        return (
+            f"{metric} started under “{d.get('policy')}”: target {_target(d.get('target'))}, "
+            f"due {_when(d.get('due_at'), zone)}."
+        )
+    if kind == EventKind.PAUSED:
+        status = ThreadStatus(d["status"]).label.lower() if d.get("status") else "paused"
+        return f"{metric} paused ({status}): {d.get('reason') or 'no reason given'}."
+    if kind == EventKind.RESUMED:
+        due = f", due {_when(d.get('due_at'), zone)}" if d.get("due_at") else ""
+        return f"{metric} resumed ({d.get('why', '')}){due}."
+    if kind == EventKind.RETARGETED:
+        old, new = d.get("old", {}), d.get("new", {})
+        return (
+            f"{metric} {d.get('why', 're-matched')}: “{old.get('policy')}” "
+            f"{_target(old.get('target'))} → “{new.get('policy')}” {_target(new.get('target'))}; "
+            f"due {_when(old.get('due_at'), zone)} → {_when(new.get('due_at'), zone)}."
+        )
+    if kind == EventKind.WARNING:
+        return f"{metric} warning ({d.get('threshold', '')}): due {_when(d.get('due_at'), zone)}."
+    if kind == EventKind.BREACHING:
+        return f"{metric} breaching: it was due {_when(d.get('due_at'), zone)}."
+    if kind in (EventKind.ACHIEVED, EventKind.BREACHED):
+        used = f" after {_target(d['used'])} of business time" if "used" in d else ""
+        return f"{metric} {event.get_kind_display().lower()}{used} ({d.get('why', '')})."
+    if kind == EventKind.CANCELLED:
+        return f"{metric} cancelled ({d.get('why', '')})."
+    if kind == EventKind.ESCALATED:
+        return f"{metric} escalated to level {d.get('level')}."
+    if kind == EventKind.CUSTOMER_WROTE_WHILE_PAUSED:
+        status = ThreadStatus(d["status"]).label.lower() if d.get("status") else "paused"
+        return f"The customer wrote while {metric.lower()} was paused ({status})."
+    if kind == EventKind.POLICY_MATCHED:
+        return f"Policy “{d.get('policy')}” matches this thread."
+    if kind == EventKind.NO_POLICY:
+        return "No SLA policy matches this thread: no clocks."
+    if kind == EventKind.NO_REPLY_NEEDED:
+        return "Marked “no reply needed”."
+    if kind == EventKind.THREAD_CHANGED:
+        return _describe_change(d, names)
+    return event.get_kind_display()
+
+
+def _describe_change(d: dict, names: dict) -> str:
+    name = d.get("field", "")
+
+    def show(value):
+        if value in (None, ""):
+            return "none"
+        if name in names:
+            return names[name].get(value, f"#{value}")
+        if name == "status":
+            return ThreadStatus(value).label.lower() if value in ThreadStatus.values else value
+        return str(value)
+
+    text = f"{name.capitalize()}: {show(d.get('old'))} → {show(d.get('new'))}"
+    extra = d.get("reason") or d.get("why")
+    return f"{text} ({extra})." if extra else f"{text}."
