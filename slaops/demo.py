@@ -134,8 +134,78 @@ def seed_demo() -> SeedReport:
     agent = User.objects.get(username=AGENT_LOGIN[0])
     teams["Frontline"].members.add(agent)
     if not Thread.objects.exists():
+        _demo_history(report)
         _demo_threads(agent, teams, report)
     return report
+
+
+def _demo_history(report, days: int = 42, per_day: int = 6) -> None:
+    """Six weeks of finished threads, imported like any history, so every report has figures.
+
+    Answer times vary by agent and weekday so the charts have something to say."""
+    import json
+    import random
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from threads.importer import Importer, ImportReport
+
+    rng = random.Random(2026)
+    contacts = list(Contact.objects.values_list("email", flat=True))
+    people = ["agent", "manager"]
+    start = timezone.now().replace(hour=8, minute=0, second=0, microsecond=0)
+    lines = []
+    for day in range(days, 0, -1):
+        for n in range(per_day):
+            at = start - timedelta(days=day) + timedelta(minutes=rng.randrange(0, 10 * 60))
+            who = rng.choice(people)
+            reply = at + timedelta(minutes=rng.choice([10, 25, 40, 55, 90, 150, 300]))
+            events = [
+                {"type": "customer_message", "at": at.isoformat(), "body": "Something broke"},
+                {"type": "agent_reply", "at": reply.isoformat(), "author": who, "body": "Fixed"},
+            ]
+            if rng.random() < 0.3:
+                events.append(
+                    {
+                        "type": "status",
+                        "at": (reply + timedelta(minutes=5)).isoformat(),
+                        "status": "waiting_on_customer",
+                        "reason": "asked to confirm",
+                    }
+                )
+            if rng.random() < 0.15:
+                events.append(
+                    {"type": "no_reply_needed", "at": (reply + timedelta(minutes=1)).isoformat()}
+                )
+            done = reply + timedelta(hours=rng.choice([1, 3, 6, 20, 50]))
+            events.append({"type": "status", "at": done.isoformat(), "status": "resolved"})
+            lines.append(
+                json.dumps(
+                    {
+                        "source": "demo-history",
+                        "external_id": f"h-{day}-{n}",
+                        "subject": rng.choice(
+                            [
+                                "Login fails",
+                                "Invoice question",
+                                "Export is slow",
+                                "API returns 500",
+                                "Add a user",
+                                "Webhook missing",
+                            ]
+                        ),
+                        "contact_email": rng.choice(contacts),
+                        "priority": rng.choice(["urgent", "high", "normal", "normal", "low"]),
+                        "channel": rng.choice(["email", "chat", "web", "slack"]),
+                        "assignee": who,
+                        "created_at": at.isoformat(),
+                        "events": events,
+                    }
+                )
+            )
+    imported = Importer().run(lines, ImportReport())
+    report.created.append(f"{imported.imported} past threads of history")
 
 
 DEMO_THREADS = [

@@ -189,6 +189,7 @@ class SlaClock(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+        verbose_name = "SLA clock"
         constraints = [
             # Two messages racing can never leave two running clocks of one metric on a thread.
             models.UniqueConstraint(
@@ -285,6 +286,7 @@ class SlaEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+        verbose_name = "SLA event"
         indexes = [
             models.Index(fields=["thread", "at"]),
             models.Index(fields=["kind", "at"]),

@@ -14,8 +14,8 @@ def rate_bars(rows: list[tuple[str, float | None, int]], *, width: int = 560) ->
     height = len(rows) * (bar_h + gap) + 24
     scale = width - left - 60
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'aria-label="Achievement rate by group">',
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" aria-label="Achievement rate by group">',
         f'<line x1="{left}" y1="0" x2="{left}" y2="{height - 20}" stroke="#ccd1da"/>',
     ]
     for i, (label, rate, clocks) in enumerate(rows):
@@ -58,13 +58,13 @@ def trend_chart(points: list[tuple[str, int, int, float | None]], *, width: int 
     step = (width - left - 10) / len(points)
     top = max(a + b for _, a, b, _ in points) or 1
     parts = [
-        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="100%" '
-        f'aria-label="Achieved and breached clocks over time">'
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" aria-label="Achieved and breached clocks over time">'
     ]
     line = []
     for i, (label, achieved, breached, rate) in enumerate(points):
-        x = left + i * step + step * 0.15
-        w = step * 0.7
+        w = min(step * 0.7, 36)  # a few buckets must not turn into slabs
+        x = left + i * step + (step - w) / 2
         h_a = achieved / top * plot_h
         h_b = breached / top * plot_h
         base = height - bottom

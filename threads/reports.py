@@ -149,6 +149,10 @@ class BreakdownRow:
     def rate(self) -> float | None:
         return _rate(self.achieved, self.breached)
 
+    @property
+    def metric_label(self) -> str:
+        return Metric(self.metric).label
+
 
 def breakdown(report_range: ReportRange, dimension: str) -> list[BreakdownRow]:
     key, name, _ = DIMENSIONS[dimension]

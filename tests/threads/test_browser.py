@@ -176,3 +176,29 @@ def test_a_manager_previews_a_policys_deadlines(browser, live_server, desk, mana
     browser.get(f"{url}/queue/")
     browser.screenshot("queue-manager")
     browser.sign_out()
+
+
+def test_a_manager_reads_the_report_and_replays_a_draft(browser, live_server, desk, manager):
+    """The managers' walk: compliance report with charts, then a what-if run to its result."""
+    url = live_server.url
+    services.agent_reply(thread=desk["urgent"], body="On it")  # one achieved clock…
+    services.thread_resolve(thread=desk["late"])  # …and one breached
+    browser.sign_in(url, "maria", "pw-maria")
+    browser.click("header nav a[href='/reports/']")
+    browser.wait_for(lambda: browser.find_all("#summary tbody tr[data-metric]"), message="report")
+    summary = browser.text("#summary")
+    assert "First response" in summary and "Breach review" in browser.text("#breaches")
+    assert browser.find_all("#breakdown svg.chart") and browser.find_all("#trend svg.chart")
+    assert "Cannot log in since the update" in browser.text("#breaches")
+    browser.screenshot("reports")
+    browser.get(f"{url}/admin/policies/slapolicy/{desk['policy'].pk}/whatif/")
+    target = desk["policy"].targets.get(metric="first_response")
+    field = browser.find(f"#id_target_{target.pk}")
+    field.clear()
+    field.send_keys("3h")
+    browser.click("#whatif-form input[type=submit]")
+    browser.wait_for(lambda: browser.find_all("#whatif-table"), timeout=20, message="what-if")
+    assert "3h" in browser.text("#whatif-draft")
+    browser.screenshot("whatif")
+    browser.get(f"{url}/notifications/")  # the admin has its own header; sign out from ours
+    browser.sign_out()
