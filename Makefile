@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 PORT ?= 8000
-REQS_HASH := $(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+REQS_HASH := $(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 
 .PHONY: run test test-sqlite test-servers bench lint
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
 run: $(STAMP)
