@@ -149,6 +149,8 @@ class AccountViewSet(
 
     Reading needs a login; creating and changing need the account permissions (Managers)."""
 
+    lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
+
     permission_classes = [permissions.IsAuthenticated, permissions.DjangoModelPermissions]
     queryset = Account.objects.order_by("name", "id")
     serializer_class = AccountSerializer
@@ -169,6 +171,8 @@ class ContactViewSet(
     viewsets.GenericViewSet,
 ):
     """People who write in. POST upserts by email (lower-cased)."""
+
+    lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
     queryset = Contact.objects.order_by("email")
     serializer_class = ContactSerializer
@@ -491,6 +495,8 @@ class ThreadViewSet(
     viewsets.GenericViewSet,
 ):
     """Support threads with their SLA clocks. Changes go through the thread services."""
+
+    lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
     queryset = Thread.objects.all()
     serializer_class = ThreadSerializer

@@ -9,6 +9,6 @@ router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("threads", ThreadViewSet, basename="thread")
 router.register(
-    r"threads/(?P<thread_id>[^/.]+)/messages", ThreadMessageViewSet, basename="thread-message"
+    r"threads/(?P<thread_id>[0-9]+)/messages", ThreadMessageViewSet, basename="thread-message"
 )
 urlpatterns = router.urls

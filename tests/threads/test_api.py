@@ -477,3 +477,19 @@ def test_the_api_docs_load_their_assets_from_this_server(client):
     assert "/static/drf_spectacular_sidecar/" in html
     assert not re.search(r"""(src|href)\s*=\s*["']https?://""", html)
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/threads/null,null/",
+        "/api/v1/threads/d%C3%9F/no-reply-needed/",
+        "/api/v1/threads/null/messages/",
+        "/api/v1/accounts/x/",
+        "/api/v1/contacts/%07/",
+    ],
+)
+def test_ids_that_are_not_numbers_are_404_not_500(api, path):
+    for method in ("get", "patch", "post"):
+        response = getattr(api, method)(path, {}, "json")
+        assert response.status_code in (404, 405), (method, path, response.status_code)
