@@ -16,7 +16,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 
 run: $(STAMP)
 	$(MANAGE) migrate --noinput -v0
-	$(MANAGE) collectstatic --noinput -v0
+	$(MANAGE) collectstatic --noinput -v0 --ignore redoc  # only Swagger UI is served
 	$(MANAGE) seed_demo
 	$(MANAGE) ensure_schedules
 	@echo ""
