@@ -21,7 +21,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("", include("threads.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("threads.api_urls")),
+    path("api/v1/", include("threads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("reports/", include("threads.report_urls")),

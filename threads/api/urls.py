@@ -1,8 +1,9 @@
-"""Routes of the REST API under /api/v1/ (views in threads/api.py)."""
+"""Routes of the REST API under /api/v1/ (views in threads/api/)."""
 
 from rest_framework.routers import DefaultRouter
 
-from threads.api import AccountViewSet, ContactViewSet, ThreadMessageViewSet, ThreadViewSet
+from threads.api.accounts import AccountViewSet, ContactViewSet
+from threads.api.views import ThreadMessageViewSet, ThreadViewSet
 
 router = DefaultRouter()
 router.register("accounts", AccountViewSet, basename="account")

@@ -1,0 +1,9 @@
+"""Limits on what the API accepts before any view runs (placeholder)."""
+
+
+class ApiRequestLimits:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)

@@ -1,0 +1,291 @@
+"""What the thread and message endpoints read and write."""
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from rest_framework import serializers
+
+from accounts.models import Account, Team
+from policies.durations import format_duration
+from policies.models import Tier
+from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
+from threads.api.fields import ApiModelSerializer, TextField, UTCDateTimeField, whole_seconds
+from threads.clockwork import used_at
+from threads.models import ClockState, Message, SlaClock, SlaEvent, Thread
+
+User = get_user_model()
+
+
+class ClockSerializer(ApiModelSerializer):
+    """A clock as it stands at the time of the request (used/left are computed then)."""
+
+    policy = serializers.CharField(source="policy.name", allow_null=True, read_only=True)
+    target = serializers.SerializerMethodField(help_text='Business time, e.g. "1h 30m".')
+    target_seconds = serializers.SerializerMethodField()
+    used_seconds = serializers.SerializerMethodField(help_text="Business time used so far.")
+    left_seconds = serializers.SerializerMethodField(
+        help_text="Target minus used; negative once past due."
+    )
+    used = serializers.SerializerMethodField()
+    left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SlaClock
+        fields = [
+            "id",
+            "metric",
+            "state",
+            "policy",
+            "target",
+            "target_seconds",
+            "started_at",
+            "warn_at",
+            "due_at",
+            "stopped_at",
+            "paused",
+            "used_seconds",
+            "left_seconds",
+            "used",
+            "left",
+        ]
+        read_only_fields = fields
+
+    def to_representation(self, clock):
+        now = self.context.get("now") or timezone.now()
+        self._used = used_at(clock, now)
+        self._left = clock.target_duration - self._used
+        return super().to_representation(clock)
+
+    def get_target(self, clock) -> str:
+        return format_duration(clock.target_duration)
+
+    def get_target_seconds(self, clock) -> int:
+        return whole_seconds(clock.target_duration)
+
+    def get_used_seconds(self, clock) -> int:
+        return whole_seconds(self._used)
+
+    def get_left_seconds(self, clock) -> int:
+        return whole_seconds(self._left)
+
+    def get_used(self, clock) -> str:
+        return format_duration(self._used)
+
+    def get_left(self, clock) -> str:
+        return format_duration(self._left)
+
+
+class EventSerializer(ApiModelSerializer):
+    metric = serializers.CharField(source="clock.metric", allow_null=True, read_only=True)
+    actor = serializers.CharField(source="actor.username", allow_null=True, read_only=True)
+    details = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = SlaEvent
+        fields = ["id", "kind", "at", "clock", "metric", "actor", "details"]
+        read_only_fields = fields
+
+
+class ThreadSerializer(ApiModelSerializer):
+    contact_email = serializers.EmailField(source="contact.email", allow_null=True, read_only=True)
+    assignee_username = serializers.CharField(
+        source="assignee.username", allow_null=True, read_only=True
+    )
+    policy = serializers.CharField(source="policy.name", allow_null=True, read_only=True)
+    clocks = ClockSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Thread
+        fields = [
+            "id",
+            "subject",
+            "status",
+            "priority",
+            "channel",
+            "account",
+            "contact",
+            "contact_email",
+            "tier",
+            "team",
+            "assignee",
+            "assignee_username",
+            "policy",
+            "source",
+            "external_id",
+            "created_at",
+            "updated_at",
+            "clocks",
+        ]
+        read_only_fields = fields
+
+
+class ThreadDetailSerializer(ThreadSerializer):
+    events = EventSerializer(many=True, read_only=True)
+
+    class Meta(ThreadSerializer.Meta):
+        fields = [*ThreadSerializer.Meta.fields, "events"]
+        read_only_fields = fields
+
+
+class ThreadFilterSerializer(serializers.Serializer):
+    """Query parameters of the thread list. Clock filters (metric, state, due_before,
+    due_after) all apply to one and the same clock."""
+
+    status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False)
+    state = serializers.ChoiceField(
+        choices=ClockState.choices, required=False, help_text="Has a clock in this state."
+    )
+    metric = serializers.ChoiceField(
+        choices=Metric.choices, required=False, help_text="Has a clock of this metric."
+    )
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    tier = serializers.PrimaryKeyRelatedField(queryset=Tier.objects.all(), required=False)
+    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+    assignee = TextField(required=False, help_text='A user id, or "none" for unassigned.')
+    due_before = UTCDateTimeField(
+        required=False, help_text="A running clock is due before this time (ISO 8601 + offset)."
+    )
+    due_after = UTCDateTimeField(
+        required=False, help_text="A running clock is due at or after this time."
+    )
+    ordering = serializers.ChoiceField(
+        choices=["-created_at", "next_due"],
+        required=False,
+        default="-created_at",
+        help_text="next_due: earliest due running clock first, threads without one last.",
+    )
+
+    def validate_assignee(self, value: str):
+        if value.strip().lower() == "none":
+            return None
+        try:
+            return User.objects.get(pk=int(value))
+        except (ValueError, OverflowError, User.DoesNotExist):
+            raise serializers.ValidationError(
+                f'"{value}" is not a user id; give a user id or "none".'
+            ) from None
+
+
+class ThreadCreateSerializer(serializers.Serializer):
+    subject = TextField(max_length=300, required=False, allow_blank=True, default="")
+    message = TextField(allow_blank=True, help_text="Body of the customer's first message.")
+    contact_email = serializers.EmailField(
+        required=False,
+        help_text="Upserts the contact; the thread's account is the contact's, or the account "
+        "whose email_domains has the email's domain.",
+    )
+    contact_name = TextField(max_length=200, required=False, allow_blank=True)
+    account = serializers.PrimaryKeyRelatedField(
+        queryset=Account.objects.all(), required=False, allow_null=True
+    )
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
+    priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    source = TextField(max_length=40, default="api")
+    external_id = TextField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With source: the same pair again returns the existing thread (200).",
+    )
+    message_external_id = TextField(max_length=200, required=False, allow_blank=True, default="")
+    needs_reply = serializers.BooleanField(
+        default=True, help_text="False for a message that needs no answer: no response clock."
+    )
+    created_at = UTCDateTimeField(
+        required=False, help_text="When the customer wrote (ISO 8601 with offset); default now."
+    )
+
+    def validate_contact_email(self, value: str) -> str:
+        return value.strip().lower()
+
+
+class ThreadChangeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False)
+    reason = TextField(
+        required=False,
+        allow_blank=True,
+        help_text="Why: required when the status pauses resolution time (kept in the history).",
+    )
+    subject = TextField(max_length=300, required=False)
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False)
+    channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+    def validate(self, data):
+        if "reason" in data and "status" not in data:
+            raise serializers.ValidationError({"reason": "Give a reason together with a status."})
+        return data
+
+
+class MessageSerializer(ApiModelSerializer):
+    author = serializers.CharField(source="author_kind", read_only=True)
+    author_username = serializers.CharField(
+        source="author_user.username", allow_null=True, read_only=True
+    )
+    contact_email = serializers.EmailField(source="contact.email", allow_null=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "thread",
+            "author",
+            "author_username",
+            "contact",
+            "contact_email",
+            "body",
+            "public",
+            "automatic",
+            "needs_reply",
+            "external_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MessageCreateSerializer(serializers.Serializer):
+    author = serializers.ChoiceField(
+        choices=[Message.Author.CUSTOMER, Message.Author.AGENT],
+        help_text="customer: may start a response clock; agent: a public reply answers it.",
+    )
+    body = TextField(required=False, allow_blank=True, default="")
+    public = serializers.BooleanField(
+        default=True, help_text="Agent only: false = an internal note (answers nothing)."
+    )
+    automatic = serializers.BooleanField(
+        default=False, help_text="Auto-replies and bots never start or answer a clock."
+    )
+    needs_reply = serializers.BooleanField(
+        default=True, help_text="Customer only: false for a “thanks!” that needs no answer."
+    )
+    contact_email = serializers.EmailField(
+        required=False, help_text="Customer only: who wrote; default the thread's contact."
+    )
+    external_id = TextField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The same id again on this thread returns the existing message (200).",
+    )
+    created_at = UTCDateTimeField(required=False, help_text="ISO 8601 with offset; default now.")
+
+    def validate(self, data):
+        if data["author"] == Message.Author.CUSTOMER and not data["public"]:
+            raise serializers.ValidationError({"public": "Only agents write internal notes."})
+        if data["author"] == Message.Author.AGENT and "contact_email" in data:
+            raise serializers.ValidationError(
+                {"contact_email": "Only customer messages come from a contact."}
+            )
+        return data
