@@ -2,10 +2,14 @@
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
+from accounts import roles
 from accounts.models import Account, AgentProfile, Contact, Team, normalise_domains
 
 
@@ -88,6 +92,44 @@ class AgentProfileInline(admin.StackedInline):
     can_delete = False
     verbose_name_plural = "agent profile"
 
+    # `obj` is the user being edited: their profile is editable when the user is.
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and _may_change(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _may_change(request, obj)
+
+
+def _may_change(request, user) -> bool:
+    if user is None:
+        return True
+    return roles.may_edit_user(request.user, user) or roles.may_edit_own_details(request.user, user)
+
+
+class GrantableGroupsForm(forms.ModelForm):
+    """Refuses any role the editing person may not hand out, whatever the POST says."""
+
+    actor = None  # set by UserAdmin.get_form
+
+    def clean_groups(self):
+        groups = self.cleaned_data["groups"]
+        allowed = set(roles.grantable_groups(self.actor).values_list("pk", flat=True))
+        refused = sorted(g.name for g in groups if g.pk not in allowed)
+        if refused:
+            raise forms.ValidationError(
+                f"Only a superuser may give the role {', '.join(refused)}.", code="not_grantable"
+            )
+        return groups
+
+
+class UserChangeForm(GrantableGroupsForm, DjangoUserChangeForm):
+    pass
+
+
+# What a manager may never set, on anyone: status, the superuser flag and single permissions.
+SUPERUSER_ONLY_FIELDS = ["is_staff", "is_superuser", "user_permissions"]
+DATES = ["last_login", "date_joined"]
+
 
 User = get_user_model()
 admin.site.unregister(User)
@@ -95,12 +137,68 @@ admin.site.unregister(User)
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
+    """Superusers edit anyone. Managers create people and edit agents (name, e-mail, active flag,
+    password, the Agents role, teams and profile) but never staff or superuser status, the
+    Managers role or single permissions, and only view managers and superusers; accounts/roles.py
+    decides who is whose. Enforced on the form the server builds, not by hiding inputs."""
+
+    form = UserChangeForm
     inlines = [AgentProfileInline]
-    list_display = ["username", "email", "first_name", "last_name", "is_staff", "roles"]
+    list_display = ["username", "email", "first_name", "last_name", "is_staff", "role_names"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
     @admin.display(description="roles")
-    def roles(self, obj):
+    def role_names(self, obj):
         return ", ".join(g.name for g in obj.groups.all())
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and _may_change(request, obj)
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or request.user.is_superuser:
+            return fieldsets
+        # Single permissions are a superuser's business: not even shown.
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "user_permissions"]})
+            for name, options in fieldsets
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is None or request.user.is_superuser:
+            return readonly
+        if roles.may_edit_user(request.user, obj):
+            return [*readonly, *SUPERUSER_ONLY_FIELDS, *DATES]
+        # Their own record (anyone else's is view-only altogether): name and e-mail only. The
+        # password stays a form field: its disabled widget shows the hash masked, where a
+        # read-only field would print it whole.
+        return [
+            *readonly,
+            "username",
+            "is_active",
+            "groups",
+            *SUPERUSER_ONLY_FIELDS,
+            *DATES,
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if issubclass(form, GrantableGroupsForm):
+            form = type(form.__name__, (form,), {"actor": request.user})
+        return form
+
+    def formfield_for_manytomany(self, db_field, request=None, **kwargs):
+        if db_field.name == "groups" and request is not None:
+            kwargs["queryset"] = roles.grantable_groups(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Setting someone's password is taking over their account: only for those one may edit,
+        # never one's own here (the admin's "Change password" asks for the old one).
+        user = self.get_object(request, unquote(id))
+        if user is not None and not roles.may_edit_user(request.user, user):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)

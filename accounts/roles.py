@@ -1,47 +1,116 @@
-"""The two roles of SLA Ops as Django groups: Managers configure, Agents work threads.
+"""The roles of SLA Ops: superusers operate the server, Managers configure, Agents work threads.
 
-Kept in sync on every migrate so permissions of models added later reach the groups too.
+Managers and Agents are Django groups whose permissions are an explicit allow-list, written again
+on every migrate: a permission not named here is nobody's but the superusers', and an install
+upgraded from a version that granted more loses it. Who a manager may edit, and which roles they
+may hand out, is decided here too, so the admin only asks.
 """
 
 MANAGERS = "Managers"
 AGENTS = "Agents"
 
-# app label -> actions; "*" = every permission of the app.
-MANAGER_PERMISSIONS = {
-    "accounts": "*",
-    "policies": "*",
-    "threads": "*",
-    "authtoken": "*",
-    "auth": {"view_user", "add_user", "change_user", "view_group"},
-    "django_q": {"view_schedule", "view_success", "view_failure", "view_ormq"},
-}
-AGENT_PERMISSIONS = {
-    "accounts": {"view_account", "view_contact", "view_team"},
-    "policies": {"view_slapolicy", "view_tier", "view_calendar"},
-    "threads": "*view|change|add",
-}
+# The roles a manager may give or take away in the admin. Managers is not one of them: making a
+# manager (like staff or superuser status, and any single permission) is a superuser's job.
+GRANTABLE_BY_MANAGERS = frozenset({AGENTS})
+
+# Apps no role gets any permission of: the server's machinery (tasks and schedules, whose
+# functions run as the server's user), credentials (API keys, tokens, sessions), the lockout log
+# and Django's own bookkeeping. The superusers alone see them.
+SUPERUSER_ONLY_APPS = frozenset(
+    {
+        "admin",
+        "authtoken",
+        "axes",
+        "contenttypes",
+        "django_q",
+        "integrations",
+        "rest_framework_api_key",
+        "sessions",
+    }
+)
 
 
-def _wanted(permission, spec) -> bool:
-    rule = spec.get(permission.content_type.app_label)
-    if rule is None:
-        return False
-    if rule == "*":
-        return True
-    if isinstance(rule, str) and rule.startswith("*"):
-        return permission.codename.split("_", 1)[0] in rule[1:].split("|")
-    return permission.codename in rule
+def _every(app_label: str, *models: str, actions=("add", "change", "delete", "view")) -> set[str]:
+    return {f"{app_label}.{action}_{model}" for model in models for action in actions}
+
+
+MANAGER_PERMISSIONS = frozenset(
+    {
+        *_every("accounts", "account", "contact", "team", "agentprofile"),
+        *_every(
+            "policies",
+            "tier",
+            "calendar",
+            "openinghours",
+            "holiday",
+            "specialday",
+            "slapolicy",
+            "slatarget",
+            "warningthreshold",
+            "escalationlevel",
+            "notificationrule",
+            "alertchannel",
+        ),
+        # History models are read-only in the admin whatever the permission says.
+        *_every(
+            "threads",
+            "thread",
+            "message",
+            "slaclock",
+            "slaevent",
+            "delivery",
+            "deliveryattempt",
+            "notification",
+        ),
+        # People: create agents and edit them; accounts/admin.py narrows which users and fields.
+        # Never add_group/change_group (a role's permissions), delete_user or any permission
+        # model: those are a superuser's.
+        "auth.view_user",
+        "auth.add_user",
+        "auth.change_user",
+        "auth.view_group",
+    }
+)
+
+AGENT_PERMISSIONS = frozenset(
+    {
+        "accounts.view_account",
+        "accounts.view_contact",
+        "accounts.view_team",
+        "policies.view_slapolicy",
+        "policies.view_tier",
+        "policies.view_calendar",
+        *_every(
+            "threads",
+            "thread",
+            "message",
+            "slaclock",
+            "slaevent",
+            "delivery",
+            "deliveryattempt",
+            "notification",
+            actions=("add", "change", "view"),
+        ),
+    }
+)
+
+ROLE_PERMISSIONS = {MANAGERS: MANAGER_PERMISSIONS, AGENTS: AGENT_PERMISSIONS}
 
 
 def sync_role_groups(apps=None) -> None:
+    """Give each role group exactly its allow-list (permissions of models not installed, such as
+    those of a removed app, are skipped)."""
     if apps is None:
         from django.apps import apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    permissions = list(Permission.objects.select_related("content_type"))
-    for name, spec in ((MANAGERS, MANAGER_PERMISSIONS), (AGENTS, AGENT_PERMISSIONS)):
+    by_name = {
+        f"{p.content_type.app_label}.{p.codename}": p
+        for p in Permission.objects.select_related("content_type")
+    }
+    for name, allowed in ROLE_PERMISSIONS.items():
         group, _ = Group.objects.get_or_create(name=name)
-        group.permissions.set([p for p in permissions if _wanted(p, spec)])
+        group.permissions.set([by_name[p] for p in sorted(allowed) if p in by_name])
 
 
 def sync_role_groups_after_migrate(sender, apps=None, using="default", **kwargs) -> None:
@@ -54,3 +123,40 @@ def sync_role_groups_after_migrate(sender, apps=None, using="default", **kwargs)
     for app_config in global_apps.get_app_configs():
         create_permissions(app_config, verbosity=0, using=using, apps=apps)
     sync_role_groups(apps)
+
+
+def is_manager(user) -> bool:
+    return user.groups.filter(name=MANAGERS).exists()
+
+
+def may_edit_user(actor, target) -> bool:
+    """May `actor` change `target` (name, e-mail, active flag, password, roles, profile)?
+
+    A superuser may edit anyone. A manager may edit only people who hold nothing a manager could
+    not give them: not a superuser, no single permissions, no role but the grantable ones. So a
+    manager never edits another manager (themselves included: their own name and profile are
+    `may_edit_own_details`) or a superuser, nor takes over an account worth more than their own
+    by resetting its password."""
+    if actor.is_superuser:
+        return True
+    if target.is_superuser or target.pk == actor.pk:
+        return False
+    if target.user_permissions.exists():
+        return False
+    return not target.groups.exclude(name__in=GRANTABLE_BY_MANAGERS).exists()
+
+
+def may_edit_own_details(actor, target) -> bool:
+    """Everyone who may use the user admin may change their own name, e-mail and time zone;
+    never their own roles, status or password (the admin's "Change password" asks for the old
+    one)."""
+    return target.pk == actor.pk
+
+
+def grantable_groups(actor):
+    """The groups `actor` may put a person in or take them out of."""
+    from django.contrib.auth.models import Group
+
+    if actor.is_superuser:
+        return Group.objects.all()
+    return Group.objects.filter(name__in=GRANTABLE_BY_MANAGERS)
