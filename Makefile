@@ -21,8 +21,10 @@ run: $(STAMP)
 	$(MANAGE) ensure_schedules
 	@echo ""
 	@echo "  SLA Ops is running at http://127.0.0.1:$(PORT)/"
-	@echo "  Manager login: manager / slaops-manager   (admin configuration)"
-	@echo "  Agent login:   agent / slaops-agent"
+	@$(MANAGE) demo_logins  # random passwords from the first run, kept in var/demo-logins.txt
+	@case "$${HOST:-127.0.0.1}" in 127.*|localhost|::1|"[::1]") ;; \
+	  *) echo "  WARNING: HOST=$$HOST listens on the network: anyone who can reach this machine" \
+	          "can try these logins. Keep it on 127.0.0.1 unless you mean it." ;; esac
 	@echo "  Ctrl-C stops the web server and the task cluster."
 	@echo ""
 	$(MANAGE) serve --port $(PORT)

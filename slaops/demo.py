@@ -1,10 +1,11 @@
 """Demo data for a first look: calendars, tiers, policies from the templates, customers, people.
 
 Idempotent: every object is found by its natural key before it is created, so running the seed
-again changes nothing a manager edited.
+again changes nothing a manager edited. The demo people get random passwords, kept in
+var/demo-logins.txt (slaops/demo_logins.py), never fixed ones a reader of the README would know.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 
 from django.contrib.auth import get_user_model
@@ -15,15 +16,30 @@ from accounts.models import Account, AgentProfile, Contact, Team
 from accounts.roles import AGENTS, MANAGERS
 from policies.models import Calendar, OpeningHours, SlaPolicy, Tier
 from policies.services import holidays_import, policies_from_template
+from slaops.demo_logins import new_password, read_logins, write_logins
 from threads.models import Thread
 
-MANAGER_LOGIN = ("manager", "slaops-manager")
-AGENT_LOGIN = ("agent", "slaops-agent")
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    first_name: str
+    role: str
+    staff: bool  # the admin needs it; agents work on the pages and need none
+    label: str  # how `make run` introduces the login
+    zone: str = "Europe/Berlin"
+
+
+DEMO_PEOPLE = [
+    DemoPerson("manager", "Maria", MANAGERS, True, "Manager login (admin configuration)"),
+    DemoPerson("agent", "Alex", AGENTS, False, "Agent login"),
+]
 
 
 @dataclass
 class SeedReport:
     created: list[str]
+    new_passwords: list[str] = field(default_factory=list)
 
 
 def _calendar(name, zone, hours, country=None, subdivision="", report=None) -> Calendar:
@@ -45,18 +61,30 @@ def _calendar(name, zone, hours, country=None, subdivision="", report=None) -> C
     return calendar
 
 
-def _person(username, password, *, group, staff, zone, first_name, report) -> None:
+def _person(person: DemoPerson, *, known_password: str | None, report: SeedReport) -> str:
+    """The demo person, and a password that opens their account: the one in the logins file if
+    it still does, else a new random one (first seed, file deleted, or an install from before
+    the demo had random passwords, whose old fixed ones are thereby retired)."""
     User = get_user_model()
     user, created = User.objects.get_or_create(
-        username=username,
-        defaults={"first_name": first_name, "email": f"{username}@example.com", "is_staff": staff},
+        username=person.username,
+        defaults={
+            "first_name": person.first_name,
+            "email": f"{person.username}@example.com",
+            "is_staff": person.staff,
+        },
     )
     if created:
-        user.set_password(password)
-        user.save(update_fields=["password"])
-        report.created.append(f"user {username}")
-    user.groups.add(Group.objects.get(name=group))
-    AgentProfile.objects.get_or_create(user=user, defaults={"time_zone": zone})
+        report.created.append(f"user {person.username}")
+    user.groups.add(Group.objects.get(name=person.role))
+    AgentProfile.objects.get_or_create(user=user, defaults={"time_zone": person.zone})
+    if not created and known_password and user.check_password(known_password):
+        return known_password
+    password = new_password()
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    report.new_passwords.append(person.username)
+    return password
 
 
 @transaction.atomic
@@ -114,24 +142,17 @@ def seed_demo() -> SeedReport:
                 email=email,
                 defaults={"account": account, "name": email.split("@")[0].title()},
             )
-    _person(
-        *MANAGER_LOGIN,
-        group=MANAGERS,
-        staff=True,
-        zone="Europe/Berlin",
-        first_name="Maria",
-        report=report,
-    )
-    _person(
-        *AGENT_LOGIN,
-        group=AGENTS,
-        staff=False,
-        zone="Europe/Berlin",
-        first_name="Alex",
-        report=report,
-    )
+    known = read_logins()
+    logins = {
+        p.username: _person(p, known_password=known.get(p.username), report=report)
+        for p in DEMO_PEOPLE
+    }
+    if report.new_passwords or set(known) != set(logins):
+        # Written once the accounts are committed, so the file never names a password that a
+        # rolled-back seed did not keep; if writing fails, the next seed makes new ones.
+        transaction.on_commit(lambda: write_logins(logins))
     User = get_user_model()
-    agent = User.objects.get(username=AGENT_LOGIN[0])
+    agent = User.objects.get(username="agent")
     teams["Frontline"].members.add(agent)
     if not Thread.objects.exists():
         _demo_history(report)

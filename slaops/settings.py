@@ -4,6 +4,7 @@ Defaults give the embedded shape (SQLite + django-q2 ORM broker on one machine);
 DATABASE_URL, REDIS_URL, EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and HTTPS=true (see .env.example).
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -16,15 +17,35 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")
 
 
+def _private_var_dir() -> None:
+    # var/ holds the secret key, the SQLite file (password hashes, keys), its -wal/-shm and the
+    # demo logins: only its owner may enter it or read them. Tightened on every start, so an
+    # install from before this rule (a world-readable var/) is fixed by its next command; a file
+    # created since (the database by `migrate`) is fixed by the next, and SQLite gives -wal and
+    # -shm the database file's mode. A var/ owned by someone else is the operator's to set.
+    if not VAR_DIR.is_dir() or VAR_DIR.stat().st_uid != os.getuid():
+        return
+    for path in [VAR_DIR, *VAR_DIR.iterdir()]:
+        if path.is_symlink() or not (path == VAR_DIR or path.is_file()):
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+
+
 def _embedded_secret_key() -> str:
     # The embedded shape must run without configuration, yet never with a key that is public:
     # generate one per installation and keep it beside the SQLite file.
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
+        VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
     return path.read_text().strip()
+
+
+_private_var_dir()
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()

@@ -2,11 +2,15 @@
 
 from django.core.management.base import BaseCommand
 
-from slaops.demo import AGENT_LOGIN, MANAGER_LOGIN, seed_demo
+from slaops.demo import seed_demo
+from slaops.demo_logins import logins_path
 
 
 class Command(BaseCommand):
-    help = "Load demo calendars, tiers, policies, customers and a demo manager and agent."
+    help = (
+        "Load demo calendars, tiers, policies, customers and a demo manager and agent, whose "
+        "random passwords go to var/demo-logins.txt (shown by `manage.py demo_logins`)."
+    )
 
     def handle(self, *args, **options):
         report = seed_demo()
@@ -14,7 +18,7 @@ class Command(BaseCommand):
             self.stdout.write("Demo data: created " + "; ".join(report.created) + ".")
         else:
             self.stdout.write("Demo data already present; nothing changed.")
-        self.stdout.write(
-            f"Logins: manager {MANAGER_LOGIN[0]} / {MANAGER_LOGIN[1]}, "
-            f"agent {AGENT_LOGIN[0]} / {AGENT_LOGIN[1]}"
-        )
+        if report.new_passwords:
+            self.stdout.write(
+                f"New passwords for {', '.join(report.new_passwords)} written to {logins_path()}."
+            )
