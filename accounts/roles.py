@@ -125,12 +125,9 @@ def sync_role_groups_after_migrate(sender, apps=None, using="default", **kwargs)
     sync_role_groups(apps)
 
 
-def is_manager(user) -> bool:
-    return user.groups.filter(name=MANAGERS).exists()
-
-
 def may_edit_user(actor, target) -> bool:
-    """May `actor` change `target` (name, e-mail, active flag, password, roles, profile)?
+    """May `actor`, who holds auth.change_user, change `target` (name, e-mail, active flag,
+    password, roles, profile)?
 
     A superuser may edit anyone. A manager may edit only people who hold nothing a manager could
     not give them: not a superuser, no single permissions, no role but the grantable ones. So a
