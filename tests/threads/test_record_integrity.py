@@ -302,3 +302,18 @@ def test_a_reason_too_long_for_the_record_is_refused_on_the_page(around_the_cloc
         response = client.post(f"/threads/{thread.pk}/no-reply-needed/", {"reason": "x" * 501})
     assert response.status_code == 400
     assert first_response(thread).state == ClockState.PENDING
+
+
+def test_a_manager_cannot_delete_a_breached_thread_in_the_admin(around_the_clock, manager_client):
+    thread = opened()
+    with at(OPENED + timedelta(hours=2)):
+        thread_set_status(thread=thread, status="resolved")
+    # Its clocks and events are history nobody may delete, so neither may the thread be.
+    response = manager_client.post(f"/admin/threads/thread/{thread.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 403
+    selected = manager_client.post(
+        "/admin/threads/thread/",
+        {"action": "delete_selected", "_selected_action": [thread.pk], "post": "yes"},
+    )
+    assert selected.status_code in (200, 403)
+    assert first_response(thread).state == ClockState.BREACHED
