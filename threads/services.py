@@ -55,8 +55,11 @@ CLOCK_FIELDS = [
 REMATCH_FIELDS = ("priority", "channel", "team", "tier")
 
 
-class ThreadError(ValueError):
-    """A change that breaks a rule; `field` names what to fix."""
+class ThreadError(Exception):
+    """A change that breaks a rule; `field` names what to fix.
+
+    Not a ValueError: callers that turn a ValueError into "no such thread" (a malformed id) must
+    not swallow a broken rule too."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)
@@ -64,8 +67,8 @@ class ThreadError(ValueError):
         self.message = message
 
 
-# No support thread is older than this: years such as 1 or 9999 are typing errors, refused
-# before they reach the business-time engine.
+# No support thread is older than this: a year such as 1 is a typing error, refused before it
+# reaches the business-time engine (a year such as 9999 is refused as being in the future).
 EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -74,6 +77,10 @@ def _skew_text(seconds: int) -> str:
         minutes = seconds // 60
         return f"{minutes} minute{'s' if minutes != 1 else ''}"
     return f"{seconds} seconds"
+
+
+def _shown(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds" if at.microsecond else "seconds")
 
 
 def time_problem(
@@ -87,16 +94,16 @@ def time_problem(
     if timezone.is_naive(at):
         return "Times need a UTC offset, e.g. 2026-11-27T16:30:00+01:00."
     if at < EARLIEST_TIME:
-        return f"{at.isoformat()} is before 2000-01-01: no support thread is that old."
+        return f"{_shown(at)} is before 2000-01-01: no support thread is that old."
     skew = settings.SLA_MAX_CLOCK_SKEW_SECONDS
     if at > (now or timezone.now()) + timedelta(seconds=skew):
         return (
-            f"{at.isoformat()} is in the future (more than {_skew_text(skew)} ahead of the "
+            f"{_shown(at)} is in the future (more than {_skew_text(skew)} ahead of the "
             "server's clock): a change is recorded when it happens, not before."
         )
     if not_before is not None and at < not_before:
         return (
-            f"{at.isoformat()} is before the thread was opened ({not_before.isoformat()}): "
+            f"{_shown(at)} is before the thread was opened ({_shown(not_before)}): "
             "nothing can happen to a thread before it exists."
         )
     return ""

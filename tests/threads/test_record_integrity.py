@@ -317,3 +317,21 @@ def test_a_manager_cannot_delete_a_breached_thread_in_the_admin(around_the_clock
     )
     assert selected.status_code in (200, 403)
     assert first_response(thread).state == ClockState.BREACHED
+
+
+def test_a_reply_dated_1990_through_the_api_is_a_400_naming_created_at(around_the_clock, agent):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    thread = opened()
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
+    with at(OPENED + timedelta(minutes=90)):
+        response = api.post(
+            f"/api/v1/threads/{thread.pk}/messages/",
+            {"author": "agent", "body": "hi", "created_at": "1990-01-01T00:00:00Z"},
+            format="json",
+        )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["created_at"]
+    assert first_response(thread).state == ClockState.PENDING
