@@ -12,6 +12,7 @@ from threads import reports
 from threads.models import ClockState, EventKind, SlaClock, SlaEvent
 from threads.services import (
     ThreadError,
+    account_set_tier,
     agent_reply,
     message_receive,
     thread_create,
@@ -335,3 +336,31 @@ def test_a_reply_dated_1990_through_the_api_is_a_400_naming_created_at(around_th
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["created_at"]
     assert first_response(thread).state == ClockState.PENDING
+
+
+def test_moving_an_account_to_a_tier_ahead_of_the_clock_is_refused(around_the_clock):
+    from accounts.models import Account
+
+    acme = Account.objects.create(name="Acme")
+    opened(account=acme)
+    with at(OPENED + timedelta(minutes=5)):
+        error = refused(
+            lambda: account_set_tier(
+                account=acme, tier=tier("Gold"), at=OPENED + timedelta(hours=1)
+            )
+        )
+    assert error.field == "at"
+    acme.refresh_from_db()
+    assert acme.tier is None
+
+
+def test_a_tier_move_dated_before_a_thread_rematches_it_from_its_opening(around_the_clock):
+    from accounts.models import Account
+
+    acme = Account.objects.create(name="Acme")
+    thread = opened(account=acme)
+    with at(OPENED + timedelta(minutes=5)):
+        account_set_tier(account=acme, tier=tier("Gold"), at=OPENED - timedelta(days=1))
+    change = SlaEvent.objects.get(thread=thread, kind=EventKind.THREAD_CHANGED)
+    assert change.at == OPENED
+    assert change.details["why"] == "account Acme moved to tier Gold"
