@@ -364,3 +364,16 @@ def test_a_tier_move_dated_before_a_thread_rematches_it_from_its_opening(around_
     change = SlaEvent.objects.get(thread=thread, kind=EventKind.THREAD_CHANGED)
     assert change.at == OPENED
     assert change.details["why"] == "account Acme moved to tier Gold"
+
+
+def test_a_reapply_records_the_manager_who_ran_it(around_the_clock, manager):
+    from threads.services import policy_reapply
+
+    thread = opened()
+    target = around_the_clock.targets.get(metric="first_response", priority="")
+    target.duration = timedelta(hours=2)
+    target.save()
+    with at(OPENED + timedelta(minutes=5)):
+        assert policy_reapply(policy=around_the_clock, actor=manager) == 1
+    retargeted = first_response(thread).events.get(kind=EventKind.RETARGETED)
+    assert (retargeted.actor, retargeted.details["why"]) == (manager, "re-applied")
