@@ -5,6 +5,7 @@ No queries here: the services load a thread and its clocks, let a `Clockwork` ap
 evaluator therefore share one implementation of every rule.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -120,6 +121,16 @@ class Clockwork:
         self.events.append(event)
         return event
 
+    @contextmanager
+    def by_time(self):
+        """Warnings, breaches and escalations are caused by time passing, not by the person whose
+        action made the rules catch up: their events carry no actor."""
+        actor, self.actor = self.actor, None
+        try:
+            yield
+        finally:
+            self.actor = actor
+
     def touch(self, clock: SlaClock) -> None:
         if clock.pk is not None:
             self.dirty.add(clock.pk)
@@ -181,6 +192,10 @@ class Clockwork:
 
     def catch_up(self, now: datetime) -> None:
         """Record the warnings and breaches whose instant has passed, at their own instants."""
+        with self.by_time():
+            self._catch_up(now)
+
+    def _catch_up(self, now: datetime) -> None:
         for clock in self.running():
             if clock.paused or clock.running_since is None:
                 continue
@@ -207,21 +222,23 @@ class Clockwork:
                     clock.warn_at = engine_for(clock).add(clock.running_since, offset - clock.used)
                 self.touch(clock)
             if clock.state != ClockState.BREACHING and clock.due_at and clock.due_at < now:
-                self.record(
-                    EventKind.BREACHING, clock.due_at, clock, due_at=clock.due_at.isoformat()
-                )
-                clock.state = ClockState.BREACHING
-                clock.breached_at = clock.due_at
-                clock.holder_id = self.thread.assignee_id
-                clock.warn_at = None
-                self._next_escalation(clock)
-                self.touch(clock)
+                self._breach(clock)
             while (
                 clock.state == ClockState.BREACHING
                 and clock.escalate_at is not None
                 and clock.escalate_at <= now
             ):
                 self._escalate(clock)
+
+    def _breach(self, clock: SlaClock) -> None:
+        """The clock passed its due time unanswered: it is breaching from that instant."""
+        self.record(EventKind.BREACHING, clock.due_at, clock, due_at=clock.due_at.isoformat())
+        clock.state = ClockState.BREACHING
+        clock.breached_at = clock.due_at
+        clock.holder_id = self.thread.assignee_id
+        clock.warn_at = None
+        self._next_escalation(clock)
+        self.touch(clock)
 
     def _escalate(self, clock: SlaClock) -> None:
         """Fire the next escalation level: record it, then its actions through the rules."""
@@ -283,7 +300,7 @@ class Clockwork:
             clock.paused_for += max(at - clock.paused_at, timedelta())
             clock.paused_at = None
 
-    def stop(self, clock: SlaClock, at: datetime, why: str) -> None:
+    def stop(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
         clock.used = used_at(clock, at)
         self._unpause(clock, at)
         breached = clock.state == ClockState.BREACHING
@@ -297,9 +314,9 @@ class Clockwork:
         clock.escalate_at = None
         self.touch(clock)
         kind = EventKind.BREACHED if breached else EventKind.ACHIEVED
-        self.record(kind, at, clock, why=why, used=_seconds(clock.used))
+        self.record(kind, at, clock, why=why, used=_seconds(clock.used), **details)
 
-    def cancel(self, clock: SlaClock, at: datetime, why: str) -> None:
+    def cancel(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
         clock.used = used_at(clock, at)
         self._unpause(clock, at)
         clock.holder_id = self.thread.assignee_id
@@ -310,7 +327,27 @@ class Clockwork:
         clock.warn_at = None
         clock.escalate_at = None
         self.touch(clock)
-        self.record(EventKind.CANCELLED, at, clock, why=why)
+        self.record(EventKind.CANCELLED, at, clock, why=why, **details)
+
+    def has_time_left(self, clock: SlaClock, at: datetime) -> bool:
+        if clock.state == ClockState.BREACHING:
+            return False
+        if clock.due_at is not None and not clock.paused:
+            return clock.due_at > at
+        return used_at(clock, at) < clock.target_duration
+
+    def withdraw(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
+        """The clock is no longer wanted (no reply needed, no target any more). With time left
+        it is cancelled and kept out of the metrics; past due it stops as breached, because
+        nobody can turn a breach into a cancellation."""
+        if self.has_time_left(clock, at):
+            self.cancel(clock, at, why, **details)
+            return
+        if clock.state != ClockState.BREACHING:  # due this very instant: no time was left
+            with self.by_time():
+                clock.due_at = clock.due_at or at
+                self._breach(clock)
+        self.stop(clock, at, why, **details)
 
     def pause(self, clock: SlaClock, at: datetime, reason: str, status: str) -> None:
         clock.used = used_at(clock, at)
@@ -376,9 +413,11 @@ class Clockwork:
         clock.used = used
         clock.running_since = at if was_running else None
         clock.warnings_passed = sum(1 for offset, _ in clock.warnings if offset <= _seconds(used))
-        breaching = due < at or used > target.duration
+        # A breach already recorded stays one: a longer target cannot take it back.
+        was_breaching = clock.state == ClockState.BREACHING
+        breaching = was_breaching or due < at or used > target.duration
         if breaching:
-            clock.breached_at = clock.breached_at if clock.state == ClockState.BREACHING else due
+            clock.breached_at = clock.breached_at if was_breaching else due
             clock.state = ClockState.BREACHING
         else:
             clock.breached_at = None
@@ -441,12 +480,13 @@ class Clockwork:
         for clock in self.running(*RESPONSE_METRICS):
             self.stop(clock, at, why="agent replied")
 
-    def no_reply_needed(self, at: datetime) -> None:
+    def no_reply_needed(self, at: datetime, *, reason: str = "") -> None:
         self.catch_up(at)
         self.set_thread(last_response_at=at)
-        self.record(EventKind.NO_REPLY_NEEDED, at)
+        why = {"reason": reason} if reason else {}
+        self.record(EventKind.NO_REPLY_NEEDED, at, **why)
         for clock in self.running(*RESPONSE_METRICS):
-            self.cancel(clock, at, why="marked no reply needed")
+            self.withdraw(clock, at, why="marked no reply needed", **why)
 
     def status_changed(self, old: str, new: str, at: datetime, *, reason: str = "") -> None:
         self.catch_up(at)
@@ -478,13 +518,20 @@ class Clockwork:
         elif new not in pausing and resolution.paused:
             self.resume(resolution, at, why=f"status {new}")
 
-    def attributes_changed(self, changes: dict, at: datetime, *, why: str = "") -> None:
-        """Priority, tier, channel or team changed: match the policy again."""
+    def attributes_changed(
+        self, changes: dict, at: datetime, *, why: str = "", reason: str = ""
+    ) -> None:
+        """Priority, tier, channel or team changed: match the policy again.
+
+        `why` is what caused the change (an escalation level, an account's new tier), `reason`
+        what the person who made it said."""
         self.catch_up(at)
         for name, (old, new) in changes.items():
             details = {"field": name, "old": old, "new": new}
             if why:
                 details["why"] = why
+            if reason:
+                details["reason"] = reason
             self.record(EventKind.THREAD_CHANGED, at, **details)
         self._apply_match(at)
 
@@ -537,7 +584,7 @@ class Clockwork:
                 why = f"no {clock.get_metric_display().lower()} target under " + (
                     f"“{policy.name}”" if policy else "any policy"
                 )
-                self.cancel(clock, at, why=why)
+                self.withdraw(clock, at, why=why)
             elif (
                 self._differs(clock, policy, target)
                 if force

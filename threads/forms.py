@@ -77,6 +77,16 @@ class StatusForm(ActionForm):
     )
 
 
+class NoReplyNeededForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Why (optional)",
+        help_text="Kept in the history with your name.",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. the customer said thanks"}),
+    )
+
+
 class DetailsForm(ActionForm):
     """Priority, assignee and team; only what changed is sent to the services."""
 

@@ -20,7 +20,8 @@ from accounts.models import Account, Contact, Team
 from policies.vocabulary import Channel, Priority, ThreadStatus
 from threads.bulk import insert_rows
 from threads.clockwork import Clockwork, PolicyBook
-from threads.models import Message, SlaClock, SlaEvent, Thread
+from threads.models import EventKind, Message, SlaClock, SlaEvent, Thread
+from threads.services import time_problem
 
 EVENT_TYPES = {
     "customer_message",
@@ -47,14 +48,22 @@ class ImportReport:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _time(value, where: str) -> datetime:
+def _time(value, where: str, *, now: datetime, not_before: datetime | None = None) -> datetime:
+    """A time of the history: with an offset, and within the bounds the live services keep (not
+    before the thread was opened, not in the future)."""
     if not isinstance(value, str):
         raise LineError(f"{where}: expected an ISO 8601 time with offset")
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well-formed but impossible, e.g. 2026-02-30
+        parsed = None
     if parsed is None:
         raise LineError(f"{where}: '{value}' is not an ISO 8601 time")
     if timezone.is_naive(parsed):
         raise LineError(f"{where}: '{value}' has no UTC offset (write e.g. +01:00 or Z)")
+    problem = time_problem(parsed, not_before=not_before, now=now)
+    if problem:
+        raise LineError(f"{where}: {problem}")
     return parsed
 
 
@@ -64,14 +73,14 @@ def _choice(value, choices, where: str) -> str:
     return value
 
 
-def _text(data: dict, key: str, *, required=False, default="") -> str:
+def _text(data: dict, key: str, *, required=False, default="", where: str = "") -> str:
     value = data.get(key, default)
     if value is None:
         value = default
     if not isinstance(value, str):
-        raise LineError(f"{key}: expected text")
+        raise LineError(f"{where or key}: expected text")
     if required and not value.strip():
-        raise LineError(f"{key}: required")
+        raise LineError(f"{where or key}: required")
     return value
 
 
@@ -83,7 +92,7 @@ class Parsed:
     events: list[tuple[datetime, int, dict]]
 
 
-def parse_line(number: int, raw: str) -> Parsed | None:
+def parse_line(number: int, raw: str, *, now: datetime | None = None) -> Parsed | None:
     raw = raw.strip()
     if not raw:
         return None
@@ -95,7 +104,8 @@ def parse_line(number: int, raw: str) -> Parsed | None:
         raise LineError("each line must be a JSON object")
     _text(data, "external_id", required=True)
     _text(data, "subject", required=True)
-    created_at = _time(data.get("created_at"), "created_at")
+    now = now or timezone.now()
+    created_at = _time(data.get("created_at"), "created_at", now=now)
     _choice(data.get("channel", "email"), Channel, "channel")
     _choice(data.get("priority", "normal"), Priority, "priority")
     events = data.get("events", [])
@@ -111,9 +121,7 @@ def parse_line(number: int, raw: str) -> Parsed | None:
             raise LineError(
                 f"{where}.type: '{kind}' is not one of {', '.join(sorted(EVENT_TYPES))}"
             )
-        at = _time(event.get("at"), f"{where}.at")
-        if at < created_at:
-            raise LineError(f"{where}.at: before the thread's created_at")
+        at = _time(event.get("at"), f"{where}.at", now=now, not_before=created_at)
         if kind == "status":
             _choice(event.get("status"), ThreadStatus, f"{where}.status")
         if kind == "priority":
@@ -151,7 +159,7 @@ class Importer:
         for number, raw in enumerate(lines, start=1):
             report.lines = number
             try:
-                parsed = parse_line(number, raw)
+                parsed = parse_line(number, raw, now=self.now)
             except LineError as error:
                 report.errors.append((number, str(error)))
                 continue
@@ -301,23 +309,38 @@ class Importer:
                     external_id=external_id,
                 )
             ]
+        # A person's action: who did it ("actor", a username) and why ("reason") go on the
+        # record as they do live.
+        work.actor = self._ref(self.users, event.get("actor"), f"{where}.actor")
+        reason = _text(event, "reason", where=f"{where}.reason").strip()
         if kind == "status":
-            work.status_changed(thread.status, event["status"], at, reason=event.get("reason", ""))
+            work.status_changed(thread.status, event["status"], at, reason=reason)
         elif kind == "no_reply_needed":
-            work.no_reply_needed(at)
+            work.no_reply_needed(at, reason=reason)
         elif kind in ("priority", "channel"):
             old = getattr(thread, kind)
             if old != event[kind]:
                 work.set_thread(**{kind: event[kind]})
-                work.attributes_changed({kind: (old, event[kind])}, at)
+                work.attributes_changed({kind: (old, event[kind])}, at, reason=reason)
         elif kind == "team":
             team = self._ref(self.teams, event.get("team"), f"{where}.team")
             old = thread.team_id
             work.set_thread(team=team)
-            work.attributes_changed({"team": (old, team.pk if team else None)}, at)
+            work.attributes_changed({"team": (old, team.pk if team else None)}, at, reason=reason)
         elif kind == "assignee":
-            thread.assignee = self._ref(self.users, event.get("assignee"), f"{where}.assignee")
+            assignee = self._ref(self.users, event.get("assignee"), f"{where}.assignee")
+            old = thread.assignee_id
+            thread.assignee = assignee
+            new = assignee.pk if assignee else None
+            if old != new:
+                details = {"field": "assignee", "old": old, "new": new}
+                work.record(EventKind.THREAD_CHANGED, at, **details, **_reason(reason))
+        work.actor = None
         return []
+
+
+def _reason(reason: str) -> dict:
+    return {"reason": reason} if reason else {}
 
 
 def read_lines(path) -> Iterator[str]:

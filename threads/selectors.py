@@ -266,10 +266,21 @@ def filter_choices() -> dict[str, list]:
 # ----------------------------------------------------------------------------- thread page
 
 
+# Kinds whose line of history already says the reason given (threads.views.describe_event).
+REASON_IN_TEXT = {EventKind.THREAD_CHANGED, EventKind.PAUSED}
+
+
 @dataclass
 class HistoryEntry:
     event: SlaEvent
     deliveries: list[Delivery] = field(default_factory=list)
+
+    @property
+    def why(self) -> str:
+        """The reason the person who acted gave, where the line of history does not say it."""
+        if self.event.kind in REASON_IN_TEXT:
+            return ""
+        return str((self.event.details or {}).get("reason") or "")
 
 
 @dataclass

@@ -6,8 +6,9 @@ its clocks and their events in one transaction.
 
 import contextlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -17,7 +18,15 @@ from policies.models import SlaPolicy, Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from threads.bulk import update_rows
 from threads.clockwork import Clockwork, PolicyBook
-from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
+from threads.models import (
+    CLOSED_STATUSES,
+    RUNNING_STATES,
+    EventKind,
+    Message,
+    SlaClock,
+    SlaEvent,
+    Thread,
+)
 
 CLOCK_FIELDS = [
     "policy",
@@ -46,8 +55,11 @@ CLOCK_FIELDS = [
 REMATCH_FIELDS = ("priority", "channel", "team", "tier")
 
 
-class ThreadError(ValueError):
-    """A change that breaks a rule; `field` names what to fix."""
+class ThreadError(Exception):
+    """A change that breaks a rule; `field` names what to fix.
+
+    Not a ValueError: callers that turn a ValueError into "no such thread" (a malformed id) must
+    not swallow a broken rule too."""
 
     def __init__(self, field: str, message: str):
         super().__init__(message)
@@ -55,11 +67,59 @@ class ThreadError(ValueError):
         self.message = message
 
 
-def _now(at: datetime | None) -> datetime:
-    if at is None:
-        return timezone.now()
+# No support thread is older than this: a year such as 1 is a typing error, refused before it
+# reaches the business-time engine (a year such as 9999 is refused as being in the future).
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _skew_text(seconds: int) -> str:
+    if seconds % 60 == 0:
+        minutes = seconds // 60
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _shown(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds" if at.microsecond else "seconds")
+
+
+def time_problem(
+    at: datetime, *, not_before: datetime | None = None, now: datetime | None = None
+) -> str:
+    """Why a time given for a change cannot go on the record ("" if it can).
+
+    A change may not be dated before its thread was opened (`not_before`), nor more than
+    SLA_MAX_CLOCK_SKEW_SECONDS after the server's clock, nor before 2000. The importer checks
+    its lines with the same rule."""
     if timezone.is_naive(at):
-        raise ThreadError("created_at", "Times need a UTC offset, e.g. 2026-11-27T16:30:00+01:00.")
+        return "Times need a UTC offset, e.g. 2026-11-27T16:30:00+01:00."
+    if at < EARLIEST_TIME:
+        return f"{_shown(at)} is before 2000-01-01: no support thread is that old."
+    skew = settings.SLA_MAX_CLOCK_SKEW_SECONDS
+    if at > (now or timezone.now()) + timedelta(seconds=skew):
+        return (
+            f"{_shown(at)} is in the future (more than {_skew_text(skew)} ahead of the "
+            "server's clock): a change is recorded when it happens, not before."
+        )
+    if not_before is not None and at < not_before:
+        return (
+            f"{_shown(at)} is before the thread was opened ({_shown(not_before)}): "
+            "nothing can happen to a thread before it exists."
+        )
+    return ""
+
+
+def _now(at: datetime | None, *, field: str = "at", thread: Thread | None = None) -> datetime:
+    """The instant of a change: `at` as given (checked by `time_problem`, refused on the field
+    that carried it), or now. Now is never before the thread's own opening, which an
+    integration's clock may have put up to the allowed skew ahead of ours."""
+    opened = thread.created_at if thread is not None else None
+    if at is None:
+        now = timezone.now()
+        return max(now, opened) if opened is not None else now
+    problem = time_problem(at, not_before=opened)
+    if problem:
+        raise ThreadError(field, problem)
     return at
 
 
@@ -220,7 +280,7 @@ def _thread_create(
     created_at,
     actor,
 ) -> Created:
-    at = _now(created_at)
+    at = _now(created_at, field="created_at")
     if account is None and contact is not None:
         account = contact.account
     thread = Thread.objects.create(
@@ -260,7 +320,7 @@ def _add_message(thread: Thread, external_id: str, created_at, **fields):
         existing = thread.messages.filter(external_id=external_id).first()
         if existing is not None:
             return existing, None
-    at = _now(created_at)
+    at = _now(created_at, field="created_at", thread=thread)
     message = Message.objects.create(
         thread=thread, created_at=at, external_id=external_id, **fields
     )
@@ -330,10 +390,15 @@ def agent_reply(
 
 
 @transaction.atomic
-def thread_mark_no_reply_needed(*, thread: Thread | int, actor=None, at=None) -> Thread:
+def thread_mark_no_reply_needed(
+    *, thread: Thread | int, actor=None, reason: str = "", at=None
+) -> Thread:
+    """The customer's last message needs no answer: the running response clock is cancelled while
+    it has time left; one already past due stops as breached (a breach stays a breach)."""
     thread = _lock(thread)
+    when = _now(at, thread=thread)
     work = _work(thread, actor=actor)
-    work.no_reply_needed(_now(at))
+    work.no_reply_needed(when, reason=reason.strip())
     _save(work)
     return thread
 
@@ -345,6 +410,7 @@ def thread_set_status(
     if status not in ThreadStatus.values:
         raise ThreadError("status", f"Unknown status '{status}'; use one of {ThreadStatus.values}.")
     thread = _lock(thread)
+    when = _now(at, thread=thread)
     work = _work(thread, actor=actor)
     policy = work.book.policy(thread.policy_id)
     if policy and status in policy.pause_statuses and not reason.strip():
@@ -353,7 +419,7 @@ def thread_set_status(
             f"Say why the thread is {ThreadStatus(status).label.lower()}: it pauses "
             "resolution time and the reason is kept in the history.",
         )
-    work.status_changed(thread.status, status, _now(at), reason=reason.strip())
+    work.status_changed(thread.status, status, when, reason=reason.strip())
     _save(work)
     return thread
 
@@ -369,10 +435,13 @@ def thread_reopen(*, thread, actor=None, at=None, reason="reopened") -> Thread:
 
 
 @transaction.atomic
-def thread_update(*, thread: Thread | int, actor=None, at=None, **changes) -> Thread:
+def thread_update(
+    *, thread: Thread | int, actor=None, reason: str = "", at=None, **changes
+) -> Thread:
     """Change priority, channel, team, tier or assignee; the first four match the policy again.
 
-    Pass model instances (or None) for team, tier and assignee."""
+    Pass model instances (or None) for team, tier and assignee. A reason, if given, is kept in
+    the history with each change."""
     unknown = set(changes) - {*REMATCH_FIELDS, "assignee", "subject"}
     if unknown:
         raise ThreadError(sorted(unknown)[0], "This field cannot be changed here.")
@@ -381,8 +450,10 @@ def thread_update(*, thread: Thread | int, actor=None, at=None, **changes) -> Th
     if "channel" in changes and changes["channel"] not in Channel.values:
         raise ThreadError("channel", f"Unknown channel; use one of {Channel.values}.")
     thread = _lock(thread)
-    when = _now(at)
+    when = _now(at, thread=thread)
     work = _work(thread, actor=actor)
+    reason = reason.strip()
+    why = {"reason": reason} if reason else {}
     rematch = {}
     for name, value in changes.items():
         attname = f"{name}_id" if name in ("team", "tier", "assignee") else name
@@ -394,9 +465,9 @@ def thread_update(*, thread: Thread | int, actor=None, at=None, **changes) -> Th
         if name in REMATCH_FIELDS:
             rematch[name] = (old, new)
         else:
-            work.record("thread_changed", when, field=name, old=old, new=new)
+            work.record(EventKind.THREAD_CHANGED, when, field=name, old=old, new=new, **why)
     if rematch:
-        work.attributes_changed(rematch, when)
+        work.attributes_changed(rematch, when, reason=reason)
     _save(work)
     return thread
 
@@ -419,7 +490,12 @@ def account_set_tier(*, account: Account, tier, actor=None, at=None) -> int:
         work = _work(thread, actor=actor, book=book)
         old = thread.tier_id
         work.set_thread(tier_id=effective.pk if effective else None)
-        work.attributes_changed({"tier": (old, thread.tier_id)}, when)
+        # A thread opened after the account moved is matched again from its opening.
+        work.attributes_changed(
+            {"tier": (old, thread.tier_id)},
+            max(when, thread.created_at),
+            why=f"account {account.name} moved to tier {effective.name if effective else 'none'}",
+        )
         _save(work)
         count += 1
     return count
@@ -450,7 +526,7 @@ def _reapply_threads(policy) -> list[int]:
 def _reapply_one(thread: Thread, book: PolicyBook, at: datetime, actor=None):
     work = _work(thread, actor=actor, book=book)
     before = {c.pk: (c.target_duration, c.due_at, c.state) for c in work.clocks if c.is_running}
-    work.reapply(at)
+    work.reapply(max(at, thread.created_at))
     changes = []
     for clock in work.clocks:
         if clock.pk not in before and clock not in work.created:
@@ -500,9 +576,12 @@ def policy_reapply(*, policy, actor=None, at: datetime | None = None) -> int:
 
 @transaction.atomic
 def thread_catch_up(*, thread: Thread | int, at: datetime | None = None) -> Thread:
-    """Record the warnings and breaches of a thread's clocks whose time has passed."""
+    """Record the warnings and breaches of a thread's clocks whose time has passed.
+
+    Not a change anyone makes (nothing reaches it from outside; the evaluator does the same with
+    its own clock), so `at` is not held to the bounds of `time_problem`."""
     thread = _lock(thread)
     work = _work(thread)
-    work.catch_up(_now(at))
+    work.catch_up(at or timezone.now())
     _save(work)
     return thread

@@ -197,9 +197,20 @@ def thread_message(request, pk: int):
 
 @agent_action
 def thread_no_reply_needed(request, pk: int):
+    from threads.forms import NoReplyNeededForm
+
     thread = _thread_or_404(pk)
-    services.thread_mark_no_reply_needed(thread=thread.pk, actor=request.user)
-    messages.success(request, "Marked “no reply needed”: the response clock is cancelled.")
+    form = NoReplyNeededForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, pk, "Not marked", form)
+    services.thread_mark_no_reply_needed(
+        thread=thread.pk, actor=request.user, reason=form.cleaned_data["reason"]
+    )
+    messages.success(
+        request,
+        "Marked “no reply needed”: the response clock is stopped "
+        "(cancelled with time left, breached if it was already past due).",
+    )
     return _back(pk)
 
 

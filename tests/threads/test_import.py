@@ -171,3 +171,63 @@ def test_history_before_a_pause_counts_toward_resolution(standard, tmp_path):
     # Mon 10-13 (3h) counted, paused until Tue 09:30: 5h left from Tue 09:30 → Tue 14:30.
     assert resolution.due_at == t(24, 14, 30)
     assert resolution.used == timedelta(hours=3)
+
+
+def test_a_line_dated_before_its_thread_or_in_the_future_is_reported_and_the_rest_imported(
+    standard, tmp_path, capsys
+):
+    def line(external_id, created_at=STORY["created_at"], **event):
+        first = {**STORY["events"][0], "at": created_at, **event}
+        return {**STORY, "external_id": external_id, "created_at": created_at, "events": [first]}
+
+    rows = [
+        line("early", at=t(23, 9).isoformat()),
+        line("ahead", at=(NOW + timedelta(minutes=10)).isoformat()),
+        line("opened-ahead", created_at=(NOW + timedelta(hours=1)).isoformat()),
+        line("year-9999", created_at="9999-12-31T23:59:59-05:00"),
+        line("year-1990", created_at="1990-01-01T00:00:00Z"),
+        line("no-such-day", created_at="2026-02-30T10:00:00Z"),
+        line("fine"),
+    ]
+    with pytest.raises(SystemExit), time_machine.travel(NOW, tick=False):
+        call_command("import_threads", str(write(tmp_path, *rows)))
+    err = capsys.readouterr().err
+    assert "line 1: events[0].at: 2026-11-23T09:00:00+01:00 is before the thread was opened" in err
+    assert "line 2: events[0].at: " in err and "is in the future" in err
+    assert "line 3: created_at: " in err and "is in the future" in err
+    assert "line 4: created_at: " in err and "is in the future" in err
+    assert "line 5: created_at: 1990-01-01T00:00:00+00:00 is before 2000-01-01" in err
+    assert "line 6: created_at: '2026-02-30T10:00:00Z' is not an ISO 8601 time" in err
+    assert list(Thread.objects.values_list("external_id", flat=True)) == ["fine"]
+
+
+def test_imported_manual_actions_keep_who_and_why(standard, agent, tmp_path):
+    row = {
+        **STORY,
+        "events": [
+            STORY["events"][0],
+            {"type": "assignee", "at": t(23, 10, 1).isoformat(), "assignee": "alex"},
+            {
+                "type": "no_reply_needed",
+                "at": t(23, 10, 5).isoformat(),
+                "actor": "alex",
+                "reason": "customer said thanks",
+            },
+        ],
+    }
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_threads", str(write(tmp_path, row)))
+    marked = SlaEvent.objects.get(kind="no_reply_needed")
+    assert (marked.actor, marked.details["reason"]) == (agent, "customer said thanks")
+    cancelled = SlaEvent.objects.get(kind="cancelled")
+    assert (cancelled.actor, cancelled.clock.metric) == (agent, "first_response")
+    assigned = SlaEvent.objects.get(kind="thread_changed", details__field="assignee")
+    assert (assigned.details["old"], assigned.details["new"]) == (None, agent.pk)
+
+
+def test_an_imported_no_reply_needed_past_due_is_a_breach(standard, tmp_path):
+    late = {"type": "no_reply_needed", "at": t(26, 10).isoformat(), "actor": "alex"}
+    row = {**STORY, "events": [STORY["events"][0], late]}
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_threads", str(write(tmp_path, row)))
+    assert SlaClock.objects.get(metric="first_response").state == "breached"
