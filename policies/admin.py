@@ -36,6 +36,7 @@ from policies.models import (
     WarningThreshold,
     describe_interval,
 )
+from policies.secret_fields import masked
 from policies.selectors import preview_clocks, week_open_time
 from policies.services import (
     HolidayImportError,
@@ -505,12 +506,13 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 @admin.register(AlertChannel)
 class AlertChannelAdmin(admin.ModelAdmin):
+    form = policy_forms.AlertChannelForm
     list_display = ["name", "kind", "destination", "enabled", "disabled_reason", "disabled_at"]
     list_filter = ["kind", "enabled"]
-    search_fields = ["name", "addresses", "url"]
+    # Not the URL: searching it would let anyone guess a Slack webhook's token letter by letter.
+    search_fields = ["name", "addresses"]
     readonly_fields = ["disabled_reason", "disabled_at"]
     fields = ["name", "kind", "addresses", "url", "secret", "enabled", *readonly_fields]
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     actions = ["send_test_alert", "enable_again"]
 
     @admin.display(description="sends to")
@@ -519,8 +521,40 @@ class AlertChannelAdmin(admin.ModelAdmin):
             return ", ".join(obj.address_list())
         if obj.kind == AlertChannel.Kind.SLACK:
             # A Slack webhook URL is its own password: show where, not the token.
-            return f"{urlparse(obj.url).hostname or obj.url}/…"
+            return f"{urlparse(obj.url).hostname or obj.url}/…" if obj.url else ""
         return obj.url
+
+    @admin.display(description="signing secret")
+    def secret_hint(self, obj):
+        return masked(obj.secret) if obj else ""
+
+    def get_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.fields
+        # Read-only pages show every field's value: show where and a hint instead of secrets.
+        shown = {"url": "destination", "secret": "secret_hint"}
+        return [shown.get(name, name) for name in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if self.has_change_permission(request, obj):
+            return self.readonly_fields
+        return [*self.readonly_fields, "destination", "secret_hint"]
+
+    def save_model(self, request, obj, form, change):
+        fresh = ""
+        if obj.kind == AlertChannel.Kind.WEBHOOK and not obj.secret:
+            from threads.transports.webhook import new_secret
+
+            obj.secret = fresh = new_secret()
+        super().save_model(request, obj, form, change)
+        if fresh:
+            # The one time this secret is shown: the receiver needs it to check signatures.
+            self.message_user(
+                request,
+                f"Signing secret of “{obj.name}”: {fresh} — give it to the receiving end now; "
+                "it is not shown again (tick “Generate a new secret” to replace it).",
+                messages.WARNING,
+            )
 
     @admin.action(description="Send a test alert now")
     def send_test_alert(self, request, queryset):

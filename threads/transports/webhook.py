@@ -56,11 +56,17 @@ def payload(alert: Alert) -> dict:
     }
 
 
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: "whsec_" and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def ensure_secret(channel: AlertChannel) -> str:
-    """The channel's signing secret, generated and saved on first use. Compare-and-set, so two
-    workers racing agree on one secret. Call before sending (it writes to the database)."""
+    """The channel's signing secret, generated and saved on first use (a channel made without
+    the admin, which generates and shows it once). Compare-and-set, so two workers racing agree
+    on one secret. Call before sending (it writes to the database)."""
     if not channel.secret:
-        fresh = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        fresh = new_secret()
         AlertChannel.objects.filter(pk=channel.pk, secret="").update(secret=fresh)
         channel.secret = AlertChannel.objects.values_list("secret", flat=True).get(pk=channel.pk)
     return channel.secret
