@@ -4,7 +4,7 @@ Header values are one line: a subject or a name with a line break in it (a threa
 from a customer) is sent with the break as a space, never as a second header."""
 
 import smtplib
-from email.utils import formataddr, parseaddr
+from email.utils import formataddr
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -24,9 +24,12 @@ def one_line(value: str) -> str:
 
 
 def address(value: str) -> str:
-    """An address header entry with its display name on one line ("Name <a@b>" or "a@b")."""
-    name, mail = parseaddr(one_line(value))
-    return formataddr((one_line(name), mail)) if mail else one_line(value)
+    """An address header entry with its display name on one line and quoted as needed: the
+    address is what is inside the last <…>, everything before it is the name."""
+    name, bracket, mail = one_line(value).rpartition("<")
+    if not bracket or not mail.endswith(">"):
+        return one_line(value)
+    return formataddr((name.strip().strip('"'), mail[:-1].strip()))
 
 
 def render(alert: Alert) -> tuple[str, str, str]:
