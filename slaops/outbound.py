@@ -66,6 +66,10 @@ def check_url(url: str, *, slack: bool = False) -> None:
     host = (parts.hostname or "").lower()
     if not host:
         raise DestinationNotAllowed("destination not allowed: the address has no host")
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        raise DestinationNotAllowed("destination not allowed: the host name is not valid") from None
     if parts.username is not None or parts.password is not None:
         raise DestinationNotAllowed(
             "destination not allowed: the address must not contain a user name or password"
@@ -182,9 +186,10 @@ def post(
     host = parts.hostname.lower()
     port = parts.port or (443 if parts.scheme == "https" else 80)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    # The name the request is for, as a normal client would send it; the socket goes to the
-    # address checked above.
-    request_headers = {**headers, "Host": parts.netloc}
+    # The name the request is for, as a normal client would send it (an IDN in its ASCII
+    # form); the socket goes to the address checked below.
+    name = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
+    request_headers = {**headers, "Host": f"{name}:{parts.port}" if parts.port else name}
     last_error = None
     for address in checked_addresses(host, port):
         pool = _pool(parts.scheme, address, port, host, timeout)

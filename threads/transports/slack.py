@@ -88,7 +88,10 @@ def message(alert: Alert) -> dict:
             {
                 "type": "section",
                 "fields": [
-                    {"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields
+                    # verbatim: Slack keeps our markup and links but does not turn plain
+                    # words of a subject into mentions or channel links.
+                    {"type": "mrkdwn", "text": f"*{name}*\n{value}", "verbatim": True}
+                    for name, value in fields
                 ],
             },
             {
