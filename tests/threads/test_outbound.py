@@ -4,6 +4,11 @@ body of an answer. Traffic goes only to 127.0.0.1; other addresses are refused b
 is opened, or come from the gate's own resolver, replaced here."""
 
 import ipaddress
+import shutil
+import ssl
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -111,6 +116,82 @@ def test_the_request_goes_to_the_address_that_was_checked(web, settings, monkeyp
     assert lookups == ["rebind.invalid"]
     [request] = web.to("/hook")
     assert request.headers["host"] == f"rebind.invalid:{web.port}"
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A test CA and a certificate it signed for "pinned.test" (made with the openssl tool)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    folder = tmp_path_factory.mktemp("tls")
+
+    def openssl(*args):
+        subprocess.run(["openssl", *args], cwd=folder, check=True, capture_output=True)
+
+    openssl(
+        *("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Test CA"),
+        *("-keyout", "ca.key", "-out", "ca.pem", "-addext", "basicConstraints=critical,CA:TRUE"),
+        *("-addext", "keyUsage=critical,keyCertSign"),
+    )
+    openssl(
+        *("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=pinned.test"),
+        *("-keyout", "server.key", "-out", "server.csr"),
+    )
+    (folder / "ext").write_text("subjectAltName=DNS:pinned.test\n")
+    openssl(
+        *("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key"),
+        *("-CAcreateserial", "-days", "2", "-extfile", "ext", "-out", "server.pem"),
+    )
+    return folder
+
+
+@pytest.fixture
+def tls_server(certificates, monkeypatch):
+    """An https server on 127.0.0.1 whose certificate names pinned.test, trusted as if public."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            received.append(self.headers.get("Host"))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certificates / "server.pem", certificates / "server.key")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    runner = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    runner.start()
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificates / "ca.pem"))
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["127.0.0.1"])
+    try:
+        yield httpd.server_address[1], received
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        runner.join(timeout=5)
+
+
+def test_https_to_the_checked_address_is_verified_against_the_name(tls_server):
+    port, received = tls_server
+
+    [result] = send_test_alert(channel=hook(f"https://pinned.test:{port}/hook"))
+
+    assert result.ok, result.message
+    assert received == [f"pinned.test:{port}"]
+
+
+def test_a_certificate_for_another_name_is_refused(tls_server):
+    port, received = tls_server
+
+    [result] = send_test_alert(channel=hook(f"https://other.test:{port}/hook"))
+
+    assert not result.ok and "TLS failed" in result.message
+    assert received == []
 
 
 def test_a_redirect_is_not_followed(web):
