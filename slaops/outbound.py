@@ -188,11 +188,12 @@ def post(
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     # The name the request is for, as a normal client would send it (an IDN in its ASCII
     # form); the socket goes to the address checked below.
-    name = f"[{host}]" if ":" in host else host.encode("idna").decode("ascii")
-    request_headers = {**headers, "Host": f"{name}:{parts.port}" if parts.port else name}
+    name = host if ":" in host else host.encode("idna").decode("ascii")
+    shown = f"[{name}]" if ":" in name else name
+    request_headers = {**headers, "Host": f"{shown}:{parts.port}" if parts.port else shown}
     last_error = None
-    for address in checked_addresses(host, port):
-        pool = _pool(parts.scheme, address, port, host, timeout)
+    for address in checked_addresses(name, port):
+        pool = _pool(parts.scheme, address, port, name, timeout)
         try:
             response = pool.urlopen(
                 "POST",

@@ -429,12 +429,30 @@ def test_leaving_a_secret_empty_keeps_it(manager_client, webhook, slack):
 
 def test_typing_a_secret_replaces_it(manager_client, webhook, slack):
     new_url = "https://hooks.slack.com/services/T0001/B0002/another"
-    channel_post(manager_client, webhook, url=webhook.url, secret="whsec_bmV3LXNlY3JldA==")
+    channel_post(
+        manager_client,
+        webhook,
+        url=webhook.url,
+        secret="whsec_YS1uZXctc2lnbmluZy1zZWNyZXQtb2YtMzItYnl0ZXM=",
+    )
     channel_post(manager_client, slack, url=new_url)
 
     webhook.refresh_from_db()
     slack.refresh_from_db()
-    assert (webhook.secret, slack.url) == ("whsec_bmV3LXNlY3JldA==", new_url)
+    assert (webhook.secret, slack.url) == (
+        "whsec_YS1uZXctc2lnbmluZy1zZWNyZXQtb2YtMzItYnl0ZXM=",
+        new_url,
+    )
+
+
+@pytest.mark.parametrize("typed", ["hunter2", "whsec_c2hvcnQ="])
+def test_a_secret_that_cannot_sign_is_refused(manager_client, webhook, typed):
+    response = channel_post(manager_client, webhook, url=webhook.url, secret=typed)
+
+    assert response.status_code == 200 and "signing secret" in response.content.decode()
+    assert typed not in response.content.decode()  # not even the one just typed
+    webhook.refresh_from_db()
+    assert webhook.secret == SECRET
 
 
 def test_a_generated_secret_is_shown_once_after_saving(manager_client):
