@@ -556,7 +556,8 @@ class AlertChannelAdmin(admin.ModelAdmin):
                 messages.WARNING,
             )
 
-    @admin.action(description="Send a test alert now")
+    # Both act on the channel (a test sends to its URL), so they need the right to change it.
+    @admin.action(description="Send a test alert now", permissions=["change"])
     def send_test_alert(self, request, queryset):
         from threads.delivery import send_test_alert
 
@@ -576,7 +577,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"{channel.name}: test alert sent ({detail}).")
 
-    @admin.action(description="Enable again (clears why it was disabled)")
+    @admin.action(description="Enable again (clears why it was disabled)", permissions=["change"])
     def enable_again(self, request, queryset):
         from threads.delivery import channel_enable
 

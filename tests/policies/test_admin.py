@@ -501,3 +501,22 @@ def test_a_user_who_may_only_view_channels_sees_no_secret(client, django_user_mo
         assert page.status_code == 200
         body = page.content.decode()
         assert "tokenSecretPart" not in body and SECRET not in body
+
+
+def test_a_user_who_may_only_view_channels_cannot_send_a_test_alert(
+    client, django_user_model, webhook, monkeypatch
+):
+    from django.contrib.auth.models import Permission
+
+    sent = []
+    monkeypatch.setattr("threads.delivery.send_test_alert", lambda **kw: sent.append(kw) or [])
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_alertchannel"))
+    client.force_login(viewer)
+
+    client.post(
+        reverse("admin:policies_alertchannel_changelist"),
+        {"action": "send_test_alert", "_selected_action": [webhook.pk]},
+    )
+
+    assert sent == []
