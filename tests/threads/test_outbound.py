@@ -95,6 +95,18 @@ def test_a_name_that_resolves_inside_is_refused(guarded, no_sockets, monkeypatch
     assert result.message == "destination not allowed: 10.0.0.5 is a private address"
 
 
+def test_a_slack_channel_pointing_elsewhere_is_refused_when_sending(guarded, no_sockets):
+    # Written without the admin's validation (an import, a shell): the send checks again.
+    channel = hook("https://evil.example.com/services/T/B/X", kind="slack", name="Team Slack")
+    [result] = send_test_alert(channel=channel)
+    assert result.message.startswith("destination not allowed: a Slack incoming webhook")
+
+
+def test_plain_http_is_refused_when_sending(guarded, no_sockets):
+    [result] = send_test_alert(channel=hook("http://partner.example.com/hook"))
+    assert result.message.startswith("destination not allowed: use https")
+
+
 def test_the_request_goes_to_the_address_that_was_checked(web, settings, monkeypatch):
     """DNS rebinding: the name is resolved once, by the gate, and the socket goes to that
     address. "rebind.invalid" resolves nowhere else, so the request arriving proves the HTTP
