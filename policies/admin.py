@@ -528,15 +528,18 @@ class AlertChannelAdmin(admin.ModelAdmin):
     def secret_hint(self, obj):
         return masked(obj.secret) if obj else ""
 
+    def _view_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
     def get_fields(self, request, obj=None):
-        if self.has_change_permission(request, obj):
+        if not self._view_only(request, obj):
             return self.fields
         # Read-only pages show every field's value: show where and a hint instead of secrets.
         shown = {"url": "destination", "secret": "secret_hint"}
         return [shown.get(name, name) for name in self.fields]
 
     def get_readonly_fields(self, request, obj=None):
-        if self.has_change_permission(request, obj):
+        if not self._view_only(request, obj):
             return self.readonly_fields
         return [*self.readonly_fields, "destination", "secret_hint"]
 
