@@ -88,6 +88,13 @@ def test_the_cloud_metadata_address_is_refused(guarded, no_sockets):
     assert result.message == "destination not allowed: 169.254.169.254 is a cloud metadata address"
 
 
+@pytest.mark.parametrize("host", ["2130706433", "0x7f.1", "127.1", "017700000001"])
+def test_loopback_written_another_way_is_refused(guarded, no_sockets, host):
+    # The system resolver reads these as 127.0.0.1 without asking any DNS server.
+    [result] = send_test_alert(channel=hook(f"https://{host}/hook"))
+    assert result.message == "destination not allowed: 127.0.0.1 is a loopback address"
+
+
 def test_a_name_that_resolves_inside_is_refused(guarded, no_sockets, monkeypatch):
     monkeypatch.setattr(outbound, "resolve", lambda host, port: ["93.184.215.14", "10.0.0.5"])
     [result] = send_test_alert(channel=hook("https://partner.example.com/hook"))
