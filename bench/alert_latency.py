@@ -92,6 +92,9 @@ def run(label, count, spread, tick_seconds, url):
         "DJANGO_SETTINGS_MODULE": "slaops.settings",
         "SECRET_KEY": settings.SECRET_KEY,
         "SLA_TICK_SECONDS": str(tick_seconds),
+        # The receiver is a local server: let alerts go to it.
+        "SLA_HTTP_ALLOWED_HOSTS": "127.0.0.1",
+        "SLA_ALLOW_PRIVATE_DESTINATIONS": "true",
         "LOG_LEVEL": "WARNING",
     }
     cluster = subprocess.Popen(

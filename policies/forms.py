@@ -10,7 +10,15 @@ from django.utils import timezone
 from accounts.models import Team
 from policies.catalog import TEMPLATES
 from policies.fields import time_zone_names
-from policies.models import Calendar, SlaPolicy, Tier, describe_interval, overlapping
+from policies.models import (
+    AlertChannel,
+    Calendar,
+    SlaPolicy,
+    Tier,
+    describe_interval,
+    overlapping,
+)
+from policies.secret_fields import SecretField
 from policies.services import TargetRow, ThresholdRow, policy_problems
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
 
@@ -34,6 +42,73 @@ class TierForm(forms.ModelForm):
                 "“Make default” action to move it."
             )
         return value
+
+
+class AlertChannelForm(forms.ModelForm):
+    """An alert channel whose secrets are write-only once saved: the webhook signing secret, and
+    a Slack webhook URL (whoever has it can post to the channel)."""
+
+    url = forms.URLField(
+        label="URL",
+        max_length=500,
+        required=False,
+        assume_scheme="https",
+        help_text="Slack: the incoming-webhook URL (https://hooks.slack.com/…). Webhook: your "
+        "endpoint, https (plain http only to hosts the operator allows).",
+    )
+    secret = SecretField(
+        label="Signing secret",
+        clear_label="Generate a new secret (shown once, after saving)",
+        help_text="Webhooks only. Leave empty on a new channel to have one generated; it is shown "
+        "once after saving, for you to give to the receiving end.",
+    )
+
+    class Meta:
+        model = AlertChannel
+        fields = ["name", "kind", "addresses", "url", "secret", "enabled"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.has_saved_slack_url():
+            self.fields["url"] = SecretField(
+                label="URL",
+                help_text="The Slack incoming-webhook URL. Whoever has it can post to the channel, "
+                "so it is not shown again once saved.",
+            )
+
+    def has_saved_slack_url(self) -> bool:
+        return bool(
+            self.instance.pk and self.instance.kind == AlertChannel.Kind.SLACK and self.instance.url
+        )
+
+    def clean_secret(self):
+        value = self.cleaned_data["secret"]
+        if value and value != self.instance.secret:
+            from standardwebhooks import Webhook
+
+            try:
+                Webhook(value)
+            except Exception:  # the library raises its own and binascii errors
+                raise ValidationError(
+                    "A signing secret is “whsec_” followed by base64 (at least 24 bytes); "
+                    "leave it empty to have one generated."
+                ) from None
+            if len(value.removeprefix("whsec_")) < 32:
+                raise ValidationError("A signing secret needs at least 24 random bytes.")
+        return value
+
+    def clean(self):
+        data = super().clean()
+        if (
+            self.has_saved_slack_url()
+            and data.get("kind") != AlertChannel.Kind.SLACK
+            and data.get("url") == self.instance.url
+        ):
+            # Kept, the Slack URL would be shown as the new kind's plain URL.
+            self.add_error(
+                "url", "Type the new URL: the saved Slack webhook URL is not kept for another kind."
+            )
+        return data
 
 
 class SlaPolicyForm(forms.ModelForm):

@@ -379,6 +379,14 @@ class AlertChannel(models.Model):
                     ) from None
         elif not self.url:
             raise ValidationError({"url": f"A {self.get_kind_display()} channel needs a URL."})
+        else:
+            from slaops.outbound import DestinationNotAllowed, check_url
+
+            try:
+                check_url(self.url, slack=self.kind == self.Kind.SLACK)
+            except DestinationNotAllowed as error:
+                message = str(error)
+                raise ValidationError({"url": message[0].upper() + message[1:] + "."}) from None
 
 
 class AlertEvent(models.TextChoices):

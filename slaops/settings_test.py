@@ -27,3 +27,6 @@ REST_FRAMEWORK = {
     **REST_FRAMEWORK,
     "DEFAULT_THROTTLE_RATES": {"key": "100000/min", "user": "100000/min"},
 }
+# The delivery tests run their Slack, webhook and mail servers on this machine.
+SLA_HTTP_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+SLA_ALLOW_PRIVATE_DESTINATIONS = True

@@ -234,7 +234,15 @@ def _attempt(transport: Transport, delivery: Delivery, alert: Alert) -> Outcome:
         log.exception("Sending delivery %s failed unexpectedly", delivery.pk)
         outcome = Outcome(ok=False, error=f"{type(error).__name__}: {error}")
     outcome.duration_ms = int((time.perf_counter() - started) * 1000)
+    outcome.error = error_text(outcome.error)
     return outcome
+
+
+def error_text(message: str) -> str:
+    """What the log keeps of a failure: one line, short. Transports put only a status and
+    reason in it (never an answer's body); this keeps a stray long message from filling the log."""
+    text = " ".join(message.split())
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def _attempt_in_worker(

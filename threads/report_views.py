@@ -1,6 +1,5 @@
 """The managers' compliance report: one page of tables with charts, each table as CSV too."""
 
-import csv
 from datetime import timedelta
 
 from django import forms
@@ -14,6 +13,7 @@ from accounts.roles import MANAGERS
 from policies.durations import format_duration
 from policies.fields import time_zone_names
 from policies.vocabulary import Metric
+from slaops import csv_export
 from threads import reports
 from threads.report_charts import rate_bars, trend_chart
 
@@ -115,7 +115,7 @@ def _csv(table, summary, breakdown, trend, breaches, data):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"sla-{table}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv.writer(response)
+    writer = csv_export.writer(response)
     if table == "summary":
         writer.writerow(
             [

@@ -5,7 +5,7 @@ from datetime import time, timedelta
 import pytest
 from django.urls import reverse
 
-from policies.models import Calendar, Holiday, SlaPolicy, Tier
+from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy, Tier
 from tests.factories import office_calendar, policy, tier
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
@@ -359,3 +359,164 @@ def test_every_template_passes_the_policy_rules(key):
             thresholds=[ThresholdRow(k, v) for k, v in spec.thresholds],
         )
         assert problems == [], (spec.name, problems)
+
+
+# ----------------------------------------------------------------------------- alert channels
+
+SECRET = "whsec_c2VjcmV0LXNpZ25pbmcta2V5LTNmMmE="
+SLACK_URL = "https://hooks.slack.com/services/T0001/B0001/tokenSecretPart3f2a"
+
+
+def channel_page(client, channel):
+    return client.get(reverse("admin:policies_alertchannel_change", args=[channel.pk]))
+
+
+def channel_post(client, channel, **fields):
+    data = {
+        "name": channel.name,
+        "kind": channel.kind,
+        "addresses": "",
+        "url": "",
+        "secret": "",
+        "enabled": "on",
+        **fields,
+    }
+    return client.post(reverse("admin:policies_alertchannel_change", args=[channel.pk]), data)
+
+
+@pytest.fixture
+def webhook():
+    return AlertChannel.objects.create(
+        name="Partner", kind="webhook", url="https://partner.example.com/hook", secret=SECRET
+    )
+
+
+@pytest.fixture
+def slack():
+    return AlertChannel.objects.create(name="Team Slack", kind="slack", url=SLACK_URL)
+
+
+def test_a_saved_signing_secret_is_shown_only_as_its_last_four_characters(manager_client, webhook):
+    page = channel_page(manager_client, webhook).content.decode()
+
+    assert SECRET not in page and SECRET[6:20] not in page
+    assert "••••" + SECRET[-4:] in page
+    assert "Leave empty to keep it" in page
+    assert "https://partner.example.com/hook" in page  # an endpoint URL is no secret
+
+
+def test_a_saved_slack_url_is_shown_nowhere_in_the_admin(manager_client, slack):
+    channel_post(manager_client, slack, url="", name="Team Slack (ops)")
+    pages = [
+        channel_page(manager_client, slack),
+        manager_client.get(reverse("admin:policies_alertchannel_changelist")),
+        manager_client.get(reverse("admin:policies_alertchannel_history", args=[slack.pk])),
+    ]
+    for page in pages:
+        assert page.status_code == 200
+        assert "tokenSecretPart" not in page.content.decode()
+    assert "hooks.slack.com/…" in pages[1].content.decode()
+
+
+def test_leaving_a_secret_empty_keeps_it(manager_client, webhook, slack):
+    assert channel_post(manager_client, webhook, url=webhook.url).status_code == 302
+    assert channel_post(manager_client, slack).status_code == 302
+
+    webhook.refresh_from_db()
+    slack.refresh_from_db()
+    assert (webhook.secret, slack.url) == (SECRET, SLACK_URL)
+
+
+def test_typing_a_secret_replaces_it(manager_client, webhook, slack):
+    new_url = "https://hooks.slack.com/services/T0001/B0002/another"
+    channel_post(
+        manager_client,
+        webhook,
+        url=webhook.url,
+        secret="whsec_YS1uZXctc2lnbmluZy1zZWNyZXQtb2YtMzItYnl0ZXM=",
+    )
+    channel_post(manager_client, slack, url=new_url)
+
+    webhook.refresh_from_db()
+    slack.refresh_from_db()
+    assert (webhook.secret, slack.url) == (
+        "whsec_YS1uZXctc2lnbmluZy1zZWNyZXQtb2YtMzItYnl0ZXM=",
+        new_url,
+    )
+
+
+@pytest.mark.parametrize("typed", ["hunter2", "whsec_c2hvcnQ="])
+def test_a_secret_that_cannot_sign_is_refused(manager_client, webhook, typed):
+    response = channel_post(manager_client, webhook, url=webhook.url, secret=typed)
+
+    assert response.status_code == 200 and "signing secret" in response.content.decode()
+    assert typed not in response.content.decode()  # not even the one just typed
+    webhook.refresh_from_db()
+    assert webhook.secret == SECRET
+
+
+def test_a_generated_secret_is_shown_once_after_saving(manager_client):
+    response = manager_client.post(
+        reverse("admin:policies_alertchannel_add"),
+        {"name": "Partner", "kind": "webhook", "url": "https://partner.example.com/hook"},
+        follow=True,
+    )
+
+    created = AlertChannel.objects.get()
+    assert created.secret.startswith("whsec_")
+    assert any(created.secret in str(m) for m in response.context["messages"])
+    assert created.secret not in channel_page(manager_client, created).content.decode()
+
+
+def test_ticking_generate_replaces_the_secret_and_shows_the_new_one_once(manager_client, webhook):
+    response = channel_post(manager_client, webhook, url=webhook.url, **{"secret-clear": "on"})
+
+    webhook.refresh_from_db()
+    assert webhook.secret.startswith("whsec_") and webhook.secret != SECRET
+    shown = [str(m) for m in manager_client.get(response.url).context["messages"]]
+    assert any(webhook.secret in m for m in shown)
+
+
+def test_a_kept_slack_url_cannot_become_a_visible_webhook_url(manager_client, slack):
+    response = channel_post(manager_client, slack, kind="webhook")
+
+    assert response.status_code == 200
+    assert "Type the new URL" in response.content.decode()
+    slack.refresh_from_db()
+    assert (slack.kind, slack.url) == ("slack", SLACK_URL)
+
+
+def test_a_user_who_may_only_view_channels_sees_no_secret(client, django_user_model, slack):
+    from django.contrib.auth.models import Permission
+
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_alertchannel"))
+    client.force_login(viewer)
+    webhook = AlertChannel.objects.create(
+        name="Partner", kind="webhook", url="https://partner.example.com/hook", secret=SECRET
+    )
+
+    for channel in (slack, webhook):
+        page = channel_page(client, channel)
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert "tokenSecretPart" not in body and SECRET not in body
+
+
+def test_a_user_who_may_only_view_channels_cannot_send_a_test_alert(
+    client, django_user_model, webhook, monkeypatch
+):
+    from django.contrib.auth.models import Permission
+
+    sent = []
+    monkeypatch.setattr("threads.delivery.send_test_alert", lambda **kw: sent.append(kw) or [])
+    viewer = django_user_model.objects.create_user("vic", "vic@example.com", "pw", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_alertchannel"))
+    client.force_login(viewer)
+
+    client.post(
+        reverse("admin:policies_alertchannel_changelist"),
+        {"action": "send_test_alert", "_selected_action": [webhook.pk]},
+    )
+
+    assert sent == []

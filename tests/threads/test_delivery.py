@@ -143,6 +143,33 @@ def test_a_channel_address_reads_the_due_time_in_the_policy_calendars_zone(mail)
     assert "Mon 23 Nov 2026 11:00 CET" in received.part("text/plain")
 
 
+def test_a_subject_with_a_line_break_is_sent_as_one_line(mail):
+    configure(channels=[channel("email", addresses="oncall@example.com")])
+    thread = breach("Printer\r\nBcc: evil@example.com\nX-Injected: yes")
+
+    assert run().sent == 1
+
+    [received] = mail.received
+    assert received.rcpt_tos == ["oncall@example.com"]
+    assert received.subject == (
+        f"[SLA] First response breaching: #{thread.pk} Printer Bcc: evil@example.com "
+        "X-Injected: yes"
+    )
+    assert received.message["Bcc"] is None and received.message["X-Injected"] is None
+
+
+def test_a_sender_name_with_a_line_break_stays_one_header(mail, settings):
+    settings.DEFAULT_FROM_EMAIL = "SLA Ops\r\nBcc: evil@example.com <slaops@example.com>"
+    configure(channels=[channel("email", addresses="oncall@example.com")])
+    breach()
+
+    assert run().sent == 1
+
+    [received] = mail.received
+    assert received.rcpt_tos == ["oncall@example.com"] and received.message["Bcc"] is None
+    assert received.message["From"].addresses[0].addr_spec == "slaops@example.com"
+
+
 def test_a_refused_address_is_dead_and_a_busy_one_is_retried(mail):
     mail.refuse.update(
         {"gone@example.com": "550 5.1.1 No such user", "busy@example.com": "451 4.3.0 Try later"}
@@ -180,6 +207,40 @@ def test_slack_gets_a_block_kit_message_with_a_text_fallback(web):
     assert "Printer on fire" in fields and "Breaching" in fields and "11:00 CET" in fields
     assert actions["elements"][0]["url"] == link
     assert (delivery().status, delivery().response_code) == ("sent", 200)
+
+
+def test_a_subject_cannot_mention_the_channel_or_disguise_a_link_in_slack(web):
+    configure(channels=[channel("slack", url=web.script("/slack", ["200"]))])
+    attack = "<!channel> <https://evil.example/login|Click> & <@U123>"
+    thread = breach(attack, account=Account.objects.create(name="<!here> Acme"))
+
+    assert run().sent == 1
+
+    [request] = web.to("/slack")
+    message = request.json()
+    escaped = "&lt;!channel&gt; &lt;https://evil.example/login|Click&gt; &amp; &lt;@U123&gt;"
+    header, section, _ = message["blocks"]
+    fields = "\n".join(f["text"] for f in section["fields"])
+    for text in (message["text"], header["text"]["text"], fields):
+        assert escaped in text
+    assert "&lt;!here&gt; Acme" in fields
+    raw = request.body.decode()
+    for control in ("<!channel>", "<!here>", "<https://evil", "<@U123>"):
+        assert control not in raw
+    # Our own links still work.
+    link = f"{SITE}/threads/{thread.pk}/"
+    assert f"<{link}|#{thread.pk} {escaped}>" in fields
+    assert f"<{link}|" in message["text"]
+
+
+def test_a_long_title_is_cut_without_breaking_an_escape(web):
+    configure(channels=[channel("slack", url=web.script("/slack", ["200"]))])
+    breach("&" * 200)
+
+    run()
+
+    header = web.to("/slack")[0].json()["blocks"][0]["text"]["text"]
+    assert len(header) <= 150 and header.endswith("&amp;")
 
 
 def test_slack_rate_limit_reschedules_at_retry_after_then_sends(web):
@@ -222,9 +283,15 @@ def test_a_server_error_is_retried_with_backoff_then_sent(web):
 
 
 @pytest.mark.parametrize(
-    "answer", ["404 no_service", "403 invalid_token", "404 channel_not_found", "410 gone"]
+    ("answer", "reason"),
+    [
+        ("404 no_service", "Slack answered 404 Not Found: no_service"),
+        ("403 invalid_token", "Slack answered 403 Forbidden: invalid_token"),
+        ("404 channel_not_found", "Slack answered 404 Not Found: channel_not_found"),
+        ("410 gone", "Slack answered 410 Gone"),
+    ],
 )
-def test_a_revoked_slack_webhook_is_dead_and_disables_the_channel(web, answer):
+def test_a_revoked_slack_webhook_is_dead_and_disables_the_channel(web, answer, reason):
     slack = channel("slack", url=web.script("/slack", [answer]))
     configure(channels=[slack])
     breach()
@@ -234,8 +301,7 @@ def test_a_revoked_slack_webhook_is_dead_and_disables_the_channel(web, answer):
     assert delivery().status == "dead"
     slack.refresh_from_db()
     assert not slack.enabled and slack.disabled_at == NOW
-    assert answer.split()[0] in slack.disabled_reason
-    assert answer.split()[1] in slack.disabled_reason
+    assert slack.disabled_reason == reason
 
     breach("Second thread")
     assert run().dead == 1
@@ -498,8 +564,9 @@ def test_manager_opens_the_alert_pages(manager_client, web):
         assert manager_client.get(page).status_code == 200, page
     log = manager_client.get(pages[4]).content.decode()
     assert "delivery log" in log.lower() and "200" in log
-    # A Slack webhook URL is a password: the list shows only its host.
-    assert web.url("/slack") not in manager_client.get(pages[0]).content.decode()
+    # A Slack webhook URL is a password: no page shows it, the list only its host.
+    for page in pages:
+        assert "/slack" not in manager_client.get(page).content.decode(), page
 
 
 def test_a_test_alert_reports_each_channel(manager_client, mail, web):
@@ -515,7 +582,7 @@ def test_a_test_alert_reports_each_channel(manager_client, mail, web):
 
     shown = [str(m) for m in response.context["messages"]]
     assert "Team Slack: test alert sent (accepted (200))." in shown
-    assert "Partner hook: test alert failed: Endpoint answered 500 error" in shown
+    assert "Partner hook: test alert failed: Endpoint answered 500 Internal Server Error" in shown
     assert "On-call: test alert sent (oncall@example.com: accepted (250))." in shown
     assert mail.to("oncall@example.com")[0].subject == "[SLA] Test alert from SLA Ops"
     [hook_request] = web.to("/hook")

