@@ -100,7 +100,8 @@ class EventInline(ReadOnlyInline):
 class ThreadForm(forms.ModelForm):
     reason = forms.CharField(
         required=False,
-        help_text="Why the status changes; required for statuses that pause resolution time.",
+        help_text="Why this changes; kept in the history. Required for statuses that pause "
+        "resolution time.",
     )
 
     class Meta:
@@ -232,7 +233,9 @@ class ThreadAdmin(admin.ModelAdmin):
             != (data[name].pk if hasattr(data[name], "pk") else data[name])
         }
         if updates:
-            services.thread_update(thread=obj.pk, actor=request.user, **updates)
+            services.thread_update(
+                thread=obj.pk, actor=request.user, reason=data["reason"].strip(), **updates
+            )
         if data["status"] != original.status:
             services.thread_set_status(
                 thread=obj.pk, status=data["status"], actor=request.user, reason=data["reason"]
@@ -253,7 +256,10 @@ class ThreadAdmin(admin.ModelAdmin):
             services.thread_resolve(thread=thread.pk, actor=request.user)
         self.message_user(request, f"{queryset.count()} threads resolved.")
 
-    @admin.action(description="Mark “no reply needed” (cancels running response clocks)")
+    @admin.action(
+        description="Mark “no reply needed” (cancels running response clocks with time left; "
+        "past due ones stop as breached)"
+    )
     def mark_no_reply_needed(self, request, queryset):
         for thread in queryset:
             services.thread_mark_no_reply_needed(thread=thread.pk, actor=request.user)
