@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "slaops.api_errors.ApiSchema",
     "EXCEPTION_HANDLER": "slaops.api_errors.exception_handler",
 }
 
