@@ -57,12 +57,15 @@ def _messages(value, where: tuple[str, ...] = ()) -> list[str]:
         return [f"{prefix}{message}" for message in items]
     messages = []
     for key, inner in items:
-        if isinstance(key, int):
-            label = f"Item {key + 1}"  # counted from 1, as a person reads a list
-        else:
-            label = "" if key == NON_FIELD else str(key)
+        label = _label(key)
         messages += _messages(inner, (*where, label) if label else where)
     return messages
+
+
+def _label(key) -> str:
+    if isinstance(key, int):
+        return f"Item {key + 1}"  # counted from 1, as a person reads a list
+    return "" if key == NON_FIELD else str(key)
 
 
 def exception_handler(exc, context):
