@@ -30,7 +30,10 @@ def error_body(detail: str, errors: dict | None = None) -> dict:
 
 def error_response(code: int, detail: str, errors: dict | None = None) -> JsonResponse:
     """An answer given before (or instead of) a view: the middleware's limits, unknown URLs."""
-    return JsonResponse(error_body(detail, errors), status=code)
+    # Compact, as DRF renders the views' errors.
+    return JsonResponse(
+        error_body(detail, errors), status=code, json_dumps_params={"separators": (",", ":")}
+    )
 
 
 def status_detail(code: int) -> str:

@@ -77,9 +77,6 @@ class ApiRequestLimits:
 
     def refusal(self, request):
         max_bytes = settings.SLA_API_MAX_BODY_BYTES
-        too_large = error_response(
-            413, f"The body is larger than the API accepts: at most {_mib(max_bytes)}."
-        )
         raw_length = request.META.get("CONTENT_LENGTH") or ""
         if not raw_length:
             if request.META.get("HTTP_TRANSFER_ENCODING", "identity").lower() != "identity":
@@ -94,14 +91,14 @@ class ApiRequestLimits:
         if length < 0:
             return error_response(400, "Content-Length is not a number of bytes.")
         if length > max_bytes:
-            return too_large
+            return _too_large(max_bytes)
         media_type, charset = _media_type(request)
         if length == 0 or not _is_json(media_type):
             return None
         try:
             body = request.body  # at most max_bytes: the length was checked
         except RequestDataTooBig:  # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is lower
-            return too_large
+            return _too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
         body = _as_utf8(body, charset)
         max_depth = settings.SLA_API_MAX_JSON_DEPTH
         if json_deeper_than(body, max_depth):
@@ -122,6 +119,12 @@ class ApiRequestLimits:
             if header in response:
                 shaped[header] = response[header]
         return shaped
+
+
+def _too_large(max_bytes: int):
+    return error_response(
+        413, f"The body is larger than the API accepts: at most {_mib(max_bytes)}."
+    )
 
 
 def _as_utf8(body: bytes, charset: str) -> bytes:

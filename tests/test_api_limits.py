@@ -122,6 +122,14 @@ def test_a_body_that_is_not_json_is_a_415_in_the_shape(api):
     assert_shaped(post_raw(api, b"subject=x", content_type="text/plain"), 415, [])
 
 
+def test_djangos_own_refusals_are_json_too(api):
+    # More form fields than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django answers 400 itself.
+    many = "&".join(f"f{n}=x" for n in range(1500)).encode()
+    response = post_raw(api, many, content_type="application/x-www-form-urlencoded")
+    assert_shaped(response, 400, [])
+    assert_shaped(api.get(THREADS + "?" + "&".join(f"f{n}=1" for n in range(1500))), 400, [])
+
+
 def test_pages_keep_their_own_limits(client):
     # Only /api/ is limited here; a login form is not an API body.
     response = client.post("/login/", {"username": "x", "password": "y"})
