@@ -22,6 +22,7 @@ from threads.services import ThreadError
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 FIELD_DETAIL = "Invalid input: see errors by field."
+MAX_MESSAGES_PER_FIELD = 10
 
 
 def error_body(detail: str, errors: dict | None = None) -> dict:
@@ -45,8 +46,16 @@ def flat_errors(errors) -> dict[str, list[str]]:
     objects; the documented shape keeps one flat list of messages per request field, each
     message saying where inside the field it applies: "Item 2: Not a domain."."""
     if not isinstance(errors, dict):
-        return {NON_FIELD: _messages(errors)}
-    return {str(field): _messages(value) for field, value in errors.items()}
+        return {NON_FIELD: _at_most(_messages(errors))}
+    return {str(field): _at_most(_messages(value)) for field, value in errors.items()}
+
+
+def _at_most(messages: list[str]) -> list[str]:
+    # A list of 100,000 bad items gets a short answer, not one message per item.
+    if len(messages) <= MAX_MESSAGES_PER_FIELD:
+        return messages
+    rest = len(messages) - MAX_MESSAGES_PER_FIELD
+    return [*messages[:MAX_MESSAGES_PER_FIELD], f"… and {rest} more."]
 
 
 def _messages(value, where: tuple[str, ...] = ()) -> list[str]:

@@ -206,6 +206,13 @@ def test_errors_inside_a_list_are_flattened_naming_the_item(api):
     ]
 
 
+def test_a_long_list_of_bad_items_gets_a_short_answer(api):
+    response = api.post("/api/v1/accounts/", {"name": "Acme", "email_domains": [5] * 5000}, "json")
+    messages = assert_shaped(response, 400, ["email_domains"])["errors"]["email_domains"]
+    assert messages[0] == "Item 1: Not a valid string."
+    assert len(messages) == 11 and messages[-1] == "… and 4990 more."
+
+
 def test_a_models_own_rule_on_a_list_names_the_field(api):
     response = api.post("/api/v1/accounts/", {"name": "Acme", "email_domains": ["nodot"]}, "json")
     assert assert_shaped(response, 400, ["email_domains"])["errors"]["email_domains"] == [

@@ -72,7 +72,9 @@ def whole_seconds(value: timedelta) -> int:
 
 
 class ErrorSerializer(serializers.Serializer):
-    """What every API error looks like (slaops/api_errors.py makes them so)."""
+    """What every API error looks like."""
+
+    # slaops/api_errors.py gives every error this shape.
 
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
