@@ -44,17 +44,6 @@ def json_deeper_than(body: bytes, limit: int) -> bool:
     return False
 
 
-def _media_type(request) -> tuple[str, str]:
-    content_type = request.META.get("CONTENT_TYPE", "")
-    media_type, _, params = content_type.partition(";")
-    charset = ""
-    for param in params.split(";"):
-        name, _, value = param.partition("=")
-        if name.strip().lower() == "charset":
-            charset = value.strip().strip('"').lower()
-    return media_type.strip().lower(), charset
-
-
 def _is_json(media_type: str) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
@@ -92,14 +81,13 @@ class ApiRequestLimits:
             return error_response(400, "Content-Length is not a number of bytes.")
         if length > max_bytes:
             return _too_large(max_bytes)
-        media_type, charset = _media_type(request)
-        if length == 0 or not _is_json(media_type):
+        if length == 0 or not _is_json(request.content_type):
             return None
         try:
             body = request.body  # at most max_bytes: the length was checked
         except RequestDataTooBig:  # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE) is lower
             return _too_large(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
-        body = _as_utf8(body, charset)
+        body = _as_utf8(body, request.content_params.get("charset", ""))
         max_depth = settings.SLA_API_MAX_JSON_DEPTH
         if json_deeper_than(body, max_depth):
             message = f"JSON nested deeper than {max_depth} levels of arrays and objects."
