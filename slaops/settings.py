@@ -198,6 +198,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.permissions.RolePermissions"],
+    # JSON only: the API never answers HTML (Swagger UI at /api/docs/ is the API's page).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.PerClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "key": env.str("SLA_API_RATE_KEY", default="1200/min"),

@@ -190,6 +190,13 @@ def test_a_server_error_page_becomes_json():
     }
 
 
+def test_a_browser_asking_for_html_gets_json(api, thread):
+    for path in (THREADS, f"{THREADS}{thread['id']}/", f"{THREADS}999/"):
+        response = api.get(path, HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+        assert response["Content-Type"] == "application/json", path
+    assert_shaped(api.get(THREADS, HTTP_ACCEPT="text/html"), 406, [])
+
+
 def test_the_docs_page_stays_html(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
