@@ -222,6 +222,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["integrations.permissions.RolePermissions"],
+    # JSON only: the API never answers HTML (Swagger UI at /api/docs/ is the API's page).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_THROTTLE_CLASSES": ["integrations.throttling.PerClientRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "key": env.str("SLA_API_RATE_KEY", default="1200/min"),
@@ -229,7 +231,7 @@ REST_FRAMEWORK = {
     },
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "slaops.api_errors.ApiSchema",
     "EXCEPTION_HANDLER": "slaops.api_errors.exception_handler",
 }
 

@@ -1,4 +1,5 @@
-"""Headless Chromium through Selenium for the real-browser tests: start it, sign in, screenshot.
+"""Headless Chromium through Selenium for the real-browser tests: start it, sign in, screenshot,
+and read what the Content-Security-Policy refused.
 
 The Debian packages `chromium` and `chromium-driver` provide the browser (tests/setup_browser.sh
 installs them when missing); `BrowserUnavailable` says why it could not start so the tests can
@@ -29,6 +30,15 @@ FLAGS = [
 ]
 
 
+_RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__cspViolations.push(e.violatedDirective + " refused " + (e.blockedURI || "inline")
+                              + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
 class BrowserUnavailable(Exception):
     pass
 
@@ -50,6 +60,7 @@ class Browser:
         options.binary_location = CHROMIUM
         for flag in [*FLAGS, f"--user-data-dir={self.profile}", f"--window-size={DESKTOP},900"]:
             options.add_argument(flag)
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
         try:
             self.driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
         except Exception as error:  # a broken install, no shared memory, …
@@ -57,6 +68,10 @@ class Browser:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
             raise BrowserUnavailable(f"Chromium did not start: {first_line}") from None
         self.driver.set_page_load_timeout(20)
+        # Every page records what its policy refused, from before its first script runs.
+        self.driver.execute_cdp_cmd(
+            "Page.addScriptToEvaluateOnNewDocument", {"source": _RECORD_CSP_VIOLATIONS}
+        )
 
     def quit(self) -> None:
         try:
@@ -130,6 +145,17 @@ class Browser:
     def sign_out(self) -> None:
         self.find("header form[action$='/logout/'] button").click()
         self.wait_for(lambda: "/login/" in self.driver.current_url, message="not signed out")
+
+    def csp_violations(self) -> list[str]:
+        """What the Content-Security-Policy refused: on this page (its own listener) and since the
+        last call (the console, where Chromium reports every refusal)."""
+        on_page = self.driver.execute_script("return window.__cspViolations || []")
+        console = [
+            entry["message"]
+            for entry in self.driver.get_log("browser")
+            if "Content Security Policy" in entry["message"]
+        ]
+        return [*on_page, *console]
 
     def screenshot(self, name: str) -> list[Path]:
         """The whole page at desktop and phone width; returns the PNG paths."""

@@ -202,3 +202,34 @@ def test_a_manager_reads_the_report_and_replays_a_draft(browser, live_server, de
     browser.screenshot("whatif")
     browser.get(f"{url}/notifications/")  # the admin has its own header; sign out from ours
     browser.sign_out()
+
+
+def test_every_page_runs_under_the_content_security_policy(browser, live_server, desk, manager):
+    url = live_server.url
+    browser.get(f"{url}/login/")
+    assert browser.csp_violations() == []
+    browser.sign_in(url, "maria", "pw-maria")
+    pages = [
+        "/queue/",
+        f"/threads/{desk['late'].pk}/",
+        "/notifications/",
+        "/reports/",
+        "/admin/",
+        f"/admin/policies/slapolicy/{desk['policy'].pk}/change/",
+        f"/admin/policies/slapolicy/{desk['policy'].pk}/whatif/",
+        "/api/docs/",
+    ]
+    for path in pages:
+        browser.get(f"{url}{path}")
+        if path == "/queue/":  # htmx runs: the live refresh swaps the table body
+            browser.driver.execute_script("document.getElementById('queue-rows').dataset.old = 1")
+            browser.wait_for(
+                lambda: browser.driver.execute_script(
+                    "return document.getElementById('queue-rows').dataset.old === undefined"
+                ),
+                message="the queue did not refresh itself",
+            )
+        if path == "/api/docs/":  # Swagger UI's script (a file, not inline) drew the operations
+            browser.wait_for(lambda: browser.find_all(".swagger-ui .opblock"), message="no UI")
+            assert "SLA Ops API" in browser.text(".swagger-ui .info .title")
+        assert browser.csp_violations() == [], path

@@ -1,5 +1,5 @@
-"""Field types every API serializer shares: times in UTC with a required offset, strings that
-are strings, and the documented shape of a 400."""
+"""Field types every API serializer shares: times in UTC with a required offset and a sane year,
+strings that are strings, and the documented shape of an error."""
 
 import re
 from datetime import UTC, timedelta
@@ -12,6 +12,11 @@ from rest_framework import serializers
 # A "+" in a query string arrives as a space: "…T09:00:00 01:00" means "…T09:00:00+01:00".
 _SPACED_OFFSET = re.compile(r"^(.*\d)\s(\d{2}(?::?\d{2})?)$")
 
+# The years a time given to the API may fall in. Support threads live in this century; the
+# bounds keep every later step (clock deadlines, business-time arithmetic, the database's own
+# range) far from datetime's year 1 and 9999, where adding or subtracting an hour overflows.
+SANE_YEARS = range(2000, 2101)
+
 
 class UTCDateTimeField(serializers.DateTimeField):
     """ISO 8601 out in UTC ("…Z"); in, the UTC offset is required because a naive time is
@@ -19,6 +24,7 @@ class UTCDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2026-11-27T16:30:00+01:00 or …Z.",
+        "year": f"Give a time between the years {SANE_YEARS[0]} and {SANE_YEARS[-1]}.",
     }
 
     def __init__(self, **kwargs):
@@ -27,16 +33,24 @@ class UTCDateTimeField(serializers.DateTimeField):
     def to_internal_value(self, value):
         if isinstance(value, str):
             value = _SPACED_OFFSET.sub(r"\1+\2", value.strip())
-        return super().to_internal_value(value)
+        value = super().to_internal_value(value)
+        if value.year not in SANE_YEARS:
+            self.fail("year")
+        return value
 
     def enforce_timezone(self, value):
         if timezone.is_naive(value):
             self.fail("naive")
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before datetime.min in UTC
+            self.fail("year")
 
 
 class TextField(serializers.CharField):
-    """A string: a number or a list is refused rather than quietly turned into text."""
+    """A string: a number or a list is refused rather than quietly turned into text. Like every
+    DRF CharField it refuses NUL (PostgreSQL cannot store it) and lone surrogates; give it the
+    column's max_length (tests/test_api_limits.py holds every serializer to its columns)."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -58,10 +72,17 @@ def whole_seconds(value: timedelta) -> int:
 
 
 class ErrorSerializer(serializers.Serializer):
-    """What a 400 looks like: each field at fault with its broken rules, and a summary."""
+    """What every API error looks like."""
 
-    errors = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
-    detail = serializers.CharField()
+    # slaops/api_errors.py gives every error this shape.
+
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="Each request field at fault with its broken rules (a rule inside a list "
+        'names the item, "Item 2: …"); "non_field_errors" for the request as a whole; empty '
+        "when no field is at fault (401, 403, 404, 413, 429…).",
+    )
+    detail = serializers.CharField(help_text="The error in one sentence.")
 
 
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="A field breaks a rule; see errors.")

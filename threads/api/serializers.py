@@ -169,6 +169,7 @@ class ThreadCreateSerializer(serializers.Serializer):
     subject = TextField(max_length=300, required=False, allow_blank=True, default="")
     message = TextField(allow_blank=True, help_text="Body of the customer's first message.")
     contact_email = serializers.EmailField(
+        max_length=254,
         required=False,
         help_text="Upserts the contact; the thread's account is the contact's, or the account "
         "whose email_domains has the email's domain.",
@@ -208,6 +209,7 @@ class ThreadCreateSerializer(serializers.Serializer):
 class ThreadChangeSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False)
     reason = TextField(
+        max_length=500,
         required=False,
         allow_blank=True,
         help_text="Why: required when the status pauses resolution time (kept in the history).",
@@ -270,7 +272,9 @@ class MessageCreateSerializer(serializers.Serializer):
         default=True, help_text="Customer only: false for a “thanks!” that needs no answer."
     )
     contact_email = serializers.EmailField(
-        required=False, help_text="Customer only: who wrote; default the thread's contact."
+        max_length=254,
+        required=False,
+        help_text="Customer only: who wrote; default the thread's contact.",
     )
     external_id = TextField(
         max_length=200,
