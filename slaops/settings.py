@@ -278,6 +278,8 @@ SLA_MAX_CLOCK_SKEW_SECONDS = env.int("SLA_MAX_CLOCK_SKEW_SECONDS", default=300)
 
 # Absolute address of this site, for links in alerts.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# axes answers a locked-out XMLHttpRequest with a CORS header: name our own origin, not "*".
+AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 
 # How often the SLA evaluator is scheduled, in minutes; within a run it ticks every
 # SLA_TICK_SECONDS so alerts leave within seconds of their time (0 = one tick per run).
