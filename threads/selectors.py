@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AgentProfile, Team
@@ -110,7 +110,35 @@ def _team_ids(user) -> list[int]:
     return user._queue_team_ids
 
 
+def only_my_teams(user) -> bool:
+    """Whether the person is limited to their teams' threads (read once per request)."""
+    if not getattr(user, "pk", None):
+        return False
+    if not hasattr(user, "_only_my_teams"):
+        user._only_my_teams = AgentProfile.objects.filter(
+            user_id=user.pk, only_my_teams=True
+        ).exists()
+    return user._only_my_teams
+
+
+def _visible(user, prefix: str = "") -> Q | None:
+    """What a team-limited person may see: their teams' threads and threads assigned to them (a
+    thread without a team only when it is theirs). None = no limit."""
+    if not only_my_teams(user):
+        return None
+    return Q(**{f"{prefix}team_id__in": _team_ids(user)}) | Q(**{f"{prefix}assignee_id": user.pk})
+
+
+def visible_threads(threads: QuerySet, *, user) -> QuerySet:
+    """The threads among `threads` this person may see and work, on the pages and the API."""
+    limit = _visible(user)
+    return threads if limit is None else threads.filter(limit)
+
+
 def _scoped(clocks: QuerySet, *, user, filters: QueueFilters) -> QuerySet:
+    limit = _visible(user, "thread__")
+    if limit is not None:
+        clocks = clocks.filter(limit)
     if filters.scope == "mine":
         clocks = clocks.filter(thread__assignee=user)
     elif filters.scope == "teams":
@@ -282,13 +310,14 @@ class ThreadDetail:
     now: datetime
 
 
-def thread_detail(*, thread_id: int, now: datetime | None = None) -> ThreadDetail:
+def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> ThreadDetail:
     """A thread with its messages, clocks (read now) and full history with deliveries.
 
-    Raises Thread.DoesNotExist."""
+    Raises Thread.DoesNotExist, also when the thread is outside what `user` may see."""
     now = now or timezone.now()
+    threads = Thread.objects.all() if user is None else visible_threads(Thread.objects, user=user)
     thread = (
-        Thread.objects.select_related("account", "contact", "tier", "assignee", "team", "policy")
+        threads.select_related("account", "contact", "tier", "assignee", "team", "policy")
         .prefetch_related(
             Prefetch(
                 "clocks",
