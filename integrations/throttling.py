@@ -5,28 +5,38 @@ rate. Over the limit is a 429 with Retry-After and the API's error shape.
 Counts live in Django's cache: per process with the default local-memory cache, shared between
 workers when CACHES names a shared cache (Redis)."""
 
-from rest_framework.exceptions import Throttled
+import math
+
+from rest_framework.exceptions import APIException, Throttled
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from integrations.authentication import integration_key
 
 
 class RateLimited(Throttled):
+    """A 429 in the API's error shape; DRF's own Throttled only carries a sentence."""
+
     def __init__(self, wait: float | None):
-        seconds = max(1, round(wait)) if wait is not None else None
+        seconds = max(1, math.ceil(wait)) if wait is not None else None
         message = (
             f"Too many requests: try again in {seconds} seconds."
             if seconds
             else "Too many requests: try again later."
         )
-        super().__init__(
-            wait=seconds, detail={"errors": {"non_field_errors": [message]}, "detail": message}
+        APIException.__init__(
+            self, detail={"errors": {"non_field_errors": [message]}, "detail": message}
         )
+        self.wait = seconds  # DRF's handler turns it into Retry-After
 
 
 class PerClientRateThrottle(SimpleRateThrottle):
     def __init__(self):
         pass  # the rate depends on who calls: chosen per request in allow_request
+
+    def get_rate(self) -> str:
+        # Read now, not at import as DRF's class attribute does, so a changed setting applies.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
 
     def allow_request(self, request, view) -> bool:
         key = integration_key(request)
