@@ -102,7 +102,7 @@ class Queue:
     now: datetime
 
 
-def _team_ids(user) -> list[int]:
+def team_ids(user) -> list[int]:
     """The person's teams, read once per request: as literal ids PostgreSQL probes each thread's
     team, where an IN (subquery) made it hash every thread of those teams first."""
     if not hasattr(user, "_queue_team_ids"):
@@ -126,7 +126,7 @@ def _visible(user, prefix: str = "") -> Q | None:
     thread without a team only when it is theirs). None = no limit."""
     if not only_my_teams(user):
         return None
-    return Q(**{f"{prefix}team_id__in": _team_ids(user)}) | Q(**{f"{prefix}assignee_id": user.pk})
+    return Q(**{f"{prefix}team_id__in": team_ids(user)}) | Q(**{f"{prefix}assignee_id": user.pk})
 
 
 def visible_threads(threads: QuerySet, *, user) -> QuerySet:
@@ -142,7 +142,7 @@ def _scoped(clocks: QuerySet, *, user, filters: QueueFilters) -> QuerySet:
     if filters.scope == "mine":
         clocks = clocks.filter(thread__assignee=user)
     elif filters.scope == "teams":
-        clocks = clocks.filter(thread__team_id__in=_team_ids(user))
+        clocks = clocks.filter(thread__team_id__in=team_ids(user))
     elif filters.scope == "unassigned":
         clocks = clocks.filter(thread__assignee__isnull=True)
     if filters.priority:

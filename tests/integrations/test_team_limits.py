@@ -1,6 +1,8 @@
 """Team-limited agents (like Zendesk's group restriction): they see and work only their teams'
 threads and threads assigned to them, on the pages and the API; everything else is a 404."""
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -111,3 +113,25 @@ def test_their_thread_page_opens(limited, threads):
     client = Client()
     client.force_login(limited)
     assert client.get(f"/threads/{threads['billing'].pk}/").status_code == 200
+
+
+def test_they_open_threads_only_for_their_teams_or_themselves(limited, threads):
+    api = person_client(limited)
+    billing, tech = threads["billing"].team, threads["tech"].team
+    elsewhere = api.post(THREADS, {"message": "Help", "team": tech.pk}, format="json")
+    nowhere = api.post(THREADS, {"message": "Help"}, format="json")
+    assert (elsewhere.status_code, nowhere.status_code) == (400, 400)
+    assert list(elsewhere.json()["errors"]) == ["team"]
+    assert (
+        api.post(THREADS, {"message": "Help", "team": billing.pk}, format="json").status_code == 201
+    )
+    mine = api.post(THREADS, {"message": "Help", "assignee": limited.pk}, format="json")
+    assert mine.status_code == 201
+
+
+def test_the_thread_page_forms_post_to_the_pages_not_the_api(limited, threads):
+    client = Client()
+    client.force_login(limited)
+    page = client.get(f"/threads/{threads['billing'].pk}/").content.decode()
+    actions = set(re.findall(r'<form method="post" action="([^"]+)"', page))
+    assert actions and not any(a.startswith("/api/") for a in actions)

@@ -17,6 +17,10 @@ class Router(DefaultRouter):
     APIRootView = ApiRoot
 
 
+# Namespaced: the router's names (thread-message, thread-no-reply-needed) are also the names of
+# the agents' pages, and an unnamespaced duplicate made {% url %} on the thread page point its
+# "No reply needed" form at the API.
+app_name = "api"
 router = Router()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")

@@ -135,6 +135,8 @@ class ThreadViewSet(
                     {"source": [f"This API key creates threads of source “{key.source}” only."]}
                 )
             data["source"] = key.source
+        else:
+            self._refuse_outside_own_teams(data)
         existing = self._existing(data)
         if existing is not None:
             return self._respond(existing)
@@ -148,6 +150,25 @@ class ThreadViewSet(
                 raise
             return self._respond(existing)
         return self._respond(thread_id, status.HTTP_201_CREATED)
+
+    def _refuse_outside_own_teams(self, data) -> None:
+        """A team-limited agent opens threads they may then work: one of their teams', or one
+        assigned to themselves."""
+        user = self.request.user
+        if not selectors.only_my_teams(user):
+            return
+        team, assignee = data.get("team"), data.get("assignee")
+        if assignee is not None and assignee.pk == user.pk:
+            return
+        if team is None or team.pk not in selectors.team_ids(user):
+            raise ValidationError(
+                {
+                    "team": [
+                        "You work only your teams' threads: give one of your teams, or assign "
+                        "the thread to yourself."
+                    ]
+                }
+            )
 
     @staticmethod
     def _existing(data) -> int | None:
@@ -256,10 +277,10 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
+        thread_id = self.get_thread().pk  # outside the caller's scope: 404, before anything else
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refuse_past_times_from_people(request)
-        thread_id = self.get_thread().pk  # outside the caller's scope: 404
         author = self._author(thread_id, serializer.validated_data)
         try:
             # The service locks the thread before it looks for the external id, so a message
