@@ -55,9 +55,14 @@ class RolePermissions(BasePermission):
         key = integration_key(request)
         if key is not None:
             access = getattr(view, "integration_access", None)
-            if access == WRITE:
+            if access == WRITE or (access == READ and request.method in SAFE_METHODS):
                 return True
-            return access == READ and request.method in SAFE_METHODS
+            self.message = (
+                "Integration keys may only read here."
+                if access == READ
+                else "Integration keys may not use this endpoint."
+            )
+            return False
         user = request.user
         if not (user and user.is_authenticated and user.is_active):
             return False

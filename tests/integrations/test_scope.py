@@ -212,3 +212,8 @@ def test_a_person_acting_through_the_api_is_named_in_the_history(zendesk, agent)
     thread = open_thread(zendesk)
     person_client(agent).patch(f"{THREADS}{thread['id']}/", {"priority": "high"}, format="json")
     assert SlaEvent.objects.get(kind="thread_changed", details__field="priority").actor == agent
+
+
+def test_a_key_is_told_it_may_only_read_accounts(zendesk):
+    response = zendesk.post("/api/v1/accounts/", {"name": "Evil"}, format="json")
+    assert response.json()["detail"] == "Integration keys may only read here."
