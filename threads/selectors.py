@@ -399,16 +399,22 @@ def assignable_people() -> QuerySet:
 # ---------------------------------------------------------------------------- notifications
 
 
+def _notifications(user) -> QuerySet:
+    """The person's notifications, about threads they may still see (a thread moved to another
+    team leaves a team-limited agent's bell)."""
+    notifications = Notification.objects.filter(user=user)
+    limit = _visible(user, "thread__")
+    return notifications if limit is None else notifications.filter(limit)
+
+
 def unread_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return _notifications(user).filter(read_at__isnull=True).count()
 
 
 def notifications_for(*, user, page: int | str = 1, per_page: int = 50) -> Page:
     notifications = (
-        Notification.objects.filter(user=user)
-        .select_related("thread", "event__clock")
-        .order_by("-created_at", "-id")
+        _notifications(user).select_related("thread", "event__clock").order_by("-created_at", "-id")
     )
     return Paginator(notifications, per_page).get_page(page)

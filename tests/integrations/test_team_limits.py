@@ -10,7 +10,7 @@ from accounts.models import AgentProfile, Team
 from tests.factories import policy
 from tests.integrations.conftest import THREADS, person_client
 from threads import services
-from threads.models import Message, Thread
+from threads.models import Message, Notification, SlaEvent, Thread
 
 pytestmark = pytest.mark.django_db
 
@@ -135,3 +135,16 @@ def test_the_thread_page_forms_post_to_the_pages_not_the_api(limited, threads):
     page = client.get(f"/threads/{threads['billing'].pk}/").content.decode()
     actions = set(re.findall(r'<form method="post" action="([^"]+)"', page))
     assert actions and not any(a.startswith("/api/") for a in actions)
+
+
+def test_a_thread_moved_to_another_team_leaves_their_notifications(limited, threads):
+    for name in ("billing", "tech"):
+        event = SlaEvent.objects.filter(thread=threads[name]).first()
+        Notification.objects.create(
+            user=limited, thread=threads[name], event=event, title=f"About {name}"
+        )
+    client = Client()
+    client.force_login(limited)
+    page = client.get("/notifications/").content.decode()
+    assert "About billing" in page
+    assert "About tech" not in page
