@@ -1,6 +1,6 @@
 """API rate limits: per integration key (rate "key") and per person (rate "user"); a request
 without either (only the public schema allows one) counts against its address at the "user"
-rate. Over the limit is a 429 with Retry-After and the API's error shape.
+rate. Over the limit is a 429 with Retry-After, in the API's error shape.
 
 Counts live in Django's cache: per process with the default local-memory cache, shared between
 workers when CACHES names a shared cache (Redis)."""
@@ -15,7 +15,8 @@ from integrations.authentication import integration_key
 
 
 class RateLimited(Throttled):
-    """A 429 in the API's error shape; DRF's own Throttled only carries a sentence."""
+    """DRF's 429 with Retry-After, saying in words when to come back; slaops.api_errors gives it
+    the API's error shape like every other error."""
 
     def __init__(self, wait: float | None):
         seconds = max(1, math.ceil(wait)) if wait is not None else None
@@ -24,9 +25,7 @@ class RateLimited(Throttled):
             if seconds
             else "Too many requests: try again later."
         )
-        APIException.__init__(
-            self, detail={"errors": {"non_field_errors": [message]}, "detail": message}
-        )
+        APIException.__init__(self, detail=message)  # Throttled would append its own sentence
         self.wait = seconds  # DRF's handler turns it into Retry-After
 
 

@@ -26,6 +26,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if response.status_code == 429:  # no field at fault: say it in detail, Retry-After stays
+        response.data = {"errors": {}, "detail": str(response.data["detail"])}
+        return response
     if response.status_code == 400 and isinstance(response.data, dict | list):
         data = response.data
         if isinstance(data, dict) and set(data) == {"detail"} and isinstance(data["detail"], str):
