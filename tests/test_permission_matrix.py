@@ -108,11 +108,8 @@ ROWS = {
     "api:thread-message-list": [
         ("get", None, THREAD_READ),
         ("post", {"author": "agent", "body": "On it"}, E(401, 403, 201, 404, 201, 201, 201, 404)),
-        (
-            "post",
-            {"author": "customer", "body": "Still broken", "created_at": "2026-01-01T00:00:00Z"},
-            E(401, 403, 400, 404, 400, 400, 201, 404),
-        ),
+        # A late event an integration replays: its time is the thread's opening.
+        ("post", "late-message", E(401, 403, 400, 404, 400, 400, 201, 404)),
     ],
     "api:account-list": [
         ("get", None, API_READ),
@@ -329,6 +326,9 @@ def _path(url: Url, world, app_label: str | None = None) -> str:
 
 
 def _body(body, world, who):
+    if body == "late-message":
+        at = world["thread"].created_at.isoformat()
+        return {"author": "customer", "body": "Still broken", "created_at": at}
     if body == "new-account":
         return {"name": f"Initech for {who}"}
     if body == "move-contact":
