@@ -415,7 +415,8 @@ def _ask(world, expected: dict, request) -> None:
     for who, wanted in expected.items():
         response = request(caller(who, world), who)
         if not _matches(response, wanted):
-            wrong.append(f"{who}: {response.status_code}, expected {wanted}")
+            said = response.content[:200].decode(errors="replace") if wanted != LOGIN else ""
+            wrong.append(f"{who}: {response.status_code}, expected {wanted} {said}".rstrip())
     assert not wrong, "; ".join(wrong)
 
 

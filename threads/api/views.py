@@ -61,7 +61,8 @@ def actor_of(request):
 
 
 def refuse_past_times_from_people(request) -> None:
-    if integration_key(request) is None and "created_at" in request.data:
+    data = request.data
+    if integration_key(request) is None and isinstance(data, dict) and "created_at" in data:
         raise ValidationError({"created_at": [PEOPLE_ACT_NOW]})
 
 
@@ -124,10 +125,10 @@ class ThreadViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
+        refuse_past_times_from_people(request)  # whatever the value: the reason is who gives it
         serializer = ThreadCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        refuse_past_times_from_people(request)
         key = integration_key(request)
         if key is not None:
             if "source" in request.data and data["source"] != key.source:
@@ -278,9 +279,9 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request, *args, **kwargs):
         thread_id = self.get_thread().pk  # outside the caller's scope: 404, before anything else
+        refuse_past_times_from_people(request)
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        refuse_past_times_from_people(request)
         author = self._author(thread_id, serializer.validated_data)
         try:
             # The service locks the thread before it looks for the external id, so a message
