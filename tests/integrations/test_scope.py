@@ -184,7 +184,20 @@ def test_an_agent_cannot_back_date_a_reply_to_1990(zendesk, agent, standard):
     )
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["created_at"]
-    assert "integration keys" in response.json()["errors"]["created_at"][0]
+    assert Message.objects.count() == 1
+
+
+def test_an_agent_cannot_date_a_reply_at_all(zendesk, agent, standard):
+    with at(23, 10):
+        thread = open_thread(zendesk)
+    with at(23, 11):
+        response = person_client(agent).post(
+            f"{THREADS}{thread['id']}/messages/",
+            {"author": "agent", "body": "On it", "created_at": "2026-11-23T10:05:00+01:00"},
+            format="json",
+        )
+    assert response.status_code == 400
+    assert "only integration keys" in response.json()["errors"]["created_at"][0]
     assert Message.objects.count() == 1
 
 

@@ -125,9 +125,9 @@ class ThreadViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
-        refuse_past_times_from_people(request)  # whatever the value: the reason is who gives it
         serializer = ThreadCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        refuse_past_times_from_people(request)  # a time no one may give is refused as such first
         data = serializer.validated_data
         key = integration_key(request)
         if key is not None:
@@ -279,9 +279,9 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request, *args, **kwargs):
         thread_id = self.get_thread().pk  # outside the caller's scope: 404, before anything else
-        refuse_past_times_from_people(request)
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        refuse_past_times_from_people(request)
         author = self._author(thread_id, serializer.validated_data)
         try:
             # The service locks the thread before it looks for the external id, so a message
