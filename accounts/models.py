@@ -84,6 +84,12 @@ class AgentProfile(models.Model):
     time_zone = TimeZoneField(
         default="UTC", help_text="Due times are shown to this person in this zone."
     )
+    only_my_teams = models.BooleanField(
+        "only my teams' threads",
+        default=False,
+        help_text="Sees and works only the threads of their teams, and threads assigned to them "
+        "(a thread without a team only when it is assigned to them): on the pages and the API.",
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"

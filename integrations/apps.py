@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class IntegrationsConfig(AppConfig):
     name = "integrations"
     verbose_name = "Integrations"
+
+    def ready(self):
+        from integrations import schema  # noqa: F401  (registers the schema extension)

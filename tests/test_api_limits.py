@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from django.contrib.auth.models import User
 from django.http import HttpResponseServerError
 from django.test import RequestFactory
 from rest_framework import serializers
@@ -321,6 +322,7 @@ COLUMNS = {
         "body": Message._meta.get_field("body"),
         "contact_email": Contact._meta.get_field("email"),
         "external_id": Message._meta.get_field("external_id"),
+        "author_username": User._meta.get_field("username"),
     },
     "ThreadFilterSerializer": {"assignee": None},  # a query filter, never stored
     "AccountSerializer": {"email_domains": 253},  # a JSON list; the longest domain name

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import AgentProfile, Team
@@ -102,7 +102,7 @@ class Queue:
     now: datetime
 
 
-def _team_ids(user) -> list[int]:
+def team_ids(user) -> list[int]:
     """The person's teams, read once per request: as literal ids PostgreSQL probes each thread's
     team, where an IN (subquery) made it hash every thread of those teams first."""
     if not hasattr(user, "_queue_team_ids"):
@@ -110,11 +110,39 @@ def _team_ids(user) -> list[int]:
     return user._queue_team_ids
 
 
+def only_my_teams(user) -> bool:
+    """Whether the person is limited to their teams' threads (read once per request)."""
+    if not getattr(user, "pk", None):
+        return False
+    if not hasattr(user, "_only_my_teams"):
+        user._only_my_teams = AgentProfile.objects.filter(
+            user_id=user.pk, only_my_teams=True
+        ).exists()
+    return user._only_my_teams
+
+
+def _visible(user, prefix: str = "") -> Q | None:
+    """What a team-limited person may see: their teams' threads and threads assigned to them (a
+    thread without a team only when it is theirs). None = no limit."""
+    if not only_my_teams(user):
+        return None
+    return Q(**{f"{prefix}team_id__in": team_ids(user)}) | Q(**{f"{prefix}assignee_id": user.pk})
+
+
+def visible_threads(threads: QuerySet, *, user) -> QuerySet:
+    """The threads among `threads` this person may see and work, on the pages and the API."""
+    limit = _visible(user)
+    return threads if limit is None else threads.filter(limit)
+
+
 def _scoped(clocks: QuerySet, *, user, filters: QueueFilters) -> QuerySet:
+    limit = _visible(user, "thread__")
+    if limit is not None:
+        clocks = clocks.filter(limit)
     if filters.scope == "mine":
         clocks = clocks.filter(thread__assignee=user)
     elif filters.scope == "teams":
-        clocks = clocks.filter(thread__team_id__in=_team_ids(user))
+        clocks = clocks.filter(thread__team_id__in=team_ids(user))
     elif filters.scope == "unassigned":
         clocks = clocks.filter(thread__assignee__isnull=True)
     if filters.priority:
@@ -293,13 +321,14 @@ class ThreadDetail:
     now: datetime
 
 
-def thread_detail(*, thread_id: int, now: datetime | None = None) -> ThreadDetail:
+def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> ThreadDetail:
     """A thread with its messages, clocks (read now) and full history with deliveries.
 
-    Raises Thread.DoesNotExist."""
+    Raises Thread.DoesNotExist, also when the thread is outside what `user` may see."""
     now = now or timezone.now()
+    threads = Thread.objects.all() if user is None else visible_threads(Thread.objects, user=user)
     thread = (
-        Thread.objects.select_related("account", "contact", "tier", "assignee", "team", "policy")
+        threads.select_related("account", "contact", "tier", "assignee", "team", "policy")
         .prefetch_related(
             Prefetch(
                 "clocks",
@@ -381,16 +410,22 @@ def assignable_people() -> QuerySet:
 # ---------------------------------------------------------------------------- notifications
 
 
+def _notifications(user) -> QuerySet:
+    """The person's notifications, about threads they may still see (a thread moved to another
+    team leaves a team-limited agent's bell)."""
+    notifications = Notification.objects.filter(user=user)
+    limit = _visible(user, "thread__")
+    return notifications if limit is None else notifications.filter(limit)
+
+
 def unread_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return _notifications(user).filter(read_at__isnull=True).count()
 
 
 def notifications_for(*, user, page: int | str = 1, per_page: int = 50) -> Page:
     notifications = (
-        Notification.objects.filter(user=user)
-        .select_related("thread", "event__clock")
-        .order_by("-created_at", "-id")
+        _notifications(user).select_related("thread", "event__clock").order_by("-created_at", "-id")
     )
     return Paginator(notifications, per_page).get_page(page)

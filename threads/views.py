@@ -125,7 +125,7 @@ def _refused(request, thread_id: int, what: str, form, **forms):
 
 def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
     try:
-        detail = selectors.thread_detail(thread_id=thread_id)
+        detail = selectors.thread_detail(thread_id=thread_id, user=request.user)
     except Thread.DoesNotExist:
         raise Http404("No thread with this id.") from None
     thread = detail.thread
@@ -173,8 +173,11 @@ def thread_page(request, pk: int):
     return _thread_page(request, pk)
 
 
-def _thread_or_404(pk: int) -> Thread:
-    return get_object_or_404(Thread.objects.only("pk"), pk=pk)
+def _thread_or_404(request, pk: int, *fields: str) -> Thread:
+    """The thread if this person may work it: another team's thread is a 404 to a team-limited
+    agent, as if it did not exist."""
+    threads = selectors.visible_threads(Thread.objects.all(), user=request.user)
+    return get_object_or_404(threads.only(*fields) if fields else threads, pk=pk)
 
 
 def _back(pk: int):
@@ -183,7 +186,7 @@ def _back(pk: int):
 
 @agent_action
 def thread_message(request, pk: int):
-    thread = _thread_or_404(pk)
+    thread = _thread_or_404(request, pk, "pk")
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _refused(request, pk, "Nothing was sent", form, message_form=form)
@@ -199,7 +202,7 @@ def thread_message(request, pk: int):
 def thread_no_reply_needed(request, pk: int):
     from threads.forms import NoReplyNeededForm
 
-    thread = _thread_or_404(pk)
+    thread = _thread_or_404(request, pk, "pk")
     form = NoReplyNeededForm(request.POST)
     if not form.is_valid():
         return _refused(request, pk, "Not marked", form)
@@ -216,7 +219,7 @@ def thread_no_reply_needed(request, pk: int):
 
 @agent_action
 def thread_status(request, pk: int):
-    thread = _thread_or_404(pk)
+    thread = _thread_or_404(request, pk, "pk")
     form = StatusForm(request.POST)
     if form.is_valid():
         new = form.cleaned_data["status"]
@@ -234,7 +237,7 @@ def thread_status(request, pk: int):
 
 @agent_action
 def thread_details(request, pk: int):
-    thread = get_object_or_404(Thread, pk=pk)
+    thread = _thread_or_404(request, pk)
     form = DetailsForm(request.POST)
     if form.is_valid():
         changes = form.changes(thread)

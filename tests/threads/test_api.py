@@ -1,4 +1,4 @@
-"""The REST API as an integrator sees it: token in, JSON out, SLA clocks to the minute."""
+"""The REST API as an integrator sees it: API key in, JSON out, SLA clocks to the minute."""
 
 import re
 from datetime import datetime
@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Account, Contact, Team
+from integrations.models import IntegrationKey
 from tests.factories import office_calendar, policy, tier
 from threads import services
 from threads.models import Message, Thread
@@ -49,18 +49,25 @@ def standard(free):
 
 
 @pytest.fixture
-def api(agent):
+def api(db):
+    """An integration (a Zendesk bridge) with its API key."""
+    _, key = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
     client = APIClient()
-    token = Token.objects.create(user=agent)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
+    return client
+
+
+@pytest.fixture
+def agent_api(agent):
+    client = APIClient()
+    client.force_login(agent)
     return client
 
 
 @pytest.fixture
 def manager_api(manager):
     client = APIClient()
-    token = Token.objects.create(user=manager)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.force_login(manager)
     return client
 
 
@@ -138,10 +145,10 @@ def test_a_contact_email_links_the_account_by_domain(api, standard):
 # ------------------------------------------------------------------------------- messages
 
 
-def test_a_public_agent_reply_achieves_first_response(api, standard):
+def test_a_public_agent_reply_achieves_first_response(api, agent_api, standard):
     thread = open_thread(api, berlin(23, 10))
     with at(berlin(23, 10, 40)):
-        response = api.post(
+        response = agent_api.post(
             f"{THREADS}{thread['id']}/messages/", {"author": "agent", "body": "On it"}, "json"
         )
     assert response.status_code == 201
@@ -211,10 +218,10 @@ def test_waiting_on_customer_without_a_reason_is_refused_naming_reason(api, stan
     assert Thread.objects.get().status == "open"
 
 
-def test_waiting_on_customer_with_a_reason_pauses_resolution(api, standard):
+def test_waiting_on_customer_with_a_reason_pauses_resolution(api, agent_api, standard):
     thread = open_thread(api, berlin(23, 10))
     with at(berlin(23, 11)):
-        response = api.patch(
+        response = agent_api.patch(
             f"{THREADS}{thread['id']}/",
             {"status": "waiting_on_customer", "reason": "asked for logs"},
             "json",
@@ -306,8 +313,11 @@ def test_listing_fifty_threads_costs_a_constant_number_of_queries(
 ):
     with at(berlin(23, 10)):
         for n in range(50):
-            thread = services.thread_create(subject=f"#{n}", first_message="Help").thread
+            thread = services.thread_create(
+                subject=f"#{n}", first_message="Help", source="zendesk"
+            ).thread
             services.agent_reply(thread=thread, author=agent, body="On it", public=bool(n % 2))
+        api.get(THREADS)  # the key's first use is recorded (last_used_at), then not for a while
         with django_assert_max_num_queries(5):
             response = api.get(THREADS, {"ordering": "next_due", "state": "pending"})
     assert len(response.json()["results"]) == 50
@@ -316,10 +326,10 @@ def test_listing_fifty_threads_costs_a_constant_number_of_queries(
 # ---------------------------------------------------------------------- accounts, contacts
 
 
-def test_a_contact_posted_twice_is_created_then_updated(api):
+def test_a_contact_posted_twice_is_created_then_updated(manager_api):
     acme = Account.objects.create(name="Acme")
-    created = api.post("/api/v1/contacts/", {"email": "Ann@Acme.COM"}, "json")
-    updated = api.post(
+    created = manager_api.post("/api/v1/contacts/", {"email": "Ann@Acme.COM"}, "json")
+    updated = manager_api.post(
         "/api/v1/contacts/", {"email": "ann@acme.com", "name": "Ann", "account": acme.pk}, "json"
     )
     assert (created.status_code, updated.status_code) == (201, 200)
@@ -338,9 +348,9 @@ def test_an_account_is_created_with_normalised_domains(manager_api, free):
     assert response.json()["email_domains"] == ["acme.com", "acme.org"]
 
 
-def test_agents_may_read_but_not_create_accounts(api):
-    assert api.get("/api/v1/accounts/").status_code == 200
-    assert api.post("/api/v1/accounts/", {"name": "Acme"}, "json").status_code == 403
+def test_agents_may_read_but_not_create_accounts(agent_api):
+    assert agent_api.get("/api/v1/accounts/").status_code == 200
+    assert agent_api.post("/api/v1/accounts/", {"name": "Acme"}, "json").status_code == 403
 
 
 def test_an_unknown_time_zone_is_refused(manager_api):
@@ -368,8 +378,10 @@ def test_moving_an_account_to_another_tier_rematches_its_open_threads(api, manag
 # ------------------------------------------------------------------------------------ errors
 
 
-def test_without_a_token_the_api_answers_401(standard):
-    assert APIClient().get(THREADS).status_code == 401
+def test_without_a_key_or_a_session_the_api_answers_401(standard):
+    response = APIClient().get(THREADS)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"
 
 
 def test_a_logged_in_session_may_use_the_api(client, agent, standard):

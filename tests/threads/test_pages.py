@@ -562,7 +562,7 @@ EXPECTED = {
     "anonymous": (LOGIN, LOGIN, 302, 401),
     "agent": (200, 302, 302, 200),
     "manager": (200, 302, 200, 200),
-    "nobody": (403, 403, 302, 200),  # signed in, but in no role
+    "nobody": (403, 403, 302, 403),  # signed in, but in no role
 }
 POSTS = {
     "messages/": {"body": "On it", "kind": "reply"},

@@ -321,12 +321,11 @@ def test_a_manager_cannot_delete_a_breached_thread_in_the_admin(around_the_clock
 
 
 def test_a_reply_dated_1990_through_the_api_is_a_400_naming_created_at(around_the_clock, agent):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     thread = opened()
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=agent).key}")
+    api.force_login(agent)
     with at(OPENED + timedelta(minutes=90)):
         response = api.post(
             f"/api/v1/threads/{thread.pk}/messages/",

@@ -2,15 +2,19 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from accounts.models import Account, Contact
 from accounts.services import UNSET, contact_upsert
+from integrations.authentication import integration_key
+from integrations.permissions import READ
 from policies.models import Tier
 from threads import services
 from threads.api.fields import BAD_INPUT, ApiModelSerializer, TextField
+from threads.models import Message, Thread
 
 
 class AccountSerializer(ApiModelSerializer):
@@ -66,11 +70,12 @@ class AccountViewSet(
 ):
     """Customer accounts. A tier change re-matches the account's open threads.
 
-    Reading needs a login; creating and changing need the account permissions (Managers)."""
+    Reading needs the permission to view accounts (Agents, Managers); creating and changing the
+    account permissions (Managers). Integration keys may read them, to name an account."""
 
     lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
-    permission_classes = [permissions.IsAuthenticated, permissions.DjangoModelPermissions]
+    integration_access = READ
     queryset = Account.objects.order_by("name", "id")
     serializer_class = AccountSerializer
 
@@ -89,12 +94,25 @@ class ContactViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    """People who write in. POST upserts by email (lower-cased)."""
+    """People who write in. POST upserts by email (lower-cased) and needs the contact
+    permissions (Managers). An integration key reads only the contacts of its source's threads
+    (threads and customer messages upsert their contacts themselves)."""
 
     lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
+    integration_access = READ
     queryset = Contact.objects.order_by("email")
     serializer_class = ContactSerializer
+
+    def get_queryset(self):
+        contacts = super().get_queryset()
+        key = integration_key(self.request)
+        if key is None:
+            return contacts
+        return contacts.filter(
+            Exists(Thread.objects.filter(contact=OuterRef("pk"), source=key.source))
+            | Exists(Message.objects.filter(contact=OuterRef("pk"), thread__source=key.source))
+        )
 
     @extend_schema(
         responses={

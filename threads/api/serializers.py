@@ -283,9 +283,22 @@ class MessageCreateSerializer(serializers.Serializer):
         default="",
         help_text="The same id again on this thread returns the existing message (200).",
     )
-    created_at = UTCDateTimeField(required=False, help_text="ISO 8601 with offset; default now.")
+    created_at = UTCDateTimeField(
+        required=False,
+        help_text="ISO 8601 with offset; default now. Integration keys only: people act now.",
+    )
+    author_username = TextField(
+        max_length=150,
+        required=False,
+        help_text="Integration keys only, agent messages: the active agent who wrote it; "
+        "without it the reply is recorded as from the integration.",
+    )
 
     def validate(self, data):
+        if data["author"] == Message.Author.CUSTOMER and "author_username" in data:
+            raise serializers.ValidationError(
+                {"author_username": "Customer messages come from a contact, not an agent."}
+            )
         if data["author"] == Message.Author.CUSTOMER and not data["public"]:
             raise serializers.ValidationError({"public": "Only agents write internal notes."})
         if data["author"] == Message.Author.AGENT and "contact_email" in data:

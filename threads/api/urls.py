@@ -1,11 +1,27 @@
 """Routes of the REST API under /api/v1/ (views in threads/api/)."""
 
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import APIRootView, DefaultRouter
 
+from integrations.permissions import READ
 from threads.api.accounts import AccountViewSet, ContactViewSet
 from threads.api.views import ThreadMessageViewSet, ThreadViewSet
 
-router = DefaultRouter()
+
+class ApiRoot(APIRootView):
+    """The list of endpoints: for anyone with a role, and for integration keys."""
+
+    integration_access = READ
+
+
+class Router(DefaultRouter):
+    APIRootView = ApiRoot
+
+
+# Namespaced: the router's names (thread-message, thread-no-reply-needed) are also the names of
+# the agents' pages, and an unnamespaced duplicate made {% url %} on the thread page point its
+# "No reply needed" form at the API.
+app_name = "api"
+router = Router()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("threads", ThreadViewSet, basename="thread")

@@ -1,18 +1,25 @@
 """Thread and message endpoints. Views are thin: every change goes through `threads.services`;
 reads prefetch what they render, so a page of threads costs the same few queries however many
-clocks it carries."""
+clocks it carries.
 
+Scope: an integration key sees and changes only threads of its own source; a team-limited agent
+only their teams' threads and those assigned to them. Anything else is a 404, so ids do not leak.
+"""
+
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from accounts.services import account_for_email, contact_upsert
-from threads import services
+from integrations.authentication import integration_key
+from integrations.permissions import WRITE
+from threads import selectors, services
 from threads.api.fields import BAD_INPUT
 from threads.api.queries import filter_threads, thread_queryset
 from threads.api.serializers import (
@@ -32,6 +39,31 @@ class NowMixin:
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "now": timezone.now()}
+
+
+PEOPLE_ACT_NOW = (
+    "People act now: only integration keys and the importer give past times. Leave created_at out."
+)
+
+
+def scoped_threads(request, threads=None):
+    """The threads this caller may see and change."""
+    threads = Thread.objects.all() if threads is None else threads
+    key = integration_key(request)
+    if key is not None:
+        return threads.filter(source=key.source)
+    return selectors.visible_threads(threads, user=request.user)
+
+
+def actor_of(request):
+    """Who the history names: the person, or nobody for an integration key."""
+    return None if integration_key(request) is not None else request.user
+
+
+def refuse_past_times_from_people(request) -> None:
+    data = request.data
+    if integration_key(request) is None and isinstance(data, dict) and "created_at" in data:
+        raise ValidationError({"created_at": [PEOPLE_ACT_NOW]})
 
 
 @extend_schema_view(
@@ -57,19 +89,29 @@ class ThreadViewSet(
 
     queryset = Thread.objects.all()
     serializer_class = ThreadSerializer
+    integration_access = WRITE
+    action_permissions = {"no_reply_needed": "change"}  # it changes a thread, it adds none
 
     def get_queryset(self):
         if self.action == "list":
             filters = ThreadFilterSerializer(data=self.request.query_params)
             filters.is_valid(raise_exception=True)
-            return filter_threads(thread_queryset(), filters.validated_data)
-        return thread_queryset(events=True)
+            return scoped_threads(
+                self.request, filter_threads(thread_queryset(), filters.validated_data)
+            )
+        return scoped_threads(self.request, thread_queryset(events=True))
+
+    def _thread_or_404(self, pk) -> Thread:
+        return get_object_or_404(scoped_threads(self.request).only("pk"), pk=pk)
 
     def get_serializer_class(self):
         return ThreadSerializer if self.action == "list" else ThreadDetailSerializer
 
     def _respond(self, thread_id: int, code=status.HTTP_200_OK) -> Response:
-        thread = thread_queryset(events=True).get(pk=thread_id)
+        thread = scoped_threads(self.request, thread_queryset(events=True)).filter(pk=thread_id)
+        thread = thread.first()
+        if thread is None:  # an existing external id of a thread this caller may not see
+            raise NotFound("No thread with this id.")
         context = self.get_serializer_context()
         return Response(ThreadDetailSerializer(thread, context=context).data, status=code)
 
@@ -85,7 +127,17 @@ class ThreadViewSet(
     def create(self, request, *args, **kwargs):
         serializer = ThreadCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        refuse_past_times_from_people(request)  # a time no one may give is refused as such first
         data = serializer.validated_data
+        key = integration_key(request)
+        if key is not None:
+            if "source" in request.data and data["source"] != key.source:
+                raise ValidationError(
+                    {"source": [f"This API key creates threads of source “{key.source}” only."]}
+                )
+            data["source"] = key.source
+        else:
+            self._refuse_outside_own_teams(data)
         existing = self._existing(data)
         if existing is not None:
             return self._respond(existing)
@@ -99,6 +151,25 @@ class ThreadViewSet(
                 raise
             return self._respond(existing)
         return self._respond(thread_id, status.HTTP_201_CREATED)
+
+    def _refuse_outside_own_teams(self, data) -> None:
+        """A team-limited agent opens threads they may then work: one of their teams', or one
+        assigned to themselves."""
+        user = self.request.user
+        if not selectors.only_my_teams(user):
+            return
+        team, assignee = data.get("team"), data.get("assignee")
+        if assignee is not None and assignee.pk == user.pk:
+            return
+        if team is None or team.pk not in selectors.team_ids(user):
+            raise ValidationError(
+                {
+                    "team": [
+                        "You work only your teams' threads: give one of your teams, or assign "
+                        "the thread to yourself."
+                    ]
+                }
+            )
 
     @staticmethod
     def _existing(data) -> int | None:
@@ -132,7 +203,7 @@ class ThreadViewSet(
             message_external_id=data["message_external_id"],
             needs_reply=data["needs_reply"],
             created_at=data.get("created_at"),
-            actor=self.request.user,
+            actor=actor_of(self.request),
         )
         return result.thread.pk
 
@@ -144,7 +215,8 @@ class ThreadViewSet(
         responses={200: ThreadDetailSerializer, 400: BAD_INPUT},
     )
     def partial_update(self, request, *args, **kwargs):
-        thread = get_object_or_404(Thread.objects.only("pk"), pk=kwargs["pk"])
+        thread = self._thread_or_404(kwargs["pk"])
+        actor = actor_of(request)
         serializer = ThreadChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -152,10 +224,10 @@ class ThreadViewSet(
         reason = changes.pop("reason", "")
         with transaction.atomic():  # all of the change or none of it
             if changes:
-                services.thread_update(thread=thread.pk, actor=request.user, **changes)
+                services.thread_update(thread=thread.pk, actor=actor, **changes)
             if new_status is not None:
                 services.thread_set_status(
-                    thread=thread.pk, status=new_status, reason=reason, actor=request.user
+                    thread=thread.pk, status=new_status, reason=reason, actor=actor
                 )
         return self._respond(thread.pk)
 
@@ -167,8 +239,8 @@ class ThreadViewSet(
     @action(detail=True, methods=["post"], url_path="no-reply-needed")
     def no_reply_needed(self, request, pk=None):
         """Cancel the running response clock: the customer's last message needs no answer."""
-        thread = get_object_or_404(Thread.objects.only("pk"), pk=pk)
-        services.thread_mark_no_reply_needed(thread=thread.pk, actor=request.user)
+        thread = self._thread_or_404(pk)
+        services.thread_mark_no_reply_needed(thread=thread.pk, actor=actor_of(request))
         return self._respond(thread.pk)
 
 
@@ -177,10 +249,14 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The messages of one thread, oldest first."""
 
     serializer_class = MessageSerializer
+    queryset = Message.objects.all()  # the model whose permissions apply
+    integration_access = WRITE
 
     def get_thread(self) -> Thread:
         if not hasattr(self, "_thread"):
-            self._thread = get_object_or_404(Thread.objects.only("pk"), pk=self.kwargs["thread_id"])
+            self._thread = get_object_or_404(
+                scoped_threads(self.request).only("pk"), pk=self.kwargs["thread_id"]
+            )
         return self._thread
 
     def get_queryset(self):
@@ -202,21 +278,49 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
+        thread_id = self.get_thread().pk  # outside the caller's scope: 404, before anything else
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        refuse_past_times_from_people(request)
+        author = self._author(thread_id, serializer.validated_data)
         try:
-            thread_id = int(self.kwargs["thread_id"])
             # The service locks the thread before it looks for the external id, so a message
-            # delivered twice at once is stored once; a missing thread is a 404.
-            message, created = self._add(thread_id, serializer.validated_data)
-        except (ValueError, Thread.DoesNotExist):
+            # delivered twice at once is stored once; a thread deleted meanwhile is a 404.
+            message, created = self._add(thread_id, serializer.validated_data, author)
+        except Thread.DoesNotExist:
             raise NotFound("No thread with this id.") from None
         return Response(
             MessageSerializer(message).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    def _add(self, thread_id: int, data) -> tuple[Message, bool]:
+    def _author(self, thread_id: int, data):
+        """Who wrote an agent message. A person writes as themselves. An integration key
+        relays replies: as the active agent named by author_username (who must be allowed to
+        work this thread), or, without one, as the integration (no person)."""
+        username = data.get("author_username")
+        if integration_key(self.request) is None:
+            if username:
+                raise ValidationError(
+                    {"author_username": ["People reply as themselves; leave author_username out."]}
+                )
+            return self.request.user
+        if not username or data["author"] != Message.Author.AGENT:
+            return None
+        person = get_user_model().objects.filter(username=username, is_active=True).first()
+        if (
+            person is None
+            or not person.has_perm("threads.add_message")
+            or not selectors.visible_threads(
+                Thread.objects.filter(pk=thread_id), user=person
+            ).exists()
+        ):
+            raise ValidationError(
+                {"author_username": [f"No active agent “{username}” works this thread."]}
+            )
+        return person
+
+    def _add(self, thread_id: int, data, author) -> tuple[Message, bool]:
         common = {
             "thread": thread_id,
             "body": data["body"],
@@ -232,7 +336,7 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 contact=contact, needs_reply=data["needs_reply"], **common
             )
         return services.agent_reply(
-            author=None if data["automatic"] else self.request.user,
+            author=None if data["automatic"] else author,
             public=data["public"],
             **common,
         )

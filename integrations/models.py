@@ -1,0 +1,96 @@
+"""Integration API keys: hashed at rest (djangorestframework-api-key), each scoped to one thread
+`source`, so a Zendesk bridge creates and changes only Zendesk's threads."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from rest_framework_api_key.crypto import KeyGenerator
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+from threads.models import Thread
+
+KEY_MARK = "slaops_"
+# The source of threads people open through the API: a key for it could change them all.
+RESERVED_SOURCES = {"api"}
+# last_used_at is written at most this often per key: a write per request would cost more than
+# the request itself on a busy bridge, and "used in the last few minutes" is what an operator
+# needs to know before revoking.
+LAST_USED_PRECISION = timedelta(minutes=5)
+
+
+class MarkedKeyGenerator(KeyGenerator):
+    """Keys read `slaops_<8 letters or digits>.<32 letters or digits>`: the mark lets people
+    and secret scanners recognise a leaked key; the part before the dot is its public prefix
+    (shown in the admin); the whole key is kept only as a SHA-512 hash (a random 190-bit secret
+    needs no slow hash)."""
+
+    def get_prefix(self) -> str:
+        return KEY_MARK + get_random_string(self.prefix_length)
+
+
+class IntegrationKeyManager(BaseAPIKeyManager):
+    key_generator = MarkedKeyGenerator(prefix_length=8, secret_key_length=32)
+
+
+class IntegrationKey(AbstractAPIKey):
+    # The library's columns are sized for its unmarked 8-character prefix.
+    id = models.CharField(max_length=200, unique=True, primary_key=True, editable=False)
+    prefix = models.CharField(max_length=20, unique=True, editable=False)
+    source = models.CharField(
+        max_length=Thread._meta.get_field("source").max_length,
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9_.-]*$",
+                "Lower-case letters, digits, “.”, “_” and “-”, e.g. zendesk.",
+            )
+        ],
+        help_text="The thread source this key creates and changes (e.g. zendesk): it sees only "
+        "threads of this source, and may give past times for their events.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        editable=False,
+        related_name="+",
+    )
+    last_used_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=f"To within {int(LAST_USED_PRECISION.total_seconds() // 60)} minutes.",
+    )
+
+    objects = IntegrationKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "integration API key"
+        verbose_name_plural = "integration API keys"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…, source {self.source})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.source in RESERVED_SOURCES:
+            raise ValidationError(
+                {"source": f"“{self.source}” is the source of threads people open; pick another."}
+            )
+
+    def touch(self, now=None) -> None:
+        """Record use, at most once per LAST_USED_PRECISION (a compare-and-set, so concurrent
+        requests write once)."""
+        now = now or timezone.now()
+        if self.last_used_at and now - self.last_used_at < LAST_USED_PRECISION:
+            return
+        stale = models.Q(last_used_at__isnull=True) | models.Q(
+            last_used_at__lt=now - LAST_USED_PRECISION
+        )
+        type(self).objects.filter(stale, pk=self.pk).update(last_used_at=now)
+        self.last_used_at = now

@@ -1,0 +1,61 @@
+"""API rate limits: per integration key and per person, answered 429 with Retry-After and the
+API's error shape."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import override_settings
+
+from tests.integrations.conftest import THREADS, key_client, person_client
+
+pytestmark = pytest.mark.django_db
+
+
+def rates(key: str, user: str):
+    return override_settings(
+        REST_FRAMEWORK={
+            **settings.REST_FRAMEWORK,
+            "DEFAULT_THROTTLE_RATES": {"key": key, "user": user},
+        }
+    )
+
+
+@pytest.fixture(autouse=True)
+def empty_counts():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_key_over_its_rate_gets_a_429_with_retry_after(zendesk):
+    with rates(key="3/min", user="1000/min"):
+        answers = [zendesk.get(THREADS) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    body = refused.json()
+    assert body["errors"] == {}  # no field is at fault
+    assert body["detail"] == f"Too many requests: try again in {refused['Retry-After']} seconds."
+
+
+def test_each_key_has_its_own_budget(zendesk, intercom):
+    with rates(key="2/min", user="1000/min"):
+        for _ in range(2):
+            zendesk.get(THREADS)
+        assert zendesk.get(THREADS).status_code == 429
+        assert intercom.get(THREADS).status_code == 200
+
+
+def test_a_person_over_their_rate_gets_a_429(agent, other_agent):
+    api = person_client(agent)
+    with rates(key="1000/min", user="2/min"):
+        assert [api.get(THREADS).status_code for _ in range(3)] == [200, 200, 429]
+        assert person_client(other_agent).get(THREADS).status_code == 200
+
+
+def test_keys_and_people_have_separate_rates(agent):
+    key = key_client("zendesk")
+    with rates(key="5/min", user="1/min"):
+        assert [key.get(THREADS).status_code for _ in range(3)] == [200, 200, 200]
+        api = person_client(agent)
+        assert [api.get(THREADS).status_code for _ in range(2)] == [200, 429]
