@@ -257,7 +257,15 @@ def test_a_manager_cannot_open_or_change_an_existing_schedule(manager_client):
     assert schedule.func == "threads.tasks.evaluate"
 
 
-@pytest.mark.parametrize("model", ["success", "failure", "ormq"])
+# The queue page exists only with the ORM broker (django-q registers it then; CI uses Redis).
+TASK_PAGES = [
+    m._meta.model_name
+    for m in admin.site._registry
+    if m._meta.app_label == "django_q" and m._meta.model_name != "schedule"
+]
+
+
+@pytest.mark.parametrize("model", TASK_PAGES)
 def test_a_manager_cannot_see_tasks_or_the_queue(manager_client, model):
     assert manager_client.get(reverse(f"admin:django_q_{model}_changelist")).status_code == 403
 
