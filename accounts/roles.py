@@ -34,6 +34,18 @@ def _every(app_label: str, *models: str, actions=("add", "change", "delete", "vi
     return {f"{app_label}.{action}_{model}" for model in models for action in actions}
 
 
+# The threads and their history (history models are read-only in the admin whatever the
+# permission says).
+THREAD_MODELS = (
+    "thread",
+    "message",
+    "slaclock",
+    "slaevent",
+    "delivery",
+    "deliveryattempt",
+    "notification",
+)
+
 MANAGER_PERMISSIONS = frozenset(
     {
         *_every("accounts", "account", "contact", "team", "agentprofile"),
@@ -51,17 +63,7 @@ MANAGER_PERMISSIONS = frozenset(
             "notificationrule",
             "alertchannel",
         ),
-        # History models are read-only in the admin whatever the permission says.
-        *_every(
-            "threads",
-            "thread",
-            "message",
-            "slaclock",
-            "slaevent",
-            "delivery",
-            "deliveryattempt",
-            "notification",
-        ),
+        *_every("threads", *THREAD_MODELS),
         # People: create agents and edit them; accounts/admin.py narrows which users and fields.
         # Never add_group/change_group (a role's permissions), delete_user or any permission
         # model: those are a superuser's.
@@ -80,17 +82,7 @@ AGENT_PERMISSIONS = frozenset(
         "policies.view_slapolicy",
         "policies.view_tier",
         "policies.view_calendar",
-        *_every(
-            "threads",
-            "thread",
-            "message",
-            "slaclock",
-            "slaevent",
-            "delivery",
-            "deliveryattempt",
-            "notification",
-            actions=("add", "change", "view"),
-        ),
+        *_every("threads", *THREAD_MODELS, actions=("add", "change", "view")),
     }
 )
 
