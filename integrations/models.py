@@ -76,6 +76,11 @@ class IntegrationKey(AbstractAPIKey):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…, source {self.source})"
 
+    def label(self) -> str:
+        """How the history names what this key did: its name and public prefix (the part the
+        admin shows, enough to find the key to revoke), never its secret."""
+        return f"{self.name} ({self.prefix}…)"
+
     def clean(self) -> None:
         super().clean()
         if self.source in RESERVED_SOURCES:

@@ -318,6 +318,7 @@ COLUMNS = {
         "subject": Thread._meta.get_field("subject"),
         "reason": 500,  # kept in the event's details; the thread page's form allows as much
     },
+    "NoReplyNeededSerializer": {"reason": 500},  # as ThreadChangeSerializer's
     "MessageCreateSerializer": {
         "body": Message._meta.get_field("body"),
         "contact_email": Contact._meta.get_field("email"),

@@ -89,7 +89,8 @@ ROWS = {
         ("get", None, API_READ),
         # The limited agent must name one of their teams (or themselves) for a new thread.
         ("post", NEW_THREAD, E(401, 403, 201, 400, 201, 201, 201, 201)),
-        ("post", {**NEW_THREAD, "source": "zendesk"}, E(401, 403, 201, 400, 201, 201, 201, 400)),
+        # People open threads of source "api" only: another source is an integration's.
+        ("post", {**NEW_THREAD, "source": "zendesk"}, E(401, 403, 400, 400, 400, 400, 201, 400)),
         # People act now; only keys give past times.
         (
             "post",

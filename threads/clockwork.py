@@ -94,6 +94,9 @@ class Clockwork:
     clocks: list[SlaClock]  # running clocks and the thread's resolution clock
     book: PolicyBook
     actor: object = None
+    # What the change came through when no person made it directly, e.g. an integration key's
+    # label: kept in every event's details as "via".
+    via: str = ""
     historical: bool = False
     events: list[SlaEvent] = field(default_factory=list)
     created: list[SlaClock] = field(default_factory=list)
@@ -109,6 +112,8 @@ class Clockwork:
         return next((c for c in self.clocks if c.metric == Metric.RESOLUTION), None)
 
     def record(self, kind, at, clock=None, **details) -> SlaEvent:
+        if self.via:
+            details["via"] = self.via
         event = SlaEvent(
             thread=self.thread,
             clock=clock,
@@ -124,12 +129,12 @@ class Clockwork:
     @contextmanager
     def by_time(self):
         """Warnings, breaches and escalations are caused by time passing, not by the person whose
-        action made the rules catch up: their events carry no actor."""
-        actor, self.actor = self.actor, None
+        action made the rules catch up: their events carry no actor and no via."""
+        (actor, via), self.actor, self.via = (self.actor, self.via), None, ""
         try:
             yield
         finally:
-            self.actor = actor
+            self.actor, self.via = actor, via
 
     def touch(self, clock: SlaClock) -> None:
         if clock.pk is not None:

@@ -310,6 +310,11 @@ class HistoryEntry:
             return ""
         return str((self.event.details or {}).get("reason") or "")
 
+    @property
+    def via(self) -> str:
+        """What the change came through, e.g. the integration key that made it."""
+        return str((self.event.details or {}).get("via") or "")
+
 
 @dataclass
 class ThreadDetail:

@@ -140,9 +140,17 @@ def _clocks(thread: Thread) -> list[SlaClock]:
     )
 
 
-def _work(thread: Thread, *, actor=None, book: PolicyBook | None = None) -> Clockwork:
+def _work(
+    thread: Thread, *, actor=None, via: str = "", book: PolicyBook | None = None
+) -> Clockwork:
+    """The rules for one locked thread. `via` names what the change came through when that is
+    not (only) the actor, e.g. an integration key's label; every event of the change keeps it."""
     return Clockwork(
-        thread=thread, clocks=_clocks(thread), book=book or PolicyBook.load(), actor=actor
+        thread=thread,
+        clocks=_clocks(thread),
+        book=book or PolicyBook.load(),
+        actor=actor,
+        via=via,
     )
 
 
@@ -229,6 +237,7 @@ def thread_create(
     needs_reply: bool = True,
     created_at: datetime | None = None,
     actor=None,
+    via: str = "",
 ) -> Created:
     """Open a thread with the customer's first message; the same external id returns the
     existing thread untouched (idempotent)."""
@@ -253,6 +262,7 @@ def thread_create(
                 needs_reply=needs_reply,
                 created_at=created_at,
                 actor=actor,
+                via=via,
             )
     except IntegrityError:
         # Two deliveries of one external thread raced and the other one won: same answer as if
@@ -279,6 +289,7 @@ def _thread_create(
     needs_reply,
     created_at,
     actor,
+    via,
 ) -> Created:
     at = _now(created_at, field="created_at")
     if account is None and contact is not None:
@@ -296,7 +307,7 @@ def _thread_create(
         created_at=at,
     )
     thread = _lock(thread)
-    work = Clockwork(thread=thread, clocks=[], book=PolicyBook.load(), actor=actor)
+    work = Clockwork(thread=thread, clocks=[], book=PolicyBook.load(), actor=actor, via=via)
     work.opened(at)
     Message.objects.create(
         thread=thread,
@@ -337,6 +348,7 @@ def message_receive(
     automatic: bool = False,
     created_at: datetime | None = None,
     external_id: str = "",
+    via: str = "",
 ) -> tuple[Message, bool]:
     """A customer message arrives. Returns (message, created); a repeated external id is a no-op."""
     thread = _lock(thread)
@@ -352,7 +364,7 @@ def message_receive(
     )
     if at is None:
         return message, False
-    work = _work(thread)
+    work = _work(thread, via=via)
     work.customer_wrote(at, needs_reply=needs_reply, automatic=automatic)
     _save(work)
     return message, True
@@ -368,6 +380,7 @@ def agent_reply(
     automatic: bool = False,
     created_at: datetime | None = None,
     external_id: str = "",
+    via: str = "",
 ) -> tuple[Message, bool]:
     """An agent answers (public) or writes an internal note (public=False)."""
     thread = _lock(thread)
@@ -383,7 +396,7 @@ def agent_reply(
     )
     if at is None:
         return message, False
-    work = _work(thread, actor=author)
+    work = _work(thread, actor=author, via=via)
     work.agent_wrote(at, public=public, automatic=automatic)
     _save(work)
     return message, True
@@ -391,13 +404,13 @@ def agent_reply(
 
 @transaction.atomic
 def thread_mark_no_reply_needed(
-    *, thread: Thread | int, actor=None, reason: str = "", at=None
+    *, thread: Thread | int, actor=None, reason: str = "", at=None, via: str = ""
 ) -> Thread:
     """The customer's last message needs no answer: the running response clock is cancelled while
     it has time left; one already past due stops as breached (a breach stays a breach)."""
     thread = _lock(thread)
     when = _now(at, thread=thread)
-    work = _work(thread, actor=actor)
+    work = _work(thread, actor=actor, via=via)
     work.no_reply_needed(when, reason=reason.strip())
     _save(work)
     return thread
@@ -405,13 +418,13 @@ def thread_mark_no_reply_needed(
 
 @transaction.atomic
 def thread_set_status(
-    *, thread: Thread | int, status: str, actor=None, reason: str = "", at=None
+    *, thread: Thread | int, status: str, actor=None, reason: str = "", at=None, via: str = ""
 ) -> Thread:
     if status not in ThreadStatus.values:
         raise ThreadError("status", f"Unknown status '{status}'; use one of {ThreadStatus.values}.")
     thread = _lock(thread)
     when = _now(at, thread=thread)
-    work = _work(thread, actor=actor)
+    work = _work(thread, actor=actor, via=via)
     policy = work.book.policy(thread.policy_id)
     if policy and status in policy.pause_statuses and not reason.strip():
         raise ThreadError(
@@ -436,7 +449,7 @@ def thread_reopen(*, thread, actor=None, at=None, reason="reopened") -> Thread:
 
 @transaction.atomic
 def thread_update(
-    *, thread: Thread | int, actor=None, reason: str = "", at=None, **changes
+    *, thread: Thread | int, actor=None, reason: str = "", at=None, via: str = "", **changes
 ) -> Thread:
     """Change priority, channel, team, tier or assignee; the first four match the policy again.
 
@@ -451,7 +464,7 @@ def thread_update(
         raise ThreadError("channel", f"Unknown channel; use one of {Channel.values}.")
     thread = _lock(thread)
     when = _now(at, thread=thread)
-    work = _work(thread, actor=actor)
+    work = _work(thread, actor=actor, via=via)
     reason = reason.strip()
     why = {"reason": reason} if reason else {}
     rematch = {}

@@ -51,6 +51,23 @@ def test_a_key_naming_another_source_is_a_400_naming_source(zendesk):
     assert not Thread.objects.exists()
 
 
+@pytest.mark.parametrize("who", ["agent", "manager"])
+def test_a_person_cannot_open_a_thread_in_an_integrations_source(zendesk, request, who):
+    person = person_client(request.getfixturevalue(who))
+    claim = {"message": "Help", "source": "zendesk", "external_id": "ZD-4711"}
+    response = person.post(THREADS, claim, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["source"]
+    assert "only an integration key" in response.json()["errors"]["source"][0].lower()
+    # So Zendesk's own delivery of ZD-4711 opens Zendesk's thread, not one a person planted.
+    assert zendesk.post(THREADS, claim, format="json").status_code == 201
+
+
+def test_a_person_opens_threads_of_source_api(agent):
+    assert open_thread(person_client(agent))["source"] == "api"
+    assert open_thread(person_client(agent), source="api")["source"] == "api"
+
+
 def test_another_sources_threads_do_not_exist_for_a_key(zendesk, intercom):
     theirs = open_thread(intercom)
     mine = open_thread(zendesk)

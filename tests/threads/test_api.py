@@ -206,6 +206,37 @@ def test_no_reply_needed_cancels_the_response_clock(api, standard):
     assert clock_of(response.json(), "first_response")["state"] == "cancelled"
 
 
+def test_no_reply_needed_keeps_the_reason_given(api, standard):
+    thread = open_thread(api, berlin(23, 10))
+    with at(berlin(23, 10, 5)):
+        response = api.post(
+            f"{THREADS}{thread['id']}/no-reply-needed/", {"reason": "customer said thanks"}, "json"
+        )
+    assert response.status_code == 200
+    marked = next(e for e in response.json()["events"] if e["kind"] == "no_reply_needed")
+    assert marked["details"]["reason"] == "customer said thanks"
+
+
+def test_no_reply_needed_past_due_stops_the_clock_as_breached(api, standard):
+    thread = open_thread(api, berlin(23, 10))
+    with at(berlin(26, 10)):  # three days on: long past due
+        response = api.post(f"{THREADS}{thread['id']}/no-reply-needed/", {"reason": "x"}, "json")
+    assert clock_of(response.json(), "first_response")["state"] == "breached"
+
+
+def test_a_no_reply_needed_reason_over_500_characters_is_a_400_naming_reason(api, standard):
+    thread = open_thread(api, berlin(23, 10))
+    with at(berlin(23, 10, 5)):
+        response = api.post(
+            f"{THREADS}{thread['id']}/no-reply-needed/", {"reason": "x" * 501}, "json"
+        )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["reason"]
+    assert clock_of(api.get(f"{THREADS}{thread['id']}/").json(), "first_response")["state"] == (
+        "pending"
+    )
+
+
 # -------------------------------------------------------------------------------- changing
 
 
@@ -250,6 +281,24 @@ def test_assigning_a_team_and_an_agent(api, standard, other_agent):
     )
     assert response.status_code == 200
     assert (response.json()["team"], response.json()["assignee_username"]) == (team.pk, "sam")
+
+
+def test_a_priority_change_keeps_its_reason(api, standard):
+    thread = open_thread(api, berlin(23, 10))
+    with at(berlin(23, 10, 5)):
+        response = api.patch(
+            f"{THREADS}{thread['id']}/", {"priority": "urgent", "reason": "outage"}, "json"
+        )
+    assert response.status_code == 200
+    changed = next(e for e in response.json()["events"] if e["kind"] == "thread_changed")
+    assert (changed["details"]["field"], changed["details"]["reason"]) == ("priority", "outage")
+
+
+def test_a_reason_with_nothing_to_change_is_a_400_naming_reason(api, standard):
+    thread = open_thread(api, berlin(23, 10))
+    response = api.patch(f"{THREADS}{thread['id']}/", {"reason": "just because"}, "json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["reason"]
 
 
 def test_put_is_not_allowed(api, standard):

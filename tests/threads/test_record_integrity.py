@@ -261,6 +261,18 @@ def test_a_breach_found_while_a_person_acts_is_not_put_on_them(around_the_clock,
     assert events == {"started": None, "breaching": None, "breached": agent}
 
 
+def test_a_breach_found_while_a_key_acts_is_not_put_on_the_key(around_the_clock):
+    thread = opened(via="Zendesk bridge (slaops_ab12cd34…)")
+    with at(OPENED + timedelta(hours=73)):
+        thread_mark_no_reply_needed(thread=thread, via="Zendesk bridge (slaops_ab12cd34…)")
+    events = {e.kind: e.details.get("via") for e in first_response(thread).events.all()}
+    assert events == {
+        "started": "Zendesk bridge (slaops_ab12cd34…)",
+        "breaching": None,
+        "breached": "Zendesk bridge (slaops_ab12cd34…)",
+    }
+
+
 def test_priority_and_team_changes_keep_who_and_why(around_the_clock, agent):
     thread = opened()
     support = Team.objects.create(name="Support")

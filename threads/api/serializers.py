@@ -212,7 +212,8 @@ class ThreadChangeSerializer(serializers.Serializer):
         max_length=500,
         required=False,
         allow_blank=True,
-        help_text="Why: required when the status pauses resolution time (kept in the history).",
+        help_text="Why (kept in the history with each change): required when the status "
+        "pauses resolution time.",
     )
     subject = TextField(max_length=300, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -225,9 +226,21 @@ class ThreadChangeSerializer(serializers.Serializer):
     )
 
     def validate(self, data):
-        if "reason" in data and "status" not in data:
-            raise serializers.ValidationError({"reason": "Give a reason together with a status."})
+        if "reason" in data and data.keys() == {"reason"}:
+            raise serializers.ValidationError(
+                {"reason": "A reason goes with a change: give the status or field it explains."}
+            )
         return data
+
+
+class NoReplyNeededSerializer(serializers.Serializer):
+    reason = TextField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the message needs no answer (kept in the history).",
+    )
 
 
 class MessageSerializer(ApiModelSerializer):

@@ -25,6 +25,7 @@ from threads.api.queries import filter_threads, thread_queryset
 from threads.api.serializers import (
     MessageCreateSerializer,
     MessageSerializer,
+    NoReplyNeededSerializer,
     ThreadChangeSerializer,
     ThreadCreateSerializer,
     ThreadDetailSerializer,
@@ -58,6 +59,19 @@ def scoped_threads(request, threads=None):
 def actor_of(request):
     """Who the history names: the person, or nobody for an integration key."""
     return None if integration_key(request) is not None else request.user
+
+
+def via_of(request) -> str:
+    """What the history says a change came through: the integration key's label, if any."""
+    key = integration_key(request)
+    return key.label() if key is not None else ""
+
+
+PEOPLE_SOURCE = "api"  # the source of threads people open (no key may have it)
+PEOPLE_OPEN_API_THREADS = (
+    "Only an integration key for this source may use it: people open threads of source "
+    f"“{PEOPLE_SOURCE}” (leave source out)."
+)
 
 
 def refuse_past_times_from_people(request) -> None:
@@ -137,6 +151,9 @@ class ThreadViewSet(
                 )
             data["source"] = key.source
         else:
+            # Another source's idempotent create would find the thread as its own.
+            if data["source"] != PEOPLE_SOURCE:
+                raise ValidationError({"source": [PEOPLE_OPEN_API_THREADS]})
             self._refuse_outside_own_teams(data)
         existing = self._existing(data)
         if existing is not None:
@@ -204,19 +221,22 @@ class ThreadViewSet(
             needs_reply=data["needs_reply"],
             created_at=data.get("created_at"),
             actor=actor_of(self.request),
+            via=via_of(self.request),
         )
         return result.thread.pk
 
     @extend_schema(
-        summary="Change status, priority, channel, team or assignee",
+        summary="Change status, subject, priority, channel, team or assignee",
         description="Priority, channel and team changes match the SLA policy again; a status "
-        "that pauses resolution time needs a reason. All changes apply together or not at all.",
+        "that pauses resolution time needs a reason. A reason may go with any change and is "
+        "kept in the history with each of them (a reason alone, with nothing to change, is "
+        "refused). All changes apply together or not at all.",
         request=ThreadChangeSerializer,
         responses={200: ThreadDetailSerializer, 400: BAD_INPUT},
     )
     def partial_update(self, request, *args, **kwargs):
         thread = self._thread_or_404(kwargs["pk"])
-        actor = actor_of(request)
+        who = {"actor": actor_of(request), "via": via_of(request)}
         serializer = ThreadChangeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -224,23 +244,33 @@ class ThreadViewSet(
         reason = changes.pop("reason", "")
         with transaction.atomic():  # all of the change or none of it
             if changes:
-                services.thread_update(thread=thread.pk, actor=actor, **changes)
+                services.thread_update(thread=thread.pk, reason=reason, **who, **changes)
             if new_status is not None:
                 services.thread_set_status(
-                    thread=thread.pk, status=new_status, reason=reason, actor=actor
+                    thread=thread.pk, status=new_status, reason=reason, **who
                 )
         return self._respond(thread.pk)
 
     @extend_schema(
         summary="Mark that the customer's last message needs no reply",
-        request=None,
-        responses=ThreadDetailSerializer,
+        description="The running response clock stops: cancelled while it has time left, "
+        "breached if it is already past due (a breach stays a breach). The optional reason is "
+        "kept in the history; an empty body is fine.",
+        request=NoReplyNeededSerializer,
+        responses={200: ThreadDetailSerializer, 400: BAD_INPUT},
     )
     @action(detail=True, methods=["post"], url_path="no-reply-needed")
     def no_reply_needed(self, request, pk=None):
-        """Cancel the running response clock: the customer's last message needs no answer."""
+        """Stop the running response clock: the customer's last message needs no answer."""
         thread = self._thread_or_404(pk)
-        services.thread_mark_no_reply_needed(thread=thread.pk, actor=actor_of(request))
+        serializer = NoReplyNeededSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.thread_mark_no_reply_needed(
+            thread=thread.pk,
+            reason=serializer.validated_data["reason"],
+            actor=actor_of(request),
+            via=via_of(request),
+        )
         return self._respond(thread.pk)
 
 
@@ -327,6 +357,7 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "automatic": data["automatic"],
             "created_at": data.get("created_at"),
             "external_id": data["external_id"],
+            "via": via_of(self.request),
         }
         if data["author"] == Message.Author.CUSTOMER:
             contact = None
