@@ -52,6 +52,17 @@ class AccountAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_contacts=Count("contacts"))
 
+    def save_model(self, request, obj, form, change):
+        # A tier change goes through the service, which re-matches the open threads.
+        if not change or "tier" not in form.changed_data:
+            return super().save_model(request, obj, form, change)
+        from threads.services import account_set_tier
+
+        tier = obj.tier
+        obj.tier_id = form.initial.get("tier")
+        super().save_model(request, obj, form, change)
+        account_set_tier(account=obj, tier=tier, actor=request.user)
+
     @admin.display(description="tier", ordering="tier__order")
     def tier_or_default(self, obj):
         return obj.tier.name if obj.tier else "(default tier)"

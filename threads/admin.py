@@ -232,14 +232,13 @@ class ThreadAdmin(admin.ModelAdmin):
             if getattr(original, f"{name}_id" if name in ("team", "assignee") else name)
             != (data[name].pk if hasattr(data[name], "pk") else data[name])
         }
-        if updates:
-            services.thread_update(
-                thread=obj.pk, actor=request.user, reason=data["reason"].strip(), **updates
-            )
-        if data["status"] != original.status:
-            services.thread_set_status(
-                thread=obj.pk, status=data["status"], actor=request.user, reason=data["reason"]
-            )
+        services.thread_change(
+            thread=obj.pk,
+            status=data["status"] if data["status"] != original.status else None,
+            reason=data["reason"].strip(),
+            actor=request.user,
+            **updates,
+        )
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:

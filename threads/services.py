@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account, Contact
+from accounts.services import account_for_email, contact_upsert
 from policies.models import SlaPolicy, Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from threads.bulk import update_rows
@@ -227,6 +228,8 @@ def thread_create(
     first_message: str = "",
     account: Account | None = None,
     contact: Contact | None = None,
+    contact_email: str = "",
+    contact_name: str | None = None,
     channel: str = Channel.EMAIL,
     priority: str = Priority.NORMAL,
     team=None,
@@ -239,8 +242,12 @@ def thread_create(
     actor=None,
     via: str = "",
 ) -> Created:
-    """Open a thread with the customer's first message; the same external id returns the
-    existing thread untouched (idempotent)."""
+    """Open a thread with the customer's first message; the same source + external id returns
+    the existing thread untouched (idempotent, also when deliveries race): `created` tells which.
+
+    `contact_email` (with `contact_name`) finds or creates the contact, only for a new thread;
+    the thread's account is then `account`, the contact's, or the one that claims the e-mail's
+    domain."""
     if external_id:
         existing = Thread.objects.filter(source=source, external_id=external_id).first()
         if existing is not None:
@@ -252,6 +259,8 @@ def thread_create(
                 first_message=first_message,
                 account=account,
                 contact=contact,
+                contact_email=contact_email,
+                contact_name=contact_name,
                 channel=channel,
                 priority=priority,
                 team=team,
@@ -273,12 +282,23 @@ def thread_create(
         return Created(existing, False)
 
 
+def _contact_for(email: str, name: str | None, account: Account | None):
+    """The contact who wrote and the thread's account: given, the contact's, or by domain."""
+    contact, _ = contact_upsert(email=email, name=name)
+    account = account or contact.account or account_for_email(email)
+    if contact.account_id is None and account is not None:
+        contact, _ = contact_upsert(email=email, account=account)
+    return contact, account
+
+
 def _thread_create(
     *,
     subject,
     first_message,
     account,
     contact,
+    contact_email,
+    contact_name,
     channel,
     priority,
     team,
@@ -292,6 +312,8 @@ def _thread_create(
     via,
 ) -> Created:
     at = _now(created_at, field="created_at")
+    if contact is None and contact_email:
+        contact, account = _contact_for(contact_email, contact_name, account)
     if account is None and contact is not None:
         account = contact.account
     thread = Thread.objects.create(
@@ -482,6 +504,28 @@ def thread_update(
     if rematch:
         work.attributes_changed(rematch, when, reason=reason)
     _save(work)
+    return thread
+
+
+@transaction.atomic
+def thread_change(
+    *,
+    thread: Thread | int,
+    status: str | None = None,
+    reason: str = "",
+    actor=None,
+    via: str = "",
+    at=None,
+    **changes,
+) -> Thread:
+    """Fields and status changed together (the API's PATCH, the thread admin's form): all of it
+    or none of it. Fields first, so a new priority's policy decides whether the status pauses."""
+    thread_id = thread.pk if isinstance(thread, Thread) else thread
+    who = {"actor": actor, "via": via, "at": at}
+    if changes:
+        thread = thread_update(thread=thread_id, reason=reason, **who, **changes)
+    if status is not None:
+        thread = thread_set_status(thread=thread_id, status=status, reason=reason, **who)
     return thread
 
 

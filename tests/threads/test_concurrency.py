@@ -60,3 +60,34 @@ def test_two_customer_messages_at_once_start_one_next_response_clock():
         running = SlaClock.objects.filter(thread=thread, metric="next_response")
         assert running.count() == 1, f"round {round_}: {running.count()} next response clocks"
         assert thread.messages.count() == 6
+
+
+@pytest.mark.server("postgres")
+@pytest.mark.django_db(transaction=True)
+def test_four_deliveries_of_one_ticket_at_once_answer_one_201_and_three_200s():
+    from rest_framework.test import APIClient
+
+    from integrations.models import IntegrationKey
+    from threads.models import Thread
+
+    assert connection.vendor == "postgresql"
+    tier("Free", default=True)
+    policy("Standard", calendar=office_calendar())
+    _, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    for round_ in range(3):
+        answers = []
+
+        def deliver(i, external_id=f"ZD-{round_}", answers=answers):
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+            response = client.post(
+                "/api/v1/threads/",
+                {"subject": "Printer on fire", "message": f"copy {i}", "external_id": external_id},
+                format="json",
+            )
+            answers.append((response.status_code, response.json()["id"]))
+
+        race(4, deliver)
+        assert sorted(code for code, _ in answers) == [200, 200, 200, 201], answers
+        assert len({thread_id for _, thread_id in answers}) == 1
+        assert Thread.objects.filter(source="zendesk", external_id=f"ZD-{round_}").count() == 1

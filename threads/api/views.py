@@ -7,7 +7,6 @@ only their teams' threads and those assigned to them. Anything else is a 404, so
 """
 
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -16,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
-from accounts.services import account_for_email, contact_upsert
+from accounts.services import contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import WRITE
 from threads import selectors, services
@@ -155,19 +154,10 @@ class ThreadViewSet(
             if data["source"] != PEOPLE_SOURCE:
                 raise ValidationError({"source": [PEOPLE_OPEN_API_THREADS]})
             self._refuse_outside_own_teams(data)
-        existing = self._existing(data)
-        if existing is not None:
-            return self._respond(existing)
-        try:
-            with transaction.atomic():
-                thread_id = self._create(data)
-        except IntegrityError:
-            # Two deliveries of one external thread raced; the other one created it.
-            existing = self._existing(data)
-            if existing is None:
-                raise
-            return self._respond(existing)
-        return self._respond(thread_id, status.HTTP_201_CREATED)
+        result = self._create(data)
+        return self._respond(
+            result.thread.pk, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        )
 
     def _refuse_outside_own_teams(self, data) -> None:
         """A team-limited agent opens threads they may then work: one of their teams', or one
@@ -188,29 +178,13 @@ class ThreadViewSet(
                 }
             )
 
-    @staticmethod
-    def _existing(data) -> int | None:
-        if not data["external_id"]:
-            return None
-        return (
-            Thread.objects.filter(source=data["source"], external_id=data["external_id"])
-            .values_list("pk", flat=True)
-            .first()
-        )
-
-    def _create(self, data) -> int:
-        account, contact = data.get("account"), None
-        email = data.get("contact_email")
-        if email:
-            contact, _ = contact_upsert(email=email, name=data.get("contact_name"))
-            account = account or contact.account or account_for_email(email)
-            if contact.account_id is None and account is not None:
-                contact, _ = contact_upsert(email=email, account=account)
-        result = services.thread_create(
+    def _create(self, data) -> services.Created:
+        return services.thread_create(
             subject=data["subject"],
             first_message=data["message"],
-            account=account,
-            contact=contact,
+            account=data.get("account"),
+            contact_email=data.get("contact_email", ""),
+            contact_name=data.get("contact_name"),
             channel=data["channel"],
             priority=data["priority"],
             team=data.get("team"),
@@ -223,7 +197,6 @@ class ThreadViewSet(
             actor=actor_of(self.request),
             via=via_of(self.request),
         )
-        return result.thread.pk
 
     @extend_schema(
         summary="Change status, subject, priority, channel, team or assignee",
@@ -242,13 +215,7 @@ class ThreadViewSet(
         changes = dict(serializer.validated_data)
         new_status = changes.pop("status", None)
         reason = changes.pop("reason", "")
-        with transaction.atomic():  # all of the change or none of it
-            if changes:
-                services.thread_update(thread=thread.pk, reason=reason, **who, **changes)
-            if new_status is not None:
-                services.thread_set_status(
-                    thread=thread.pk, status=new_status, reason=reason, **who
-                )
+        services.thread_change(thread=thread.pk, status=new_status, reason=reason, **who, **changes)
         return self._respond(thread.pk)
 
     @extend_schema(
