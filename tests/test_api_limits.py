@@ -386,3 +386,32 @@ def test_pages_and_api_answers_carry_the_security_headers(manager_client):
         assert policy["frame-ancestors"] == "'none'"
         assert response["Referrer-Policy"] == "same-origin"
         assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("value", ["1e400", "1.5", "true", "99999999999999999999999", "-1", '"7x"'])
+def test_an_id_that_is_not_a_whole_number_of_an_object_is_a_400_naming_the_field(
+    api, thread, value
+):
+    created = post_raw(api, b'{"message": "x", "team": %s}' % value.encode())
+    assert_shaped(created, 400, ["team"])
+    changed = api.generic(
+        "PATCH", f"{THREADS}{thread['id']}/", b'{"team": %s}' % value.encode(), "application/json"
+    )
+    assert_shaped(changed, 400, ["team"])
+    account = Account.objects.create(name="Acme")
+    moved = api.generic(
+        "PATCH",
+        f"/api/v1/accounts/{account.pk}/",
+        b'{"tier": %s}' % value.encode(),
+        "application/json",
+    )
+    assert_shaped(moved, 400, ["tier"])
+    contact = post_raw(
+        api, b'{"email": "a@acme.de", "account": %s}' % value.encode(), "/api/v1/contacts/"
+    )
+    assert_shaped(contact, 400, ["account"])
+
+
+def test_an_id_filter_that_is_not_a_whole_number_is_a_400(api, thread):
+    assert api.get(f"{THREADS}?tier=1.5").status_code == 400
+    assert api.get(f"{THREADS}?team=99999999999999999999999").status_code == 400

@@ -13,7 +13,7 @@ from integrations.authentication import integration_key
 from integrations.permissions import READ
 from policies.models import Tier
 from threads import services
-from threads.api.fields import BAD_INPUT, ApiModelSerializer, TextField
+from threads.api.fields import BAD_INPUT, ApiModelSerializer, IdField, TextField
 from threads.models import Message, Thread
 
 
@@ -23,7 +23,7 @@ class AccountSerializer(ApiModelSerializer):
         required=False,
         help_text='Mail from these domains belongs to this account, e.g. ["example.com"].',
     )
-    tier = serializers.PrimaryKeyRelatedField(
+    tier = IdField(
         queryset=Tier.objects.all(),
         allow_null=True,
         required=False,

@@ -58,7 +58,31 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+# The largest id a BigAutoField holds: anything beyond names nothing and must not reach the
+# database driver (SQLite raises OverflowError on it).
+MAX_ID = 2**63 - 1
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """An object's id: a whole number (or its digits as a string). A float (1.5, 1e400), a
+    boolean or a number beyond any id is refused as such, never rounded or passed on."""
+
+    default_error_messages = {
+        "incorrect_type": "Give the object's id as a whole number.",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.strip().isdigit():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 class ApiModelSerializer(serializers.ModelSerializer):
+    serializer_related_field = IdField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
         models.DateTimeField: UTCDateTimeField,

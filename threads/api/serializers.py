@@ -8,7 +8,13 @@ from accounts.models import Account, Team
 from policies.durations import format_duration
 from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
-from threads.api.fields import ApiModelSerializer, TextField, UTCDateTimeField, whole_seconds
+from threads.api.fields import (
+    ApiModelSerializer,
+    IdField,
+    TextField,
+    UTCDateTimeField,
+    whole_seconds,
+)
 from threads.clockwork import used_at
 from threads.models import ClockState, Message, SlaClock, SlaEvent, Thread
 
@@ -138,8 +144,8 @@ class ThreadFilterSerializer(serializers.Serializer):
         choices=Metric.choices, required=False, help_text="Has a clock of this metric."
     )
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
-    tier = serializers.PrimaryKeyRelatedField(queryset=Tier.objects.all(), required=False)
-    team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), required=False)
+    tier = IdField(queryset=Tier.objects.all(), required=False)
+    team = IdField(queryset=Team.objects.all(), required=False)
     assignee = TextField(required=False, help_text='A user id, or "none" for unassigned.')
     due_before = UTCDateTimeField(
         required=False, help_text="A running clock is due before this time (ISO 8601 + offset)."
@@ -175,15 +181,11 @@ class ThreadCreateSerializer(serializers.Serializer):
         "whose email_domains has the email's domain.",
     )
     contact_name = TextField(max_length=200, required=False, allow_blank=True)
-    account = serializers.PrimaryKeyRelatedField(
-        queryset=Account.objects.all(), required=False, allow_null=True
-    )
+    account = IdField(queryset=Account.objects.all(), required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
-    )
-    assignee = serializers.PrimaryKeyRelatedField(
+    team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = IdField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
     source = TextField(max_length=40, default="api")
@@ -218,10 +220,8 @@ class ThreadChangeSerializer(serializers.Serializer):
     subject = TextField(max_length=300, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    team = serializers.PrimaryKeyRelatedField(
-        queryset=Team.objects.all(), required=False, allow_null=True
-    )
-    assignee = serializers.PrimaryKeyRelatedField(
+    team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)
+    assignee = IdField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
 
