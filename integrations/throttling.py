@@ -2,8 +2,8 @@
 without either (only the public schema allows one) counts against its address at the "user"
 rate. Over the limit is a 429 with Retry-After, in the API's error shape.
 
-Counts live in Django's cache: per process with the default local-memory cache, shared between
-workers when CACHES names a shared cache (Redis)."""
+Counts live in Django's default cache, which settings make one for every process (files in var/
+embedded, Redis when REDIS_URL is set), so N web workers grant the rate once, not N times."""
 
 import math
 

@@ -246,6 +246,20 @@ SPECTACULAR_SETTINGS = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# One cache for every process (API rate limits count across web workers): Redis when there is
+# one, else files beside the SQLite database (the embedded shape runs on one machine).
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+        }
+    }
+
 # django-q2 tuned for alerting: a missed tick is not replayed (catch_up off) because the
 # evaluator always works from the current time; a task that hangs is killed (timeout) before
 # the broker hands it to another worker (retry), and a failing task is not retried forever.

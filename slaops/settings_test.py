@@ -30,3 +30,5 @@ REST_FRAMEWORK = {
 # The delivery tests run their Slack, webhook and mail servers on this machine.
 SLA_HTTP_ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 SLA_ALLOW_PRIVATE_DESTINATIONS = True
+# Each test process keeps its own cache: rate-limit counts never leak between tests or workers.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

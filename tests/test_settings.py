@@ -72,3 +72,14 @@ def test_django_q_is_tuned_for_alerting():
     assert q["catch_up"] is False
     assert q["timeout"] < q["retry"]
     assert 1 <= q["max_attempts"] <= 5
+
+
+def test_rate_limits_count_across_web_workers(tmp_path):
+    """The API's throttle counts live in a cache every process shares: files beside the SQLite
+    database in the embedded shape, Redis when there is one (a per-process cache would let each
+    gunicorn worker grant the whole rate again)."""
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    embedded = run_manage("shell", "-c", show, SLAOPS_VAR_DIR=str(tmp_path))
+    assert embedded.stdout.strip().endswith("FileBasedCache"), embedded.stderr
+    scaled = run_manage("shell", "-c", show, SLAOPS_VAR_DIR=str(tmp_path), **PRODUCTION)
+    assert scaled.stdout.strip().endswith("RedisCache"), scaled.stderr
