@@ -283,10 +283,24 @@ def thread_create(
 
 
 def _contact_for(email: str, name: str | None, account: Account | None):
-    """The contact who wrote and the thread's account: given, the contact's, or by domain."""
-    contact, _ = contact_upsert(email=email, name=name)
-    account = account or contact.account or account_for_email(email)
-    if contact.account_id is None and account is not None:
+    """The contact who wrote and the thread's account. Opening a thread never rewrites who a
+    known contact is (their name, or an account they already belong to: that would change the
+    tier and so the SLA); a new contact joins the given account or the one that claims the
+    e-mail's domain."""
+    email = email.strip().lower()
+    contact = Contact.objects.filter(email=email).select_related("account").first()
+    if contact is not None and contact.account_id is not None:
+        if account is not None and account.pk != contact.account_id:
+            raise ThreadError(
+                "account",
+                f"{email} belongs to the account “{contact.account}”: leave account out, or "
+                "move the contact in the admin first.",
+            )
+        return contact, contact.account
+    account = account or account_for_email(email)
+    if contact is None:
+        contact, _ = contact_upsert(email=email, name=name, account=account)
+    elif account is not None:
         contact, _ = contact_upsert(email=email, account=account)
     return contact, account
 

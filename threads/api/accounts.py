@@ -13,7 +13,7 @@ from integrations.authentication import integration_key
 from integrations.permissions import READ
 from policies.models import Tier
 from threads import services
-from threads.api.fields import BAD_INPUT, ApiModelSerializer, IdField, TextField
+from threads.api.fields import BAD_INPUT, ApiModelSerializer, IdField, TextField, one_line
 from threads.models import Message, Thread
 
 
@@ -35,6 +35,9 @@ class AccountSerializer(ApiModelSerializer):
         fields = ["id", "name", "email_domains", "tier", "time_zone", "created_at"]
         read_only_fields = ["created_at"]
 
+    def validate_name(self, value: str) -> str:
+        return one_line(value)
+
     def validate_email_domains(self, value):
         account = Account(email_domains=value)
         try:
@@ -54,6 +57,9 @@ class ContactSerializer(ApiModelSerializer):
 
     def validate_email(self, value: str) -> str:
         return value.strip().lower()
+
+    def validate_name(self, value: str) -> str:
+        return one_line(value)
 
 
 @extend_schema_view(

@@ -58,6 +58,24 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+ONE_LINE = "One line only: no line breaks or control characters."
+
+
+def one_line(value: str) -> str:
+    """Refuse line breaks and other control characters in text that ends up in e-mail headers
+    and one-line displays (subjects, names)."""
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 or c in "\u2028\u2029" for c in value):
+        raise serializers.ValidationError(ONE_LINE)
+    return value
+
+
+class LineField(TextField):
+    """One line of text (a subject, a name)."""
+
+    def to_internal_value(self, data):
+        return one_line(super().to_internal_value(data))
+
+
 # The largest id a BigAutoField holds: anything beyond names nothing and must not reach the
 # database driver (SQLite raises OverflowError on it).
 MAX_ID = 2**63 - 1

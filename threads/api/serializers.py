@@ -11,6 +11,7 @@ from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,
+    LineField,
     TextField,
     UTCDateTimeField,
     whole_seconds,
@@ -172,7 +173,7 @@ class ThreadFilterSerializer(serializers.Serializer):
 
 
 class ThreadCreateSerializer(serializers.Serializer):
-    subject = TextField(max_length=300, required=False, allow_blank=True, default="")
+    subject = LineField(max_length=300, required=False, allow_blank=True, default="")
     message = TextField(allow_blank=True, help_text="Body of the customer's first message.")
     contact_email = serializers.EmailField(
         max_length=254,
@@ -180,7 +181,7 @@ class ThreadCreateSerializer(serializers.Serializer):
         help_text="Upserts the contact; the thread's account is the contact's, or the account "
         "whose email_domains has the email's domain.",
     )
-    contact_name = TextField(max_length=200, required=False, allow_blank=True)
+    contact_name = LineField(max_length=200, required=False, allow_blank=True)
     account = IdField(queryset=Account.objects.all(), required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
@@ -217,7 +218,7 @@ class ThreadChangeSerializer(serializers.Serializer):
         help_text="Why (kept in the history with each change): required when the status "
         "pauses resolution time.",
     )
-    subject = TextField(max_length=300, required=False)
+    subject = LineField(max_length=300, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
     team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)

@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from accounts.roles import AGENTS, MANAGERS
 from accounts.services import contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import WRITE
@@ -304,7 +305,12 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return self.request.user
         if not username or data["author"] != Message.Author.AGENT:
             return None
-        person = get_user_model().objects.filter(username=username, is_active=True).first()
+        # Only people with a role work threads: never an operator's account or a role-less one.
+        person = (
+            get_user_model()
+            .objects.filter(username=username, is_active=True, groups__name__in=[AGENTS, MANAGERS])
+            .first()
+        )
         if (
             person is None
             or not person.has_perm("threads.add_message")
