@@ -10,6 +10,17 @@ from django.db import models
 
 from policies.durations import format_duration, parse_duration
 
+# The years SLA Ops reasons about: times outside them are refused where they are typed (pages
+# and API), before any calendar arithmetic could overflow.
+SANE_YEARS = range(2000, 2101)
+
+
+def validate_sane_year(value) -> None:
+    if value.year not in SANE_YEARS:
+        raise ValidationError(
+            f"Give a date between the years {SANE_YEARS[0]} and {SANE_YEARS[-1]}.", code="year"
+        )
+
 
 @cache
 def time_zone_names() -> list[str]:

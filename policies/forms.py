@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from accounts.models import Team
 from policies.catalog import TEMPLATES
-from policies.fields import time_zone_names
+from policies.fields import time_zone_names, validate_sane_year
 from policies.models import (
     AlertChannel,
     Calendar,
@@ -309,6 +309,7 @@ class PreviewForm(forms.Form):
         label="Customer writes at",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+        validators=[validate_sane_year],
     )
     zone = forms.ChoiceField(
         label="in time zone", choices=[(n, n) for n in time_zone_names()], initial="UTC"

@@ -9,6 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from policies.durations import format_duration, parse_duration
+from policies.fields import validate_sane_year
 from policies.models import (
     Calendar,
     SlaPolicy,
@@ -116,10 +117,13 @@ def parse_dates(text: str) -> dict[date, str]:
 class WhatIfForm(forms.Form):
     """The days of past threads to replay; the subclasses add the draft's fields."""
 
-    since = forms.DateField(label="Threads opened from", widget=DATE_INPUT)
+    since = forms.DateField(
+        label="Threads opened from", widget=DATE_INPUT, validators=[validate_sane_year]
+    )
     until = forms.DateField(
         label="to (inclusive)",
         widget=DATE_INPUT,
+        validators=[validate_sane_year],
         help_text="Past threads opened on these days are replayed with everything that happened "
         "to them since, up to now.",
     )

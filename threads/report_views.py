@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.roles import MANAGERS
 from policies.durations import format_duration
-from policies.fields import time_zone_names
+from policies.fields import time_zone_names, validate_sane_year
 from policies.vocabulary import Metric
 from slaops import csv_export
 from threads import reports
@@ -28,8 +28,12 @@ def viewer_zone(user) -> str:
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
+    )
+    end = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
+    )
     zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in time_zone_names()])
     by = forms.ChoiceField(
         label="Break down by",

@@ -9,13 +9,14 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from policies.fields import SANE_YEARS
+
 # A "+" in a query string arrives as a space: "…T09:00:00 01:00" means "…T09:00:00+01:00".
 _SPACED_OFFSET = re.compile(r"^(.*\d)\s(\d{2}(?::?\d{2})?)$")
 
 # The years a time given to the API may fall in. Support threads live in this century; the
 # bounds keep every later step (clock deadlines, business-time arithmetic, the database's own
 # range) far from datetime's year 1 and 9999, where adding or subtracting an hour overflows.
-SANE_YEARS = range(2000, 2101)
 
 
 class UTCDateTimeField(serializers.DateTimeField):
