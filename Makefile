@@ -27,7 +27,7 @@ run: $(STAMP)
 	          "can try these logins. Keep it on 127.0.0.1 unless you mean it." ;; esac
 	@echo "  Ctrl-C stops the web server and the task cluster."
 	@echo ""
-	$(MANAGE) serve --port $(PORT)
+	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) serve --port $(PORT)  # alert links
 
 # Pass 1: everything on SQLite. Pass 2: the tests marked `server` (concurrency, broker) and
 # `both` (the clock rules, API and import again) against the PostgreSQL and Redis named by
