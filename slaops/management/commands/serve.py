@@ -37,6 +37,9 @@ class Command(BaseCommand):
                     "-",
                     "--graceful-timeout",
                     "5",
+                    # gunicorn's control socket lives in the user's home, shared by every
+                    # instance on the machine; the embedded shape is stopped by Ctrl-C instead.
+                    "--no-control-socket",
                 ]
             ),
             subprocess.Popen([python, "manage.py", "qcluster"]),
