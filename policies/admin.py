@@ -42,6 +42,7 @@ from policies.services import (
     HolidayImportError,
     holidays_import,
     policies_from_template,
+    policies_set_active,
     policy_clone,
     policy_move,
     tier_make_default,
@@ -436,11 +437,13 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Activate the selected policies")
     def activate(self, request, queryset):
-        self.message_user(request, f"{queryset.update(active=True)} policies activated.")
+        changed = policies_set_active(policies=queryset, active=True)
+        self.message_user(request, f"{changed} policies activated.")
 
     @admin.action(description="Deactivate the selected policies")
     def deactivate(self, request, queryset):
-        self.message_user(request, f"{queryset.update(active=False)} policies deactivated.")
+        changed = policies_set_active(policies=queryset, active=False)
+        self.message_user(request, f"{changed} policies deactivated.")
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -813,7 +816,7 @@ def whatif_apply_response(model_admin, request, *, policy=None, calendar=None, r
             draft=loaded.draft,
             reapply=bool(request.POST.get("reapply")),
             actor=request.user,
-            fingerprint=loaded.fingerprint,
+            version=loaded.version,
         )
     except whatif.DraftStale as error:
         model_admin.message_user(request, str(error), messages.ERROR)

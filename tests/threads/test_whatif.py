@@ -320,7 +320,7 @@ def test_applying_writes_the_draft_for_later_clocks_and_keeps_finished_ones(
     )
     with at(NOW):
         result = whatif.whatif(draft=draft, since=SINCE, until=UNTIL)
-        applied = whatif.draft_apply(draft=draft, fingerprint=result.fingerprint)
+        applied = whatif.draft_apply(draft=draft, version=result.version)
     assert applied.changes == [
         "First response (any priority): 1h → 2h",
         "Warnings: 50% → 75%",
@@ -382,7 +382,7 @@ def test_applying_after_the_configuration_changed_is_refused(standard, four_thre
     result = run(draft)
     SlaTarget.objects.filter(policy=standard).update(duration=timedelta(hours=3))
     with pytest.raises(whatif.DraftStale):
-        whatif.draft_apply(draft=draft, fingerprint=result.fingerprint)
+        whatif.draft_apply(draft=draft, version=result.version)
     assert frt_target(standard).duration == timedelta(hours=3)
 
 
