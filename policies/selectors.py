@@ -160,9 +160,10 @@ def weekly_hours(calendar: Calendar) -> dict[int, list[tuple[time, time]]]:
 
 
 def week_open_time(calendar: Calendar) -> timedelta:
-    """Open time of an ordinary week, shown beside a calendar in the admin."""
+    """Open time of an ordinary week, shown beside a calendar in the admin (uses the calendar's
+    prefetched hours when the list has them)."""
     total = timedelta()
-    for opens, closes in calendar.hours.values_list("opens", "closes"):
+    for opens, closes in ((h.opens, h.closes) for h in calendar.hours.all()):
         start = opens.hour * 60 + opens.minute
         end = closes.hour * 60 + closes.minute
         total += timedelta(minutes=(end - start) if end > start else end + 24 * 60 - start)

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.contrib import admin
+from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
@@ -54,7 +55,13 @@ class CalendarAdmin(admin.ModelAdmin):
     change_form_template = "admin/policies/calendar/change_form.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("hours")
+        # One query per column, whatever the number of calendars on the page.
+        upcoming = Holiday.objects.filter(date__gte=date.today()).order_by("date")[:3]
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("hours", Prefetch("holidays", upcoming, to_attr="upcoming"))
+        )
 
     @admin.display(description="opening hours")
     def weekly_hours(self, obj):
@@ -72,8 +79,7 @@ class CalendarAdmin(admin.ModelAdmin):
 
     @admin.display(description="next holidays")
     def upcoming_holidays(self, obj):
-        upcoming = obj.holidays.filter(date__gte=date.today()).order_by("date")[:3]
-        return ", ".join(f"{h.date:%d %b} {h.name}" for h in upcoming) or "—"
+        return ", ".join(f"{h.date:%d %b} {h.name}" for h in obj.upcoming) or "—"
 
     @admin.action(description="Import public holidays…")
     def import_holidays(self, request, queryset):

@@ -1,6 +1,6 @@
 """The managers' admin: every configuration error gets a message that names the rule."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
@@ -299,6 +299,28 @@ def test_every_configuration_page_opens_for_a_manager(manager_client, name):
     for view in ("changelist", "add"):
         response = manager_client.get(reverse(f"admin:policies_{name}_{view}"))
         assert response.status_code == 200, (name, view)
+
+
+def test_the_calendar_list_costs_the_same_queries_for_2_and_12_calendars(
+    manager_client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:policies_calendar_changelist")
+
+    def calendars(names):
+        for name in names:
+            calendar = office_calendar(name=name)
+            Holiday.objects.create(calendar=calendar, date=date.today(), name=f"{name} day")
+
+    calendars(["A", "B"])
+    manager_client.get(url)  # the session and the permissions are read once per client
+    with CaptureQueriesContext(connection) as two:
+        assert "B day" in manager_client.get(url).content.decode()
+    calendars([f"C{n}" for n in range(10)])
+    with django_assert_num_queries(len(two)):
+        assert "C9 day" in manager_client.get(url).content.decode()
 
 
 def test_preview_on_a_policy_says_why_it_does_not_apply(manager_client):
