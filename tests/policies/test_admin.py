@@ -3,7 +3,7 @@
 from datetime import date, time, timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy, Tier
 from tests.factories import office_calendar, policy, tier
@@ -287,18 +287,24 @@ def test_calendar_preview_lists_the_weeks_open_hours(manager_client):
     assert "Mon 30 Nov 2026 09:00 CET" in body and "8h" in body
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["tier", "calendar", "slapolicy", "holiday"],
-)
+@pytest.mark.parametrize("name", ["tier", "calendar", "slapolicy", "alertchannel"])
 def test_every_configuration_page_opens_for_a_manager(manager_client, name):
-    if name == "holiday":
-        return  # holidays are edited inline on their calendar
     office_calendar()
     policy("Gold")
     for view in ("changelist", "add"):
         response = manager_client.get(reverse(f"admin:policies_{name}_{view}"))
         assert response.status_code == 200, (name, view)
+
+
+def test_holidays_have_no_page_of_their_own_and_are_edited_on_their_calendar(manager_client):
+    calendar = office_calendar()
+    Holiday.objects.create(calendar=calendar, date=date(date.today().year, 12, 24), name="Eve")
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:policies_holiday_changelist")
+    page = manager_client.get(reverse("admin:policies_calendar_change", args=[calendar.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'name="holidays-TOTAL_FORMS"' in body and 'value="Eve"' in body
 
 
 def test_the_calendar_list_costs_the_same_queries_for_2_and_12_calendars(
