@@ -30,8 +30,7 @@ from policies.models import (
     Weekday,
     describe_interval,
 )
-from policies.selectors import configuration_version
-from policies.selectors import weekly_hours as current_weekly
+from policies.selectors import configuration_version, weekly_hours
 from policies.services import calendar_days_set, policy_times_set
 from policies.vocabulary import Metric
 from threads.clockwork import Clockwork, PolicyBook
@@ -145,7 +144,7 @@ def draft_changes(draft: Draft) -> list[str]:
             lines.append(f"Warnings: {thresholds_text(old)} → {thresholds_text(draft.thresholds)}")
     if draft.calendar_id:
         calendar = Calendar.objects.get(pk=draft.calendar_id)
-        weekly = current_weekly(calendar)
+        weekly = weekly_hours(calendar)
         for day in range(7):
             new = (draft.weekly or weekly).get(day, [])
             if sorted(new) != sorted(weekly[day]):
@@ -197,7 +196,7 @@ def draft_calendar(draft: Draft) -> Calendar:
     """The calendar as the draft has it: an unsaved copy whose `draft_engine(zone)` the clock
     rules use instead of the saved hours (see clockwork.engine_for)."""
     calendar = Calendar.objects.get(pk=draft.calendar_id)
-    weekly = draft.weekly if draft.weekly is not None else current_weekly(calendar)
+    weekly = draft.weekly if draft.weekly is not None else weekly_hours(calendar)
     holidays = set(calendar.holidays.values_list("date", flat=True))
     holidays = (holidays - set(draft.holidays_removed)) | set(draft.holidays_added)
     special: dict = {}
