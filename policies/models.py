@@ -65,6 +65,14 @@ class ConfigurationQuerySet(models.QuerySet):
                 ConfigurationVersion.bump()
         return deleted
 
+    # As on QuerySet: writes are never run while a template renders, and a manager has no
+    # `.delete()` that would empty the table.
+    update.alters_data = True
+    bulk_create.alters_data = True
+    bulk_update.alters_data = True
+    delete.alters_data = True
+    delete.queryset_only = True
+
 
 class ConfigurationModel(models.Model):
     """A configuration table: every write raises the configuration version in its transaction.

@@ -47,6 +47,10 @@ def test_the_fingerprint_over_many_tables_is_gone():
     assert not hasattr(selectors, "configuration_fingerprint")
 
 
+def test_no_configuration_table_can_be_emptied_by_its_manager():
+    assert not hasattr(SlaPolicy.objects, "delete") and not hasattr(Holiday.objects, "delete")
+
+
 def test_a_running_book_is_reused_while_nothing_is_written(django_assert_num_queries):
     policy("Standard")
     first = PolicyBook.load()
