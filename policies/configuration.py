@@ -1,0 +1,92 @@
+"""The configuration version: one number raised in the transaction of every configuration write,
+which the per-process caches (the policy book, the engine calendars) compare to know whether
+what they hold is still the configuration. Every configuration model derives from
+`ConfigurationModel`; policies/models.py wires the ORM's link tables."""
+
+from django.db import models, transaction
+from django.db.models import F
+
+
+class ConfigurationVersion(models.Model):
+    """One row whose number goes up in the transaction of every configuration write.
+
+    The per-process caches (the policy book, the engine calendars) compare this one number to
+    know whether what they hold is still the configuration."""
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"configuration version {self.number}"
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        if not cls.objects.filter(pk=1).update(number=F("number") + 1):
+            # Only after a flush (tests): the migration creates the row.
+            cls.objects.get_or_create(pk=1, defaults={"number": 1})
+
+
+class ConfigurationQuerySet(models.QuerySet):
+    """Bulk writes raise the configuration version too, so no `.update()` leaves a cache stale."""
+
+    def update(self, **kwargs):
+        with transaction.atomic(using=self.db):
+            rows = super().update(**kwargs)
+            if rows:
+                ConfigurationVersion.bump()
+        return rows
+
+    def bulk_create(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            if created:
+                ConfigurationVersion.bump()
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        with transaction.atomic(using=self.db):
+            rows = super().bulk_update(objs, *args, **kwargs)
+            if rows:
+                ConfigurationVersion.bump()
+        return rows
+
+    def delete(self):
+        with transaction.atomic(using=self.db):
+            deleted = super().delete()
+            if deleted[0]:
+                ConfigurationVersion.bump()
+        return deleted
+
+    # As on QuerySet: writes are never run while a template renders, and a manager has no
+    # `.delete()` that would empty the table.
+    update.alters_data = True
+    bulk_create.alters_data = True
+    bulk_update.alters_data = True
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class ConfigurationModel(models.Model):
+    """A configuration table: every write raises the configuration version in its transaction.
+
+    Bookkeeping, like `auto_now`, kept at the model so that no write path (an admin inline, a
+    bulk `update()`, a shell) can miss it; the decisions stay in policies/services."""
+
+    objects = ConfigurationQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            ConfigurationVersion.bump()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            deleted = super().delete(*args, **kwargs)
+            ConfigurationVersion.bump()
+        return deleted
