@@ -1,17 +1,21 @@
-"""The configuration version: one number raised in the transaction of every configuration write,
+"""The configuration version: one number changed in the transaction of every configuration write,
 which the per-process caches (the policy book, the engine calendars) compare to know whether
 what they hold is still the configuration. Every configuration model derives from
 `ConfigurationModel`; policies/models.py wires the ORM's link tables."""
 
+import secrets
+
 from django.db import connection, models, transaction
-from django.db.models import F
 
 
 class ConfigurationVersion(models.Model):
-    """One row whose number goes up in the transaction of every configuration write.
+    """One row whose number changes in the transaction of every configuration write.
 
     The per-process caches (the policy book, the engine calendars) compare this one number to
-    know whether what they hold is still the configuration."""
+    know whether what they hold is still the configuration. Each write draws a new random
+    number rather than adding one: a process that read its own write's number inside a
+    transaction that was then rolled back must not take that number for a later commit's (a
+    counter would give the later commit the same number)."""
 
     number = models.PositiveBigIntegerField(default=0)
 
@@ -30,13 +34,14 @@ class ConfigurationVersion(models.Model):
 
     @classmethod
     def bump(cls) -> None:
-        if not cls.objects.filter(pk=1).update(number=F("number") + 1):
+        number = secrets.randbits(62) + 1  # never 0, the number of "no row"
+        if not cls.objects.filter(pk=1).update(number=number):
             # Only after a flush (tests): the migration creates the row.
-            cls.objects.get_or_create(pk=1, defaults={"number": 1})
+            cls.objects.update_or_create(pk=1, defaults={"number": number})
 
 
 class ConfigurationQuerySet(models.QuerySet):
-    """Bulk writes raise the configuration version too, so no `.update()` leaves a cache stale."""
+    """Bulk writes change the configuration version too, so no `.update()` leaves a cache stale."""
 
     def update(self, **kwargs):
         with transaction.atomic(using=self.db):
@@ -76,7 +81,7 @@ class ConfigurationQuerySet(models.QuerySet):
 
 
 class ConfigurationModel(models.Model):
-    """A configuration table: every write raises the configuration version in its transaction.
+    """A configuration table: every write changes the configuration version in its transaction.
 
     Bookkeeping, like `auto_now`, kept at the model so that no write path (an admin inline, a
     bulk `update()`, a shell) can miss it; the decisions stay in policies/services."""

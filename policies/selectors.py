@@ -61,7 +61,7 @@ def policy_calendar(policy: SlaPolicy, *, customer_zone: str | None = None):
 
 
 def configuration_version() -> int:
-    """The configuration's version: one query of one row, raised by every configuration write
+    """The configuration's version: one query of one row, changed by every configuration write
     (policies.models.ConfigurationModel). Reading a newer one than the engine calendars were
     built under drops them, so hours changed by any path are never counted from a stale copy."""
     global _calendars_version

@@ -82,7 +82,7 @@ def policy_problems(
 
 
 def configuration_changed() -> None:
-    """Raise the configuration version in the current transaction, so every process's caches
+    """Change the configuration version in the current transaction, so every process's caches
     reload. Writes through the models do it themselves (policies.models.ConfigurationModel);
     call it after a write that bypasses them (raw SQL)."""
     ConfigurationVersion.bump()

@@ -42,7 +42,7 @@ class PolicyBook:
     @classmethod
     def load(cls) -> "PolicyBook":
         """The current configuration; reused while the configuration version (one query of one
-        row, raised by every configuration write in its own transaction) is the same."""
+        row, changed by every configuration write in its own transaction) is the same."""
         global _cached_book
         version = configuration_version()
         if _cached_book is not None and _cached_book[0] == version:
