@@ -5,13 +5,15 @@ from datetime import time, timedelta
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import m2m_changed, post_delete
 
+from policies.configuration import ConfigurationModel, ConfigurationQuerySet, ConfigurationVersion
 from policies.durations import format_duration
 from policies.fields import BusinessDurationField, TimeZoneField
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 
 
-class Tier(models.Model):
+class Tier(ConfigurationModel):
     name = models.CharField(max_length=80, unique=True)
     order = models.PositiveIntegerField(
         default=0, help_text="Lower numbers are listed first (for example Enterprise = 1)."
@@ -43,7 +45,7 @@ class Tier(models.Model):
         return cls.objects.filter(is_default=True).first()
 
 
-class Calendar(models.Model):
+class Calendar(ConfigurationModel):
     """Business hours: when SLA clocks run. A calendar open 00:00–00:00 every day is 24/7."""
 
     name = models.CharField(max_length=120, unique=True)
@@ -93,7 +95,7 @@ def describe_interval(opens: time, closes: time) -> str:
     return f"{opens:%H:%M}–{closes:%H:%M}{suffix}"
 
 
-class OpeningHours(models.Model):
+class OpeningHours(ConfigurationModel):
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="hours")
     weekday = models.IntegerField(choices=Weekday.choices)
     opens = models.TimeField(help_text="Local time in the calendar's zone.")
@@ -111,7 +113,7 @@ class OpeningHours(models.Model):
         return f"{self.get_weekday_display()} {describe_interval(self.opens, self.closes)}"
 
 
-class Holiday(models.Model):
+class Holiday(ConfigurationModel):
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField(help_text="Hours that start on this date are closed.")
     name = models.CharField(max_length=120, blank=True)
@@ -131,7 +133,7 @@ class Holiday(models.Model):
         return f"{self.date:%Y-%m-%d} {self.name}".strip()
 
 
-class SpecialDay(models.Model):
+class SpecialDay(ConfigurationModel):
     """A dated exception: that day's hours replace the weekly ones (no hours = closed)."""
 
     calendar = models.ForeignKey(Calendar, on_delete=models.CASCADE, related_name="special_days")
@@ -154,12 +156,12 @@ class SpecialDay(models.Model):
             )
 
 
-class SlaPolicyQuerySet(models.QuerySet):
+class SlaPolicyQuerySet(ConfigurationQuerySet):
     def active(self):
         return self.filter(active=True)
 
 
-class SlaPolicy(models.Model):
+class SlaPolicy(ConfigurationModel):
     name = models.CharField(max_length=120, unique=True)
     order = models.PositiveIntegerField(
         default=0,
@@ -232,7 +234,7 @@ class SlaPolicy(models.Model):
             raise ValidationError(errors)
 
 
-class SlaTarget(models.Model):
+class SlaTarget(ConfigurationModel):
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
     metric = models.CharField(max_length=20, choices=Metric.choices)
     priority = models.CharField(
@@ -260,7 +262,7 @@ class SlaTarget(models.Model):
         return f"{self.get_metric_display()} ({who}): {format_duration(self.duration)}"
 
 
-class WarningThreshold(models.Model):
+class WarningThreshold(ConfigurationModel):
     class Kind(models.TextChoices):
         MINUTES_BEFORE = "minutes_before", "minutes before due"
         PERCENT_USED = "percent_used", "% of the target used"
@@ -296,7 +298,7 @@ class WarningThreshold(models.Model):
         return target - timedelta(minutes=self.value)
 
 
-class EscalationLevel(models.Model):
+class EscalationLevel(ConfigurationModel):
     """After a breach, level 1..N fire at “due + offset” (business time) if the clock still runs."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="escalations")
@@ -329,7 +331,7 @@ class EscalationLevel(models.Model):
         return f"Level {self.level}: {format_duration(self.after)} after due"
 
 
-class AlertChannel(models.Model):
+class AlertChannel(ConfigurationModel):
     """Where alerts go besides people: fixed e-mail addresses, a Slack channel, a webhook."""
 
     class Kind(models.TextChoices):
@@ -398,7 +400,7 @@ class AlertEvent(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
-class NotificationRule(models.Model):
+class NotificationRule(ConfigurationModel):
     """Which SLA events of a policy reach whom, and how."""
 
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="rules")
@@ -444,3 +446,20 @@ class NotificationRule(models.Model):
             raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
         if not self.events:
             raise ValidationError({"events": "Choose at least one event."})
+
+
+def _configuration_links_changed(sender, action, **kwargs):
+    # A policy's tiers and teams and a rule's channels are written by the ORM's own link
+    # tables (`.set()`, `.add()`, `.clear()`), which never pass through save().
+    if action in ("post_add", "post_remove", "post_clear"):
+        ConfigurationVersion.bump()
+
+
+def _team_deleted(sender, **kwargs):
+    # Deleting a team takes it out of policies and escalations without touching their rows.
+    ConfigurationVersion.bump()
+
+
+for _links in (SlaPolicy.tiers.through, SlaPolicy.teams.through, NotificationRule.channels.through):
+    m2m_changed.connect(_configuration_links_changed, sender=_links)
+post_delete.connect(_team_deleted, sender="accounts.Team")

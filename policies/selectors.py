@@ -4,10 +4,11 @@ from collections import OrderedDict
 from datetime import time, timedelta
 
 from policies import business_time
-from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
+from policies.models import Calendar, ConfigurationVersion, SlaPolicy, SlaTarget, Tier
 
 _CALENDAR_CACHE_SIZE = 256
 _calendars: OrderedDict[tuple, business_time.Calendar] = OrderedDict()
+_calendars_version: int | None = None  # the configuration version the cache was built under
 
 
 def business_calendar(
@@ -16,7 +17,8 @@ def business_calendar(
     """The engine calendar for a configured one (None = 24/7), optionally read in another zone.
 
     Cached per saved version of the calendar (its `updated_at`), so the engine's year tables are
-    built once per process and not per clock.
+    built once per process and not per clock; `configuration_version()` empties the cache when
+    any configuration write happened since (the policy book reads it once per request).
     """
     key = (
         ("24/7", zone or "UTC")
@@ -58,40 +60,16 @@ def policy_calendar(policy: SlaPolicy, *, customer_zone: str | None = None):
     return business_calendar(policy.calendar, zone=zone)
 
 
-_FINGERPRINT_SQL = """
-SELECT
-  (SELECT COUNT(*) FROM policies_slapolicy),
-  (SELECT MAX(updated_at) FROM policies_slapolicy),
-  (SELECT COALESCE(SUM(id * "order"), 0) FROM policies_slapolicy),
-  (SELECT COALESCE(SUM(CASE WHEN active THEN id ELSE 0 END), 0) FROM policies_slapolicy),
-  (SELECT COUNT(*) FROM policies_slatarget),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_slatarget),
-  (SELECT SUM(duration) FROM policies_slatarget),
-  (SELECT COUNT(*) FROM policies_warningthreshold),
-  (SELECT COALESCE(SUM(id * value), 0) FROM policies_warningthreshold),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_slapolicy_tiers),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_slapolicy_teams),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_tier WHERE is_default),
-  (SELECT MAX(updated_at) FROM policies_calendar),
-  (SELECT COALESCE(SUM(id * level), 0) FROM policies_escalationlevel),
-  (SELECT SUM(after) FROM policies_escalationlevel),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule),
-  (SELECT COALESCE(SUM(id), 0) FROM policies_notificationrule_channels),
-  (SELECT MAX(updated_at) FROM policies_notificationrule),
-  (SELECT MAX(updated_at) FROM policies_alertchannel)
-"""
-
-
-def configuration_fingerprint() -> tuple:
-    """Changes whenever anything that decides a thread's policy or targets changes.
-
-    One query over the small configuration tables, so every process can reuse the policies it
-    read until a manager edits something (admin saves, actions and direct edits alike)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(_FINGERPRINT_SQL)
-        return tuple(cursor.fetchone())
+def configuration_version() -> int:
+    """The configuration's version: one query of one row, changed by every configuration write
+    (policies.models.ConfigurationModel). Reading a newer one than the engine calendars were
+    built under drops them, so hours changed by any path are never counted from a stale copy."""
+    global _calendars_version
+    number = ConfigurationVersion.current()
+    if number != _calendars_version:
+        _calendars.clear()
+        _calendars_version = number
+    return number
 
 
 def active_policies() -> list[SlaPolicy]:
@@ -173,10 +151,19 @@ def target_for(policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | 
     return None
 
 
+def weekly_hours(calendar: Calendar) -> dict[int, list[tuple[time, time]]]:
+    """A calendar's opening hours per weekday (0 = Monday; a closed day has none)."""
+    weekly: dict[int, list[tuple[time, time]]] = {day: [] for day in range(7)}
+    for day, opens, closes in calendar.hours.values_list("weekday", "opens", "closes"):
+        weekly[day].append((opens, closes))
+    return weekly
+
+
 def week_open_time(calendar: Calendar) -> timedelta:
-    """Open time of an ordinary week, shown beside a calendar in the admin."""
+    """Open time of an ordinary week, shown beside a calendar in the admin (uses the calendar's
+    prefetched hours when the list has them)."""
     total = timedelta()
-    for opens, closes in calendar.hours.values_list("opens", "closes"):
+    for opens, closes in ((h.opens, h.closes) for h in calendar.hours.all()):
         start = opens.hour * 60 + opens.minute
         end = closes.hour * 60 + closes.minute
         total += timedelta(minutes=(end - start) if end > start else end + 24 * 60 - start)
@@ -197,6 +184,7 @@ def preview_clocks(
     """What a thread with these attributes would get: the matching policy (or the one given)
     and, per metric, its target with warning and due instants — counted in the given calendar
     instead of the policy's own when one is given (the preview on a calendar page)."""
+    configuration_version()  # drop engine calendars built before the latest write
     policies = active_policies()
     matched = matching_policy(
         tier_id=tier_id, priority=priority, channel=channel, team_id=team_id, policies=policies

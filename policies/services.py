@@ -13,14 +13,17 @@ from policies.catalog import TEMPLATES
 from policies.durations import format_duration, parse_duration
 from policies.models import (
     Calendar,
+    ConfigurationVersion,
     EscalationLevel,
     Holiday,
     NotificationRule,
+    OpeningHours,
     SlaPolicy,
     SlaTarget,
     Tier,
     WarningThreshold,
 )
+from policies.selectors import weekly_hours
 from policies.vocabulary import Metric, Priority
 
 
@@ -76,6 +79,20 @@ def policy_problems(
             ):
                 problems.append(f"A warning at {threshold.value}% must be between 1% and 99%.")
     return problems
+
+
+def configuration_changed() -> None:
+    """Change the configuration version in the current transaction, so every process's caches
+    reload. Writes through the models do it themselves (policies.models.ConfigurationModel);
+    call it after a write that bypasses them (raw SQL)."""
+    ConfigurationVersion.bump()
+
+
+@transaction.atomic
+def policies_set_active(*, policies: Iterable[SlaPolicy], active: bool) -> int:
+    """Switch policies on or off for threads matched from now on; returns how many."""
+    ids = [p.pk for p in policies]
+    return SlaPolicy.objects.filter(pk__in=ids).update(active=active, updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -243,3 +260,69 @@ def holidays_import(
     # The engine cache is keyed on updated_at: touch it so every process sees the new dates.
     Calendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())
     return len(new)
+
+
+@transaction.atomic
+def policy_times_set(
+    *,
+    policy_id: int,
+    targets: dict[int, timedelta],
+    thresholds: Iterable[tuple[str, int]] | None = None,
+) -> None:
+    """New durations for some of a policy's targets (by target id) and, unless None, its whole
+    set of warnings as (kind, value) pairs; what is unchanged is not rewritten."""
+    policy = SlaPolicy.objects.select_for_update().get(pk=policy_id)
+    changed = []
+    for target in policy.targets.all():
+        new = targets.get(target.pk)
+        if new is not None and new != target.duration:
+            target.duration = new
+            changed.append(target)
+    SlaTarget.objects.bulk_update(changed, ["duration"])
+    if thresholds is not None:
+        wanted = set(thresholds)
+        existing = {(t.kind, t.value): t.pk for t in policy.thresholds.all()}
+        WarningThreshold.objects.filter(
+            pk__in=[pk for key, pk in existing.items() if key not in wanted]
+        ).delete()
+        WarningThreshold.objects.bulk_create(
+            WarningThreshold(policy=policy, kind=kind, value=value)
+            for kind, value in sorted(wanted - set(existing))
+        )
+    SlaPolicy.objects.filter(pk=policy.pk).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def calendar_days_set(
+    *,
+    calendar_id: int,
+    weekly: dict | None = None,
+    holidays_added: dict | None = None,
+    holidays_removed: Iterable = (),
+) -> None:
+    """New weekly hours for a calendar (weekday -> [(opens, closes)], None = unchanged), and
+    holidays added (date -> name; dates already there are kept) and removed."""
+    calendar = Calendar.objects.select_for_update().get(pk=calendar_id)
+    holidays_added = holidays_added or {}
+    if weekly is not None:
+        current = weekly_hours(calendar)
+        if any(sorted(weekly.get(d, [])) != sorted(current[d]) for d in range(7)):
+            OpeningHours.objects.filter(calendar=calendar).delete()
+            OpeningHours.objects.bulk_create(
+                OpeningHours(calendar=calendar, weekday=day, opens=opens, closes=closes)
+                for day, spans in sorted(weekly.items())
+                for opens, closes in sorted(spans)
+            )
+    Holiday.objects.filter(calendar=calendar, date__in=list(holidays_removed)).delete()
+    existing = set(
+        Holiday.objects.filter(calendar=calendar, date__in=list(holidays_added)).values_list(
+            "date", flat=True
+        )
+    )
+    Holiday.objects.bulk_create(
+        Holiday(calendar=calendar, date=day, name=name)
+        for day, name in sorted(holidays_added.items())
+        if day not in existing
+    )
+    # The engine cache is keyed on updated_at as well as on the configuration version.
+    Calendar.objects.filter(pk=calendar.pk).update(updated_at=timezone.now())

@@ -18,8 +18,9 @@ from policies.models import (
     describe_interval,
     overlapping,
 )
+from policies.selectors import weekly_hours
 from policies.services import TargetRow, ThresholdRow, policy_problems
-from threads.whatif import Draft, current_weekly, hours_text, thresholds_text
+from threads.whatif import Draft, hours_text, thresholds_text
 
 _PERCENT = re.compile(r"^(\d+)\s*%(\s*(of the target)?(\s*used)?)?$", re.IGNORECASE)
 _BEFORE = re.compile(r"\s*(before( due)?)$", re.IGNORECASE)
@@ -247,7 +248,7 @@ class CalendarDraftForm(WhatIfForm):
     def __init__(self, *args, calendar: Calendar, draft: Draft | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.calendar = calendar
-        self.weekly = current_weekly(calendar)
+        self.weekly = weekly_hours(calendar)
         fields = {}
         for day in Weekday:
             spans = draft.weekly.get(day.value, []) if draft and draft.weekly else None

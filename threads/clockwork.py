@@ -1,4 +1,4 @@
-"""The clock rules of DESIGN.md applied to one thread held in memory.
+"""The clock rules (docs/rules.md) applied to one thread held in memory.
 
 No queries here: the services load a thread and its clocks, let a `Clockwork` apply one change
 (or, for an import, a whole history), then write what it touched. Live traffic, imports and the
@@ -14,7 +14,7 @@ from policies.models import SlaPolicy, SlaTarget, Tier
 from policies.selectors import (
     active_policies,
     business_calendar,
-    configuration_fingerprint,
+    configuration_version,
     matching_policy,
     target_for,
 )
@@ -41,14 +41,15 @@ class PolicyBook:
 
     @classmethod
     def load(cls) -> "PolicyBook":
-        """The current configuration; reused while its fingerprint (one cheap query) holds."""
+        """The current configuration; reused while the configuration version (one query of one
+        row, changed by every configuration write in its own transaction) is the same."""
         global _cached_book
-        fingerprint = configuration_fingerprint()
-        if _cached_book is not None and _cached_book[0] == fingerprint:
+        version = configuration_version()
+        if _cached_book is not None and _cached_book[0] == version:
             return _cached_book[1]
         default = Tier.default()
         book = cls(policies=active_policies(), default_tier_id=default.pk if default else None)
-        _cached_book = (fingerprint, book)
+        _cached_book = (version, book)
         return book
 
     def effective_tier_id(self, thread: Thread) -> int | None:

@@ -24,15 +24,14 @@ from policies import business_time
 from policies.durations import format_duration
 from policies.models import (
     Calendar,
-    Holiday,
-    OpeningHours,
     SlaPolicy,
     SlaTarget,
     WarningThreshold,
     Weekday,
     describe_interval,
 )
-from policies.selectors import configuration_fingerprint
+from policies.selectors import configuration_version, weekly_hours
+from policies.services import calendar_days_set, policy_times_set
 from policies.vocabulary import Metric
 from threads.clockwork import Clockwork, PolicyBook
 from threads.models import ClockState, EventKind, Message, SlaClock, SlaEvent, Thread
@@ -127,13 +126,6 @@ def hours_text(spans) -> str:
     return ", ".join(describe_interval(o, c) for o, c in sorted(spans)) or "closed"
 
 
-def current_weekly(calendar: Calendar) -> dict[int, list[tuple[time, time]]]:
-    weekly: dict[int, list[tuple[time, time]]] = {day: [] for day in range(7)}
-    for day, opens, closes in calendar.hours.values_list("weekday", "opens", "closes"):
-        weekly[day].append((opens, closes))
-    return weekly
-
-
 def draft_changes(draft: Draft) -> list[str]:
     """What the draft changes, in a manager's words (empty = the draft equals the configuration)."""
     lines = []
@@ -152,7 +144,7 @@ def draft_changes(draft: Draft) -> list[str]:
             lines.append(f"Warnings: {thresholds_text(old)} → {thresholds_text(draft.thresholds)}")
     if draft.calendar_id:
         calendar = Calendar.objects.get(pk=draft.calendar_id)
-        weekly = current_weekly(calendar)
+        weekly = weekly_hours(calendar)
         for day in range(7):
             new = (draft.weekly or weekly).get(day, [])
             if sorted(new) != sorted(weekly[day]):
@@ -204,7 +196,7 @@ def draft_calendar(draft: Draft) -> Calendar:
     """The calendar as the draft has it: an unsaved copy whose `draft_engine(zone)` the clock
     rules use instead of the saved hours (see clockwork.engine_for)."""
     calendar = Calendar.objects.get(pk=draft.calendar_id)
-    weekly = draft.weekly if draft.weekly is not None else current_weekly(calendar)
+    weekly = draft.weekly if draft.weekly is not None else weekly_hours(calendar)
     holidays = set(calendar.holidays.values_list("date", flat=True))
     holidays = (holidays - set(draft.holidays_removed)) | set(draft.holidays_added)
     special: dict = {}
@@ -596,7 +588,7 @@ class WhatIfRun:
     until: datetime
     now: datetime
     subjects: list[int]
-    fingerprint: list[str]
+    version: int  # the configuration version it replays against
     total: int
     done: int = 0
     cursor: int = 0
@@ -620,7 +612,7 @@ class WhatIfRun:
             until=until,
             now=now,
             subjects=subject_policy_ids(draft),
-            fingerprint=_fingerprint(),
+            version=configuration_version(),
             total=0,
         )
         run.total = run._threads().count()
@@ -650,7 +642,7 @@ class WhatIfRun:
         """Replay chunks until the run is finished or `seconds` have passed (None: finish)."""
         if self.finished:
             return
-        if _fingerprint() != self.fingerprint:
+        if configuration_version() != self.version:
             self.stale = True  # someone saved the configuration: both columns would mix versions
             return
         started = monotonic_time.monotonic()
@@ -751,7 +743,7 @@ class WhatIfRun:
             "until": self.until.isoformat(),
             "now": self.now.isoformat(),
             "subjects": self.subjects,
-            "fingerprint": self.fingerprint,
+            "version": self.version,
             "total": self.total,
             "done": self.done,
             "cursor": self.cursor,
@@ -763,6 +755,10 @@ class WhatIfRun:
 
     @classmethod
     def from_json(cls, data: dict) -> "WhatIfRun":
+        data = dict(data)
+        if "fingerprint" in data:  # kept by a release before the configuration version: stale
+            del data["fingerprint"]
+            data["version"] = -1
         return cls(
             **{
                 **data,
@@ -777,10 +773,6 @@ class WhatIfRun:
 def states_text(states: list[str]) -> str:
     """ "breached, achieved" for a metric's clocks in start order; "no clock" when none started."""
     return ", ".join(ClockState(s).label.lower() for s in states) or "no clock"
-
-
-def _fingerprint() -> list[str]:
-    return [str(value) for value in configuration_fingerprint()]
 
 
 def whatif(*, draft: Draft, since: datetime, until: datetime, now=None) -> WhatIfRun:
@@ -801,77 +793,36 @@ class Applied:
 
 
 def draft_apply(
-    *, draft: Draft, reapply: bool = False, actor=None, fingerprint: list[str] | None = None
+    *, draft: Draft, reapply: bool = False, actor=None, version: int | None = None
 ) -> Applied:
     """Write the draft: clocks started from now on follow it. With `reapply`, the policies'
     running clocks take it too (threads.services.policy_reapply); finished clocks never change.
 
-    `fingerprint` is the configuration the what-if ran against: if anything was saved since, the
+    `version` is the configuration the what-if ran against: if anything was saved since, the
     figures the manager saw no longer hold, and nothing is written (DraftStale)."""
     from threads.services import policy_reapply
 
     with transaction.atomic():
-        if fingerprint is not None and _fingerprint() != fingerprint:
+        if version is not None and configuration_version() != version:
             raise DraftStale(
                 "The configuration changed since this what-if ran (someone saved a policy or a "
                 "calendar). Run the what-if again before applying."
             )
         changes = draft_changes(draft)
-        now = timezone.now()
         if draft.policy_id:
-            _apply_policy(draft)
-            SlaPolicy.objects.filter(pk=draft.policy_id).update(updated_at=now)
+            policy_times_set(
+                policy_id=draft.policy_id, targets=draft.targets, thresholds=draft.thresholds
+            )
         if draft.calendar_id:
-            _apply_calendar(draft)
-            Calendar.objects.filter(pk=draft.calendar_id).update(updated_at=now)
+            calendar_days_set(
+                calendar_id=draft.calendar_id,
+                weekly=draft.weekly,
+                holidays_added=draft.holidays_added,
+                holidays_removed=draft.holidays_removed,
+            )
         policies = list(SlaPolicy.objects.filter(pk__in=subject_policy_ids(draft)))
     applied = Applied(changes=changes, policies=policies)
     if reapply:
         # Each thread is its own transaction in policy_reapply, after the new configuration is in.
         applied.reapplied = sum(policy_reapply(policy=p, actor=actor) for p in policies)
     return applied
-
-
-def _apply_policy(draft: Draft) -> None:
-    policy = SlaPolicy.objects.select_for_update().get(pk=draft.policy_id)
-    changed = []
-    for target in policy.targets.all():
-        new = draft.targets.get(target.pk)
-        if new is not None and new != target.duration:
-            target.duration = new
-            changed.append(target)
-    SlaTarget.objects.bulk_update(changed, ["duration"])
-    if draft.thresholds is not None:
-        wanted = set(draft.thresholds)
-        existing = {(t.kind, t.value): t.pk for t in policy.thresholds.all()}
-        WarningThreshold.objects.filter(
-            pk__in=[pk for key, pk in existing.items() if key not in wanted]
-        ).delete()
-        WarningThreshold.objects.bulk_create(
-            WarningThreshold(policy=policy, kind=kind, value=value)
-            for kind, value in sorted(wanted - set(existing))
-        )
-
-
-def _apply_calendar(draft: Draft) -> None:
-    calendar = Calendar.objects.select_for_update().get(pk=draft.calendar_id)
-    if draft.weekly is not None:
-        weekly = current_weekly(calendar)
-        if any(sorted(draft.weekly.get(d, [])) != sorted(weekly[d]) for d in range(7)):
-            OpeningHours.objects.filter(calendar=calendar).delete()
-            OpeningHours.objects.bulk_create(
-                OpeningHours(calendar=calendar, weekday=day, opens=opens, closes=closes)
-                for day, spans in sorted(draft.weekly.items())
-                for opens, closes in sorted(spans)
-            )
-    Holiday.objects.filter(calendar=calendar, date__in=draft.holidays_removed).delete()
-    existing = set(
-        Holiday.objects.filter(calendar=calendar, date__in=list(draft.holidays_added)).values_list(
-            "date", flat=True
-        )
-    )
-    Holiday.objects.bulk_create(
-        Holiday(calendar=calendar, date=day, name=name)
-        for day, name in sorted(draft.holidays_added.items())
-        if day not in existing
-    )

@@ -1,9 +1,9 @@
 """The managers' admin: every configuration error gets a message that names the rule."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy, Tier
 from tests.factories import office_calendar, policy, tier
@@ -287,18 +287,46 @@ def test_calendar_preview_lists_the_weeks_open_hours(manager_client):
     assert "Mon 30 Nov 2026 09:00 CET" in body and "8h" in body
 
 
-@pytest.mark.parametrize(
-    "name",
-    ["tier", "calendar", "slapolicy", "holiday"],
-)
+@pytest.mark.parametrize("name", ["tier", "calendar", "slapolicy", "alertchannel"])
 def test_every_configuration_page_opens_for_a_manager(manager_client, name):
-    if name == "holiday":
-        return  # holidays are edited inline on their calendar
     office_calendar()
     policy("Gold")
     for view in ("changelist", "add"):
         response = manager_client.get(reverse(f"admin:policies_{name}_{view}"))
         assert response.status_code == 200, (name, view)
+
+
+def test_holidays_have_no_page_of_their_own_and_are_edited_on_their_calendar(manager_client):
+    calendar = office_calendar()
+    Holiday.objects.create(calendar=calendar, date=date(date.today().year, 12, 24), name="Eve")
+    with pytest.raises(NoReverseMatch):
+        reverse("admin:policies_holiday_changelist")
+    page = manager_client.get(reverse("admin:policies_calendar_change", args=[calendar.pk]))
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'name="holidays-TOTAL_FORMS"' in body and 'value="Eve"' in body
+
+
+def test_the_calendar_list_costs_the_same_queries_for_2_and_12_calendars(
+    manager_client, django_assert_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = reverse("admin:policies_calendar_changelist")
+
+    def calendars(names):
+        for name in names:
+            calendar = office_calendar(name=name)
+            Holiday.objects.create(calendar=calendar, date=date.today(), name=f"{name} day")
+
+    calendars(["A", "B"])
+    manager_client.get(url)  # the session and the permissions are read once per client
+    with CaptureQueriesContext(connection) as two:
+        assert "B day" in manager_client.get(url).content.decode()
+    calendars([f"C{n}" for n in range(10)])
+    with django_assert_num_queries(len(two)):
+        assert "C9 day" in manager_client.get(url).content.decode()
 
 
 def test_preview_on_a_policy_says_why_it_does_not_apply(manager_client):

@@ -305,6 +305,19 @@ def test_a_run_goes_stale_when_the_configuration_is_saved_meanwhile(standard, fo
     assert started.stale and started.finished
 
 
+def test_a_run_kept_by_a_release_before_the_configuration_version_reads_as_stale(
+    standard, four_threads
+):
+    with at(NOW):
+        kept = WhatIfRun.start(draft=Draft(policy_id=standard.pk), since=SINCE, until=UNTIL)
+        state = kept.to_json()
+        del state["version"]
+        state["fingerprint"] = ["3", "2026-11-30 08:00:00"]
+        resumed = WhatIfRun.from_json(state)
+        resumed.advance()
+    assert resumed.stale and resumed.finished
+
+
 def test_applying_writes_the_draft_for_later_clocks_and_keeps_finished_ones(
     standard, four_threads, agent
 ):
@@ -320,7 +333,7 @@ def test_applying_writes_the_draft_for_later_clocks_and_keeps_finished_ones(
     )
     with at(NOW):
         result = whatif.whatif(draft=draft, since=SINCE, until=UNTIL)
-        applied = whatif.draft_apply(draft=draft, fingerprint=result.fingerprint)
+        applied = whatif.draft_apply(draft=draft, version=result.version)
     assert applied.changes == [
         "First response (any priority): 1h → 2h",
         "Warnings: 50% → 75%",
@@ -382,7 +395,7 @@ def test_applying_after_the_configuration_changed_is_refused(standard, four_thre
     result = run(draft)
     SlaTarget.objects.filter(policy=standard).update(duration=timedelta(hours=3))
     with pytest.raises(whatif.DraftStale):
-        whatif.draft_apply(draft=draft, fingerprint=result.fingerprint)
+        whatif.draft_apply(draft=draft, version=result.version)
     assert frt_target(standard).duration == timedelta(hours=3)
 
 

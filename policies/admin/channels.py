@@ -1,0 +1,96 @@
+"""Alert channels: where alerts go besides people (e-mail addresses, Slack, webhooks)."""
+
+from urllib.parse import urlparse
+
+from django.contrib import admin, messages
+
+from policies import forms as policy_forms
+from policies.models import AlertChannel
+from policies.secret_fields import masked
+
+
+@admin.register(AlertChannel)
+class AlertChannelAdmin(admin.ModelAdmin):
+    form = policy_forms.AlertChannelForm
+    list_display = ["name", "kind", "destination", "enabled", "disabled_reason", "disabled_at"]
+    list_filter = ["kind", "enabled"]
+    # Not the URL: searching it would let anyone guess a Slack webhook's token letter by letter.
+    search_fields = ["name", "addresses"]
+    readonly_fields = ["disabled_reason", "disabled_at"]
+    fields = ["name", "kind", "addresses", "url", "secret", "enabled", *readonly_fields]
+    actions = ["send_test_alert", "enable_again"]
+
+    @admin.display(description="sends to")
+    def destination(self, obj):
+        if obj.kind == AlertChannel.Kind.EMAIL:
+            return ", ".join(obj.address_list())
+        if obj.kind == AlertChannel.Kind.SLACK:
+            # A Slack webhook URL is its own password: show where, not the token.
+            return f"{urlparse(obj.url).hostname or obj.url}/…" if obj.url else ""
+        return obj.url
+
+    @admin.display(description="signing secret")
+    def secret_hint(self, obj):
+        return masked(obj.secret) if obj else ""
+
+    def _view_only(self, request, obj) -> bool:
+        return obj is not None and not self.has_change_permission(request, obj)
+
+    def get_fields(self, request, obj=None):
+        if not self._view_only(request, obj):
+            return self.fields
+        # Read-only pages show every field's value: show where and a hint instead of secrets.
+        shown = {"url": "destination", "secret": "secret_hint"}
+        return [shown.get(name, name) for name in self.fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if not self._view_only(request, obj):
+            return self.readonly_fields
+        return [*self.readonly_fields, "destination", "secret_hint"]
+
+    def save_model(self, request, obj, form, change):
+        fresh = ""
+        if obj.kind == AlertChannel.Kind.WEBHOOK and not obj.secret:
+            from threads.transports.webhook import new_secret
+
+            obj.secret = fresh = new_secret()
+        super().save_model(request, obj, form, change)
+        if fresh:
+            # The one time this secret is shown: the receiver needs it to check signatures.
+            self.message_user(
+                request,
+                f"Signing secret of “{obj.name}”: {fresh} — give it to the receiving end now; "
+                "it is not shown again (tick “Generate a new secret” to replace it).",
+                messages.WARNING,
+            )
+
+    # Both act on the channel (a test sends to its URL), so they need the right to change it.
+    @admin.action(description="Send a test alert now", permissions=["change"])
+    def send_test_alert(self, request, queryset):
+        from threads.delivery import send_test_alert
+
+        for channel in queryset:
+            results = send_test_alert(channel=channel)
+            failed = [r for r in results if not r.ok]
+            detail = "; ".join(
+                f"{r.recipient}: {r.message}"
+                if channel.kind == AlertChannel.Kind.EMAIL
+                else r.message
+                for r in results
+            )
+            if failed:
+                self.message_user(
+                    request, f"{channel.name}: test alert failed: {detail}", messages.ERROR
+                )
+            else:
+                self.message_user(request, f"{channel.name}: test alert sent ({detail}).")
+
+    @admin.action(description="Enable again (clears why it was disabled)", permissions=["change"])
+    def enable_again(self, request, queryset):
+        from threads.delivery import channel_enable
+
+        for channel in queryset:
+            channel_enable(channel)
+        self.message_user(
+            request, f"{queryset.count()} channels enabled; new alerts go to them again."
+        )

@@ -1,0 +1,328 @@
+"""SLA policies: conditions, targets, warnings, escalations, notification rules, their
+order, templates, clones, previews, what-ifs and re-applying them to running clocks."""
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from policies import forms as policy_forms
+from policies.admin.helpers import viewer_zone
+from policies.admin.preview import preview_response
+from policies.admin.whatif import whatif_apply_response, whatif_response, whatif_urls
+from policies.catalog import TEMPLATES
+from policies.durations import format_duration
+from policies.models import (
+    AlertChannel,
+    AlertEvent,
+    EscalationLevel,
+    NotificationRule,
+    SlaPolicy,
+    SlaTarget,
+    WarningThreshold,
+)
+from policies.services import policies_from_template, policies_set_active, policy_clone, policy_move
+from policies.vocabulary import Channel, Metric, Priority
+
+
+class TargetInline(admin.TabularInline):
+    model = SlaTarget
+    formset = policy_forms.TargetFormSet
+    extra = 0
+    min_num = 1
+    verbose_name = "target"
+    verbose_name_plural = "targets (business time)"
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "priority":
+            kwargs["choices"] = [("", "Any priority"), *Priority.choices]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class ThresholdInline(admin.TabularInline):
+    model = WarningThreshold
+    formset = policy_forms.ThresholdFormSet
+    extra = 0
+    verbose_name = "warning"
+    verbose_name_plural = "warnings before a breach"
+
+
+class EscalationInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 0
+    fields = ["level", "after", "reassign_team", "raise_priority"]
+    verbose_name = "escalation level"
+    verbose_name_plural = "escalation levels (after a breach, while the clock still runs)"
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "raise_priority":
+            kwargs["choices"] = [("", "Keep the priority"), *Priority.choices]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+class NotificationRuleForm(forms.ModelForm):
+    events = forms.MultipleChoiceField(
+        choices=AlertEvent.choices,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+        help_text="The SLA events this rule sends.",
+    )
+    metrics = forms.MultipleChoiceField(
+        choices=Metric.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked = every metric.",
+    )
+    escalation_levels = forms.TypedMultipleChoiceField(
+        choices=[(level, f"Level {level}") for level in range(1, 6)],
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="For “escalation level reached”: none ticked = every level.",
+    )
+    channels = forms.ModelMultipleChoiceField(
+        queryset=AlertChannel.objects.all(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Also send to these channels (set them up under Alert channels).",
+    )
+
+    class Meta:
+        model = NotificationRule
+        fields = [
+            "events",
+            "metrics",
+            "escalation_levels",
+            "to_assignee",
+            "to_team",
+            "to_managers",
+            "by_email",
+            "in_app",
+            "channels",
+        ]
+
+
+class NotificationRuleInline(admin.StackedInline):
+    model = NotificationRule
+    form = NotificationRuleForm
+    extra = 0
+    verbose_name = "notification rule"
+    verbose_name_plural = "notification rules (who hears about which SLA events)"
+    fieldsets = [
+        (None, {"fields": ["events", "metrics", "escalation_levels"]}),
+        ("People", {"fields": ["to_assignee", "to_team", "to_managers", "by_email", "in_app"]}),
+        ("Channels", {"fields": ["channels"]}),
+    ]
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    form = policy_forms.SlaPolicyForm
+    list_display = [
+        "move_buttons",
+        "name",
+        "active",
+        "conditions",
+        "calendar_name",
+        "targets_summary",
+        "warnings_summary",
+    ]
+    list_display_links = ["name"]
+    list_filter = ["active", "calendar", "tiers", "page_24_7"]
+    list_select_related = ["calendar"]
+    search_fields = ["name", "description"]
+    autocomplete_fields = ["calendar"]
+    inlines = [TargetInline, ThresholdInline, EscalationInline, NotificationRuleInline]
+    actions = ["clone", "activate", "deactivate", "reapply"]
+    ordering = ["order", "id"]
+    change_form_template = "admin/policies/slapolicy/change_form.html"
+    change_list_template = "admin/policies/slapolicy/change_list.html"
+    fieldsets = [
+        (None, {"fields": ["name", "active", "description"]}),
+        (
+            "Which threads it applies to",
+            {
+                "fields": ["tiers", "priorities", "channels", "teams"],
+                "description": "Policies are tried in order; the first active policy whose "
+                "conditions all match applies. An empty condition matches anything.",
+            },
+        ),
+        (
+            "How time is counted",
+            {"fields": ["calendar", "use_customer_time_zone", "pause_statuses", "page_24_7"]},
+        ),
+        ("Order", {"fields": ["order"], "classes": ["collapse"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("tiers", "teams", "targets", "thresholds")
+        )
+
+    def _create_formsets(self, request, obj, change):
+        # Targets and warnings are validated together (a warning must fit inside the targets).
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        for formset in formsets:
+            formset.siblings = formsets
+        return formsets, inline_instances
+
+    @admin.display(description="order")
+    def move_buttons(self, obj):
+        up = reverse("admin:policies_slapolicy_move", args=[obj.pk, "up"])
+        down = reverse("admin:policies_slapolicy_move", args=[obj.pk, "down"])
+        return format_html(
+            '<span class="policy-order">{}</span> '
+            '<button type="submit" class="move" formaction="{}" formmethod="post" '
+            'title="Move up" aria-label="Move {} up">▲</button>'
+            '<button type="submit" class="move" formaction="{}" formmethod="post" '
+            'title="Move down" aria-label="Move {} down">▼</button>',
+            obj.order,
+            up,
+            obj.name,
+            down,
+            obj.name,
+        )
+
+    @admin.display(description="applies to")
+    def conditions(self, obj):
+        parts = []
+        tiers = [t.name for t in obj.tiers.all()]
+        teams = [t.name for t in obj.teams.all()]
+        if tiers:
+            parts.append("tier " + " or ".join(tiers))
+        if obj.priorities:
+            parts.append("priority " + " or ".join(Priority(p).label for p in obj.priorities))
+        if obj.channels:
+            parts.append("channel " + " or ".join(Channel(c).label for c in obj.channels))
+        if teams:
+            parts.append("team " + " or ".join(teams))
+        return "; ".join(parts) or "every thread"
+
+    @admin.display(description="calendar", ordering="calendar__name")
+    def calendar_name(self, obj):
+        name = obj.calendar.name if obj.calendar else "24/7"
+        if obj.use_customer_time_zone:
+            name += " (customer's zone)"
+        return name
+
+    @admin.display(description="targets")
+    def targets_summary(self, obj):
+        return format_html_join(
+            "",
+            "<div>{}: <strong>{}</strong></div>",
+            (
+                (
+                    t.get_metric_display()
+                    + (f" ({t.get_priority_display()})" if t.priority else ""),
+                    format_duration(t.duration),
+                )
+                for t in obj.targets.all()
+            ),
+        )
+
+    @admin.display(description="warnings")
+    def warnings_summary(self, obj):
+        return ", ".join(str(t) for t in obj.thresholds.all()) or "—"
+
+    @admin.action(description="Clone the selected policies (copies start inactive)")
+    def clone(self, request, queryset):
+        for policy in queryset:
+            copy = policy_clone(policy=policy)
+            self.message_user(request, f"Created “{copy}”, inactive, at the end of the list.")
+
+    @admin.action(description="Re-apply to running clocks… (shows a dry run first)")
+    def reapply(self, request, queryset):
+        from threads.services import policy_reapply, policy_reapply_plan
+
+        if "apply" in request.POST:
+            total = sum(policy_reapply(policy=p, actor=request.user) for p in queryset)
+            self.message_user(request, f"{total} running clocks retargeted; history records each.")
+            return None
+        plans = [(p, policy_reapply_plan(policy=p)) for p in queryset]
+        return render(
+            request,
+            "admin/policies/slapolicy/reapply.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Re-apply to running clocks",
+                "plans": plans,
+                "policies": queryset,
+                "opts": self.model._meta,
+                "viewer_zone": viewer_zone(request),
+            },
+        )
+
+    @admin.action(description="Activate the selected policies")
+    def activate(self, request, queryset):
+        changed = policies_set_active(policies=queryset, active=True)
+        self.message_user(request, f"{changed} policies activated.")
+
+    @admin.action(description="Deactivate the selected policies")
+    def deactivate(self, request, queryset):
+        changed = policies_set_active(policies=queryset, active=False)
+        self.message_user(request, f"{changed} policies deactivated.")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/move/<str:direction>/",
+                view(self.move_view),
+                name="policies_slapolicy_move",
+            ),
+            path("templates/", view(self.templates_view), name="policies_slapolicy_templates"),
+            path("preview/", view(self.preview_view), name="policies_slapolicy_preview"),
+            path(
+                "<int:pk>/preview/", view(self.preview_view), name="policies_slapolicy_preview_one"
+            ),
+            *whatif_urls(self, "policies_slapolicy"),
+            *super().get_urls(),
+        ]
+
+    def move_view(self, request, pk, direction):
+        policy = get_object_or_404(SlaPolicy, pk=pk)
+        if request.method != "POST" or not self.has_change_permission(request, policy):
+            return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+        policy_move(policy=policy, up=direction == "up")
+        return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+
+    def templates_view(self, request):
+        if not self.has_add_permission(request):
+            return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+        form = policy_forms.TemplateForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            created = policies_from_template(
+                key=form.cleaned_data["template"],
+                calendar=form.cleaned_data["calendar"],
+                active=form.cleaned_data["active"],
+            )
+            names = ", ".join(p.name for p in created)
+            state = "active" if form.cleaned_data["active"] else "inactive until you activate them"
+            self.message_user(request, f"Created {names} ({state}). Review them below.")
+            return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
+        return render(
+            request,
+            "admin/policies/slapolicy/templates.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Start from a template",
+                "form": form,
+                "templates": TEMPLATES.values(),
+                "opts": self.model._meta,
+            },
+        )
+
+    def preview_view(self, request, pk=None):
+        policy = get_object_or_404(SlaPolicy, pk=pk) if pk else None
+        return preview_response(self, request, policy=policy)
+
+    def whatif_view(self, request, pk, run=None):
+        return whatif_response(self, request, policy=get_object_or_404(SlaPolicy, pk=pk), run=run)
+
+    def whatif_apply_view(self, request, pk, run):
+        policy = get_object_or_404(SlaPolicy, pk=pk)
+        return whatif_apply_response(self, request, policy=policy, run=run)
