@@ -19,10 +19,10 @@ from accounts.models import Account, AgentProfile
 from policies.models import AlertChannel, NotificationRule
 from tests.factories import office_calendar, policy, tier
 from tests.threads.servers import closed_url, http_server, smtp_server
-from threads.delivery import claim_due, deliver_due
+from threads.alerting.alert import state_transition
+from threads.alerting.delivery import claim_due, deliver_due
 from threads.models import ClockState, Delivery, EventKind, SlaClock, SlaEvent
 from threads.services import thread_catch_up, thread_create
-from threads.transports.base import state_transition
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 

@@ -17,10 +17,11 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from policies.models import AlertChannel
+from threads.alerting.alert import Alert, alert_for, sample_alert
+from threads.alerting.transports import transport_for
+from threads.alerting.transports.base import PermanentError, TransientError, Transport
+from threads.alerting.transports.webhook import ensure_secret
 from threads.models import Delivery, DeliveryAttempt
-from threads.transports import PermanentError, TransientError, alert_for, transport_for
-from threads.transports.base import Alert, Transport, sample_alert
-from threads.transports.webhook import ensure_secret
 
 log = logging.getLogger(__name__)
 

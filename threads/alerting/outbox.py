@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.roles import MANAGERS
 from policies.models import AlertChannel, SlaPolicy
+from threads.alerting.alert import alert_title
 from threads.clockwork import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
 
@@ -21,19 +22,6 @@ ALERT_KINDS = {
     EventKind.CANCELLED,
 }
 PAGING = {Delivery.Kind.EMAIL, Delivery.Kind.SLACK}  # held during quiet hours
-
-
-def alert_title(event: SlaEvent, thread: Thread) -> str:
-    metric = event.clock.get_metric_display() if event.clock_id else "SLA"
-    what = {
-        EventKind.WARNING: f"{metric} due soon",
-        EventKind.BREACHING: f"{metric} breaching",
-        EventKind.ESCALATED: f"{metric} escalated (level {event.details.get('level')})",
-        EventKind.BREACHED: f"{metric} breached",
-        EventKind.ACHIEVED: f"{metric} achieved",
-        EventKind.CANCELLED: f"{metric} cancelled",
-    }.get(event.kind, event.get_kind_display())
-    return f"{what}: #{thread.pk} {thread.subject}"[:300]
 
 
 def _rule_matches(rule, event: SlaEvent) -> bool:

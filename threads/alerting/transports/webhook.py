@@ -9,8 +9,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from policies.models import AlertChannel
-from threads.models import Delivery
-from threads.transports.base import (
+from threads.alerting.transports.base import (
     Alert,
     PermanentError,
     Result,
@@ -20,6 +19,7 @@ from threads.transports.base import (
     post,
     retry_after_seconds,
 )
+from threads.models import Delivery
 
 TIMEOUT = 10  # seconds
 EVENT_TYPE = "sla.status_transitioned"

@@ -11,8 +11,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
+from threads.alerting.transports.base import (
+    Alert,
+    PermanentError,
+    Result,
+    TransientError,
+    Transport,
+)
 from threads.models import Delivery
-from threads.transports.base import Alert, PermanentError, Result, TransientError, Transport
 
 TIMEOUT = 10  # seconds; a stuck mail server must not hold a worker for long
 
