@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from policies.alert_kinds import ALERT_EVENTS
 from policies.durations import format_duration
 from policies.templatetags.slaops_time import in_zone
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
@@ -21,14 +22,12 @@ def thread_url(thread: Thread) -> str:
 
 def alert_title(event: SlaEvent, thread: Thread) -> str:
     metric = event.clock.get_metric_display() if event.clock_id else "SLA"
-    what = {
-        EventKind.WARNING: f"{metric} due soon",
-        EventKind.BREACHING: f"{metric} breaching",
-        EventKind.ESCALATED: f"{metric} escalated (level {event.details.get('level')})",
-        EventKind.BREACHED: f"{metric} breached",
-        EventKind.ACHIEVED: f"{metric} achieved",
-        EventKind.CANCELLED: f"{metric} cancelled",
-    }.get(event.kind, event.get_kind_display())
+    declared = ALERT_EVENTS.get(event.kind)
+    what = (
+        declared.title.format(metric=metric, level=event.details.get("level"))
+        if declared
+        else event.get_kind_display()
+    )
     return f"{what}: #{thread.pk} {thread.subject}"[:300]
 
 

@@ -1,17 +1,20 @@
-"""One transport per delivery kind (e-mail, Slack, webhook), each in its own small module."""
+"""The transports: one module per kind, each a `Transport` subclass. Which kinds exist, and what
+each needs, is declared once in policies.alert_kinds.TRANSPORTS; this finds a kind's sender."""
 
+from functools import cache
+
+from django.utils.module_loading import import_string
+
+from policies.alert_kinds import TRANSPORTS
 from threads.alerting.transports.base import Transport
-from threads.alerting.transports.email import EmailTransport
-from threads.alerting.transports.slack import SlackTransport
-from threads.alerting.transports.webhook import WebhookTransport
-from threads.models import Delivery
 
-TRANSPORTS: dict[str, Transport] = {
-    Delivery.Kind.EMAIL: EmailTransport(),
-    Delivery.Kind.SLACK: SlackTransport(),
-    Delivery.Kind.WEBHOOK: WebhookTransport(),
-}
+
+@cache
+def _transport(path: str) -> Transport:
+    return import_string(path)()
 
 
 def transport_for(kind: str) -> Transport | None:
-    return TRANSPORTS.get(kind)
+    """The sender of a kind; None for a kind no longer declared (its deliveries are not sent)."""
+    declared = TRANSPORTS.get(kind)
+    return _transport(declared.transport) if declared else None

@@ -6,6 +6,7 @@ from email.utils import parsedate_to_datetime
 
 from django.utils import timezone
 
+from policies.models import AlertChannel
 from slaops import outbound
 from threads.alerting.alert import Alert
 from threads.models import Delivery
@@ -77,7 +78,14 @@ class Transport:
     """Sends one alert to one delivery's recipient; raises TransientError or PermanentError.
 
     `send` must not touch the database: deliveries are sent from worker threads, and everything
-    the message needs is in the Alert."""
+    the message needs is in the Alert. `recipients` and `prepare` run before, in the task."""
+
+    def recipients(self, channel: AlertChannel) -> list[str]:
+        """One delivery per recipient of a channel's alert; most channels are one recipient."""
+        return [f"channel:{channel.pk}"]
+
+    def prepare(self, channel: AlertChannel) -> None:
+        """Database work a channel needs before its alerts are sent (none, for most kinds)."""
 
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         raise NotImplementedError

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
+from policies.models import AlertChannel
 from threads.alerting.transports.base import (
     Alert,
     PermanentError,
@@ -58,6 +59,10 @@ def message_id(delivery: Delivery) -> str | None:
 
 
 class EmailTransport(Transport):
+    def recipients(self, channel: AlertChannel) -> list[str]:
+        # Lower case, as people's own addresses: one e-mail per address whoever asked for it.
+        return [address.lower() for address in channel.address_list()]
+
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         subject, text, html = render(alert)
         headers = {"X-SLA-Event": alert.event_kind}

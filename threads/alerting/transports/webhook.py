@@ -93,6 +93,9 @@ def signed_request(delivery: Delivery, alert: Alert) -> tuple[bytes, dict[str, s
 
 
 class WebhookTransport(Transport):
+    def prepare(self, channel: AlertChannel) -> None:
+        ensure_secret(channel)
+
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         body, headers = signed_request(delivery, alert)
         # Redirects are not followed (a redirected POST would arrive as a bodyless GET, and a
