@@ -3,9 +3,10 @@ rule picks among them) and which transports carry them (`TRANSPORTS`: a channel'
 delivery's kind). Model choices, the outbox, the channel form and the delivery task all derive
 from these two tables, as healthchecks derives its channel kinds from its `TRANSPORTS`.
 
-A new transport is one module in threads/alerting/transports/ (its `Transport` class), one line
-in `TRANSPORTS` and the migrations of the two `kind` fields' choices. The tables live here, below
-threads/, because policies' models must not import threads: the line names its class by path.
+A new transport is one module in threads/alerting/transports/ (its `Transport` class) and one
+line in `TRANSPORTS`; the `kind` fields' choices are callables, so it needs no migration. The
+tables live here, below threads/, because policies' models must not import threads: the line
+names its class by path.
 """
 
 from collections.abc import Callable
@@ -89,12 +90,22 @@ TRANSPORTS: dict[str, TransportKind] = {
 
 
 def transport_choices(label: str) -> type[models.TextChoices]:
-    """The kinds as choices, named as their values ("EMAIL" = "email"); `label` is the
+    """The kinds as named constants for code (`Kind.EMAIL` = "email"); `label` is the
     TransportKind attribute that labels them."""
     return models.TextChoices(
         "Kind",
         [(value.upper(), (value, getattr(kind, label))) for value, kind in TRANSPORTS.items()],
     )
+
+
+# The kind fields' choices are these callables, so their migrations name the function rather
+# than copy the list: a new line in TRANSPORTS needs no migration.
+def channel_kinds() -> list[tuple[str, str]]:
+    return [(value, kind.channel_label) for value, kind in TRANSPORTS.items()]
+
+
+def delivery_kinds() -> list[tuple[str, str]]:
+    return [(value, kind.label) for value, kind in TRANSPORTS.items()]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from policies.alert_kinds import TRANSPORTS, AlertEvent, transport_choices
+from policies.alert_kinds import TRANSPORTS, AlertEvent, channel_kinds, transport_choices
 from policies.durations import format_duration
 from policies.fields import BusinessDurationField, TimeZoneField
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
@@ -336,7 +336,7 @@ class AlertChannel(models.Model):
     Kind = transport_choices("channel_label")  # one per entry of alert_kinds.TRANSPORTS
 
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=channel_kinds)
     addresses = models.TextField(
         blank=True, help_text="E-mail: one address per line or comma separated."
     )

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from policies.alert_kinds import transport_choices
+from policies.alert_kinds import delivery_kinds, transport_choices
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 
 
@@ -315,7 +315,7 @@ class Delivery(models.Model):
         DEAD = "dead", "Dead (gave up)"
 
     event = models.ForeignKey(SlaEvent, on_delete=models.CASCADE, related_name="deliveries")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=delivery_kinds)
     channel = models.ForeignKey(
         "policies.AlertChannel",
         null=True,

@@ -4,7 +4,14 @@ the models' choices, the outbox and the rules all read from them."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from policies.alert_kinds import ALERT_EVENTS, DESTINATION_FIELDS, TRANSPORTS, AlertEvent
+from policies.alert_kinds import (
+    ALERT_EVENTS,
+    DESTINATION_FIELDS,
+    TRANSPORTS,
+    AlertEvent,
+    channel_kinds,
+    delivery_kinds,
+)
 from policies.models import AlertChannel
 from threads.alerting.alert import state_transition
 from threads.alerting.transports import transport_for
@@ -25,9 +32,25 @@ def test_every_transport_has_a_sender_its_fields_and_a_check(value):
 
 
 def test_channels_and_deliveries_offer_exactly_the_declared_transports():
-    assert dict(AlertChannel.Kind.choices) == {v: k.channel_label for v, k in TRANSPORTS.items()}
-    assert dict(Delivery.Kind.choices) == {v: k.label for v, k in TRANSPORTS.items()}
-    assert "in_app" not in Delivery.Kind.values  # in-app notes are their own table
+    channel_kind = AlertChannel._meta.get_field("kind")
+    delivery_kind = Delivery._meta.get_field("kind")
+
+    assert dict(channel_kind.choices) == {v: k.channel_label for v, k in TRANSPORTS.items()}
+    assert dict(delivery_kind.choices) == {v: k.label for v, k in TRANSPORTS.items()}
+    assert dict(AlertChannel.Kind.choices) == dict(channel_kind.choices)
+    assert dict(Delivery.Kind.choices) == dict(delivery_kind.choices)
+    assert "in_app" not in dict(delivery_kind.choices)  # in-app notes are their own table
+    assert max(map(len, TRANSPORTS)) <= min(channel_kind.max_length, delivery_kind.max_length)
+
+
+def test_a_new_transport_needs_no_migration(monkeypatch):
+    monkeypatch.setitem(TRANSPORTS, "pager", TRANSPORTS["webhook"])
+
+    assert "pager" in dict(AlertChannel._meta.get_field("kind").choices)
+    assert "pager" in dict(Delivery._meta.get_field("kind").choices)
+    # What makemigrations writes is the function, not today's list.
+    for model, choices in ((AlertChannel, channel_kinds), (Delivery, delivery_kinds)):
+        assert model._meta.get_field("kind").deconstruct()[3]["choices"] is choices
 
 
 def test_quiet_hours_hold_email_and_slack_but_not_webhooks():
