@@ -48,6 +48,26 @@ def slack_url_is_allowed(channel) -> None:
     url_is_allowed(channel, slack=True)
 
 
+def webhook_is_valid(channel) -> None:
+    """An allowed URL and a Standard Webhooks signing secret (empty: one is generated on save)."""
+    url_is_allowed(channel)
+    if not channel.secret:
+        return
+    from standardwebhooks import Webhook
+
+    try:
+        Webhook(channel.secret)
+    except Exception:  # the library raises its own and binascii errors
+        raise ValidationError(
+            {
+                "secret": "A signing secret is “whsec_” followed by base64 (at least 24 bytes); "
+                "leave it empty to have one generated."
+            }
+        ) from None
+    if len(channel.secret.removeprefix("whsec_")) < 32:
+        raise ValidationError({"secret": "A signing secret needs at least 24 random bytes."})
+
+
 @dataclass(frozen=True)
 class TransportKind:
     label: str  # the kind in the delivery log: "Slack"
@@ -82,7 +102,7 @@ TRANSPORTS: dict[str, TransportKind] = {
         channel_label="Webhook (Standard Webhooks, signed)",
         transport="threads.alerting.transports.webhook.WebhookTransport",
         fields=("url", "secret"),
-        check=url_is_allowed,
+        check=webhook_is_valid,
         secret="secret",
         held_in_quiet_hours=False,  # machines read it; they decide themselves whom to wake
     ),
