@@ -1,5 +1,6 @@
 """Admin forms for the SLA configuration, with validation messages in a manager's words."""
 
+import json
 import zoneinfo
 from datetime import date
 
@@ -8,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.models import Team
+from policies.alert_kinds import DESTINATION_FIELDS, TRANSPORTS
 from policies.catalog import TEMPLATES
 from policies.fields import time_zone_names, validate_sane_year
 from policies.models import (
@@ -45,8 +47,9 @@ class TierForm(forms.ModelForm):
 
 
 class AlertChannelForm(forms.ModelForm):
-    """An alert channel whose secrets are write-only once saved: the webhook signing secret, and
-    a Slack webhook URL (whoever has it can post to the channel)."""
+    """An alert channel: the fields its kind uses (alert_kinds.TRANSPORTS), the others emptied on
+    save, and its kind's secret write-only once saved: the webhook signing secret, and a Slack
+    webhook URL (whoever has it can post to the channel)."""
 
     url = forms.URLField(
         label="URL",
@@ -67,46 +70,51 @@ class AlertChannelForm(forms.ModelForm):
         model = AlertChannel
         fields = ["name", "kind", "addresses", "url", "secret", "enabled"]
 
+    class Media:
+        js = ["slaops/channel_kinds.js"]  # shows only the chosen kind's fields
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if self.has_saved_slack_url():
-            self.fields["url"] = SecretField(
-                label="URL",
-                help_text="The Slack incoming-webhook URL. Whoever has it can post to the channel, "
-                "so it is not shown again once saved.",
+        if "kind" in self.fields:  # not on a page that may only be viewed
+            self.fields["kind"].widget.attrs["data-kind-fields"] = json.dumps(
+                {value: kind.fields for value, kind in TRANSPORTS.items()}
+            )
+        name = self.saved_secret()
+        if name in self.fields and not isinstance(self.fields[name], SecretField):
+            self.fields[name] = SecretField(
+                label=self.fields[name].label,
+                help_text="Whoever has it can post to the channel, so it is not shown again once "
+                "saved.",
             )
 
-    def has_saved_slack_url(self) -> bool:
-        return bool(
-            self.instance.pk and self.instance.kind == AlertChannel.Kind.SLACK and self.instance.url
-        )
-
-    def clean_secret(self):
-        value = self.cleaned_data["secret"]
-        if value and value != self.instance.secret:
-            from standardwebhooks import Webhook
-
-            try:
-                Webhook(value)
-            except Exception:  # the library raises its own and binascii errors
-                raise ValidationError(
-                    "A signing secret is “whsec_” followed by base64 (at least 24 bytes); "
-                    "leave it empty to have one generated."
-                ) from None
-            if len(value.removeprefix("whsec_")) < 32:
-                raise ValidationError("A signing secret needs at least 24 random bytes.")
-        return value
+    def saved_secret(self) -> str:
+        """The field the saved kind keeps write-only, if it holds a value ("" if none)."""
+        kind = TRANSPORTS.get(self.instance.kind) if self.instance.pk else None
+        if kind and kind.secret and getattr(self.instance, kind.secret):
+            return kind.secret
+        return ""
 
     def clean(self):
         data = super().clean()
+        kind = TRANSPORTS.get(data.get("kind"))
+        if kind is None:
+            return data
+        for name in DESTINATION_FIELDS:
+            if name not in kind.fields:
+                data[name] = ""  # a kind's leftovers (an old secret above all) are not kept
+        saved = self.saved_secret()
         if (
-            self.has_saved_slack_url()
-            and data.get("kind") != AlertChannel.Kind.SLACK
-            and data.get("url") == self.instance.url
+            saved in kind.fields
+            and saved != kind.secret
+            and data.get(saved) == getattr(self.instance, saved)
         ):
-            # Kept, the Slack URL would be shown as the new kind's plain URL.
+            # Kept, the secret would be shown as the new kind's plain value.
+            label = self.fields[saved].label
+            saved_kind = TRANSPORTS[self.instance.kind].label
             self.add_error(
-                "url", "Type the new URL: the saved Slack webhook URL is not kept for another kind."
+                saved,
+                f"Type the new {label}: the saved {saved_kind} {label} is not kept for another "
+                "kind.",
             )
         return data
 

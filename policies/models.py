@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete
 
+from policies.alert_kinds import TRANSPORTS, AlertEvent, channel_kinds, transport_choices
 from policies.configuration import ConfigurationModel, ConfigurationQuerySet, ConfigurationVersion
 from policies.durations import format_duration
 from policies.fields import BusinessDurationField, TimeZoneField
@@ -334,13 +335,10 @@ class EscalationLevel(ConfigurationModel):
 class AlertChannel(ConfigurationModel):
     """Where alerts go besides people: fixed e-mail addresses, a Slack channel, a webhook."""
 
-    class Kind(models.TextChoices):
-        EMAIL = "email", "E-mail addresses"
-        SLACK = "slack", "Slack (incoming webhook)"
-        WEBHOOK = "webhook", "Webhook (Standard Webhooks, signed)"
+    Kind = transport_choices("channel_label")  # one per entry of alert_kinds.TRANSPORTS
 
     name = models.CharField(max_length=120, unique=True)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=channel_kinds)
     addresses = models.TextField(
         blank=True, help_text="E-mail: one address per line or comma separated."
     )
@@ -367,37 +365,8 @@ class AlertChannel(ConfigurationModel):
         return [a.strip() for a in self.addresses.replace(",", "\n").splitlines() if a.strip()]
 
     def clean(self):
-        from django.core.validators import validate_email
-
-        if self.kind == self.Kind.EMAIL:
-            if not self.address_list():
-                raise ValidationError({"addresses": "Give at least one e-mail address."})
-            for address in self.address_list():
-                try:
-                    validate_email(address)
-                except ValidationError:
-                    raise ValidationError(
-                        {"addresses": f"“{address}” is not an e-mail address."}
-                    ) from None
-        elif not self.url:
-            raise ValidationError({"url": f"A {self.get_kind_display()} channel needs a URL."})
-        else:
-            from slaops.outbound import DestinationNotAllowed, check_url
-
-            try:
-                check_url(self.url, slack=self.kind == self.Kind.SLACK)
-            except DestinationNotAllowed as error:
-                message = str(error)
-                raise ValidationError({"url": message[0].upper() + message[1:] + "."}) from None
-
-
-class AlertEvent(models.TextChoices):
-    WARNING = "warning", "Warning (a threshold passed)"
-    BREACHING = "breaching", "Breaching (due time passed)"
-    ESCALATED = "escalated", "Escalation level reached"
-    BREACHED = "breached", "Breached (stopped late)"
-    ACHIEVED = "achieved", "Achieved"
-    CANCELLED = "cancelled", "Cancelled"
+        if self.kind in TRANSPORTS:  # an unknown kind is refused by the field itself
+            TRANSPORTS[self.kind].check(self)
 
 
 class NotificationRule(ConfigurationModel):

@@ -327,7 +327,7 @@ class DeliveryAdmin(HistoryAdmin):
 
     @admin.action(description="Retry now (dead or retrying deliveries)", permissions=["retry"])
     def retry_now(self, request, queryset):
-        from threads.delivery import deliveries_retry_now
+        from threads.alerting.delivery import deliveries_retry_now
 
         count = deliveries_retry_now(ids=queryset.values_list("pk", flat=True))
         self.message_user(

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from policies.alert_kinds import delivery_kinds, transport_choices
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 
 
@@ -304,11 +305,7 @@ class SlaEvent(models.Model):
 class Delivery(models.Model):
     """One alert to one recipient on one channel: the outbox row, written with its event."""
 
-    class Kind(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SLACK = "slack", "Slack"
-        WEBHOOK = "webhook", "Webhook"
-        IN_APP = "in_app", "In-app"
+    Kind = transport_choices("label")  # one per entry of policies.alert_kinds.TRANSPORTS
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -318,7 +315,7 @@ class Delivery(models.Model):
         DEAD = "dead", "Dead (gave up)"
 
     event = models.ForeignKey(SlaEvent, on_delete=models.CASCADE, related_name="deliveries")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=10, choices=delivery_kinds)
     channel = models.ForeignKey(
         "policies.AlertChannel",
         null=True,

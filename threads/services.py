@@ -178,7 +178,7 @@ def _save_all(works: list[Clockwork]) -> None:
 
 def _alert_all(works: list[Clockwork]) -> None:
     """Outbox rows for the new events, in the same transaction; delivery starts on commit."""
-    from threads.alerts import outbox_for, save_outbox
+    from threads.alerting.outbox import outbox_for, save_outbox
 
     policies = {p.pk: p for p in works[0].book.policies}
     missing = {

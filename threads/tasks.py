@@ -31,7 +31,7 @@ def evaluate() -> str:
 
 
 def deliver() -> str:
-    from threads.delivery import deliver_due
+    from threads.alerting.delivery import deliver_due
 
     report = deliver_due()
     return str(report)

@@ -51,7 +51,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         fresh = ""
         if obj.kind == AlertChannel.Kind.WEBHOOK and not obj.secret:
-            from threads.transports.webhook import new_secret
+            from threads.alerting.transports.webhook import new_secret
 
             obj.secret = fresh = new_secret()
         super().save_model(request, obj, form, change)
@@ -67,7 +67,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
     # Both act on the channel (a test sends to its URL), so they need the right to change it.
     @admin.action(description="Send a test alert now", permissions=["change"])
     def send_test_alert(self, request, queryset):
-        from threads.delivery import send_test_alert
+        from threads.alerting.delivery import send_test_alert
 
         for channel in queryset:
             results = send_test_alert(channel=channel)
@@ -87,7 +87,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
 
     @admin.action(description="Enable again (clears why it was disabled)", permissions=["change"])
     def enable_again(self, request, queryset):
-        from threads.delivery import channel_enable
+        from threads.alerting.delivery import channel_enable
 
         for channel in queryset:
             channel_enable(channel)

@@ -537,7 +537,9 @@ def test_a_user_who_may_only_view_channels_cannot_send_a_test_alert(
     from django.contrib.auth.models import Permission
 
     sent = []
-    monkeypatch.setattr("threads.delivery.send_test_alert", lambda **kw: sent.append(kw) or [])
+    monkeypatch.setattr(
+        "threads.alerting.delivery.send_test_alert", lambda **kw: sent.append(kw) or []
+    )
     viewer = django_user_model.objects.create_user("vic", "vic@example.com", "pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_alertchannel"))
     client.force_login(viewer)

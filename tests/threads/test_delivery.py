@@ -16,13 +16,16 @@ from django.urls import reverse
 from standardwebhooks import Webhook
 
 from accounts.models import Account, AgentProfile
+from policies.alert_kinds import TRANSPORTS, TransportKind
 from policies.models import AlertChannel, NotificationRule
 from tests.factories import office_calendar, policy, tier
 from tests.threads.servers import closed_url, http_server, smtp_server
-from threads.delivery import claim_due, deliver_due
+from threads.alerting.alert import state_transition
+from threads.alerting.delivery import claim_due, deliver_due
+from threads.alerting.transports import transport_for
+from threads.alerting.transports.base import Result, Transport
 from threads.models import ClockState, Delivery, EventKind, SlaClock, SlaEvent
 from threads.services import thread_catch_up, thread_create
-from threads.transports.base import state_transition
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
@@ -670,3 +673,48 @@ def test_manager_sets_up_escalations_and_notification_rules_with_checkboxes(mana
     assert rule.metrics == ["first_response"] and rule.escalation_levels == [1, 2]
     assert list(rule.channels.all()) == [slack]
     assert rule.policy.escalations.get().raise_priority == "urgent"
+
+
+# --------------------------------------------------------------------------- a new transport
+
+
+class PagerTransport(Transport):
+    """A transport as a new module would add it: only its own network work."""
+
+    def __init__(self):
+        self.sent = []
+
+    def send(self, delivery, alert):
+        self.sent.append((delivery.recipient, alert.title, alert.current_state))
+        return Result(202)
+
+
+PAGER = TransportKind(
+    label="Pager",
+    channel_label="Pager (on-call app)",
+    transport=f"{__name__}.PagerTransport",
+    fields=("url",),
+    check=lambda channel: None,
+    held_in_quiet_hours=False,
+)
+
+
+def test_a_new_transport_is_one_module_and_one_registry_line(monkeypatch):
+    monkeypatch.setitem(TRANSPORTS, "pager", PAGER)
+    pager = channel("pager", url="https://pager.example.com/")
+    configure(channels=[pager], page_24_7=False)
+    thread = breach(at=MONDAY_10.replace(hour=19))  # after hours: a pager is not held
+
+    report = run(at=MONDAY_10.replace(hour=19))
+
+    assert report.sent == 1
+    sent = delivery()
+    assert (sent.kind, sent.status, sent.response_code) == ("pager", "sent", 202)
+    assert not sent.held_for_quiet_hours
+    assert transport_for("pager").sent == [
+        (
+            f"channel:{pager.pk}",
+            f"First response breaching: #{thread.pk} Printer on fire",
+            ClockState.BREACHING,
+        )
+    ]

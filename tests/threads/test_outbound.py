@@ -18,7 +18,7 @@ from policies.models import AlertChannel
 from slaops import outbound
 from tests.threads.servers import http_server
 from tests.threads.test_delivery import breach, configure, delivery, run
-from threads.delivery import send_test_alert
+from threads.alerting.delivery import send_test_alert
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from accounts.models import Account, AgentProfile, Team
 from policies.models import NotificationRule
 from tests.factories import office_calendar, policy, tier
 from threads import services
+from threads.alerting.alert import thread_url
 from threads.evaluator import evaluate
 from threads.models import Notification, SlaClock, Thread
-from threads.transports import thread_url
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 BERLIN = ZoneInfo("Europe/Berlin")

@@ -17,10 +17,10 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from policies.models import AlertChannel
+from threads.alerting.alert import Alert, alert_for, sample_alert
+from threads.alerting.transports import transport_for
+from threads.alerting.transports.base import PermanentError, TransientError, Transport
 from threads.models import Delivery, DeliveryAttempt
-from threads.transports import PermanentError, TransientError, alert_for, transport_for
-from threads.transports.base import Alert, Transport, sample_alert
-from threads.transports.webhook import ensure_secret
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,10 @@ def deliver_due(
             outcome = Outcome(ok=False, permanent=True, error=problem)
             report.count(_record(delivery, claims[delivery.pk], outcome, now, attempted=False))
             continue
+        transport = transport_for(delivery.kind)
         try:
-            if delivery.kind == Delivery.Kind.WEBHOOK:
-                ensure_secret(delivery.channel)
+            if delivery.channel_id:
+                transport.prepare(delivery.channel)
             # Everything the message needs is read here: worker threads only use the network.
             alert = alert_for(delivery, now=run_at)
         except Exception as error:  # a bug must not strand the rest of the batch in "sending"
@@ -118,7 +119,7 @@ def deliver_due(
             outcome = Outcome(ok=False, error=f"{type(error).__name__}: {error}")
             report.count(_record(delivery, claims[delivery.pk], outcome, now, attempted=False))
             continue
-        sending.append((delivery, transport_for(delivery.kind), alert))
+        sending.append((delivery, transport, alert))
     if not sending:
         return report
     # Each delivery in its own thread: a slow or failing channel does not hold up the others.
@@ -353,15 +354,9 @@ class TestResult:
 def send_test_alert(*, channel: AlertChannel) -> list[TestResult]:
     """Send a sample alert to a channel now (even a disabled one, to check a fix)."""
     transport = transport_for(channel.kind)
-    if channel.kind == AlertChannel.Kind.WEBHOOK:
-        ensure_secret(channel)
-    recipients = (
-        channel.address_list()
-        if channel.kind == AlertChannel.Kind.EMAIL
-        else [f"channel:{channel.pk}"]
-    )
+    transport.prepare(channel)
     results = []
-    for recipient in recipients:
+    for recipient in transport.recipients(channel):
         delivery = Delivery(kind=channel.kind, channel=channel, recipient=recipient)
         outcome = _attempt(transport, delivery, sample_alert())
         if outcome.disable_channel:

@@ -9,8 +9,7 @@ from django.utils import timezone
 from standardwebhooks import Webhook
 
 from policies.models import AlertChannel
-from threads.models import Delivery
-from threads.transports.base import (
+from threads.alerting.transports.base import (
     Alert,
     PermanentError,
     Result,
@@ -20,6 +19,7 @@ from threads.transports.base import (
     post,
     retry_after_seconds,
 )
+from threads.models import Delivery
 
 TIMEOUT = 10  # seconds
 EVENT_TYPE = "sla.status_transitioned"
@@ -93,6 +93,9 @@ def signed_request(delivery: Delivery, alert: Alert) -> tuple[bytes, dict[str, s
 
 
 class WebhookTransport(Transport):
+    def prepare(self, channel: AlertChannel) -> None:
+        ensure_secret(channel)
+
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         body, headers = signed_request(delivery, alert)
         # Redirects are not followed (a redirected POST would arrive as a bodyless GET, and a

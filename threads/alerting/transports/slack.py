@@ -6,8 +6,7 @@ subject cannot mention @channel or show a link under a false label; our own link
 import json
 import time
 
-from threads.models import Delivery
-from threads.transports.base import (
+from threads.alerting.transports.base import (
     Alert,
     PermanentError,
     Result,
@@ -17,6 +16,7 @@ from threads.transports.base import (
     post,
     retry_after_seconds,
 )
+from threads.models import Delivery
 
 TIMEOUT = 5  # seconds
 # Slack's answers that mean the webhook itself is gone (revoked, channel deleted, app removed).

@@ -8,32 +8,16 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from accounts.roles import MANAGERS
-from policies.models import AlertChannel, SlaPolicy
+from policies.alert_kinds import ALERT_EVENTS, TRANSPORTS
+from policies.models import SlaPolicy
+from threads.alerting.alert import alert_title
+from threads.alerting.transports import transport_for
 from threads.clockwork import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
 
-ALERT_KINDS = {
-    EventKind.WARNING,
-    EventKind.BREACHING,
-    EventKind.ESCALATED,
-    EventKind.BREACHED,
-    EventKind.ACHIEVED,
-    EventKind.CANCELLED,
-}
-PAGING = {Delivery.Kind.EMAIL, Delivery.Kind.SLACK}  # held during quiet hours
 
-
-def alert_title(event: SlaEvent, thread: Thread) -> str:
-    metric = event.clock.get_metric_display() if event.clock_id else "SLA"
-    what = {
-        EventKind.WARNING: f"{metric} due soon",
-        EventKind.BREACHING: f"{metric} breaching",
-        EventKind.ESCALATED: f"{metric} escalated (level {event.details.get('level')})",
-        EventKind.BREACHED: f"{metric} breached",
-        EventKind.ACHIEVED: f"{metric} achieved",
-        EventKind.CANCELLED: f"{metric} cancelled",
-    }.get(event.kind, event.get_kind_display())
-    return f"{what}: #{thread.pk} {thread.subject}"[:300]
+def held_in_quiet_hours(kind: str) -> bool:
+    return kind in TRANSPORTS and TRANSPORTS[kind].held_in_quiet_hours
 
 
 def _rule_matches(rule, event: SlaEvent) -> bool:
@@ -80,7 +64,7 @@ def outbox_for(
     deliveries: list[Delivery] = []
     notifications: list[Notification] = []
     for event in events:
-        if event.historical or event.kind not in ALERT_KINDS or event.clock is None:
+        if event.historical or event.kind not in ALERT_EVENTS or event.clock is None:
             continue
         policy = policies.get(event.clock.policy_id)
         if policy is None:
@@ -106,18 +90,13 @@ def outbox_for(
                             Delivery(event=event, kind=key[0], recipient=key[1], user_id=user_id),
                         )
             for channel in rule.channels.all():
-                if channel.kind == AlertChannel.Kind.EMAIL:
-                    for address in channel.address_list():
-                        key = (Delivery.Kind.EMAIL, address.lower())
-                        rows.setdefault(
-                            key,
-                            Delivery(event=event, kind=key[0], recipient=key[1], channel=channel),
-                        )
-                else:
-                    key = (channel.kind, f"channel:{channel.pk}")
+                transport = transport_for(channel.kind)
+                for recipient in transport.recipients(channel) if transport else []:
                     rows.setdefault(
-                        key,
-                        Delivery(event=event, kind=channel.kind, recipient=key[1], channel=channel),
+                        (channel.kind, recipient),
+                        Delivery(
+                            event=event, kind=channel.kind, recipient=recipient, channel=channel
+                        ),
                     )
         held_until = None
         if not policy.page_24_7:
@@ -127,7 +106,7 @@ def outbox_for(
         now = timezone.now()
         for delivery in rows.values():
             delivery.next_attempt_at = now
-            if held_until is not None and delivery.kind in PAGING and held_until > now:
+            if held_until is not None and held_in_quiet_hours(delivery.kind) and held_until > now:
                 delivery.next_attempt_at = held_until
                 delivery.held_for_quiet_hours = True
             deliveries.append(delivery)

@@ -1,57 +1,16 @@
-"""What every transport shares: the alert as recipients read it, the result, and the two kinds
-of failure (transient = try again later, permanent = never for this delivery)."""
+"""The alert as recipients read it: its title, the clock states it moves between and the thread
+it links to, read from the database once so that transports only do network work."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 from django.conf import settings
 from django.utils import timezone
 
+from policies.alert_kinds import ALERT_EVENTS
 from policies.durations import format_duration
 from policies.templatetags.slaops_time import in_zone
-from slaops import outbound
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
-
-
-@dataclass(frozen=True)
-class Result:
-    response_code: int | None = None
-
-
-class TransientError(Exception):
-    """Worth trying again: a timeout, a 5xx, a rate limit (`retry_after` seconds, if known)."""
-
-    def __init__(self, message: str, response_code: int | None = None, retry_after=None):
-        super().__init__(message)
-        self.message = message
-        self.response_code = response_code
-        self.retry_after = retry_after
-
-
-class PermanentError(Exception):
-    """Trying again cannot help. `disable_channel`: the channel itself is gone (a revoked Slack
-    webhook, a 410 endpoint), so later alerts to it are not attempted either."""
-
-    def __init__(
-        self, message: str, response_code: int | None = None, *, disable_channel: bool = False
-    ):
-        super().__init__(message)
-        self.message = message
-        self.response_code = response_code
-        self.disable_channel = disable_channel
-
-
-def post(url: str, *, to: str, slack: bool = False, **request) -> outbound.Answer:
-    """POST through the outbound gate: a destination that is not allowed is permanent and stops
-    the channel (a manager must fix its URL); no answer at all is worth trying again. `to` names
-    the receiver in messages ("Slack", "Endpoint")."""
-    try:
-        return outbound.post(url, slack=slack, **request)
-    except outbound.DestinationNotAllowed as error:
-        raise PermanentError(str(error), disable_channel=True) from None
-    except outbound.Unreachable as error:
-        raise TransientError(f"{to} unreachable: {error}") from None
 
 
 def thread_url(thread: Thread) -> str:
@@ -61,26 +20,15 @@ def thread_url(thread: Thread) -> str:
     return settings.SITE_URL + reverse("thread", args=[thread.pk])
 
 
-def retry_after_seconds(value: str | None) -> int | None:
-    """A Retry-After header (seconds or an HTTP date) as whole seconds from now."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0, int((when - timezone.now()).total_seconds()))
-
-
-def header(headers, name: str) -> str | None:
-    """A header by case-insensitive name from a dict or an http.client message."""
-    for key, value in dict(headers or {}).items():
-        if key.lower() == name.lower():
-            return value[0] if isinstance(value, list) else value
-    return None
+def alert_title(event: SlaEvent, thread: Thread) -> str:
+    metric = event.clock.get_metric_display() if event.clock_id else "SLA"
+    declared = ALERT_EVENTS.get(event.kind)
+    what = (
+        declared.title.format(metric=metric, level=event.details.get("level"))
+        if declared
+        else event.get_kind_display()
+    )
+    return f"{what}: #{thread.pk} {thread.subject}"[:300]
 
 
 def state_transition(event: SlaEvent) -> tuple[str | None, str]:
@@ -163,7 +111,6 @@ def recipient_zone(delivery: Delivery) -> str | None:
 
 def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
     """Read the delivery's event, thread and clock (select_related them) into an Alert."""
-    from threads.alerts import alert_title
     from threads.clockwork import used_at
 
     now = now or timezone.now()
@@ -230,13 +177,3 @@ def sample_alert(*, now: datetime | None = None) -> Alert:
         link=settings.SITE_URL + "/admin/",
         is_test=True,
     )
-
-
-class Transport:
-    """Sends one alert to one delivery's recipient; raises TransientError or PermanentError.
-
-    `send` must not touch the database: deliveries are sent from worker threads, and everything
-    the message needs is in the Alert."""
-
-    def send(self, delivery: Delivery, alert: Alert) -> Result:
-        raise NotImplementedError

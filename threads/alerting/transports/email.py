@@ -11,8 +11,15 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
+from policies.models import AlertChannel
+from threads.alerting.transports.base import (
+    Alert,
+    PermanentError,
+    Result,
+    TransientError,
+    Transport,
+)
 from threads.models import Delivery
-from threads.transports.base import Alert, PermanentError, Result, TransientError, Transport
 
 TIMEOUT = 10  # seconds; a stuck mail server must not hold a worker for long
 
@@ -52,6 +59,10 @@ def message_id(delivery: Delivery) -> str | None:
 
 
 class EmailTransport(Transport):
+    def recipients(self, channel: AlertChannel) -> list[str]:
+        # Lower case, as people's own addresses: one e-mail per address whoever asked for it.
+        return [address.lower() for address in channel.address_list()]
+
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         subject, text, html = render(alert)
         headers = {"X-SLA-Event": alert.event_kind}
