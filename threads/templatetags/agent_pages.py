@@ -7,7 +7,7 @@ from django import template
 from django.utils import timezone
 
 from accounts.roles import MANAGERS
-from threads.selectors import unread_count
+from threads.pages.notifications import unread_count
 
 register = template.Library()
 
