@@ -26,5 +26,5 @@ urlpatterns = [
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script,
     # so the page runs under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("reports/", include("threads.report_urls")),
+    path("reports/", include("threads.reports.urls")),
 ]

@@ -12,8 +12,8 @@ from django.urls import reverse
 from accounts.models import Team
 from slaops import csv_export
 from tests.factories import office_calendar, policy, tier
-from threads import reports
 from threads.models import Thread
+from threads.reports import queries as reports
 from threads.services import (
     agent_reply,
     thread_create,
