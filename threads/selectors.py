@@ -1,20 +1,8 @@
-"""Who may see which threads: the team scoping the agents' pages and the API share, and the zone a
-person reads times in."""
+"""Who may see which threads: the team scoping the agents' pages and the API share."""
 
-from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from accounts.models import AgentProfile, Team
-
-
-def viewer_zone(user) -> str:
-    """The zone a person reads times in: their profile's, else the site default."""
-    zone = (
-        AgentProfile.objects.filter(user_id=user.pk).values_list("time_zone", flat=True).first()
-        if getattr(user, "pk", None)
-        else None
-    )
-    return zone or settings.TIME_ZONE
 
 
 def team_ids(user) -> list[int]:

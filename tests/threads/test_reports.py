@@ -190,3 +190,8 @@ def test_every_formula_start_is_neutralised_and_numbers_stay_numbers(start):
         "'-2h",
         "fine",
     ]
+
+
+def test_achievement_rate_counts_only_judged_clocks():
+    assert reports.achievement_rate(3, 1) == 0.75
+    assert reports.achievement_rate(0, 0) is None

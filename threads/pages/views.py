@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import viewer_zone
 from policies.vocabulary import Metric, ThreadStatus
 from threads import services
 from threads.models import Notification, Thread
@@ -32,7 +33,7 @@ from threads.pages.forms import (
 from threads.pages.history import describe_event
 from threads.pages.notifications import notifications_for, unread_count
 from threads.pages.queue import PAUSED, breach_queue, filter_choices
-from threads.selectors import viewer_zone, visible_threads
+from threads.selectors import visible_threads
 
 
 def _refresh_seconds() -> int:

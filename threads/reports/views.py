@@ -8,22 +8,15 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.roles import MANAGERS
+from accounts.roles import is_manager
+from accounts.selectors import viewer_zone
 from policies.durations import format_duration
 from policies.vocabulary import Metric
 from slaops import csv_export
 from threads.reports import queries as reports
 from threads.reports.charts import rate_bars, trend_chart
 from threads.reports.forms import ReportForm
-
-
-def is_manager(user) -> bool:
-    return user.is_superuser or user.groups.filter(name=MANAGERS).exists()
-
-
-def viewer_zone(user) -> str:
-    profile = getattr(user, "agent_profile", None)
-    return profile.time_zone if profile else timezone.get_default_timezone_name()
+from threads.reports.queries import achievement_rate
 
 
 @login_required
@@ -78,7 +71,7 @@ def _chart_rows(rows, metric):
         counts = groups.setdefault(row.label, [0, 0])
         counts[0] += row.achieved
         counts[1] += row.breached
-    return [(label, (a / (a + b)) if a + b else None, a + b) for label, (a, b) in groups.items()]
+    return [(label, achievement_rate(a, b), a + b) for label, (a, b) in groups.items()]
 
 
 def _pct(rate):
