@@ -7,6 +7,11 @@ from django.db import models
 from policies.fields import TimeZoneField
 
 
+def normalise_email(email: str) -> str:
+    """The one spelling of an e-mail address we store and look up: trimmed, lower-case."""
+    return email.strip().lower()
+
+
 def normalise_domains(value) -> list[str]:
     if isinstance(value, str):
         value = value.replace(",", " ").split()
@@ -62,7 +67,7 @@ class Contact(models.Model):
         return f"{self.name} <{self.email}>" if self.name else self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = normalise_email(self.email)
         super().save(*args, **kwargs)
 
 

@@ -117,6 +117,11 @@ def sync_role_groups_after_migrate(sender, apps=None, using="default", **kwargs)
     sync_role_groups(apps)
 
 
+def is_manager(user) -> bool:
+    """Whether the person manages the desk: in the Managers role, or a superuser."""
+    return user.is_superuser or user.groups.filter(name=MANAGERS).exists()
+
+
 def may_edit_user(actor, target) -> bool:
     """May `actor`, who holds auth.change_user, change `target` (name, e-mail, active flag,
     password, roles, profile)?

@@ -1,13 +1,13 @@
 """Writes and lookups for customers: contacts found by email, accounts by email domain."""
 
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, normalise_email
 
 UNSET = object()  # "leave the account as it is"
 
 
 def contact_upsert(*, email: str, name=None, account=UNSET) -> tuple[Contact, bool]:
     """The contact with this email, created or updated with the name/account given."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     contact, created = Contact.objects.get_or_create(
         email=email,
         defaults={"name": name or "", "account": None if account is UNSET else account},

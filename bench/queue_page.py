@@ -6,7 +6,7 @@ to someone else, 40 % unassigned; teams, priorities, tiers and channels spread; 
 customer with a paused resolution clock and its reason), then VACUUM ANALYZE, then times the
 first page in-process with django.test.Client (force_login): 100 requests per view after 5 warm
 ones, with and without filters. The page shows 50 running clocks, up to 50 paused ones and the
-count per state (capped at 100, see threads/selectors.py). Baseline in the same run: the same
+count per state (capped at 100, see threads/pages/queue.py). Baseline in the same run: the same
 pages with 10,000 threads. Goal: p95 <= 150 ms at 1,000,000 for every view.
 
 Run from the repository root: .venv/bin/python bench/queue_page.py [sizes…]

@@ -87,7 +87,7 @@ def seed(clocks: int) -> None:
 def time_report(rounds: int = 3) -> float:
     from django.utils import timezone
 
-    from threads import reports
+    from threads.reports import queries as reports
 
     today = timezone.now().date()
     span = reports.ReportRange(start=today - timedelta(days=90), end=today, zone="Europe/Berlin")

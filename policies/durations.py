@@ -52,3 +52,13 @@ def format_duration(value: timedelta | None) -> str:
     if hours:
         return f"{sign}{hours}h"
     return f"{sign}{minutes}m"
+
+
+def format_time_left(left: timedelta | None) -> str:
+    """A clock's time left in words: "2h 10m left (business time)", "overdue by 15m (business
+    time)" once it is past due, "—" for no clock."""
+    if left is None:
+        return "—"
+    if left >= timedelta():
+        return f"{format_duration(left)} left (business time)"
+    return f"overdue by {format_duration(-left)} (business time)"

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from threads.views import home
+from threads.pages.views import home
 
 admin.site.site_header = "SLA Ops"
 admin.site.site_title = "SLA Ops"
@@ -19,12 +19,12 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
-    path("", include("threads.urls")),
+    path("", include("threads.pages.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("threads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's start-up script as a file (?script): no inline script,
     # so the page runs under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("reports/", include("threads.report_urls")),
+    path("reports/", include("threads.reports.urls")),
 ]

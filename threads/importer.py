@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.models import Account, Contact, Team
+from accounts.models import Account, Contact, Team, normalise_email
 from policies.vocabulary import Channel, Priority, ThreadStatus
 from threads.bulk import insert_rows
 from threads.clockwork import Clockwork, PolicyBook
@@ -184,7 +184,7 @@ class Importer:
             ).values_list("source", "external_id")
         )
         emails = {
-            p.data["contact_email"].strip().lower() for p in batch if p.data.get("contact_email")
+            normalise_email(p.data["contact_email"]) for p in batch if p.data.get("contact_email")
         }
         contacts = {c.email: c for c in Contact.objects.filter(email__in=emails)}
         threads, messages, clocks, events, new_contacts = [], [], [], [], {}
@@ -225,7 +225,7 @@ class Importer:
             if account is None:
                 raise LineError(f"account: no account named '{data['account']}'")
         contact = None
-        email = _text(data, "contact_email").strip().lower()
+        email = normalise_email(_text(data, "contact_email"))
         if email:
             contact = contacts.get(email) or new_contacts.get(email)
             if contact is None:

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, normalise_email
 from accounts.services import account_for_email, contact_upsert
 from policies.models import SlaPolicy, Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
@@ -287,7 +287,7 @@ def _contact_for(email: str, name: str | None, account: Account | None):
     known contact is (their name, or an account they already belong to: that would change the
     tier and so the SLA); a new contact joins the given account or the one that claims the
     e-mail's domain."""
-    email = email.strip().lower()
+    email = normalise_email(email)
     contact = Contact.objects.filter(email=email).select_related("account").first()
     if contact is not None and contact.account_id is not None:
         if account is not None and account.pk != contact.account_id:

@@ -2,14 +2,13 @@
 
 from django.contrib.admin.widgets import AdminTimeWidget
 from django.db import models
-from django.utils import timezone
 
-from accounts.models import AgentProfile
+from accounts.selectors import viewer_zone as person_zone
 
 
 def viewer_zone(request) -> str:
-    profile = AgentProfile.objects.filter(user_id=request.user.pk).first()
-    return profile.time_zone if profile else timezone.get_default_timezone_name()
+    """The zone the person behind `request` reads times in (accounts.selectors.viewer_zone)."""
+    return person_zone(request.user)
 
 
 HH_MM = {models.TimeField: {"widget": AdminTimeWidget(format="%H:%M")}}

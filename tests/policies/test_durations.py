@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from policies.durations import format_duration, parse_duration
+from policies.durations import format_duration, format_time_left, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -35,3 +35,16 @@ def test_unclear_durations_are_refused_with_a_reason(text, message):
 )
 def test_durations_are_shown_back_the_way_they_are_typed(minutes, shown):
     assert format_duration(timedelta(minutes=minutes)) == shown
+
+
+@pytest.mark.parametrize(
+    ("left", "text"),
+    [
+        (timedelta(hours=2, minutes=10), "2h 10m left (business time)"),
+        (timedelta(), "0m left (business time)"),
+        (timedelta(minutes=-15), "overdue by 15m (business time)"),
+        (None, "—"),
+    ],
+)
+def test_time_left_reads_as_left_or_overdue(left, text):
+    assert format_time_left(left) == text

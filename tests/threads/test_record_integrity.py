@@ -8,8 +8,8 @@ import time_machine
 
 from accounts.models import Team
 from tests.factories import policy, tier
-from threads import reports
 from threads.models import ClockState, EventKind, SlaClock, SlaEvent
+from threads.reports import queries as reports
 from threads.services import (
     ThreadError,
     account_set_tier,

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from policies.alert_kinds import ALERT_EVENTS
-from policies.durations import format_duration
+from policies.durations import format_time_left
 from policies.templatetags.slaops_time import in_zone
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
 
@@ -95,11 +95,7 @@ class Alert:
 
     @property
     def time_left_text(self) -> str:
-        if self.time_left is None:
-            return "—"
-        if self.time_left >= timedelta():
-            return f"{format_duration(self.time_left)} left (business time)"
-        return f"overdue by {format_duration(-self.time_left)} (business time)"
+        return format_time_left(self.time_left)
 
 
 def recipient_zone(delivery: Delivery) -> str | None:

@@ -7,7 +7,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, normalise_email
 from accounts.services import UNSET, contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import READ
@@ -56,7 +56,7 @@ class ContactSerializer(ApiModelSerializer):
         extra_kwargs = {"email": {"validators": []}}
 
     def validate_email(self, value: str) -> str:
-        return value.strip().lower()
+        return normalise_email(value)
 
     def validate_name(self, value: str) -> str:
         return one_line(value)

@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import Account, Team
+from accounts.models import Account, Team, normalise_email
 from policies.durations import format_duration
 from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
@@ -206,7 +206,7 @@ class ThreadCreateSerializer(serializers.Serializer):
     )
 
     def validate_contact_email(self, value: str) -> str:
-        return value.strip().lower()
+        return normalise_email(value)
 
 
 class ThreadChangeSerializer(serializers.Serializer):

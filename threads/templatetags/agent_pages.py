@@ -6,8 +6,8 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 
-from accounts.roles import MANAGERS
-from threads.selectors import unread_count
+from accounts.roles import is_manager
+from threads.pages.notifications import unread_count
 
 register = template.Library()
 
@@ -18,10 +18,9 @@ def agent_nav(context) -> dict:
     user = context.get("user")
     if user is None or not user.is_authenticated:
         return {"unread": 0, "reports": False, "admin": False}
-    groups = {g.name for g in user.groups.all()}
     return {
         "unread": unread_count(user),
-        "reports": user.is_superuser or MANAGERS in groups,
+        "reports": is_manager(user),
         # Staff with at least one permission in the admin (the admin refuses the others).
         "admin": user.is_active and user.is_staff and bool(user.get_all_permissions()),
     }

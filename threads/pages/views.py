@@ -1,10 +1,10 @@
 """The agents' pages: breach queue, thread page with its actions, in-app notifications.
 
-Views are thin: reads come from `threads.selectors`, every change goes through
+Views are thin: reads come from the pages' selectors (`queue`, `detail`, `notifications`), every
+change goes through
 `threads.services` (the same door as the API and the admin), then POST-redirect-GET.
 """
 
-from datetime import datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
@@ -18,12 +18,22 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from policies.durations import format_duration
-from policies.templatetags.slaops_time import in_zone
+from accounts.selectors import viewer_zone
 from policies.vocabulary import Metric, ThreadStatus
-from threads import selectors, services
-from threads.forms import DetailsForm, MessageForm, QueueFilterForm, StatusForm
-from threads.models import EventKind, Notification, Thread
+from threads import services
+from threads.models import Notification, Thread
+from threads.pages.detail import thread_detail
+from threads.pages.forms import (
+    DetailsForm,
+    MessageForm,
+    NoReplyNeededForm,
+    QueueFilterForm,
+    StatusForm,
+)
+from threads.pages.history import describe_event
+from threads.pages.notifications import notifications_for, unread_count
+from threads.pages.queue import PAUSED, breach_queue, filter_choices
+from threads.selectors import visible_threads
 
 
 def _refresh_seconds() -> int:
@@ -61,21 +71,18 @@ def home(request):
     return redirect("queue" if request.user.is_authenticated else "login")
 
 
-# ----------------------------------------------------------------------------- breach queue
-
-
 STATE_TABS = [
     ("breaching", "Breaching"),
     ("imminent_breach", "Imminent breach"),
     ("pending", "Pending"),
-    (selectors.PAUSED, "Paused"),
+    (PAUSED, "Paused"),
 ]
 
 
 def _queue_context(request) -> dict:
-    form = QueueFilterForm(request.GET, tiers=selectors.filter_choices()["tiers"])
+    form = QueueFilterForm(request.GET, tiers=filter_choices()["tiers"])
     filters = form.filters()
-    queue = selectors.breach_queue(user=request.user, filters=filters, page=request.GET.get("page"))
+    queue = breach_queue(user=request.user, filters=filters, page=request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     state_links = []
@@ -90,7 +97,7 @@ def _queue_context(request) -> dict:
         "form": form,
         "filters": filters,
         "queue": queue,
-        "zone": selectors.viewer_zone(request.user),
+        "zone": viewer_zone(request.user),
         "state_links": state_links,
         "state_label": dict(STATE_TABS).get(filters.state, ""),
         "page_prefix": f"{query.urlencode()}&" if query else "",  # page links keep the filters
@@ -112,9 +119,6 @@ def queue_fragment(request):
     return render(request, "threads/_queue_live.html", _queue_context(request))
 
 
-# ----------------------------------------------------------------------------- thread page
-
-
 def _refused(request, thread_id: int, what: str, form, **forms):
     """Show the thread again with the form's errors, and say so at the top (on a phone the form
     is a long way down)."""
@@ -125,11 +129,11 @@ def _refused(request, thread_id: int, what: str, form, **forms):
 
 def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
     try:
-        detail = selectors.thread_detail(thread_id=thread_id, user=request.user)
+        detail = thread_detail(thread_id=thread_id, user=request.user)
     except Thread.DoesNotExist:
         raise Http404("No thread with this id.") from None
     thread = detail.thread
-    zone = selectors.viewer_zone(request.user)
+    zone = viewer_zone(request.user)
     context = {
         "detail": detail,
         "thread": thread,
@@ -176,7 +180,7 @@ def thread_page(request, pk: int):
 def _thread_or_404(request, pk: int, *fields: str) -> Thread:
     """The thread if this person may work it: another team's thread is a 404 to a team-limited
     agent, as if it did not exist."""
-    threads = selectors.visible_threads(Thread.objects.all(), user=request.user)
+    threads = visible_threads(Thread.objects.all(), user=request.user)
     return get_object_or_404(threads.only(*fields) if fields else threads, pk=pk)
 
 
@@ -200,8 +204,6 @@ def thread_message(request, pk: int):
 
 @agent_action
 def thread_no_reply_needed(request, pk: int):
-    from threads.forms import NoReplyNeededForm
-
     thread = _thread_or_404(request, pk, "pk")
     form = NoReplyNeededForm(request.POST)
     if not form.is_valid():
@@ -257,20 +259,17 @@ def thread_details(request, pk: int):
     return _refused(request, pk, "Nothing was saved", form, details_form=form)
 
 
-# ----------------------------------------------------------------------------- notifications
-
-
 @require_GET
 @agent_page
 def notifications(request):
-    page = selectors.notifications_for(user=request.user, page=request.GET.get("page"))
+    page = notifications_for(user=request.user, page=request.GET.get("page"))
     return render(
         request,
         "threads/notifications.html",
         {
             "page": page,
-            "zone": selectors.viewer_zone(request.user),
-            "unread": selectors.unread_count(request.user),
+            "zone": viewer_zone(request.user),
+            "unread": unread_count(request.user),
         },
     )
 
@@ -301,83 +300,3 @@ def notifications_read_all(request):
     )
     messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked read.")
     return redirect(_next_or(request, reverse("notifications")))
-
-
-# ------------------------------------------------------------------------------ history text
-
-
-def _when(value, zone) -> str:
-    if not value:
-        return "—"
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return in_zone(value, zone)
-
-
-def _target(seconds) -> str:
-    return format_duration(timedelta(seconds=seconds)) if seconds is not None else "—"
-
-
-def describe_event(event, names: dict, zone: str) -> str:
-    """One line of history in a support lead's words."""
-    d = event.details or {}
-    metric = Metric(event.clock.metric).label if event.clock_id else ""
-    kind = event.kind
-    if kind == EventKind.STARTED:
-        return (
-            f"{metric} started under “{d.get('policy')}”: target {_target(d.get('target'))}, "
-            f"due {_when(d.get('due_at'), zone)}."
-        )
-    if kind == EventKind.PAUSED:
-        status = ThreadStatus(d["status"]).label.lower() if d.get("status") else "paused"
-        return f"{metric} paused ({status}): {d.get('reason') or 'no reason given'}."
-    if kind == EventKind.RESUMED:
-        due = f", due {_when(d.get('due_at'), zone)}" if d.get("due_at") else ""
-        return f"{metric} resumed ({d.get('why', '')}){due}."
-    if kind == EventKind.RETARGETED:
-        old, new = d.get("old", {}), d.get("new", {})
-        return (
-            f"{metric} {d.get('why', 're-matched')}: “{old.get('policy')}” "
-            f"{_target(old.get('target'))} → “{new.get('policy')}” {_target(new.get('target'))}; "
-            f"due {_when(old.get('due_at'), zone)} → {_when(new.get('due_at'), zone)}."
-        )
-    if kind == EventKind.WARNING:
-        return f"{metric} warning ({d.get('threshold', '')}): due {_when(d.get('due_at'), zone)}."
-    if kind == EventKind.BREACHING:
-        return f"{metric} breaching: it was due {_when(d.get('due_at'), zone)}."
-    if kind in (EventKind.ACHIEVED, EventKind.BREACHED):
-        used = f" after {_target(d['used'])} of business time" if "used" in d else ""
-        return f"{metric} {event.get_kind_display().lower()}{used} ({d.get('why', '')})."
-    if kind == EventKind.CANCELLED:
-        return f"{metric} cancelled ({d.get('why', '')})."
-    if kind == EventKind.ESCALATED:
-        return f"{metric} escalated to level {d.get('level')}."
-    if kind == EventKind.CUSTOMER_WROTE_WHILE_PAUSED:
-        status = ThreadStatus(d["status"]).label.lower() if d.get("status") else "paused"
-        return f"The customer wrote while {metric.lower()} was paused ({status})."
-    if kind == EventKind.POLICY_MATCHED:
-        return f"Policy “{d.get('policy')}” matches this thread."
-    if kind == EventKind.NO_POLICY:
-        return "No SLA policy matches this thread: no clocks."
-    if kind == EventKind.NO_REPLY_NEEDED:
-        return "Marked “no reply needed”."
-    if kind == EventKind.THREAD_CHANGED:
-        return _describe_change(d, names)
-    return event.get_kind_display()
-
-
-def _describe_change(d: dict, names: dict) -> str:
-    name = d.get("field", "")
-
-    def show(value):
-        if value in (None, ""):
-            return "none"
-        if name in names:
-            return names[name].get(value, f"#{value}")
-        if name == "status":
-            return ThreadStatus(value).label.lower() if value in ThreadStatus.values else value
-        return str(value)
-
-    text = f"{name.capitalize()}: {show(d.get('old'))} → {show(d.get('new'))}"
-    extra = d.get("reason") or d.get("why")
-    return f"{text} ({extra})." if extra else f"{text}."

@@ -12,8 +12,8 @@ from django.urls import reverse
 from accounts.models import Team
 from slaops import csv_export
 from tests.factories import office_calendar, policy, tier
-from threads import reports
 from threads.models import Thread
+from threads.reports import queries as reports
 from threads.services import (
     agent_reply,
     thread_create,
@@ -190,3 +190,8 @@ def test_every_formula_start_is_neutralised_and_numbers_stay_numbers(start):
         "'-2h",
         "fine",
     ]
+
+
+def test_achievement_rate_counts_only_judged_clocks():
+    assert reports.achievement_rate(3, 1) == 0.75
+    assert reports.achievement_rate(0, 0) is None

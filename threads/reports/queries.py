@@ -70,12 +70,14 @@ class MetricSummary:
 
     @property
     def rate(self) -> float | None:
-        total = self.achieved + self.breached
-        return self.achieved / total if total else None
+        return achievement_rate(self.achieved, self.breached)
 
 
-def _rate(achieved: int, breached: int) -> float | None:
-    return achieved / (achieved + breached) if achieved + breached else None
+def achievement_rate(achieved: int, breached: int) -> float | None:
+    """Achieved ÷ (achieved + breached), between 0 and 1; None while nothing was judged (cancelled
+    and running clocks are left out)."""
+    judged = achieved + breached
+    return achieved / judged if judged else None
 
 
 def finished_clocks(report_range: ReportRange):
@@ -147,7 +149,7 @@ class BreakdownRow:
 
     @property
     def rate(self) -> float | None:
-        return _rate(self.achieved, self.breached)
+        return achievement_rate(self.achieved, self.breached)
 
     @property
     def metric_label(self) -> str:
@@ -186,7 +188,7 @@ class TrendPoint:
 
     @property
     def rate(self) -> float | None:
-        return _rate(self.achieved, self.breached)
+        return achievement_rate(self.achieved, self.breached)
 
 
 def trend(report_range: ReportRange, *, per: str = "day", metric: str | None = None):

@@ -2,58 +2,21 @@
 
 from datetime import timedelta
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from accounts.roles import MANAGERS
+from accounts.roles import is_manager
+from accounts.selectors import viewer_zone
 from policies.durations import format_duration
-from policies.fields import time_zone_names, validate_sane_year
 from policies.vocabulary import Metric
 from slaops import csv_export
-from threads import reports
-from threads.report_charts import rate_bars, trend_chart
-
-
-def is_manager(user) -> bool:
-    return user.is_superuser or user.groups.filter(name=MANAGERS).exists()
-
-
-def viewer_zone(user) -> str:
-    profile = getattr(user, "agent_profile", None)
-    return profile.time_zone if profile else timezone.get_default_timezone_name()
-
-
-class ReportForm(forms.Form):
-    start = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
-    )
-    end = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
-    )
-    zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in time_zone_names()])
-    by = forms.ChoiceField(
-        label="Break down by",
-        choices=[(k, v[2]) for k, v in reports.DIMENSIONS.items()],
-        initial="policy",
-    )
-    per = forms.ChoiceField(label="Trend per", choices=[("day", "day"), ("week", "week")])
-    metric = forms.ChoiceField(
-        label="Metric (charts)", choices=[("", "all metrics"), *Metric.choices], required=False
-    )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "The end must not be before the start.")
-            elif (end - start).days > 731:
-                self.add_error("end", "Choose at most two years.")
-        return data
+from threads.reports import queries as reports
+from threads.reports.charts import rate_bars, trend_chart
+from threads.reports.forms import ReportForm
+from threads.reports.queries import achievement_rate
 
 
 @login_required
@@ -108,7 +71,7 @@ def _chart_rows(rows, metric):
         counts = groups.setdefault(row.label, [0, 0])
         counts[0] += row.achieved
         counts[1] += row.breached
-    return [(label, (a / (a + b)) if a + b else None, a + b) for label, (a, b) in groups.items()]
+    return [(label, achievement_rate(a, b), a + b) for label, (a, b) in groups.items()]
 
 
 def _pct(rate):

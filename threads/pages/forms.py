@@ -8,7 +8,8 @@ from django import forms
 from accounts.models import Team
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from threads.models import ClockState
-from threads.selectors import PAUSED, SCOPES, QueueFilters, assignable_people
+from threads.pages.detail import assignable_people
+from threads.pages.queue import PAUSED, SCOPES, QueueFilters
 
 STATE_CHOICES = [
     ("", "Any state"),

@@ -1,8 +1,8 @@
-"""Routes of the agents' pages (views in threads/views.py)."""
+"""Routes of the agents' pages (views in threads/pages/views.py)."""
 
 from django.urls import path
 
-from threads import views
+from threads.pages import views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),

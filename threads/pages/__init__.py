@@ -1,0 +1,2 @@
+"""The agents' pages: breach queue, thread page, notifications (views, forms, their reads and the
+history text)."""

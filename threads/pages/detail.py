@@ -1,0 +1,134 @@
+"""Reads for the thread page: one thread with its messages, its clocks read now and its full history
+with deliveries, in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.models import Team
+from accounts.roles import AGENTS, MANAGERS
+from policies.models import Tier
+from policies.vocabulary import Metric
+from threads.models import Delivery, EventKind, Message, SlaClock, SlaEvent, Thread
+from threads.pages.queue import QueueRow, queue_row
+from threads.selectors import visible_threads
+
+# Kinds whose line of history already says the reason given (threads.pages.history.describe_event).
+REASON_IN_TEXT = {EventKind.THREAD_CHANGED, EventKind.PAUSED}
+
+
+@dataclass
+class HistoryEntry:
+    event: SlaEvent
+    deliveries: list[Delivery] = field(default_factory=list)
+
+    @property
+    def why(self) -> str:
+        """The reason the person who acted gave, where the line of history does not say it."""
+        if self.event.kind in REASON_IN_TEXT:
+            return ""
+        return str((self.event.details or {}).get("reason") or "")
+
+    @property
+    def via(self) -> str:
+        """What the change came through, e.g. the integration key that made it."""
+        return str((self.event.details or {}).get("via") or "")
+
+
+@dataclass
+class ThreadDetail:
+    thread: Thread
+    clocks: list[QueueRow]
+    messages: list[Message]
+    history: list[HistoryEntry]
+    names: dict[str, dict]  # "team"/"tier"/"assignee" id -> name, for "thread changed" events
+    now: datetime
+
+
+def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> ThreadDetail:
+    """A thread with its messages, clocks (read now) and full history with deliveries.
+
+    Raises Thread.DoesNotExist, also when the thread is outside what `user` may see."""
+    now = now or timezone.now()
+    threads = Thread.objects.all() if user is None else visible_threads(Thread.objects, user=user)
+    thread = (
+        threads.select_related("account", "contact", "tier", "assignee", "team", "policy")
+        .prefetch_related(
+            Prefetch(
+                "clocks",
+                queryset=SlaClock.objects.select_related("policy", "calendar").order_by(
+                    "started_at", "id"
+                ),
+            ),
+            Prefetch(
+                "messages",
+                queryset=Message.objects.select_related("author_user", "contact").order_by(
+                    "created_at", "id"
+                ),
+            ),
+            Prefetch(
+                "events",
+                queryset=SlaEvent.objects.select_related("clock", "actor")
+                .prefetch_related(
+                    Prefetch("deliveries", queryset=Delivery.objects.order_by("created_at", "id"))
+                )
+                .order_by("at", "id"),
+            ),
+        )
+        .get(pk=thread_id)
+    )
+    events = list(thread.events.all())
+    paused = [c.pk for c in thread.clocks.all() if c.paused]
+    reasons: dict[int, str] = {}
+    for event in reversed(events):  # the last pause of each clock says why it is paused now
+        if event.kind == EventKind.PAUSED and event.clock_id in paused:
+            reasons.setdefault(event.clock_id, event.details.get("reason", ""))
+    clocks = []
+    order = {metric: i for i, metric in enumerate(Metric.values)}
+    for clock in sorted(thread.clocks.all(), key=lambda c: (order[c.metric], c.started_at, c.pk)):
+        row = queue_row(clock, now if clock.is_running else (clock.stopped_at or now))
+        row.reason = reasons.get(clock.pk, "")
+        clocks.append(row)
+    return ThreadDetail(
+        thread=thread,
+        clocks=clocks,
+        messages=list(thread.messages.all()),
+        history=[HistoryEntry(e, list(e.deliveries.all())) for e in events],
+        names=_names_in(events),
+        now=now,
+    )
+
+
+def _names_in(events: list[SlaEvent]) -> dict[str, dict]:
+    """Names for the ids that "thread changed" events carry (one query per kind of id)."""
+    wanted: dict[str, set] = {"team": set(), "tier": set(), "assignee": set()}
+    for event in events:
+        name = event.details.get("field") if event.kind == EventKind.THREAD_CHANGED else None
+        if name in wanted:
+            wanted[name].update(
+                v for v in (event.details.get("old"), event.details.get("new")) if v
+            )
+    models = {"team": Team, "tier": Tier, "assignee": get_user_model()}
+    names: dict[str, dict] = {}
+    for name, ids in wanted.items():
+        names[name] = {}
+        if ids:
+            model = models[name]
+            for obj in model.objects.filter(pk__in=ids):
+                names[name][obj.pk] = (
+                    obj.get_full_name() or obj.get_username() if name == "assignee" else str(obj)
+                )
+    return names
+
+
+def assignable_people() -> QuerySet:
+    """Who a thread can be given to: active people in a role."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=[AGENTS, MANAGERS])
+        .distinct()
+        .order_by("first_name", "username")
+    )

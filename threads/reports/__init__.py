@@ -1,0 +1,2 @@
+"""The managers' compliance report: queries over finished clocks, the page and its CSV tables, the
+SVG charts."""

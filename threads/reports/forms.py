@@ -1,0 +1,37 @@
+"""The report's filters: a date range of at most two years, the zone its days are read in, the
+breakdown and the trend's bucket."""
+
+from django import forms
+
+from policies.fields import time_zone_names, validate_sane_year
+from policies.vocabulary import Metric
+from threads.reports.queries import DIMENSIONS
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
+    )
+    end = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
+    )
+    zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in time_zone_names()])
+    by = forms.ChoiceField(
+        label="Break down by",
+        choices=[(k, v[2]) for k, v in DIMENSIONS.items()],
+        initial="policy",
+    )
+    per = forms.ChoiceField(label="Trend per", choices=[("day", "day"), ("week", "week")])
+    metric = forms.ChoiceField(
+        label="Metric (charts)", choices=[("", "all metrics"), *Metric.choices], required=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The end must not be before the start.")
+            elif (end - start).days > 731:
+                self.add_error("end", "Choose at most two years.")
+        return data
