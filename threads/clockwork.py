@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from policies import business_time
-from policies.models import SlaPolicy, SlaTarget, Tier
+from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
 from policies.selectors import (
     active_policies,
     business_calendar,
@@ -70,23 +70,26 @@ class PolicyBook:
     def policy(self, policy_id: int | None) -> SlaPolicy | None:
         return next((p for p in self.policies if p.pk == policy_id), None)
 
+    def engine(self, calendar: Calendar | None, zone: str | None) -> business_time.Calendar:
+        """The engine calendar the rules measure a clock in (a what-if's book answers with its
+        draft hours for the calendar it edits)."""
+        return business_calendar(calendar, zone=zone)
+
 
 def customer_zone(thread: Thread) -> str | None:
     return thread.account.time_zone if thread.account_id and thread.account else None
 
 
 def engine_for(clock: SlaClock) -> business_time.Calendar:
-    calendar = clock.calendar if clock.calendar_id else None
-    # A what-if replays history in a draft calendar that is not saved (threads/whatif.py).
-    draft = getattr(calendar, "draft_engine", None)
-    return draft(clock.zone) if draft else business_calendar(calendar, zone=clock.zone)
+    """The engine calendar of a clock as the configuration has it now."""
+    return business_calendar(clock.calendar if clock.calendar_id else None, zone=clock.zone)
 
 
-def used_at(clock: SlaClock, at: datetime) -> timedelta:
-    """Business time the clock has used by `at`."""
+def used_at(clock: SlaClock, at: datetime, engines=engine_for) -> timedelta:
+    """Business time the clock has used by `at` (`engines`: clock -> its engine calendar)."""
     if clock.running_since is None or at <= clock.running_since:
         return clock.used
-    return clock.used + engine_for(clock).between(clock.running_since, at)
+    return clock.used + engines(clock).between(clock.running_since, at)
 
 
 @dataclass
@@ -141,6 +144,12 @@ class Clockwork:
         if clock.pk is not None:
             self.dirty.add(clock.pk)
 
+    def engine(self, clock: SlaClock) -> business_time.Calendar:
+        return self.book.engine(clock.calendar if clock.calendar_id else None, clock.zone)
+
+    def used_at(self, clock: SlaClock, at: datetime) -> timedelta:
+        return used_at(clock, at, self.engine)
+
     def set_thread(self, **values) -> None:
         for name, value in values.items():
             setattr(self.thread, name, value)
@@ -149,8 +158,7 @@ class Clockwork:
     def _calendar(self, policy: SlaPolicy):
         zone = customer_zone(self.thread) if policy.use_customer_time_zone else None
         model = policy.calendar if policy.calendar_id else None
-        engine = business_calendar(model, zone=zone)
-        return model, engine.zone
+        return model, self.book.engine(model, zone).zone
 
     @staticmethod
     def _warnings(policy: SlaPolicy, target: timedelta) -> list:
@@ -173,11 +181,11 @@ class Clockwork:
         clock.escalate_at = None
         if clock.state == ClockState.BREACHING and clock.escalations_fired < len(clock.escalations):
             offset = timedelta(seconds=clock.escalations[clock.escalations_fired][1])
-            clock.escalate_at = engine_for(clock).add(clock.breached_at, offset)
+            clock.escalate_at = self.engine(clock).add(clock.breached_at, offset)
 
     def _schedule(self, clock: SlaClock, at: datetime) -> None:
         """Precompute warn_at and due_at for a clock (re)started at `at` with `used` spent."""
-        engine = engine_for(clock)
+        engine = self.engine(clock)
         if clock.state == ClockState.BREACHING:
             clock.due_at = clock.breached_at
             clock.warn_at = None
@@ -225,7 +233,7 @@ class Clockwork:
                 clock.warn_at = None
                 if clock.warnings_passed < len(clock.warnings):
                     offset = timedelta(seconds=clock.warnings[clock.warnings_passed][0])
-                    clock.warn_at = engine_for(clock).add(clock.running_since, offset - clock.used)
+                    clock.warn_at = self.engine(clock).add(clock.running_since, offset - clock.used)
                 self.touch(clock)
             if clock.state != ClockState.BREACHING and clock.due_at and clock.due_at < now:
                 self._breach(clock)
@@ -307,7 +315,7 @@ class Clockwork:
             clock.paused_at = None
 
     def stop(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
-        clock.used = used_at(clock, at)
+        clock.used = self.used_at(clock, at)
         self._unpause(clock, at)
         breached = clock.state == ClockState.BREACHING
         if not breached or clock.holder_id is None:
@@ -323,7 +331,7 @@ class Clockwork:
         self.record(kind, at, clock, why=why, used=_seconds(clock.used), **details)
 
     def cancel(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
-        clock.used = used_at(clock, at)
+        clock.used = self.used_at(clock, at)
         self._unpause(clock, at)
         clock.holder_id = self.thread.assignee_id
         clock.state = ClockState.CANCELLED
@@ -340,7 +348,7 @@ class Clockwork:
             return False
         if clock.due_at is not None and not clock.paused:
             return clock.due_at > at
-        return used_at(clock, at) < clock.target_duration
+        return self.used_at(clock, at) < clock.target_duration
 
     def withdraw(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
         """The clock is no longer wanted (no reply needed, no target any more). With time left
@@ -356,7 +364,7 @@ class Clockwork:
         self.stop(clock, at, why, **details)
 
     def pause(self, clock: SlaClock, at: datetime, reason: str, status: str) -> None:
-        clock.used = used_at(clock, at)
+        clock.used = self.used_at(clock, at)
         clock.running_since = None
         clock.paused = True
         clock.paused_at = at
@@ -403,12 +411,12 @@ class Clockwork:
         }
         calendar, zone = self._calendar(policy)
         was_running = not clock.paused
-        used = used_at(clock, at)
+        used = self.used_at(clock, at)
         clock.policy, clock.target, clock.target_duration = policy, target, target.duration
         clock.calendar, clock.zone = calendar, zone
         clock.warnings = self._warnings(policy, target.duration)
         clock.escalations = self._escalations(policy)
-        engine = engine_for(clock)
+        engine = self.engine(clock)
         if not clock.ever_paused:
             # Never paused: measure again from the start in the (possibly new) calendar.
             used = engine.between(clock.started_at, at)
@@ -562,7 +570,7 @@ class Clockwork:
         if clock.paused or clock.running_since is None or clock.state == ClockState.BREACHING:
             return False
         remaining = max(clock.target_duration - clock.used, timedelta())
-        return engine_for(clock).add(clock.running_since, remaining) != clock.due_at
+        return self.engine(clock).add(clock.running_since, remaining) != clock.due_at
 
     def _apply_match(self, at: datetime, *, initial: bool = False, force: bool = False) -> None:
         policy = self.book.match(self.thread)

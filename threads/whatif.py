@@ -192,9 +192,9 @@ def _unsaved_copy(instance, model, **changes):
     return copy
 
 
-def draft_calendar(draft: Draft) -> Calendar:
-    """The calendar as the draft has it: an unsaved copy whose `draft_engine(zone)` the clock
-    rules use instead of the saved hours (see clockwork.engine_for)."""
+def draft_engines(draft: Draft):
+    """The engine calendar of the edited calendar as the draft has it, per zone: the replay's
+    book measures that calendar's clocks with it instead of the saved hours."""
     calendar = Calendar.objects.get(pk=draft.calendar_id)
     weekly = draft.weekly if draft.weekly is not None else weekly_hours(calendar)
     holidays = set(calendar.holidays.values_list("date", flat=True))
@@ -217,16 +217,12 @@ def draft_calendar(draft: Draft) -> Calendar:
             )
         return engines[zone]
 
-    copy = _unsaved_copy(calendar, Calendar)
-    copy.draft_engine = engine
-    return copy
+    return engine
 
 
-def _draft_policy(policy: SlaPolicy, draft: Draft, calendar: Calendar | None) -> SlaPolicy:
+def _draft_policy(policy: SlaPolicy, draft: Draft) -> SlaPolicy:
     copy = _unsaved_copy(policy, SlaPolicy)
-    if calendar is not None and policy.calendar_id == calendar.pk:
-        copy.calendar = calendar
-    elif policy.calendar_id:
+    if policy.calendar_id:
         copy.calendar = policy.calendar
     cache = dict(getattr(policy, "_prefetched_objects_cache", {}))
     if draft.policy_id == policy.pk:
@@ -249,16 +245,16 @@ def _draft_policy(policy: SlaPolicy, draft: Draft, calendar: Calendar | None) ->
     return copy
 
 
-def draft_book(book: PolicyBook, draft: Draft) -> PolicyBook:
+def draft_book(book: PolicyBook, draft: Draft) -> "ReplayBook":
     """The same active policies, in the same order, with the draft in place of the originals."""
-    calendar = draft_calendar(draft) if draft.calendar_id else None
-    policies = []
-    for policy in book.policies:
-        touched = policy.pk == draft.policy_id or (
-            calendar is not None and policy.calendar_id == calendar.pk
-        )
-        policies.append(_draft_policy(policy, draft, calendar) if touched else policy)
-    return PolicyBook(policies=policies, default_tier_id=book.default_tier_id)
+    policies = [
+        _draft_policy(policy, draft) if policy.pk == draft.policy_id else policy
+        for policy in book.policies
+    ]
+    replay_book = ReplayBook.of(PolicyBook(policies=policies, default_tier_id=book.default_tier_id))
+    if draft.calendar_id:
+        replay_book.draft_engines[draft.calendar_id] = draft_engines(draft)
+    return replay_book
 
 
 # --------------------------------------------------------------------------- history
@@ -412,6 +408,7 @@ class ReplayBook(PolicyBook):
 
     matches: dict = field(default_factory=dict)
     by_id: dict = field(default_factory=dict)
+    draft_engines: dict = field(default_factory=dict)  # calendar id -> zone -> engine calendar
 
     @classmethod
     def of(cls, book: PolicyBook) -> "ReplayBook":
@@ -429,6 +426,10 @@ class ReplayBook(PolicyBook):
 
     def policy(self, policy_id: int | None) -> SlaPolicy | None:
         return self.by_id.get(policy_id)
+
+    def engine(self, calendar, zone):
+        draft = self.draft_engines.get(calendar.pk) if calendar is not None else None
+        return draft(zone) if draft else super().engine(calendar, zone)
 
 
 @dataclass
@@ -647,7 +648,7 @@ class WhatIfRun:
             return
         started = monotonic_time.monotonic()
         book = ReplayBook.of(PolicyBook.load())
-        draft = ReplayBook.of(draft_book(book, self.draft))
+        draft = draft_book(book, self.draft)
         subjects = set(self.subjects)
         names = set(SlaPolicy.objects.filter(pk__in=subjects).values_list("name", flat=True))
         while not self.finished:
