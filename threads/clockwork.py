@@ -70,6 +70,12 @@ class PolicyBook:
     def policy(self, policy_id: int | None) -> SlaPolicy | None:
         return next((p for p in self.policies if p.pk == policy_id), None)
 
+    def target(self, policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
+        return target_for(policy, metric=metric, priority=priority)
+
+    def thresholds(self, policy: SlaPolicy) -> list:
+        return list(policy.thresholds.all())
+
     def engine(self, calendar: Calendar | None, zone: str | None) -> business_time.Calendar:
         """The engine calendar the rules measure a clock in (a what-if's book answers with its
         draft hours for the calendar it edits)."""
@@ -160,10 +166,9 @@ class Clockwork:
         model = policy.calendar if policy.calendar_id else None
         return model, self.book.engine(model, zone).zone
 
-    @staticmethod
-    def _warnings(policy: SlaPolicy, target: timedelta) -> list:
+    def _warnings(self, policy: SlaPolicy, target: timedelta) -> list:
         offsets = []
-        for threshold in policy.thresholds.all():
+        for threshold in self.book.thresholds(policy):
             offset = threshold.offset_for(target)
             if timedelta() < offset < target:
                 offsets.append([int(offset.total_seconds()), str(threshold)])
@@ -279,7 +284,9 @@ class Clockwork:
         policy = self.book.policy(self.thread.policy_id)
         if policy is None:
             return None
-        target: SlaTarget | None = target_for(policy, metric=metric, priority=self.thread.priority)
+        target: SlaTarget | None = self.book.target(
+            policy, metric=metric, priority=self.thread.priority
+        )
         if target is None:
             return None
         calendar, zone = self._calendar(policy)
@@ -590,7 +597,7 @@ class Clockwork:
             return
         for clock in self.running():
             target = (
-                target_for(policy, metric=clock.metric, priority=self.thread.priority)
+                self.book.target(policy, metric=clock.metric, priority=self.thread.priority)
                 if policy
                 else None
             )

@@ -174,24 +174,6 @@ def subject_policy_ids(draft: Draft) -> list[int]:
     )
 
 
-def _prefetched(model, rows: list):
-    """A queryset that answers `.all()` from memory, as a prefetch_related() cache does."""
-    queryset = model.objects.all()
-    queryset._result_cache = list(rows)
-    queryset._prefetch_done = True
-    return queryset
-
-
-def _unsaved_copy(instance, model, **changes):
-    """A copy with the same id that is never saved: Clockwork only reads it."""
-    values = {f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields}
-    values.update(changes)
-    copy = model(**values)
-    copy._state.adding = False
-    copy._state.db = instance._state.db
-    return copy
-
-
 def draft_engines(draft: Draft):
     """The engine calendar of the edited calendar as the draft has it, per zone: the replay's
     book measures that calendar's clocks with it instead of the saved hours."""
@@ -220,38 +202,22 @@ def draft_engines(draft: Draft):
     return engine
 
 
-def _draft_policy(policy: SlaPolicy, draft: Draft) -> SlaPolicy:
-    copy = _unsaved_copy(policy, SlaPolicy)
-    if policy.calendar_id:
-        copy.calendar = policy.calendar
-    cache = dict(getattr(policy, "_prefetched_objects_cache", {}))
-    if draft.policy_id == policy.pk:
-        cache["targets"] = _prefetched(
-            SlaTarget,
-            [
-                _unsaved_copy(t, SlaTarget, duration=draft.targets.get(t.pk, t.duration))
-                for t in policy.targets.all()
-            ],
-        )
-        if draft.thresholds is not None:
-            cache["thresholds"] = _prefetched(
-                WarningThreshold,
-                [
-                    WarningThreshold(policy_id=policy.pk, kind=kind, value=value)
-                    for kind, value in sorted(draft.thresholds)
-                ],
-            )
-    copy._prefetched_objects_cache = cache
-    return copy
-
-
 def draft_book(book: PolicyBook, draft: Draft) -> "ReplayBook":
-    """The same active policies, in the same order, with the draft in place of the originals."""
-    policies = [
-        _draft_policy(policy, draft) if policy.pk == draft.policy_id else policy
-        for policy in book.policies
-    ]
-    replay_book = ReplayBook.of(PolicyBook(policies=policies, default_tier_id=book.default_tier_id))
+    """The same active policies, in the same order, answering with the draft's targets, warnings
+    and hours where it edits them (the policies themselves are not copied)."""
+    replay_book = ReplayBook.of(book)
+    policy = replay_book.policy(draft.policy_id)
+    if policy is not None:
+        for target in policy.targets.all():
+            if draft.targets.get(target.pk, target.duration) != target.duration:
+                values = {f.attname: getattr(target, f.attname) for f in SlaTarget._meta.fields}
+                values["duration"] = draft.targets[target.pk]
+                replay_book.draft_targets[target.pk] = SlaTarget(**values)
+        if draft.thresholds is not None:
+            replay_book.draft_thresholds[policy.pk] = [
+                WarningThreshold(policy_id=policy.pk, kind=kind, value=value)
+                for kind, value in sorted(draft.thresholds)
+            ]
     if draft.calendar_id:
         replay_book.draft_engines[draft.calendar_id] = draft_engines(draft)
     return replay_book
@@ -408,6 +374,8 @@ class ReplayBook(PolicyBook):
 
     matches: dict = field(default_factory=dict)
     by_id: dict = field(default_factory=dict)
+    draft_targets: dict = field(default_factory=dict)  # target id -> the draft's copy
+    draft_thresholds: dict = field(default_factory=dict)  # policy id -> the draft's warnings
     draft_engines: dict = field(default_factory=dict)  # calendar id -> zone -> engine calendar
 
     @classmethod
@@ -426,6 +394,15 @@ class ReplayBook(PolicyBook):
 
     def policy(self, policy_id: int | None) -> SlaPolicy | None:
         return self.by_id.get(policy_id)
+
+    def target(self, policy, *, metric, priority):
+        target = super().target(policy, metric=metric, priority=priority)
+        return self.draft_targets.get(target.pk, target) if target is not None else None
+
+    def thresholds(self, policy):
+        if policy.pk in self.draft_thresholds:
+            return self.draft_thresholds[policy.pk]
+        return super().thresholds(policy)
 
     def engine(self, calendar, zone):
         draft = self.draft_engines.get(calendar.pk) if calendar is not None else None
