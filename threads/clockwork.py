@@ -276,7 +276,9 @@ class Clockwork:
             changes["priority"] = (self.thread.priority, priority)
             self.set_thread(priority=priority)
         if changes:
-            self.attributes_changed(changes, at, why=f"escalation level {level}")
+            self.attributes_changed(
+                changes, at, why=f"escalation level {level}", escalation_level=level
+            )
 
     # ------------------------------------------------------------ clock moves
 
@@ -540,17 +542,26 @@ class Clockwork:
             self.resume(resolution, at, why=f"status {new}")
 
     def attributes_changed(
-        self, changes: dict, at: datetime, *, why: str = "", reason: str = ""
+        self,
+        changes: dict,
+        at: datetime,
+        *,
+        why: str = "",
+        reason: str = "",
+        escalation_level: int | None = None,
     ) -> None:
         """Priority, tier, channel or team changed: match the policy again.
 
-        `why` is what caused the change (an escalation level, an account's new tier), `reason`
-        what the person who made it said."""
+        `why` is what caused the change in words (an escalation level, an account's new tier),
+        `reason` what the person who made it said; `escalation_level` marks, as data, a change
+        the rules made themselves when an escalation fired (a replay makes its own)."""
         self.catch_up(at)
         for name, (old, new) in changes.items():
             details = {"field": name, "old": old, "new": new}
             if why:
                 details["why"] = why
+            if escalation_level is not None:
+                details["escalation_level"] = escalation_level
             if reason:
                 details["reason"] = reason
             self.record(EventKind.THREAD_CHANGED, at, **details)

@@ -307,13 +307,18 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
         else:
             actions[thread_id].append((at, 0, pk, AGENT, public, automatic))
     firsts: dict[int, dict] = {pk: {} for pk in thread_ids}
+    escalated: set[tuple[int, datetime]] = set()
     for thread_id, at, pk, kind, details in (
         SlaEvent.objects.filter(
-            thread_id__in=thread_ids, kind__in=[EventKind.THREAD_CHANGED, EventKind.NO_REPLY_NEEDED]
+            thread_id__in=thread_ids,
+            kind__in=[EventKind.THREAD_CHANGED, EventKind.NO_REPLY_NEEDED, EventKind.ESCALATED],
         )
         .order_by("at", "pk")
         .values_list("thread_id", "at", "pk", "kind", "details")
     ):
+        if kind == EventKind.ESCALATED:
+            escalated.add((thread_id, at))
+            continue
         if kind == EventKind.NO_REPLY_NEEDED:
             if at <= now:
                 actions[thread_id].append((at, 1, pk, NO_REPLY, None, None))
@@ -323,8 +328,11 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
             continue  # assignee and subject changes do not move clocks
         # The first change of a field tells what it was when the thread opened.
         firsts[thread_id].setdefault(name, details.get("old"))
-        if at > now or str(details.get("why", "")).startswith("escalation"):
-            continue  # an escalation's change is an output of the rules: the replay makes its own
+        # An escalation's change is an output of the rules: the replay makes its own. It says
+        # its level; one recorded before that marker is found by its escalation, recorded at
+        # the same instant just before it.
+        if at > now or details.get("escalation_level") is not None or (thread_id, at) in escalated:
+            continue
         if name == "status":
             actions[thread_id].append(
                 (at, 1, pk, STATUS, details.get("new"), details.get("reason"))

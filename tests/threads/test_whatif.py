@@ -11,7 +11,7 @@ from django.urls import reverse
 from policies.models import Holiday, OpeningHours, SlaTarget, WarningThreshold
 from tests.factories import office_calendar, policy, tier
 from threads import whatif
-from threads.models import ClockState, SlaClock
+from threads.models import ClockState, EventKind, SlaClock, SlaEvent
 from threads.services import (
     agent_reply,
     message_receive,
@@ -210,7 +210,9 @@ def test_the_replay_follows_pauses_priority_changes_and_no_reply_needed(office, 
     assert ("resolution", ClockState.BREACHING) in stored  # reopened on Thursday, still open
 
 
-def test_an_escalation_is_replayed_once_and_moves_the_thread_to_the_urgent_policy(office, agent):
+@pytest.fixture
+def escalated(office, agent):
+    """A thread whose first response breached at 11:00 and escalated to urgent at 11:30."""
     from policies.models import EscalationLevel
 
     tier("Free", default=True)
@@ -224,6 +226,11 @@ def test_an_escalation_is_replayed_once_and_moves_the_thread_to_the_urgent_polic
     thread_catch_up(thread=thread, at=berlin(24, 12))  # breached 11:00, escalated 11:30
     agent_reply(thread=thread, author=agent, created_at=berlin(24, 13))
     thread.refresh_from_db()
+    return standard, urgent, thread
+
+
+def test_an_escalation_is_replayed_once_and_moves_the_thread_to_the_urgent_policy(escalated):
+    standard, urgent, thread = escalated
     assert thread.priority == "urgent" and thread.policy == urgent
     for subject in (standard, urgent):
         result = run(Draft(policy_id=subject.pk))
@@ -234,6 +241,27 @@ def test_an_escalation_is_replayed_once_and_moves_the_thread_to_the_urgent_polic
         Draft(policy_id=standard.pk, targets={frt_target(standard).pk: timedelta(hours=4)})
     )
     # With 4h nothing breaches and nobody escalates: the reply at 13:00 is in time.
+    assert [(c.now, c.draft) for c in longer.change_list()] == [(["breached"], ["achieved"])]
+
+
+def test_an_escalations_change_says_its_level_as_data(escalated):
+    _, _, thread = escalated
+    change = thread.events.get(kind=EventKind.THREAD_CHANGED, details__field="priority")
+    assert change.details["escalation_level"] == 1
+    assert change.details["why"] == "escalation level 1"  # the history's words
+
+
+def test_an_escalations_change_recorded_before_the_level_marker_is_not_replayed(escalated):
+    standard, _, thread = escalated
+    change = thread.events.get(kind=EventKind.THREAD_CHANGED, details__field="priority")
+    old = {**change.details, "why": "raised"}  # no marker, and words that say nothing
+    del old["escalation_level"]
+    SlaEvent.objects.filter(pk=change.pk).delete()
+    SlaEvent.objects.create(thread=thread, kind=change.kind, at=change.at, details=old)
+    longer = run(
+        Draft(policy_id=standard.pk, targets={frt_target(standard).pk: timedelta(hours=4)})
+    )
+    # Replayed as a person's change, the priority would rise at 11:30 even without a breach.
     assert [(c.now, c.draft) for c in longer.change_list()] == [(["breached"], ["achieved"])]
 
 
