@@ -10,7 +10,6 @@ from django.urls import reverse
 
 from policies.models import Holiday, OpeningHours, SlaTarget, WarningThreshold
 from tests.factories import office_calendar, policy, tier
-from threads import whatif
 from threads.models import ClockState, EventKind, SlaClock, SlaEvent
 from threads.services import (
     agent_reply,
@@ -21,7 +20,9 @@ from threads.services import (
     thread_set_status,
     thread_update,
 )
-from threads.whatif import Draft, WhatIfRun
+from whatif.apply import DraftStale, draft_apply
+from whatif.draft import Draft
+from whatif.run import WhatIfRun, whatif
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -70,7 +71,7 @@ def four_threads(standard, agent):
 
 def run(draft):
     with at(NOW):
-        return whatif.whatif(draft=draft, since=SINCE, until=UNTIL)
+        return whatif(draft=draft, since=SINCE, until=UNTIL)
 
 
 def frt_target(policy):
@@ -269,17 +270,17 @@ def test_an_unanswered_thread_counts_as_still_running(standard, agent):
     with at(berlin(30, 10)):
         thread_create(subject="Waiting", created_at=berlin(30, 10))
     with at(berlin(30, 10, 30)):
-        result = whatif.whatif(draft=Draft(policy_id=standard.pk), since=SINCE, until=NOW)
+        result = whatif(draft=Draft(policy_id=standard.pk), since=SINCE, until=NOW)
     first = row(result)
     assert (first.now.running, first.now.breaching, first.now.still_running) == (1, 0, 1)
     assert first.now.rate is None  # nothing judged yet
     with at(NOW):
-        first = row(whatif.whatif(draft=Draft(policy_id=standard.pk), since=SINCE, until=NOW))
+        first = row(whatif(draft=Draft(policy_id=standard.pk), since=SINCE, until=NOW))
     assert (first.now.breaching, first.now.still_running, first.now.breached) == (1, 1, 0)
 
 
 def test_opening_hours_and_warnings_are_read_the_way_managers_type_them():
-    from policies.whatif_forms import parse_hours, parse_thresholds
+    from whatif.forms import parse_hours, parse_thresholds
 
     assert parse_hours("9-17") == [(time(9), time(17))]
     assert parse_hours("13:00–17:00, 08:30-12:00") == [
@@ -313,7 +314,7 @@ def test_the_queries_of_a_run_do_not_grow_with_its_threads(standard, agent):
 
 
 def test_a_run_advances_in_steps_and_keeps_its_place(standard, four_threads, monkeypatch):
-    monkeypatch.setattr(whatif, "CHUNK", 1)
+    monkeypatch.setattr("whatif.run.CHUNK", 1)
     draft = Draft(policy_id=standard.pk, targets={frt_target(standard).pk: timedelta(hours=2)})
     with at(NOW):
         started = WhatIfRun.start(draft=draft, since=SINCE, until=UNTIL)
@@ -360,8 +361,8 @@ def test_applying_writes_the_draft_for_later_clocks_and_keeps_finished_ones(
         thresholds=[("percent_used", 75)],
     )
     with at(NOW):
-        result = whatif.whatif(draft=draft, since=SINCE, until=UNTIL)
-        applied = whatif.draft_apply(draft=draft, version=result.version)
+        result = whatif(draft=draft, since=SINCE, until=UNTIL)
+        applied = draft_apply(draft=draft, version=result.version)
     assert applied.changes == [
         "First response (any priority): 1h → 2h",
         "Warnings: 50% → 75%",
@@ -389,7 +390,7 @@ def test_applying_with_reapply_retargets_running_clocks_only(standard, four_thre
         waiting = thread_create(subject="Still waiting", created_at=berlin(30, 9, 30)).thread
     draft = Draft(policy_id=standard.pk, targets={frt_target(standard).pk: timedelta(hours=2)})
     with at(berlin(30, 10)):
-        applied = whatif.draft_apply(draft=draft, reapply=True, actor=agent)
+        applied = draft_apply(draft=draft, reapply=True, actor=agent)
     assert applied.reapplied == 1
     running = SlaClock.objects.get(thread=waiting)
     assert running.target_duration == timedelta(hours=2) and running.due_at == berlin(30, 11, 30)
@@ -406,7 +407,7 @@ def test_applying_a_calendar_draft_writes_hours_and_holidays(office, standard):
         holidays_removed=[date(2026, 12, 24)],
     )
     with at(NOW):
-        whatif.draft_apply(draft=draft)
+        draft_apply(draft=draft)
     assert set(OpeningHours.objects.values_list("weekday", "opens", "closes")) == {
         (day, time(8), time(17)) for day in range(5)
     }
@@ -422,8 +423,8 @@ def test_applying_after_the_configuration_changed_is_refused(standard, four_thre
     draft = Draft(policy_id=standard.pk, targets={frt_target(standard).pk: timedelta(hours=2)})
     result = run(draft)
     SlaTarget.objects.filter(policy=standard).update(duration=timedelta(hours=3))
-    with pytest.raises(whatif.DraftStale):
-        whatif.draft_apply(draft=draft, version=result.version)
+    with pytest.raises(DraftStale):
+        draft_apply(draft=draft, version=result.version)
     assert frt_target(standard).duration == timedelta(hours=3)
 
 
@@ -538,8 +539,8 @@ def test_applying_from_the_page_can_reapply_to_running_clocks(manager_client, st
 def test_the_page_shows_progress_until_the_run_is_finished(
     manager_client, standard, four_threads, monkeypatch
 ):
-    monkeypatch.setattr(whatif, "CHUNK", 1)
-    monkeypatch.setattr(whatif, "STEP_SECONDS", 0)
+    monkeypatch.setattr("whatif.run.CHUNK", 1)
+    monkeypatch.setattr("whatif.views.STEP_SECONDS", 0)
     with at(NOW):
         location = manager_client.post(whatif_url("whatif", standard), policy_form(standard))[
             "Location"
