@@ -40,16 +40,16 @@ class ReplayBook(PolicyBook):
     def policy(self, policy_id: int | None) -> SlaPolicy | None:
         return self.by_id.get(policy_id)
 
-    def target(self, policy, *, metric, priority):
+    def target(self, policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
         target = super().target(policy, metric=metric, priority=priority)
         return self.draft_targets.get(target.pk, target) if target is not None else None
 
-    def thresholds(self, policy):
+    def thresholds(self, policy: SlaPolicy) -> list:
         if policy.pk in self.draft_thresholds:
             return self.draft_thresholds[policy.pk]
         return super().thresholds(policy)
 
-    def engine(self, calendar, zone):
+    def engine(self, calendar: Calendar | None, zone: str | None) -> business_time.Calendar:
         draft = self.draft_engines.get(calendar.pk) if calendar is not None else None
         return draft(zone) if draft else super().engine(calendar, zone)
 
