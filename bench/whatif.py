@@ -44,14 +44,15 @@ def load(n: int) -> None:
 
 def timed_run(draft):
     """The what-if in page steps, its state through JSON between steps as the session keeps it."""
-    from threads import whatif
+    from whatif.run import WhatIfRun
+    from whatif.views import STEP_SECONDS
 
     started = time.perf_counter()
-    run = whatif.WhatIfRun.start(draft=draft, since=SINCE, until=UNTIL)
+    run = WhatIfRun.start(draft=draft, since=SINCE, until=UNTIL)
     steps = 0
     while not run.finished:
-        run = whatif.WhatIfRun.from_json(json.loads(json.dumps(run.to_json())))
-        run.advance(seconds=whatif.STEP_SECONDS)
+        run = WhatIfRun.from_json(json.loads(json.dumps(run.to_json())))
+        run.advance(seconds=STEP_SECONDS)
         steps += 1
     return time.perf_counter() - started, run, steps
 
@@ -63,16 +64,16 @@ def main() -> None:
     from django.db import connection
 
     from policies.models import Calendar, SlaPolicy
-    from threads import whatif
+    from whatif.draft import Draft
 
     print("$ .venv/bin/python bench/whatif.py", n)
     print(f"PostgreSQL {connection.pg_version // 10000} at {url}; synthetic helpdesk export")
     berlin = Calendar.objects.get(name="Berlin office")
     weekly = {day: [(clock_time(8), clock_time(18))] if day < 5 else [] for day in range(7)}
-    calendar_draft = whatif.Draft(calendar_id=berlin.pk, weekly=weekly)
+    calendar_draft = Draft(calendar_id=berlin.pk, weekly=weekly)
     standard = SlaPolicy.objects.get(name="Standard")
     first = standard.targets.get(metric="first_response", priority="")
-    policy_draft = whatif.Draft(policy_id=standard.pk, targets={first.pk: timedelta(hours=2)})
+    policy_draft = Draft(policy_id=standard.pk, targets={first.pk: timedelta(hours=2)})
 
     results = []
     for size in (n_baseline, n):

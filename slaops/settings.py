@@ -124,6 +124,7 @@ INSTALLED_APPS = [
     "policies",
     "threads",
     "integrations",
+    "whatif",
 ]
 
 MIDDLEWARE = [

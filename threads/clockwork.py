@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from policies import business_time
-from policies.models import SlaPolicy, SlaTarget, Tier
+from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
 from policies.selectors import (
     active_policies,
     business_calendar,
@@ -70,23 +70,32 @@ class PolicyBook:
     def policy(self, policy_id: int | None) -> SlaPolicy | None:
         return next((p for p in self.policies if p.pk == policy_id), None)
 
+    def target(self, policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
+        return target_for(policy, metric=metric, priority=priority)
+
+    def thresholds(self, policy: SlaPolicy) -> list:
+        return list(policy.thresholds.all())
+
+    def engine(self, calendar: Calendar | None, zone: str | None) -> business_time.Calendar:
+        """The engine calendar the rules measure a clock in (a what-if's book answers with its
+        draft hours for the calendar it edits)."""
+        return business_calendar(calendar, zone=zone)
+
 
 def customer_zone(thread: Thread) -> str | None:
     return thread.account.time_zone if thread.account_id and thread.account else None
 
 
 def engine_for(clock: SlaClock) -> business_time.Calendar:
-    calendar = clock.calendar if clock.calendar_id else None
-    # A what-if replays history in a draft calendar that is not saved (threads/whatif.py).
-    draft = getattr(calendar, "draft_engine", None)
-    return draft(clock.zone) if draft else business_calendar(calendar, zone=clock.zone)
+    """The engine calendar of a clock as the configuration has it now."""
+    return business_calendar(clock.calendar if clock.calendar_id else None, zone=clock.zone)
 
 
-def used_at(clock: SlaClock, at: datetime) -> timedelta:
-    """Business time the clock has used by `at`."""
+def used_at(clock: SlaClock, at: datetime, engines=engine_for) -> timedelta:
+    """Business time the clock has used by `at` (`engines`: clock -> its engine calendar)."""
     if clock.running_since is None or at <= clock.running_since:
         return clock.used
-    return clock.used + engine_for(clock).between(clock.running_since, at)
+    return clock.used + engines(clock).between(clock.running_since, at)
 
 
 @dataclass
@@ -141,6 +150,12 @@ class Clockwork:
         if clock.pk is not None:
             self.dirty.add(clock.pk)
 
+    def engine(self, clock: SlaClock) -> business_time.Calendar:
+        return self.book.engine(clock.calendar if clock.calendar_id else None, clock.zone)
+
+    def used_at(self, clock: SlaClock, at: datetime) -> timedelta:
+        return used_at(clock, at, self.engine)
+
     def set_thread(self, **values) -> None:
         for name, value in values.items():
             setattr(self.thread, name, value)
@@ -149,13 +164,11 @@ class Clockwork:
     def _calendar(self, policy: SlaPolicy):
         zone = customer_zone(self.thread) if policy.use_customer_time_zone else None
         model = policy.calendar if policy.calendar_id else None
-        engine = business_calendar(model, zone=zone)
-        return model, engine.zone
+        return model, self.book.engine(model, zone).zone
 
-    @staticmethod
-    def _warnings(policy: SlaPolicy, target: timedelta) -> list:
+    def _warnings(self, policy: SlaPolicy, target: timedelta) -> list:
         offsets = []
-        for threshold in policy.thresholds.all():
+        for threshold in self.book.thresholds(policy):
             offset = threshold.offset_for(target)
             if timedelta() < offset < target:
                 offsets.append([int(offset.total_seconds()), str(threshold)])
@@ -173,11 +186,11 @@ class Clockwork:
         clock.escalate_at = None
         if clock.state == ClockState.BREACHING and clock.escalations_fired < len(clock.escalations):
             offset = timedelta(seconds=clock.escalations[clock.escalations_fired][1])
-            clock.escalate_at = engine_for(clock).add(clock.breached_at, offset)
+            clock.escalate_at = self.engine(clock).add(clock.breached_at, offset)
 
     def _schedule(self, clock: SlaClock, at: datetime) -> None:
         """Precompute warn_at and due_at for a clock (re)started at `at` with `used` spent."""
-        engine = engine_for(clock)
+        engine = self.engine(clock)
         if clock.state == ClockState.BREACHING:
             clock.due_at = clock.breached_at
             clock.warn_at = None
@@ -225,7 +238,7 @@ class Clockwork:
                 clock.warn_at = None
                 if clock.warnings_passed < len(clock.warnings):
                     offset = timedelta(seconds=clock.warnings[clock.warnings_passed][0])
-                    clock.warn_at = engine_for(clock).add(clock.running_since, offset - clock.used)
+                    clock.warn_at = self.engine(clock).add(clock.running_since, offset - clock.used)
                 self.touch(clock)
             if clock.state != ClockState.BREACHING and clock.due_at and clock.due_at < now:
                 self._breach(clock)
@@ -263,7 +276,9 @@ class Clockwork:
             changes["priority"] = (self.thread.priority, priority)
             self.set_thread(priority=priority)
         if changes:
-            self.attributes_changed(changes, at, why=f"escalation level {level}")
+            self.attributes_changed(
+                changes, at, why=f"escalation level {level}", escalation_level=level
+            )
 
     # ------------------------------------------------------------ clock moves
 
@@ -271,7 +286,9 @@ class Clockwork:
         policy = self.book.policy(self.thread.policy_id)
         if policy is None:
             return None
-        target: SlaTarget | None = target_for(policy, metric=metric, priority=self.thread.priority)
+        target: SlaTarget | None = self.book.target(
+            policy, metric=metric, priority=self.thread.priority
+        )
         if target is None:
             return None
         calendar, zone = self._calendar(policy)
@@ -307,7 +324,7 @@ class Clockwork:
             clock.paused_at = None
 
     def stop(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
-        clock.used = used_at(clock, at)
+        clock.used = self.used_at(clock, at)
         self._unpause(clock, at)
         breached = clock.state == ClockState.BREACHING
         if not breached or clock.holder_id is None:
@@ -323,7 +340,7 @@ class Clockwork:
         self.record(kind, at, clock, why=why, used=_seconds(clock.used), **details)
 
     def cancel(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
-        clock.used = used_at(clock, at)
+        clock.used = self.used_at(clock, at)
         self._unpause(clock, at)
         clock.holder_id = self.thread.assignee_id
         clock.state = ClockState.CANCELLED
@@ -340,7 +357,7 @@ class Clockwork:
             return False
         if clock.due_at is not None and not clock.paused:
             return clock.due_at > at
-        return used_at(clock, at) < clock.target_duration
+        return self.used_at(clock, at) < clock.target_duration
 
     def withdraw(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
         """The clock is no longer wanted (no reply needed, no target any more). With time left
@@ -356,7 +373,7 @@ class Clockwork:
         self.stop(clock, at, why, **details)
 
     def pause(self, clock: SlaClock, at: datetime, reason: str, status: str) -> None:
-        clock.used = used_at(clock, at)
+        clock.used = self.used_at(clock, at)
         clock.running_since = None
         clock.paused = True
         clock.paused_at = at
@@ -403,12 +420,12 @@ class Clockwork:
         }
         calendar, zone = self._calendar(policy)
         was_running = not clock.paused
-        used = used_at(clock, at)
+        used = self.used_at(clock, at)
         clock.policy, clock.target, clock.target_duration = policy, target, target.duration
         clock.calendar, clock.zone = calendar, zone
         clock.warnings = self._warnings(policy, target.duration)
         clock.escalations = self._escalations(policy)
-        engine = engine_for(clock)
+        engine = self.engine(clock)
         if not clock.ever_paused:
             # Never paused: measure again from the start in the (possibly new) calendar.
             used = engine.between(clock.started_at, at)
@@ -525,17 +542,26 @@ class Clockwork:
             self.resume(resolution, at, why=f"status {new}")
 
     def attributes_changed(
-        self, changes: dict, at: datetime, *, why: str = "", reason: str = ""
+        self,
+        changes: dict,
+        at: datetime,
+        *,
+        why: str = "",
+        reason: str = "",
+        escalation_level: int | None = None,
     ) -> None:
         """Priority, tier, channel or team changed: match the policy again.
 
-        `why` is what caused the change (an escalation level, an account's new tier), `reason`
-        what the person who made it said."""
+        `why` is what caused the change in words (an escalation level, an account's new tier),
+        `reason` what the person who made it said; `escalation_level` marks, as data, a change
+        the rules made themselves when an escalation fired (a replay makes its own)."""
         self.catch_up(at)
         for name, (old, new) in changes.items():
             details = {"field": name, "old": old, "new": new}
             if why:
                 details["why"] = why
+            if escalation_level is not None:
+                details["escalation_level"] = escalation_level
             if reason:
                 details["reason"] = reason
             self.record(EventKind.THREAD_CHANGED, at, **details)
@@ -562,7 +588,7 @@ class Clockwork:
         if clock.paused or clock.running_since is None or clock.state == ClockState.BREACHING:
             return False
         remaining = max(clock.target_duration - clock.used, timedelta())
-        return engine_for(clock).add(clock.running_since, remaining) != clock.due_at
+        return self.engine(clock).add(clock.running_since, remaining) != clock.due_at
 
     def _apply_match(self, at: datetime, *, initial: bool = False, force: bool = False) -> None:
         policy = self.book.match(self.thread)
@@ -582,7 +608,7 @@ class Clockwork:
             return
         for clock in self.running():
             target = (
-                target_for(policy, metric=clock.metric, priority=self.thread.priority)
+                self.book.target(policy, metric=clock.metric, priority=self.thread.priority)
                 if policy
                 else None
             )

@@ -11,7 +11,6 @@ from django.utils.html import format_html, format_html_join
 from policies import forms as policy_forms
 from policies.admin.helpers import viewer_zone
 from policies.admin.preview import preview_response
-from policies.admin.whatif import whatif_apply_response, whatif_response, whatif_urls
 from policies.catalog import TEMPLATES
 from policies.durations import format_duration
 from policies.models import (
@@ -25,6 +24,7 @@ from policies.models import (
 )
 from policies.services import policies_from_template, policies_set_active, policy_clone, policy_move
 from policies.vocabulary import Channel, Metric, Priority
+from whatif.views import whatif_apply_response, whatif_response, whatif_urls
 
 
 class TargetInline(admin.TabularInline):

@@ -1,5 +1,5 @@
 """The what-if forms: a draft of a policy or a calendar, typed the way a manager writes it, and
-the days of past threads to replay under it. They build a `threads.whatif.Draft`; nothing saves."""
+the days of past threads to replay under it. They build a `whatif.draft.Draft`; nothing saves."""
 
 import re
 import zoneinfo
@@ -20,7 +20,7 @@ from policies.models import (
 )
 from policies.selectors import weekly_hours
 from policies.services import TargetRow, ThresholdRow, policy_problems
-from threads.whatif import Draft, hours_text, thresholds_text
+from whatif.draft import Draft, hours_text, thresholds_text
 
 _PERCENT = re.compile(r"^(\d+)\s*%(\s*(of the target)?(\s*used)?)?$", re.IGNORECASE)
 _BEFORE = re.compile(r"\s*(before( due)?)$", re.IGNORECASE)

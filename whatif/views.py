@@ -1,7 +1,7 @@
 """What-if pages of policies and calendars.
 
 A manager edits a draft of a policy or a calendar and replays past threads under it
-(threads/whatif.py). The run goes on in steps of about a second: each request for the run page
+(whatif/run.py). The run goes on in steps of about a second: each request for the run page
 replays the next threads, and htmx asks again until it is finished, so the page shows
 "n of N threads" without a worker; the run's state is kept in the manager's session."""
 
@@ -17,10 +17,14 @@ from django.urls import path, reverse
 
 from policies.admin.helpers import viewer_zone
 from policies.models import SlaPolicy
-from policies.whatif_forms import CalendarDraftForm, PolicyDraftForm, WhatIfForm
-from threads import whatif
 from threads.models import RUNNING_STATES, SlaClock
+from whatif.apply import DraftStale, draft_apply
+from whatif.draft import draft_changes
+from whatif.forms import CalendarDraftForm, PolicyDraftForm, WhatIfForm
+from whatif.run import WhatIfRun
 
+# How long one step of a run may take: the page asks for the next step until the run is finished.
+STEP_SECONDS = 0.8
 WHATIF_SESSION_KEY = "slaops_whatif_runs"
 WHATIF_RUNS_KEPT = 3
 
@@ -46,7 +50,7 @@ def _whatif_load(request, run_id: str, subject):
     state = request.session.get(WHATIF_SESSION_KEY, {}).get(run_id)
     if state is None:
         return None
-    run = whatif.WhatIfRun.from_json(state)
+    run = WhatIfRun.from_json(state)
     mine = (
         run.draft.policy_id == subject.pk
         if isinstance(subject, SlaPolicy)
@@ -88,7 +92,7 @@ def whatif_response(model_admin, request, *, policy=None, calendar=None, run=Non
                 request, "That what-if is no longer kept: run it again.", messages.WARNING
             )
             return HttpResponseRedirect(_whatif_url(subject, "whatif"))
-        run.advance(seconds=whatif.STEP_SECONDS)
+        run.advance(seconds=STEP_SECONDS)
         _whatif_keep(request, run_id, run)
         form = form_class(
             zone=zone, draft=run.draft, initial=_whatif_days(run, zone), **subject_kwargs
@@ -97,7 +101,7 @@ def whatif_response(model_admin, request, *, policy=None, calendar=None, run=Non
         form = form_class(request.POST, zone=zone, **subject_kwargs)
         if form.is_valid():
             since, until = form.window()
-            started = whatif.WhatIfRun.start(draft=form.draft(), since=since, until=until)
+            started = WhatIfRun.start(draft=form.draft(), since=since, until=until)
             run_id = secrets.token_hex(8)
             _whatif_keep(request, run_id, started)
             return HttpResponseRedirect(_whatif_url(subject, "whatif_run", run_id))
@@ -146,7 +150,7 @@ def _whatif_result_context(subject, run, run_id) -> dict:
                 "rows": run.rows(),
                 "changes": run.change_list(),
                 "more_changes": run.changed - len(run.changes),
-                "draft_lines": whatif.draft_changes(run.draft),
+                "draft_lines": draft_changes(run.draft),
                 "subject_policies": list(SlaPolicy.objects.filter(pk__in=run.subjects)),
                 "running_clocks": SlaClock.objects.filter(
                     policy_id__in=run.subjects, state__in=RUNNING_STATES
@@ -172,13 +176,13 @@ def whatif_apply_response(model_admin, request, *, policy=None, calendar=None, r
         )
         return HttpResponseRedirect(_whatif_url(subject, "whatif"))
     try:
-        applied = whatif.draft_apply(
+        applied = draft_apply(
             draft=loaded.draft,
             reapply=bool(request.POST.get("reapply")),
             actor=request.user,
             version=loaded.version,
         )
-    except whatif.DraftStale as error:
+    except DraftStale as error:
         model_admin.message_user(request, str(error), messages.ERROR)
         return HttpResponseRedirect(_whatif_url(subject, "whatif"))
     runs = dict(request.session.get(WHATIF_SESSION_KEY, {}))
