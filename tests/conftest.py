@@ -48,6 +48,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs Redis (REDIS_URL): {redis_why}"))
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module (skipped, with the reason, when it cannot start)."""
+    from tests.threads.browser import Browser, BrowserUnavailable
+
+    try:
+        started = Browser()
+    except BrowserUnavailable as error:
+        pytest.skip(f"no browser: {error}")
+    yield started
+    started.quit()
+
+
 @pytest.fixture
 def manager(db, django_user_model):
     from django.contrib.auth.models import Group

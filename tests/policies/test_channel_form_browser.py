@@ -3,19 +3,7 @@ fields that kind uses, under the Content-Security-Policy."""
 
 import pytest
 
-from tests.threads.browser import Browser, BrowserUnavailable
-
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        started = Browser()
-    except BrowserUnavailable as error:
-        pytest.skip(f"no browser: {error}")
-    yield started
-    started.quit()
 
 
 def shown(browser) -> list[str]:

@@ -13,22 +13,11 @@ from django.utils import timezone
 from accounts.models import AgentProfile, Team
 from policies.models import NotificationRule
 from tests.factories import policy, tier
-from tests.threads.browser import Browser, BrowserUnavailable
 from threads import services
 from threads.evaluator import evaluate
 from threads.models import SlaClock
 
 pytestmark = [pytest.mark.browser]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    try:
-        started = Browser()
-    except BrowserUnavailable as error:
-        pytest.skip(f"no browser: {error}")
-    yield started
-    started.quit()
 
 
 @pytest.fixture
