@@ -53,7 +53,7 @@ class Answer:
 
 
 def _http_allowed_hosts() -> set[str]:
-    return {host.lower() for host in getattr(settings, "SLA_HTTP_ALLOWED_HOSTS", [])}
+    return {host.lower() for host in settings.SLA_HTTP_ALLOWED_HOSTS}
 
 
 def check_url(url: str, *, slack: bool = False) -> None:
@@ -144,7 +144,7 @@ def _embedded_ipv4(address) -> ipaddress.IPv4Address | None:
 
 
 def check_address(address) -> None:
-    if getattr(settings, "SLA_ALLOW_PRIVATE_DESTINATIONS", False):
+    if settings.SLA_ALLOW_PRIVATE_DESTINATIONS:
         return
     problem = address_problem(address)
     if problem:

@@ -302,6 +302,13 @@ SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=15)
 SLA_KEEP_LOG_DAYS = env.int("SLA_KEEP_LOG_DAYS", default=90)
 # A delivery claimed by a worker that died is sent again after this many seconds.
 SLA_DELIVERY_LEASE_SECONDS = env.int("SLA_DELIVERY_LEASE_SECONDS", default=120)
+# New alerts are handed to the delivery task as soon as their change commits (the schedule still
+# retries); the tests switch it off and run delivery themselves.
+SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)
+# How often the breach queue refreshes its live part, in seconds.
+SLA_QUEUE_REFRESH_SECONDS = env.int("SLA_QUEUE_REFRESH_SECONDS", default=10)
+# Seconds an SMTP connection may wait for the mail server.
+EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", default=10)
 
 LOGGING = {
     "version": 1,

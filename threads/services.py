@@ -207,7 +207,7 @@ def _kick_delivery() -> None:
     # Start delivering now rather than at the next scheduled run (the schedule still retries).
     from django.conf import settings
 
-    if getattr(settings, "SLA_DELIVER_ON_COMMIT", True):
+    if settings.SLA_DELIVER_ON_COMMIT:
         from django_q.tasks import async_task
 
         # A broker hiccup must never fail a write: the scheduled run delivers anyway.

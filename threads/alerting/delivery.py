@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # How long a claim holds: far longer than a run (SEND_BUDGET + one slowest send). A worker that
 # dies leaves its rows to be reclaimed after this (SLA_DELIVERY_LEASE_SECONDS).
 def lease() -> timedelta:
-    return timedelta(seconds=getattr(settings, "SLA_DELIVERY_LEASE_SECONDS", 120))
+    return timedelta(seconds=settings.SLA_DELIVERY_LEASE_SECONDS)
 
 
 SEND_BUDGET = timedelta(seconds=30)  # sends start only this long into a run (task timeout 50 s)

@@ -38,7 +38,7 @@ from threads.selectors import visible_threads
 
 def _refresh_seconds() -> int:
     # How often the queue polls its live part; tests shorten it.
-    return getattr(settings, "SLA_QUEUE_REFRESH_SECONDS", 10)
+    return settings.SLA_QUEUE_REFRESH_SECONDS
 
 
 def agent_page(view):

@@ -21,8 +21,6 @@ from threads.alerting.transports.base import (
 )
 from threads.models import Delivery
 
-TIMEOUT = 10  # seconds; a stuck mail server must not hold a worker for long
-
 
 def one_line(value: str) -> str:
     """A header value without line breaks (CR, LF and the other line separators) or runs of
@@ -68,7 +66,8 @@ class EmailTransport(Transport):
         headers = {"X-SLA-Event": alert.event_kind}
         if message_id(delivery):
             headers["Message-ID"] = message_id(delivery)
-        connection = get_connection(timeout=getattr(settings, "EMAIL_TIMEOUT", None) or TIMEOUT)
+        # A stuck mail server must not hold a worker for long.
+        connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
         recipient = delivery.recipient
         if "\n" in recipient or "\r" in recipient:
             raise PermanentError(f"Not an e-mail address: {one_line(recipient)}")
