@@ -31,6 +31,19 @@ class Deadlines:
         return min(upcoming) if upcoming else None
 
 
+def warning_offsets(thresholds, target: timedelta) -> list[tuple[timedelta, str]]:
+    """The warnings a clock with this target has, as (business-time offset from its start,
+    label), earliest first. A threshold that falls at or before the start, or at or after the
+    due time ("15 minutes before due" on a 10-minute target), warns of nothing and is left out:
+    the one rule for live clocks and the preview alike."""
+    offsets = []
+    for threshold in thresholds:
+        offset = threshold.offset_for(target)
+        if timedelta() < offset < target:
+            offsets.append((offset, str(threshold)))
+    return sorted(offsets)
+
+
 def deadlines(
     calendar: business_time.Calendar,
     *,
@@ -43,10 +56,12 @@ def deadlines(
     already spent; thresholds are objects with `offset_for(target)` and a `str()` label."""
     remaining = max(target - used, timedelta())
     due_at = calendar.add(start, remaining)
-    warnings = []
-    for threshold in thresholds:
-        offset = max(threshold.offset_for(target), timedelta())
-        at = calendar.add(start, offset - used) if offset > used else None
-        warnings.append(Warning(label=str(threshold), offset=offset, at=at))
-    warnings.sort(key=lambda w: w.offset)
+    warnings = [
+        Warning(
+            label=label,
+            offset=offset,
+            at=calendar.add(start, offset - used) if offset > used else None,
+        )
+        for offset, label in warning_offsets(thresholds, target)
+    ]
     return Deadlines(start=start, target=target, due_at=due_at, warnings=warnings)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from policies import business_time
+from policies.deadlines import warning_offsets
 from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
 from policies.selectors import (
     active_policies,
@@ -167,12 +168,10 @@ class Clockwork:
         return model, self.book.engine(model, zone).zone
 
     def _warnings(self, policy: SlaPolicy, target: timedelta) -> list:
-        offsets = []
-        for threshold in self.book.thresholds(policy):
-            offset = threshold.offset_for(target)
-            if timedelta() < offset < target:
-                offsets.append([int(offset.total_seconds()), str(threshold)])
-        return sorted(offsets)
+        return [
+            [int(offset.total_seconds()), label]
+            for offset, label in warning_offsets(self.book.thresholds(policy), target)
+        ]
 
     @staticmethod
     def _escalations(policy: SlaPolicy) -> list:
