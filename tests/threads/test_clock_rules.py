@@ -1,4 +1,4 @@
-"""Every clock rule of DESIGN.md, told as a support story with travelled time."""
+"""Every clock rule of docs/rules.md, told as a support story with travelled time."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
