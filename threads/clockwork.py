@@ -99,6 +99,13 @@ def used_at(clock: SlaClock, at: datetime, engines=engine_for) -> timedelta:
     return clock.used + engines(clock).between(clock.running_since, at)
 
 
+def measure(clock: SlaClock, at: datetime) -> tuple[timedelta, timedelta]:
+    """Business time the clock has used by `at`, and what is left of its target (negative once
+    past due): the one place pages, API and alerts read "time left" from."""
+    used = used_at(clock, at)
+    return used, clock.target_duration - used
+
+
 @dataclass
 class Clockwork:
     thread: Thread

@@ -107,7 +107,7 @@ def recipient_zone(delivery: Delivery) -> str | None:
 
 def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
     """Read the delivery's event, thread and clock (select_related them) into an Alert."""
-    from threads.clockwork import used_at
+    from threads.clockwork import measure
 
     now = now or timezone.now()
     event = delivery.event
@@ -137,7 +137,7 @@ def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
         current_state=current,
         due_at=due_at,
         zone=recipient_zone(delivery) or (clock.zone if clock else "UTC"),
-        time_left=clock.target_duration - used_at(clock, now) if clock else None,
+        time_left=measure(clock, now)[1] if clock else None,
         policy=clock.policy.name if clock and clock.policy_id and clock.policy else "",
         link=thread_url(thread),
         event_id=event.pk,

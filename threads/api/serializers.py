@@ -16,7 +16,7 @@ from threads.api.fields import (
     UTCDateTimeField,
     whole_seconds,
 )
-from threads.clockwork import used_at
+from threads.clockwork import measure
 from threads.models import ClockState, Message, SlaClock, SlaEvent, Thread
 
 User = get_user_model()
@@ -58,8 +58,7 @@ class ClockSerializer(ApiModelSerializer):
 
     def to_representation(self, clock):
         now = self.context.get("now") or timezone.now()
-        self._used = used_at(clock, now)
-        self._left = clock.target_duration - self._used
+        self._used, self._left = measure(clock, now)
         return super().to_representation(clock)
 
     def get_target(self, clock) -> str:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from policies.models import Tier
-from threads.clockwork import engine_for, used_at
+from threads.clockwork import engine_for, measure
 from threads.models import RUNNING_STATES, EventKind, SlaClock, SlaEvent, Thread
 from threads.selectors import team_ids, visible_limit
 
@@ -165,9 +165,9 @@ def _reasons(clock_ids: list[int]) -> dict[int, str]:
 
 
 def queue_row(clock: SlaClock, now: datetime) -> QueueRow:
-    used = used_at(clock, now)
+    used, left = measure(clock, now)
     ticking = clock.is_running and not clock.paused and engine_for(clock).is_open(now)
-    return QueueRow(clock=clock, used=used, left=clock.target_duration - used, ticking=ticking)
+    return QueueRow(clock=clock, used=used, left=left, ticking=ticking)
 
 
 def _page_number(page) -> int:
