@@ -17,8 +17,8 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from slaops.errors import ThreadError
 from threads.api.fields import ErrorSerializer
-from threads.services import ThreadError
 
 NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
 FIELD_DETAIL = "Invalid input: see errors by field."

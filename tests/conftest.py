@@ -107,8 +107,8 @@ def fresh_configuration_caches():
     """Each test's database starts empty, and row ids repeat between tests: start every test
     with empty per-process caches so no test sees another's configuration."""
     from policies import selectors
-    from threads import clockwork
+    from threads.clocks import book
 
-    clockwork._cached_book = None
+    book.forget()
     selectors._calendars.clear()
     yield

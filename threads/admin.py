@@ -6,7 +6,7 @@ from django.db.models import Min, Q
 
 from policies.durations import format_duration
 from threads import services
-from threads.clockwork import used_at
+from threads.clocks.measure import used_at
 from threads.models import (
     RUNNING_STATES,
     Delivery,

@@ -9,13 +9,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
 
-from policies.vocabulary import Metric
-from threads.clockwork import Clockwork, PolicyBook
-from threads.models import RUNNING_STATES, ClockState, SlaClock, Thread
+from threads.clocks import store
+from threads.clocks.actions import TimePassed
+from threads.clocks.book import PolicyBook
+from threads.models import ClockState, SlaClock
 
 log = logging.getLogger(__name__)
 
@@ -79,33 +79,19 @@ def evaluate(
 
 def _evaluate_batch(thread_ids: list[int], now: datetime, book, report: EvaluationReport) -> None:
     from threads.models import Delivery
-    from threads.services import _save_all
 
     with transaction.atomic():
-        locking = Thread.objects.select_related("account", "policy")
-        if connection.features.has_select_for_update_skip_locked:
-            # Another worker (or a reply being saved) holds the thread: it is theirs this tick.
-            locking = locking.select_for_update(skip_locked=True, of=("self",))
-        threads = {t.pk: t for t in locking.filter(pk__in=thread_ids)}
-        report.skipped_locked += len(thread_ids) - len(threads)
-        clocks: dict[int, list[SlaClock]] = {pk: [] for pk in threads}
-        for clock in (
-            SlaClock.objects.filter(thread_id__in=threads)
-            .filter(Q(state__in=RUNNING_STATES) | Q(metric=Metric.RESOLUTION))
-            .select_related("calendar", "policy")
-            .order_by("started_at", "id")
-        ):
-            clock.thread = threads[clock.thread_id]
-            clocks[clock.thread_id].append(clock)
-        works = []
-        for thread_id, thread in threads.items():
-            work = Clockwork(thread=thread, clocks=clocks[thread_id], book=book)
-            work.catch_up(now)  # re-read under the lock: a clock already moved does nothing
+        works, skipped = store.lock_batch(thread_ids, book)
+        report.skipped_locked += skipped
+        moved = []
+        for work in works:
+            # Re-read under the lock: a clock already moved does nothing.
+            work.apply(TimePassed(now))
             if work.events or work.dirty:
-                works.append(work)
+                moved.append(work)
         before = Delivery.objects.count() if log.isEnabledFor(logging.DEBUG) else 0
-        _save_all(works)
-        report.threads += len(works)
-        report.events += sum(len(w.events) for w in works)
+        store.save(moved)
+        report.threads += len(moved)
+        report.events += sum(len(w.events) for w in moved)
         if before:
             report.deliveries += Delivery.objects.count() - before

@@ -1,7 +1,8 @@
 """Replay historical threads from JSON Lines through the clock rules, in bulk.
 
-Each line is one thread with its messages and changes. Every line is replayed with the same
-Clockwork the live services use, in memory, so clocks and events are exactly what live traffic
+Each line is one thread with its messages and changes. Every line is told to the same clock
+rules the live services use, as the same actions (threads/clocks/actions.py), in memory, so
+clocks and events are exactly what live traffic
 (and the evaluator) would have produced; the rows of a whole batch are then written with a few
 bulk inserts. Events of an import are marked historical: they are history, never alerts.
 """
@@ -19,9 +20,19 @@ from django.utils.dateparse import parse_datetime
 from accounts.models import Account, Contact, Team, normalise_email
 from policies.vocabulary import Channel, Priority, ThreadStatus
 from threads.bulk import insert_rows
-from threads.clockwork import Clockwork, PolicyBook
-from threads.models import EventKind, Message, SlaClock, SlaEvent, Thread
-from threads.services import time_problem
+from threads.clocks import store
+from threads.clocks.actions import (
+    AgentWrote,
+    CustomerWrote,
+    FieldsChanged,
+    NoReplyNeeded,
+    Opened,
+    StatusChanged,
+    TimePassed,
+)
+from threads.clocks.book import PolicyBook
+from threads.clocks.times import time_problem
+from threads.models import Message, Thread
 
 EVENT_TYPES = {
     "customer_message",
@@ -187,7 +198,7 @@ class Importer:
             normalise_email(p.data["contact_email"]) for p in batch if p.data.get("contact_email")
         }
         contacts = {c.email: c for c in Contact.objects.filter(email__in=emails)}
-        threads, messages, clocks, events, new_contacts = [], [], [], [], {}
+        works, messages, new_contacts = [], [], {}
         seen = set()
         for parsed in batch:
             key = (parsed.data.get("source", "import"), parsed.data["external_id"])
@@ -200,10 +211,8 @@ class Importer:
                 report.errors.append((parsed.line, str(error)))
                 continue
             seen.add(key)
-            threads.append(work.thread)
+            works.append(work)
             messages.extend(thread_messages)
-            clocks.extend(work.created)
-            events.extend(work.events)
         with transaction.atomic():
             # Parents first: bulk_create fills in their keys, and each child row picks up its
             # parent's key when it is inserted.
@@ -211,11 +220,8 @@ class Importer:
             if self.contacts_to_link:
                 Contact.objects.bulk_update(self.contacts_to_link, ["account"])
                 self.contacts_to_link = []
-            insert_rows(Thread, threads)
-            insert_rows(Message, messages)
-            insert_rows(SlaClock, clocks)
-            insert_rows(SlaEvent, events)
-        report.imported += len(threads)
+            store.insert(works, messages)
+        report.imported += len(works)
 
     def _replay(self, parsed: Parsed, contacts: dict, new_contacts: dict):
         data = parsed.data
@@ -251,12 +257,15 @@ class Importer:
             external_id=data["external_id"],
             created_at=parsed.created_at,
         )
-        work = Clockwork(thread=thread, clocks=[], book=self.book, historical=True)
-        work.opened(parsed.created_at)
+        work = store.fresh(thread, book=self.book, historical=True)
+        work.apply(Opened(parsed.created_at))
         messages = []
         for at, index, event in parsed.events:
-            messages.extend(self._apply(work, thread, at, event, f"events[{index}]", contact))
-        work.catch_up(self.now)
+            action, message = self._action(thread, at, event, f"events[{index}]", contact)
+            work.apply(action)
+            if message is not None:
+                messages.append(message)
+        work.apply(TimePassed(self.now))
         return work, messages
 
     def _ref(self, table: dict, name, where: str):
@@ -267,80 +276,57 @@ class Importer:
             raise LineError(f"{where}: no {where} named '{name}'")
         return found
 
-    def _apply(self, work: Clockwork, thread: Thread, at, event: dict, where: str, contact):
+    def _action(self, thread: Thread, at, event: dict, where: str, contact):
+        """The clock action a history event stands for, and the message it stores (if any)."""
         kind = event["type"]
         body = event.get("body", "")
         external_id = event.get("external_id", "") or ""
         if kind == "customer_message":
             needs_reply = bool(event.get("needs_reply", True))
             automatic = bool(event.get("automatic", False))
-            work.customer_wrote(at, needs_reply=needs_reply, automatic=automatic)
-            return [
-                Message(
-                    thread=thread,
-                    author_kind=Message.Author.CUSTOMER,
-                    contact=contact,
-                    body=body,
-                    needs_reply=needs_reply,
-                    automatic=automatic,
-                    created_at=at,
-                    external_id=external_id,
-                )
-            ]
+            message = Message(
+                thread=thread,
+                author_kind=Message.Author.CUSTOMER,
+                contact=contact,
+                body=body,
+                needs_reply=needs_reply,
+                automatic=automatic,
+                created_at=at,
+                external_id=external_id,
+            )
+            return CustomerWrote(at, needs_reply=needs_reply, automatic=automatic), message
         if kind in ("agent_reply", "note"):
             author = self._ref(self.users, event.get("author"), f"{where}.author")
             public = kind == "agent_reply" and bool(event.get("public", True))
             automatic = bool(event.get("automatic", False))
-            work.actor = author
-            work.agent_wrote(at, public=public, automatic=automatic)
-            work.actor = None
             author_kind = (
                 Message.Author.SYSTEM if automatic and author is None else Message.Author.AGENT
             )
-            return [
-                Message(
-                    thread=thread,
-                    author_kind=author_kind,
-                    author_user=author,
-                    body=body,
-                    public=public,
-                    automatic=automatic,
-                    created_at=at,
-                    external_id=external_id,
-                )
-            ]
+            message = Message(
+                thread=thread,
+                author_kind=author_kind,
+                author_user=author,
+                body=body,
+                public=public,
+                automatic=automatic,
+                created_at=at,
+                external_id=external_id,
+            )
+            return AgentWrote(at, public=public, automatic=automatic, actor=author), message
         # A person's action: who did it ("actor", a username) and why ("reason") go on the
         # record as they do live.
-        work.actor = self._ref(self.users, event.get("actor"), f"{where}.actor")
+        actor = self._ref(self.users, event.get("actor"), f"{where}.actor")
         reason = _text(event, "reason", where=f"{where}.reason").strip()
         if kind == "status":
-            work.status_changed(thread.status, event["status"], at, reason=reason)
-        elif kind == "no_reply_needed":
-            work.no_reply_needed(at, reason=reason)
-        elif kind in ("priority", "channel"):
-            old = getattr(thread, kind)
-            if old != event[kind]:
-                work.set_thread(**{kind: event[kind]})
-                work.attributes_changed({kind: (old, event[kind])}, at, reason=reason)
-        elif kind == "team":
-            team = self._ref(self.teams, event.get("team"), f"{where}.team")
-            old = thread.team_id
-            work.set_thread(team=team)
-            work.attributes_changed({"team": (old, team.pk if team else None)}, at, reason=reason)
-        elif kind == "assignee":
-            assignee = self._ref(self.users, event.get("assignee"), f"{where}.assignee")
-            old = thread.assignee_id
-            thread.assignee = assignee
-            new = assignee.pk if assignee else None
-            if old != new:
-                details = {"field": "assignee", "old": old, "new": new}
-                work.record(EventKind.THREAD_CHANGED, at, **details, **_reason(reason))
-        work.actor = None
-        return []
-
-
-def _reason(reason: str) -> dict:
-    return {"reason": reason} if reason else {}
+            return StatusChanged(at, status=event["status"], reason=reason, actor=actor), None
+        if kind == "no_reply_needed":
+            return NoReplyNeeded(at, reason=reason, actor=actor), None
+        if kind in ("team", "assignee"):
+            table = self.teams if kind == "team" else self.users
+            value = self._ref(table, event.get(kind), f"{where}.{kind}")
+        else:  # priority, channel
+            value = event[kind]
+        return FieldsChanged(at, changes={kind: value}, reason=reason, actor=actor), None
 
 
 def read_lines(path) -> Iterator[str]:

@@ -1,13 +1,13 @@
 """The policy book a replay reads: the active policies, each match worked out once per run, and
 for a draft its targets, warnings and hours in place of the saved ones. The clock rules ask the
-book (threads.clockwork.PolicyBook), so the policies themselves are never copied or edited."""
+book (threads.clocks.book.PolicyBook), so the policies themselves are never copied or edited."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from policies import business_time
 from policies.models import Calendar, SlaPolicy, SlaTarget, WarningThreshold
 from policies.selectors import weekly_hours
-from threads.clockwork import PolicyBook
+from threads.clocks.book import PolicyBook
 from threads.models import Thread
 from whatif.draft import Draft
 
@@ -22,6 +22,9 @@ class ReplayBook(PolicyBook):
     draft_targets: dict = field(default_factory=dict)  # target id -> the draft's copy
     draft_thresholds: dict = field(default_factory=dict)  # policy id -> the draft's warnings
     draft_engines: dict = field(default_factory=dict)  # calendar id -> zone -> engine calendar
+    # The replayed thread's account as it was (tier, time zone), when the book is lent to one
+    # thread's replay: the rules read them through the book, as they read the live account.
+    account: tuple = (None, None)
 
     @classmethod
     def of(cls, book: PolicyBook) -> "ReplayBook":
@@ -30,6 +33,18 @@ class ReplayBook(PolicyBook):
             default_tier_id=book.default_tier_id,
             by_id={p.pk: p for p in book.policies},
         )
+
+    def of_account(self, tier_id: int | None, zone: str | None) -> "ReplayBook":
+        """The same book (sharing its caches) for one thread whose account had this tier and
+        zone when it opened."""
+        return replace(self, account=(tier_id, zone))
+
+    def effective_tier_id(self, thread: Thread) -> int | None:
+        tier_id = self.account[0]
+        return tier_id if tier_id is not None else self.default_tier_id
+
+    def customer_zone(self, thread: Thread) -> str | None:
+        return self.account[1]
 
     def match(self, thread: Thread) -> SlaPolicy | None:
         key = (thread.tier_id, thread.priority, thread.channel, thread.team_id)

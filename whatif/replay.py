@@ -5,14 +5,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from accounts.models import Account
-from threads.clockwork import Clockwork, PolicyBook
+from threads.clocks.actions import (
+    AgentWrote,
+    CustomerWrote,
+    FieldsChanged,
+    NoReplyNeeded,
+    Opened,
+    StatusChanged,
+    TimePassed,
+)
+from threads.clocks.rules import Clockwork
 from threads.models import EventKind, Message, SlaClock, SlaEvent, Thread
+from whatif.book import ReplayBook
 
 REPLAYED_FIELDS = ("status", "priority", "channel", "team", "tier")
-
-
-CUSTOMER, AGENT, STATUS, ATTRIBUTE, NO_REPLY = range(5)
 
 
 @dataclass
@@ -26,7 +32,7 @@ class History:
     account_zone: str | None
     assignee_id: int | None
     initial: dict
-    actions: list[tuple]  # (at, messages first, id, kind, a, b), sorted
+    actions: list[tuple]  # (at, messages first, id, clock action), sorted
 
     def thread(self) -> Thread:
         """A fresh in-memory thread as it was opened (never saved)."""
@@ -43,16 +49,12 @@ class History:
             "created_at": self.created_at,
         }
         # Positional arguments: the quick way through Model.__init__ (thousands per run).
-        thread = Thread(*[values[name] for name in _THREAD_FIELDS])
-        if self.account_id or self.initial["tier"]:
-            # Stands for the account as it was: the rules read its tier when the thread opens
-            # (a later tier change is one of the replayed actions) and its time zone.
-            thread.account = Account(
-                pk=self.account_id,
-                tier_id=self.initial["tier"],
-                time_zone=self.account_zone or "UTC",
-            )
-        return thread
+        return Thread(*[values[name] for name in _THREAD_FIELDS])
+
+    def account(self) -> tuple:
+        """The account as it was when the thread opened, as the rules read it through the book:
+        its tier (a later tier change is one of the replayed actions) and its time zone."""
+        return self.initial["tier"], (self.account_zone or "UTC") if self.account_id else None
 
 
 _THREAD_FIELDS = [f.attname for f in Thread._meta.concrete_fields]
@@ -89,9 +91,10 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
         )
     ):
         if author == Message.Author.CUSTOMER:
-            actions[thread_id].append((at, 0, pk, CUSTOMER, needs_reply, automatic))
+            action = CustomerWrote(at, needs_reply=needs_reply, automatic=automatic)
         else:
-            actions[thread_id].append((at, 0, pk, AGENT, public, automatic))
+            action = AgentWrote(at, public=public, automatic=automatic)
+        actions[thread_id].append((at, 0, pk, action))
     firsts: dict[int, dict] = {pk: {} for pk in thread_ids}
     escalated: set[tuple[int, datetime]] = set()
     for thread_id, at, pk, kind, details in (
@@ -107,7 +110,7 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
             continue
         if kind == EventKind.NO_REPLY_NEEDED:
             if at <= now:
-                actions[thread_id].append((at, 1, pk, NO_REPLY, None, None))
+                actions[thread_id].append((at, 1, pk, NoReplyNeeded(at)))
             continue
         name = details.get("field")
         if name not in REPLAYED_FIELDS:
@@ -120,11 +123,11 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
         if at > now or details.get("escalation_level") is not None or (thread_id, at) in escalated:
             continue
         if name == "status":
-            actions[thread_id].append(
-                (at, 1, pk, STATUS, details.get("new"), details.get("reason"))
-            )
+            reason = details.get("reason") or ""
+            action = StatusChanged(at, status=details.get("new"), reason=reason)
         else:
-            actions[thread_id].append((at, 1, pk, ATTRIBUTE, name, details.get("new")))
+            action = FieldsChanged(at, changes={name: details.get("new")})
+        actions[thread_id].append((at, 1, pk, action))
     histories = []
     for (
         pk,
@@ -180,27 +183,14 @@ class Replay(Clockwork):
             self.matched.add(details["policy_id"])
 
 
-def replay(history: History, book: PolicyBook, now: datetime) -> Replay:
+def replay(history: History, book: ReplayBook, now: datetime) -> Replay:
     """Tell the thread's history to the clock rules again, in memory, and catch up to `now`."""
-    thread = history.thread()
-    work = Replay(thread=thread, clocks=[], book=book, historical=True)
-    work.opened(history.created_at)
-    for at, _, _, kind, a, b in history.actions:
-        if kind == CUSTOMER:
-            work.customer_wrote(at, needs_reply=a, automatic=b)
-        elif kind == AGENT:
-            work.agent_wrote(at, public=a, automatic=b)
-        elif kind == STATUS:
-            work.status_changed(thread.status, a, at, reason=b or "")
-        elif kind == NO_REPLY:
-            work.no_reply_needed(at)
-        else:
-            attname = f"{a}_id" if a in ("team", "tier") else a
-            old = getattr(thread, attname)
-            if old != b:
-                work.set_thread(**{attname: b})
-                work.attributes_changed({a: (old, b)}, at)
-    work.catch_up(now)
+    book = book.of_account(*history.account())
+    work = Replay(thread=history.thread(), clocks=[], book=book, historical=True)
+    work.apply(Opened(history.created_at))
+    for *_, action in history.actions:
+        work.apply(action)
+    work.apply(TimePassed(now))
     return work
 
 

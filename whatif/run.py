@@ -14,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from policies.models import SlaPolicy
 from policies.selectors import configuration_version
 from policies.vocabulary import Metric
-from threads.clockwork import PolicyBook
+from threads.clocks.book import PolicyBook
 from threads.models import ClockState, EventKind, SlaEvent, Thread
 from whatif.book import ReplayBook, draft_book
 from whatif.draft import Draft, subject_policy_ids

@@ -26,7 +26,7 @@ from policies.services import (
 )
 from tests.factories import office_calendar, policy, tier
 from tests.policies.test_admin import policy_post
-from threads.clockwork import PolicyBook
+from threads.clocks.book import PolicyBook
 from threads.services import thread_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from tests.factories import office_calendar, policy, tier
-from threads.clockwork import measure
+from threads.clocks.measure import measure
 from threads.services import thread_create
 
 pytestmark = pytest.mark.django_db

@@ -107,7 +107,7 @@ def recipient_zone(delivery: Delivery) -> str | None:
 
 def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
     """Read the delivery's event, thread and clock (select_related them) into an Alert."""
-    from threads.clockwork import measure
+    from threads.clocks.measure import measure
 
     now = now or timezone.now()
     event = delivery.event

@@ -2,9 +2,12 @@
 written in the same transaction as the event, so an event is never alerted twice or not at all.
 """
 
+import contextlib
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import MANAGERS
@@ -12,7 +15,7 @@ from policies.alert_kinds import ALERT_EVENTS, TRANSPORTS
 from policies.models import SlaPolicy
 from threads.alerting.alert import alert_title
 from threads.alerting.transports import transport_for
-from threads.clockwork import engine_for
+from threads.clocks.measure import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
 
 
@@ -134,3 +137,39 @@ def save_outbox(deliveries: list[Delivery], notifications: list[Notification]) -
         Delivery.objects.bulk_create(deliveries)
     if notifications:
         Notification.objects.bulk_create(notifications)
+
+
+def record_alerts(works) -> None:
+    """Outbox rows for the new events of saved clock work (threads.clocks.store.save), in the
+    same transaction; delivery starts on commit."""
+    policies = {p.pk: p for p in works[0].book.policies}
+    missing = {
+        e.clock.policy_id
+        for w in works
+        for e in w.events
+        if e.clock is not None and e.clock.policy_id and e.clock.policy_id not in policies
+    }
+    if missing:  # a clock of a policy deactivated since it started still alerts by its rules
+        policies.update(
+            (p.pk, p)
+            for p in SlaPolicy.objects.filter(pk__in=missing).prefetch_related("rules__channels")
+        )
+    cache: dict = {}
+    all_deliveries, all_notifications = [], []
+    for work in works:
+        deliveries, notifications = outbox_for(work.events, work.thread, policies, cache)
+        all_deliveries.extend(deliveries)
+        all_notifications.extend(notifications)
+    save_outbox(all_deliveries, all_notifications)
+    if all_deliveries:
+        transaction.on_commit(kick_delivery)
+
+
+def kick_delivery() -> None:
+    """Start delivering now rather than at the next scheduled run (the schedule still retries).
+    A broker hiccup must never fail a write: the scheduled run delivers anyway."""
+    if settings.SLA_DELIVER_ON_COMMIT:
+        from django_q.tasks import async_task
+
+        with contextlib.suppress(Exception):
+            async_task("threads.tasks.deliver", task_name="sla-deliver-now", group="sla-deliver")

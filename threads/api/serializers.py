@@ -16,7 +16,7 @@ from threads.api.fields import (
     UTCDateTimeField,
     whole_seconds,
 )
-from threads.clockwork import measure
+from threads.clocks.measure import measure
 from threads.models import ClockState, Message, SlaClock, SlaEvent, Thread
 
 User = get_user_model()

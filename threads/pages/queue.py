@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from policies.models import Tier
-from threads.clockwork import engine_for, measure
+from threads.clocks.measure import engine_for, measure
 from threads.models import RUNNING_STATES, EventKind, SlaClock, SlaEvent, Thread
 from threads.selectors import team_ids, visible_limit
 

@@ -230,7 +230,7 @@ class BreachRow:
 def breaches(report_range: ReportRange, *, limit: int = 500) -> list[BreachRow]:
     """Every clock that breached in the range (by its due time), with how late it was in
     business time: still breaching ones are measured up to now."""
-    from threads.clockwork import used_at
+    from threads.clocks.measure import used_at
 
     start, end = report_range.bounds
     clocks = (

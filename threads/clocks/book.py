@@ -1,0 +1,83 @@
+"""The policy book: the configuration the clock rules read, loaded once per request, batch or
+import, and cached while the configuration version is the same.
+
+The rules ask the book (never the database) which policy matches, which target and warnings
+apply, which engine calendar measures a clock, what a thread's effective tier and customer zone
+are. A what-if injects a book that answers with its draft where the draft differs.
+"""
+
+from dataclasses import dataclass
+
+from policies import business_time
+from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
+from policies.selectors import (
+    active_policies,
+    business_calendar,
+    configuration_version,
+    matching_policy,
+    target_for,
+)
+from threads.models import Thread
+
+_cached: tuple | None = None
+
+
+def forget() -> None:
+    """Drop the cached book (tests that rewrite configuration behind the services' back)."""
+    global _cached
+    _cached = None
+
+
+@dataclass
+class PolicyBook:
+    """The active policies, read once per request or import batch."""
+
+    policies: list[SlaPolicy]
+    default_tier_id: int | None
+
+    @classmethod
+    def load(cls) -> "PolicyBook":
+        """The current configuration; reused while the configuration version (one query of one
+        row, changed by every configuration write in its own transaction) is the same."""
+        global _cached
+        version = configuration_version()
+        if _cached is not None and _cached[0] == version:
+            return _cached[1]
+        default = Tier.default()
+        book = cls(policies=active_policies(), default_tier_id=default.pk if default else None)
+        _cached = (version, book)
+        return book
+
+    def effective_tier_id(self, thread: Thread) -> int | None:
+        """The account's tier, or the default tier for a thread without one."""
+        account = thread.account if thread.account_id else None
+        if account is not None and account.tier_id is not None:
+            return account.tier_id
+        return self.default_tier_id
+
+    def customer_zone(self, thread: Thread) -> str | None:
+        """The time zone of the thread's account (policies may follow the customer's zone)."""
+        return thread.account.time_zone if thread.account_id and thread.account else None
+
+    def match(self, thread: Thread) -> SlaPolicy | None:
+        return matching_policy(
+            tier_id=thread.tier_id,
+            priority=thread.priority,
+            channel=thread.channel,
+            team_id=thread.team_id,
+            policies=self.policies,
+        )
+
+    def policy(self, policy_id: int | None) -> SlaPolicy | None:
+        return next((p for p in self.policies if p.pk == policy_id), None)
+
+    def target(self, policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
+        return target_for(policy, metric=metric, priority=priority)
+
+    def thresholds(self, policy: SlaPolicy) -> list:
+        return list(policy.thresholds.all())
+
+    def engine(self, calendar: Calendar | None, zone: str | None) -> business_time.Calendar:
+        """The engine calendar the rules measure a clock in (a what-if's book answers with its
+        draft hours for the calendar it edits)."""
+        return business_calendar(calendar, zone=zone)

@@ -1,0 +1,308 @@
+"""The clock rules (docs/rules.md) applied to one thread held in memory.
+
+No queries here: a caller loads a thread and its clocks (store.py), builds the actions that
+happened (actions.py), lets a `Clockwork` apply them, then saves what it touched. Live traffic,
+imports, the evaluator and the what-if therefore share one implementation of every rule.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from policies.models import SlaPolicy, SlaTarget
+from policies.vocabulary import Metric
+from threads.clocks.actions import (
+    RELATION_FIELDS,
+    REMATCH_FIELDS,
+    Action,
+    AgentWrote,
+    CustomerWrote,
+    FieldsChanged,
+    NoReplyNeeded,
+    Opened,
+    Reapplied,
+    StatusChanged,
+    TimePassed,
+    field_value,
+)
+from threads.clocks.moves import ClockMoves
+from threads.models import CLOSED_STATUSES, ClockState, EventKind, SlaClock
+
+RESPONSE_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
+
+
+@dataclass
+class Clockwork(ClockMoves):
+    """The rules: which moves each action calls for, and what time passing does."""
+
+    def apply(self, action: Action) -> None:
+        """Apply one action at its instant. An action that names its actor is theirs; the
+        work's own actor (and via) is kept for the rest."""
+        actor = getattr(action, "actor", None)
+        previous = self.actor
+        if actor is not None:
+            self.actor = actor
+        try:
+            self._dispatch(action)
+        finally:
+            self.actor = previous
+
+    def _dispatch(self, action: Action) -> None:
+        at = action.at
+        match action:
+            case Opened():
+                self._opened(at)
+            case CustomerWrote(needs_reply=needs_reply, automatic=automatic):
+                self._customer_wrote(at, needs_reply=needs_reply, automatic=automatic)
+            case AgentWrote(public=public, automatic=automatic):
+                self._agent_wrote(at, public=public, automatic=automatic)
+            case StatusChanged(status=status, reason=reason):
+                self._status_changed(status, at, reason=reason)
+            case FieldsChanged():
+                self._fields_changed(
+                    action.changes,
+                    at,
+                    why=action.why,
+                    reason=action.reason,
+                    escalation_level=action.escalation_level,
+                )
+            case NoReplyNeeded(reason=reason):
+                self._no_reply_needed(at, reason=reason)
+            case TimePassed():
+                self.catch_up(at)
+            case Reapplied():
+                self._reapply(at)
+            case _:
+                raise TypeError(f"not a clock action: {action!r}")
+
+    def catch_up(self, now: datetime) -> None:
+        """Record the warnings and breaches whose instant has passed, at their own instants."""
+        with self.by_time():
+            self._catch_up(now)
+
+    def _catch_up(self, now: datetime) -> None:
+        for clock in self.running():
+            if clock.paused or clock.running_since is None:
+                continue
+            while (
+                clock.warn_at is not None
+                and clock.warn_at < now  # like a breach: a reply at that instant is in time
+                and clock.state in (ClockState.PENDING, ClockState.IMMINENT_BREACH)
+                and clock.warn_at < clock.due_at
+            ):
+                index = clock.warnings_passed
+                self.record(
+                    EventKind.WARNING,
+                    clock.warn_at,
+                    clock,
+                    threshold=clock.warnings[index][1],
+                    index=index + 1,
+                    due_at=clock.due_at.isoformat(),
+                )
+                clock.state = ClockState.IMMINENT_BREACH
+                clock.warnings_passed += 1
+                clock.warn_at = None
+                if clock.warnings_passed < len(clock.warnings):
+                    offset = timedelta(seconds=clock.warnings[clock.warnings_passed][0])
+                    clock.warn_at = self.engine(clock).add(clock.running_since, offset - clock.used)
+                self.touch(clock)
+            if clock.state != ClockState.BREACHING and clock.due_at and clock.due_at < now:
+                self._breach(clock)
+            while (
+                clock.state == ClockState.BREACHING
+                and clock.escalate_at is not None
+                and clock.escalate_at <= now
+            ):
+                self._escalate(clock)
+
+    def _breach(self, clock: SlaClock) -> None:
+        """The clock passed its due time unanswered: it is breaching from that instant."""
+        self.record(EventKind.BREACHING, clock.due_at, clock, due_at=clock.due_at.isoformat())
+        clock.state = ClockState.BREACHING
+        clock.breached_at = clock.due_at
+        clock.holder_id = self.thread.assignee_id
+        clock.warn_at = None
+        self._next_escalation(clock)
+        self.touch(clock)
+
+    def _escalate(self, clock: SlaClock) -> None:
+        """Fire the next escalation level: record it, then its actions through the rules."""
+        level, _, team_id, priority = clock.escalations[clock.escalations_fired]
+        at = clock.escalate_at
+        clock.escalations_fired += 1
+        self._next_escalation(clock)
+        self.touch(clock)
+        self.record(EventKind.ESCALATED, at, clock, level=level, due_at=clock.due_at.isoformat())
+        ranks = {p: i for i, p in enumerate(["urgent", "high", "normal", "low"])}
+        changes = {}
+        if team_id:
+            changes["team"] = team_id
+        if priority and ranks[priority] < ranks.get(self.thread.priority, 99):
+            changes["priority"] = priority
+        if changes:
+            self._fields_changed(
+                changes, at, why=f"escalation level {level}", escalation_level=level
+            )
+
+    def _opened(self, at: datetime) -> None:
+        """A new thread: match its policy and start resolution time."""
+        self.set_thread(tier_id=self.book.effective_tier_id(self.thread))
+        self._apply_match(at, initial=True)
+        if self.thread.policy_id and not self.thread.is_closed:
+            self.start(Metric.RESOLUTION, at)
+
+    def _customer_wrote(self, at: datetime, *, needs_reply: bool, automatic: bool) -> None:
+        self.catch_up(at)
+        self.set_thread(last_customer_message_at=at)
+        if self.thread.is_closed:
+            self._status_changed("open", at, reason="customer wrote again")
+        resolution = self.resolution_clock()
+        if resolution is not None and resolution.is_running and resolution.paused:
+            self.record(
+                EventKind.CUSTOMER_WROTE_WHILE_PAUSED, at, resolution, status=self.thread.status
+            )
+        if not needs_reply or automatic:
+            return
+        if not self.thread.first_response_started:
+            self.set_thread(first_response_started=True)
+            self.start(Metric.FIRST_RESPONSE, at)
+        elif self.thread.last_response_at is not None and not self.running(*RESPONSE_METRICS):
+            self.start(Metric.NEXT_RESPONSE, at)
+
+    def _agent_wrote(self, at: datetime, *, public: bool, automatic: bool) -> None:
+        self.catch_up(at)
+        if not public or automatic:
+            return  # internal notes and auto-replies never answer the customer
+        self.set_thread(last_response_at=at)
+        for clock in self.running(*RESPONSE_METRICS):
+            self.stop(clock, at, why="agent replied")
+
+    def _no_reply_needed(self, at: datetime, *, reason: str = "") -> None:
+        self.catch_up(at)
+        self.set_thread(last_response_at=at)
+        why = {"reason": reason} if reason else {}
+        self.record(EventKind.NO_REPLY_NEEDED, at, **why)
+        for clock in self.running(*RESPONSE_METRICS):
+            self.withdraw(clock, at, why="marked no reply needed", **why)
+
+    def _status_changed(self, new: str, at: datetime, *, reason: str = "") -> None:
+        self.catch_up(at)
+        old = self.thread.status
+        if old == new:
+            return
+        self.set_thread(status=new)
+        self.record(EventKind.THREAD_CHANGED, at, field="status", old=old, new=new, reason=reason)
+        policy = self.book.policy(self.thread.policy_id) or (
+            self.thread.policy if self.thread.policy_id else None
+        )
+        pausing = set(policy.pause_statuses) if policy else set()
+        resolution = self.resolution_clock()
+        if new in CLOSED_STATUSES:
+            for clock in self.running(*RESPONSE_METRICS):
+                self.stop(clock, at, why=f"thread {new}")
+            if resolution is not None and resolution.is_running:
+                self.stop(resolution, at, why=f"thread {new}")
+            return
+        if old in CLOSED_STATUSES:
+            if resolution is not None and not resolution.is_running:
+                if resolution.state != ClockState.CANCELLED:
+                    self.resume(resolution, at, why="thread reopened")
+            elif resolution is None and self.thread.policy_id:
+                resolution = self.start(Metric.RESOLUTION, at)
+        if resolution is None or not resolution.is_running:
+            return
+        if new in pausing and not resolution.paused:
+            self.pause(resolution, at, reason=reason, status=new)
+        elif new not in pausing and resolution.paused:
+            self.resume(resolution, at, why=f"status {new}")
+
+    def _fields_changed(
+        self,
+        values: dict,
+        at: datetime,
+        *,
+        why: str = "",
+        reason: str = "",
+        escalation_level: int | None = None,
+    ) -> None:
+        """Thread fields take new values; each one that differs is recorded, and a change of
+        priority, channel, team or tier matches the policy again."""
+        self.catch_up(at)
+        rematch = False
+        for name, value in values.items():
+            attname = f"{name}_id" if name in RELATION_FIELDS else name
+            old, new = getattr(self.thread, attname), field_value(value)
+            if old == new:
+                continue
+            self.set_thread(**{attname: new})
+            details = {"field": name, "old": old, "new": new}
+            if why:
+                details["why"] = why
+            if escalation_level is not None:
+                details["escalation_level"] = escalation_level
+            if reason:
+                details["reason"] = reason
+            self.record(EventKind.THREAD_CHANGED, at, **details)
+            rematch = rematch or name in REMATCH_FIELDS
+        if rematch:
+            self._apply_match(at)
+
+    def _reapply(self, at: datetime) -> None:
+        """A manager re-applies edited policies to this thread's running clocks."""
+        self.catch_up(at)
+        self._apply_match(at, force=True)
+
+    def _differs(self, clock: SlaClock, policy: SlaPolicy, target: SlaTarget) -> bool:
+        """Would the policy as it is now give this clock another target, calendar or warnings?"""
+        calendar, zone = self._calendar(policy)
+        if (
+            target.duration != clock.target_duration
+            or (calendar.pk if calendar else None) != clock.calendar_id
+            or zone != clock.zone
+            or self._warnings(policy, target.duration) != clock.warnings
+            or policy.pk != clock.policy_id
+        ):
+            return True
+        # Same calendar, but its hours or holidays may have been edited since the clock was
+        # scheduled: the due time recomputed now tells.
+        if clock.paused or clock.running_since is None or clock.state == ClockState.BREACHING:
+            return False
+        remaining = max(clock.target_duration - clock.used, timedelta())
+        return self.engine(clock).add(clock.running_since, remaining) != clock.due_at
+
+    def _apply_match(self, at: datetime, *, initial: bool = False, force: bool = False) -> None:
+        policy = self.book.match(self.thread)
+        old_policy_id = self.thread.policy_id
+        changed = (
+            policy is None
+            and old_policy_id is not None
+            or (policy is not None and policy.pk != old_policy_id)
+        )
+        if changed or initial:
+            self.set_thread(policy=policy)
+            if policy is None:
+                self.record(EventKind.NO_POLICY, at)
+            else:
+                self.record(EventKind.POLICY_MATCHED, at, policy=policy.name, policy_id=policy.pk)
+        if initial:
+            return
+        for clock in self.running():
+            target = (
+                self.book.target(policy, metric=clock.metric, priority=self.thread.priority)
+                if policy
+                else None
+            )
+            if target is None:
+                why = f"no {clock.get_metric_display().lower()} target under " + (
+                    f"“{policy.name}”" if policy else "any policy"
+                )
+                self.withdraw(clock, at, why=why)
+            elif (
+                self._differs(clock, policy, target)
+                if force
+                else target.pk != clock.target_id or policy.pk != clock.policy_id
+            ):
+                self.retarget(
+                    clock, policy, target, at, why="re-applied" if force else "re-matched"
+                )
+        if policy is not None and self.resolution_clock() is None and not self.thread.is_closed:
+            self.start(Metric.RESOLUTION, at)
