@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from policies.fields import TimeZoneField
+from slaops.fields import TimeZoneField
 
 
 def normalise_email(email: str) -> str:

@@ -11,7 +11,6 @@ from django.utils import timezone
 from accounts.models import Team
 from policies.alert_kinds import DESTINATION_FIELDS, TRANSPORTS
 from policies.catalog import TEMPLATES
-from policies.fields import time_zone_names, validate_sane_year
 from policies.models import (
     AlertChannel,
     Calendar,
@@ -23,6 +22,7 @@ from policies.models import (
 from policies.secret_fields import SecretField
 from policies.services import TargetRow, ThresholdRow, policy_problems
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
+from slaops.fields import time_zone_names, validate_sane_year
 
 
 class TierForm(forms.ModelForm):

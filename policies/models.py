@@ -9,9 +9,9 @@ from django.db.models.signals import m2m_changed, post_delete
 
 from policies.alert_kinds import TRANSPORTS, AlertEvent, channel_kinds, transport_choices
 from policies.configuration import ConfigurationModel, ConfigurationQuerySet, ConfigurationVersion
-from policies.durations import format_duration
-from policies.fields import BusinessDurationField, TimeZoneField
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
+from slaops.fields import BusinessDurationField, TimeZoneField
+from slaops.formatting import format_duration
 
 
 class Tier(ConfigurationModel):

@@ -10,7 +10,6 @@ from django.db.models import Max
 from django.utils import timezone
 
 from policies.catalog import TEMPLATES
-from policies.durations import format_duration, parse_duration
 from policies.models import (
     Calendar,
     ConfigurationVersion,
@@ -25,6 +24,7 @@ from policies.models import (
 )
 from policies.selectors import weekly_hours
 from policies.vocabulary import Metric, Priority
+from slaops.formatting import format_duration, parse_duration
 
 
 @dataclass(frozen=True)

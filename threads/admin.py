@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Min, Q
 
-from policies.durations import format_duration
+from slaops.formatting import format_duration
 from threads import services
 from threads.clocks.measure import used_at
 from threads.models import (

@@ -6,9 +6,9 @@ from datetime import date, time, timedelta
 
 from django.utils.dateparse import parse_date
 
-from policies.durations import format_duration
 from policies.models import Calendar, SlaPolicy, WarningThreshold, Weekday, describe_interval
 from policies.selectors import weekly_hours
+from slaops.formatting import format_duration
 
 
 @dataclass

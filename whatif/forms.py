@@ -8,8 +8,6 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
-from policies.durations import format_duration, parse_duration
-from policies.fields import validate_sane_year
 from policies.models import (
     Calendar,
     SlaPolicy,
@@ -20,6 +18,8 @@ from policies.models import (
 )
 from policies.selectors import weekly_hours
 from policies.services import TargetRow, ThresholdRow, policy_problems
+from slaops.fields import validate_sane_year
+from slaops.formatting import format_duration, parse_duration
 from whatif.draft import Draft, hours_text, thresholds_text
 
 _PERCENT = re.compile(r"^(\d+)\s*%(\s*(of the target)?(\s*used)?)?$", re.IGNORECASE)

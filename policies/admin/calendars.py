@@ -10,10 +10,10 @@ from django.urls import path
 from policies import forms as policy_forms
 from policies.admin.helpers import HH_MM
 from policies.admin.preview import preview_response
-from policies.durations import format_duration
 from policies.models import Calendar, Holiday, OpeningHours, SpecialDay, describe_interval
 from policies.selectors import week_open_time
 from policies.services import HolidayImportError, holidays_import
+from slaops.formatting import format_duration
 from whatif.views import whatif_apply_response, whatif_response, whatif_urls
 
 

@@ -12,7 +12,6 @@ from policies import forms as policy_forms
 from policies.admin.helpers import viewer_zone
 from policies.admin.preview import preview_response
 from policies.catalog import TEMPLATES
-from policies.durations import format_duration
 from policies.models import (
     AlertChannel,
     AlertEvent,
@@ -24,6 +23,7 @@ from policies.models import (
 )
 from policies.services import policies_from_template, policies_set_active, policy_clone, policy_move
 from policies.vocabulary import Channel, Metric, Priority
+from slaops.formatting import format_duration
 from whatif.views import whatif_apply_response, whatif_response, whatif_urls
 
 

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from django import template
 
-from policies.durations import format_duration
+from slaops.formatting import format_duration
 
 register = template.Library()
 

@@ -378,8 +378,8 @@ def test_calendar_preview_counts_in_that_calendars_hours(manager_client):
 @pytest.mark.parametrize("key", ["b2b-tiers", "priority-based", "on-call-24-7"])
 def test_every_template_passes_the_policy_rules(key):
     from policies.catalog import TEMPLATES
-    from policies.durations import parse_duration
     from policies.services import TargetRow, ThresholdRow, policy_problems
+    from slaops.formatting import parse_duration
 
     for spec in TEMPLATES[key].policies:
         problems = policy_problems(

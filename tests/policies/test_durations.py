@@ -2,7 +2,7 @@ from datetime import timedelta
 
 import pytest
 
-from policies.durations import format_duration, format_time_left, parse_duration
+from slaops.formatting import format_duration, format_time_left, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from policies.alert_kinds import ALERT_EVENTS
-from policies.durations import format_time_left
 from policies.templatetags.slaops_time import in_zone
+from slaops.formatting import format_time_left
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
-from policies.fields import SANE_YEARS
+from slaops.fields import SANE_YEARS
 
 # A "+" in a query string arrives as a space: "…T09:00:00 01:00" means "…T09:00:00+01:00".
 _SPACED_OFFSET = re.compile(r"^(.*\d)\s(\d{2}(?::?\d{2})?)$")

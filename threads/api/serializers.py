@@ -5,9 +5,9 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import Account, Team, normalise_email
-from policies.durations import format_duration
 from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
+from slaops.formatting import format_duration
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,

@@ -2,9 +2,9 @@
 
 from datetime import datetime, timedelta
 
-from policies.durations import format_duration
 from policies.templatetags.slaops_time import in_zone
 from policies.vocabulary import Metric, ThreadStatus
+from slaops.formatting import format_duration
 from threads.models import EventKind
 
 

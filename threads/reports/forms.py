@@ -3,8 +3,8 @@ breakdown and the trend's bucket."""
 
 from django import forms
 
-from policies.fields import time_zone_names, validate_sane_year
 from policies.vocabulary import Metric
+from slaops.fields import time_zone_names, validate_sane_year
 from threads.reports.queries import DIMENSIONS
 
 

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from accounts.roles import is_manager
 from accounts.selectors import viewer_zone
-from policies.durations import format_duration
 from policies.vocabulary import Metric
 from slaops import csv_export
+from slaops.formatting import format_duration
 from threads.reports import queries as reports
 from threads.reports.charts import rate_bars, trend_chart
 from threads.reports.forms import ReportForm

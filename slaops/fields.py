@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from policies.durations import format_duration, parse_duration
+from slaops.formatting import format_duration, parse_duration
 
 # The years SLA Ops reasons about: times outside them are refused where they are typed (pages
 # and API), before any calendar arithmetic could overflow.

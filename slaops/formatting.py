@@ -1,4 +1,4 @@
-"""Business-time durations as a manager writes them ("45m", "4h", "12h 30m") and back.
+"""Durations as a manager writes and reads them ("45m", "4h", "12h 30m"), and time left.
 
 Days are refused on purpose: "a day" of business time means 8, 9 or 24 hours depending on who
 reads it, so targets are written in hours and minutes only.
