@@ -4,7 +4,14 @@ from collections import OrderedDict
 from datetime import time, timedelta
 
 from policies import business_time
-from policies.models import Calendar, ConfigurationVersion, SlaPolicy, SlaTarget, Tier
+from policies.models import (
+    Calendar,
+    ConfigurationVersion,
+    SlaPolicy,
+    SlaTarget,
+    Tier,
+    interval_minutes,
+)
 
 _CALENDAR_CACHE_SIZE = 256
 _calendars: OrderedDict[tuple, business_time.Calendar] = OrderedDict()
@@ -32,24 +39,34 @@ def business_calendar(
     if calendar is None:
         _calendars[key] = business_time.Calendar.always_open(zone or "UTC")
         return _calendars[key]
-    weekly: dict[int, list[tuple[time, time]]] = {}
-    for weekday, opens, closes in calendar.hours.values_list("weekday", "opens", "closes"):
-        weekly.setdefault(weekday, []).append((opens, closes))
+    built = engine_calendar(calendar, zone=zone)
+    _calendars[key] = built
+    if len(_calendars) > _CALENDAR_CACHE_SIZE:
+        _calendars.popitem(last=False)
+    return built
+
+
+def engine_calendar(
+    calendar: Calendar, *, zone: str | None = None, weekly: dict | None = None, holidays=None
+) -> business_time.Calendar:
+    """The one builder of an engine calendar from a configured one (uncached: callers cache).
+
+    A what-if passes its draft's `weekly` hours or `holidays` in place of the saved ones."""
+    if weekly is None:
+        weekly = weekly_hours(calendar)
     special: dict = {}
     for day, opens, closes in calendar.special_days.values_list("date", "opens", "closes"):
         spans = special.setdefault(day, [])
         if opens is not None:
             spans.append((opens, closes))
-    built = business_time.Calendar(
+    if holidays is None:
+        holidays = set(calendar.holidays.values_list("date", flat=True))
+    return business_time.Calendar(
         zone=zone or calendar.time_zone,
-        weekly=weekly,
-        holidays=set(calendar.holidays.values_list("date", flat=True)),
+        weekly={day: spans for day, spans in weekly.items() if spans},
+        holidays=holidays,
         special_days=special,
     )
-    _calendars[key] = built
-    if len(_calendars) > _CALENDAR_CACHE_SIZE:
-        _calendars.popitem(last=False)
-    return built
 
 
 def policy_calendar(policy: SlaPolicy, *, customer_zone: str | None = None):
@@ -163,10 +180,9 @@ def week_open_time(calendar: Calendar) -> timedelta:
     """Open time of an ordinary week, shown beside a calendar in the admin (uses the calendar's
     prefetched hours when the list has them)."""
     total = timedelta()
-    for opens, closes in ((h.opens, h.closes) for h in calendar.hours.all()):
-        start = opens.hour * 60 + opens.minute
-        end = closes.hour * 60 + closes.minute
-        total += timedelta(minutes=(end - start) if end > start else end + 24 * 60 - start)
+    for hours in calendar.hours.all():
+        start, end = interval_minutes(hours.opens, hours.closes)
+        total += timedelta(minutes=end - start)
     return total
 
 

@@ -24,13 +24,13 @@ def account_set_tier(*, account: Account, tier, actor=None, at=None) -> int:
     when = instant(at)
     Account.objects.filter(pk=account.pk).update(tier=tier)
     account.tier = tier
-    effective = tier or Tier.default()
-    tier_id = effective.pk if effective else None
+    effective = tier or Tier.default()  # named in the history
     book = PolicyBook.load()
     threads = account.threads.exclude(status__in=CLOSED_STATUSES).values_list("pk", flat=True)
     count = 0
     for thread_id in threads:
-        thread = store.lock(thread_id)
+        thread = store.lock(thread_id)  # reads the account as just moved
+        tier_id = book.effective_tier_id(thread)
         if thread.tier_id == tier_id:
             continue
         work = store.load(thread, actor=actor, book=book)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from policies import business_time
 from policies.models import Calendar, SlaPolicy, SlaTarget, WarningThreshold
-from policies.selectors import weekly_hours
+from policies.selectors import engine_calendar
 from threads.clocks.book import PolicyBook
 from threads.models import Thread
 from whatif.draft import Draft
@@ -73,24 +73,15 @@ def draft_engines(draft: Draft):
     """The engine calendar of the edited calendar as the draft has it, per zone: the replay's
     book measures that calendar's clocks with it instead of the saved hours."""
     calendar = Calendar.objects.get(pk=draft.calendar_id)
-    weekly = draft.weekly if draft.weekly is not None else weekly_hours(calendar)
     holidays = set(calendar.holidays.values_list("date", flat=True))
     holidays = (holidays - set(draft.holidays_removed)) | set(draft.holidays_added)
-    special: dict = {}
-    for day, opens, closes in calendar.special_days.values_list("date", "opens", "closes"):
-        spans = special.setdefault(day, [])
-        if opens is not None:
-            spans.append((opens, closes))
     engines: dict[str, business_time.Calendar] = {}
 
     def engine(zone: str | None) -> business_time.Calendar:
         zone = zone or calendar.time_zone
         if zone not in engines:
-            engines[zone] = business_time.Calendar(
-                zone=zone,
-                weekly={day: spans for day, spans in weekly.items() if spans},
-                holidays=holidays,
-                special_days=special,
+            engines[zone] = engine_calendar(
+                calendar, zone=zone, weekly=draft.weekly, holidays=holidays
             )
         return engines[zone]
 
