@@ -11,10 +11,10 @@ from django.utils.html import format_html, format_html_join
 from policies import forms as policy_forms
 from policies.admin.helpers import viewer_zone
 from policies.admin.preview import preview_response
+from policies.alert_kinds import AlertEvent
 from policies.catalog import TEMPLATES
 from policies.models import (
     AlertChannel,
-    AlertEvent,
     EscalationLevel,
     NotificationRule,
     SlaPolicy,

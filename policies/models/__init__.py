@@ -1,0 +1,43 @@
+"""Managers' SLA configuration: tiers, business-hours calendars, policies, targets, warnings,
+escalations, alert channels and notification rules. One module per part; import from here."""
+
+from policies.configuration import ConfigurationVersion
+from policies.models.alerting import AlertChannel, NotificationRule
+from policies.models.calendars import (
+    Calendar,
+    Holiday,
+    OpeningHours,
+    SpecialDay,
+    Weekday,
+    describe_interval,
+    interval_minutes,
+    overlapping,
+)
+from policies.models.policies import (
+    EscalationLevel,
+    SlaPolicy,
+    SlaPolicyQuerySet,
+    SlaTarget,
+    Tier,
+    WarningThreshold,
+)
+
+__all__ = [
+    "AlertChannel",
+    "Calendar",
+    "ConfigurationVersion",
+    "EscalationLevel",
+    "Holiday",
+    "NotificationRule",
+    "OpeningHours",
+    "SlaPolicy",
+    "SlaPolicyQuerySet",
+    "SlaTarget",
+    "SpecialDay",
+    "Tier",
+    "WarningThreshold",
+    "Weekday",
+    "describe_interval",
+    "interval_minutes",
+    "overlapping",
+]

@@ -1,0 +1,111 @@
+"""Where alerts go: alert channels and the notification rules of a policy."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.signals import m2m_changed, post_delete
+
+from policies.alert_kinds import TRANSPORTS, AlertEvent, channel_kinds, transport_choices
+from policies.configuration import ConfigurationModel, ConfigurationVersion
+from policies.models.policies import SlaPolicy
+
+
+class AlertChannel(ConfigurationModel):
+    """Where alerts go besides people: fixed e-mail addresses, a Slack channel, a webhook."""
+
+    Kind = transport_choices("channel_label")  # one per entry of alert_kinds.TRANSPORTS
+
+    name = models.CharField(max_length=120, unique=True)
+    kind = models.CharField(max_length=10, choices=channel_kinds)
+    addresses = models.TextField(
+        blank=True, help_text="E-mail: one address per line or comma separated."
+    )
+    url = models.URLField(
+        max_length=500, blank=True, help_text="Slack incoming-webhook URL, or your endpoint."
+    )
+    secret = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Webhook signing secret (whsec_…); generated when left empty.",
+    )
+    enabled = models.BooleanField(default=True)
+    disabled_reason = models.CharField(max_length=300, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def address_list(self) -> list[str]:
+        return [a.strip() for a in self.addresses.replace(",", "\n").splitlines() if a.strip()]
+
+    def clean(self):
+        if self.kind in TRANSPORTS:  # an unknown kind is refused by the field itself
+            TRANSPORTS[self.kind].check(self)
+
+
+class NotificationRule(ConfigurationModel):
+    """Which SLA events of a policy reach whom, and how."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="rules")
+    events = models.JSONField(default=list, help_text="The events this rule sends.")
+    escalation_levels = models.JSONField(
+        default=list, blank=True, help_text="For escalations: which levels (empty = every level)."
+    )
+    metrics = models.JSONField(default=list, blank=True, help_text="Empty = every metric.")
+    to_assignee = models.BooleanField("the assignee", default=False)
+    to_team = models.BooleanField("the thread's team", default=False)
+    to_managers = models.BooleanField("the managers", default=False)
+    by_email = models.BooleanField(
+        "e-mail people", default=True, help_text="People above get an e-mail."
+    )
+    in_app = models.BooleanField(
+        "notify people in the app", default=True, help_text="People above get an in-app note."
+    )
+    channels = models.ManyToManyField(AlertChannel, blank=True, related_name="rules")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["policy", "id"]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.events) or 'no events'} → {self.recipients_text()}"
+
+    def recipients_text(self) -> str:
+        people = [
+            label
+            for flag, label in (
+                (self.to_assignee, "assignee"),
+                (self.to_team, "team"),
+                (self.to_managers, "managers"),
+            )
+            if flag
+        ]
+        channels = [c.name for c in self.channels.all()] if self.pk else []
+        return ", ".join(people + channels) or "nobody"
+
+    def clean(self):
+        unknown = sorted(set(self.events or []) - set(AlertEvent.values))
+        if unknown:
+            raise ValidationError({"events": f"Unknown events: {', '.join(unknown)}."})
+        if not self.events:
+            raise ValidationError({"events": "Choose at least one event."})
+
+
+def _configuration_links_changed(sender, action, **kwargs):
+    # A policy's tiers and teams and a rule's channels are written by the ORM's own link
+    # tables (`.set()`, `.add()`, `.clear()`), which never pass through save().
+    if action in ("post_add", "post_remove", "post_clear"):
+        ConfigurationVersion.bump()
+
+
+def _team_deleted(sender, **kwargs):
+    # Deleting a team takes it out of policies and escalations without touching their rows.
+    ConfigurationVersion.bump()
+
+
+for _links in (SlaPolicy.tiers.through, SlaPolicy.teams.through, NotificationRule.channels.through):
+    m2m_changed.connect(_configuration_links_changed, sender=_links)
+post_delete.connect(_team_deleted, sender="accounts.Team")
