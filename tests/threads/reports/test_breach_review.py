@@ -94,8 +94,8 @@ def test_the_breach_review_pages_through_every_breach_and_counts_them_all(
     client.force_login(manager)
     response, body, first = review_page(client)
     assert response.status_code == 200
-    assert '<strong id="breach-count">1081</strong>' in body
-    assert "Breaches 1–100 of 1081" in body and "the CSV has all 1081" in body
+    assert '<strong id="breach-count">1,081</strong>' in body
+    assert "Breaches 1–100 of 1,081" in body and "the CSV has all 1,081" in body
     assert len(first) == reports.BREACH_PAGE_SIZE
     assert "page=2#breaches" in body and "page=11#breaches" in body
 
@@ -103,7 +103,7 @@ def test_the_breach_review_pages_through_every_breach_and_counts_them_all(
     for number in range(2, 12):
         _, body, rows = review_page(client, page=number)
         seen += rows
-    assert "Breaches 1001–1081 of 1081" in body and len(rows) == 81
+    assert "Breaches 1,001–1,081 of 1,081" in body and len(rows) == 81
     assert len(seen) == INCIDENT and set(seen) == incident  # none lost, none repeated
 
 
