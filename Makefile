@@ -14,20 +14,23 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# Every step of `make run` sees one SITE_URL (the demo seed, the schedules, the web server and the
+# qcluster it starts), the address it prints: alert links, e-mail ids and the printed URL agree.
+run: export SITE_URL := $(or $(SITE_URL),http://127.0.0.1:$(PORT))
 run: $(STAMP)
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0 --ignore redoc  # only Swagger UI is served
 	$(MANAGE) seed_demo
 	$(MANAGE) ensure_schedules
 	@echo ""
-	@echo "  SLA Ops is running at http://127.0.0.1:$(PORT)/"
+	@echo "  SLA Ops is running at $(patsubst %/,%,$(SITE_URL))/"
 	@$(MANAGE) demo_logins  # random passwords from the first run, kept in var/demo-logins.txt
 	@case "$${HOST:-127.0.0.1}" in 127.*|localhost|::1|"[::1]") ;; \
 	  *) echo "  WARNING: HOST=$$HOST listens on the network: anyone who can reach this machine" \
 	          "can try these logins. Keep it on 127.0.0.1 unless you mean it." ;; esac
 	@echo "  Ctrl-C stops the web server and the task cluster."
 	@echo ""
-	SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} $(MANAGE) serve --port $(PORT)  # alert links
+	$(MANAGE) serve --port $(PORT)
 
 # Pass 1: everything on SQLite. Pass 2: the tests marked `server` (concurrency, broker) and
 # `both` (the clock rules, API and import again) against the PostgreSQL and Redis named by

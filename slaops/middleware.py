@@ -2,17 +2,22 @@
 
 Under /api/: a body larger than SLA_API_MAX_BODY_BYTES is a 413 and JSON nested deeper than
 SLA_API_MAX_JSON_DEPTH a 400, both decided before anything parses the body (Python's JSON parser
-recurses, so a deep enough document would otherwise end in RecursionError); and an error that
+recurses, so a deep enough document would otherwise end in RecursionError); an address missing
+its trailing slash is a 308 to the address with it (Django's APPEND_SLASH answers 301, after
+which clients repeat a POST as a GET without its body, or 500 in DEBUG); and an error that
 Django answers itself (an unknown URL, a 500) is turned from an HTML page into the API's JSON.
 """
 
 import codecs
+import json
 import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http.response import HttpResponseRedirectBase
+from django.urls import is_valid_path
 
-from slaops.api_errors import NON_FIELD, error_response, status_detail
+from slaops.api_errors import NON_FIELD, error_body, error_response, status_detail
 
 API_PREFIX = "/api/"
 
@@ -59,7 +64,9 @@ class ApiRequestLimits:
     def __call__(self, request):
         if not request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
-        response = self.refusal(request) or self.get_response(request)
+        response = (
+            self.refusal(request) or self.missing_slash(request) or self.get_response(request)
+        )
         if response.status_code >= 400 and "json" not in response.get("Content-Type", ""):
             response = self.as_json(response)
         return response
@@ -95,6 +102,27 @@ class ApiRequestLimits:
         return None
 
     @staticmethod
+    def missing_slash(request):
+        """308 Permanent Redirect keeps the method and the body: a client that follows it sends
+        the same request again to the right address; one that does not reads why in JSON."""
+        path = request.path_info
+        if not settings.APPEND_SLASH or path.endswith("/"):
+            return None
+        urlconf = getattr(request, "urlconf", None)
+        if is_valid_path(path, urlconf) or not is_valid_path(f"{path}/", urlconf):
+            return None  # a real endpoint, or nothing with a slash either: a 404
+        location = request.get_full_path(force_append_slash=True)
+        detail = (
+            f"This endpoint's address ends with a slash: {location}. Nothing was done here; "
+            "send the same request there (a client that follows 308 does so itself)."
+        )
+        return _Moved(
+            location,
+            content=json.dumps(error_body(detail), separators=(",", ":")),
+            content_type="application/json",
+        )
+
+    @staticmethod
     def as_json(response):
         """Django's own error pages (an unknown URL, a server error, a bad Host) as API JSON."""
         code = response.status_code
@@ -107,6 +135,10 @@ class ApiRequestLimits:
             if header in response:
                 shaped[header] = response[header]
         return shaped
+
+
+class _Moved(HttpResponseRedirectBase):
+    status_code = 308  # Permanent Redirect: the method and the body are kept
 
 
 def _too_large(max_bytes: int):

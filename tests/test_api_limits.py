@@ -325,7 +325,12 @@ COLUMNS = {
         "external_id": Message._meta.get_field("external_id"),
         "author_username": User._meta.get_field("username"),
     },
-    "ThreadFilterSerializer": {"assignee": None},  # a query filter, never stored
+    "ThreadFilterSerializer": {
+        "assignee": None,  # a query filter, never stored
+        # Looked up, never stored: as long as the columns they are compared with.
+        "source": Thread._meta.get_field("source"),
+        "external_id": Thread._meta.get_field("external_id"),
+    },
     "AccountSerializer": {"email_domains": 253},  # a JSON list; the longest domain name
 }
 RESPONSE_ONLY = {"ErrorSerializer"}

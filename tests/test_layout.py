@@ -65,7 +65,6 @@ def test_no_module_outside_migrations_is_longer_than_about_400_lines():
         str(path.relative_to(ROOT)): n
         for app in APPS
         for path in (ROOT / app).rglob("*.py")
-        if "migrations" not in path.parts
-        and (n := len(path.read_text().splitlines())) > LONGEST
+        if "migrations" not in path.parts and (n := len(path.read_text().splitlines())) > LONGEST
     }
     assert not long

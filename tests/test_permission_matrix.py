@@ -87,6 +87,10 @@ ROWS = {
     "api-docs": [("get", None, E(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:thread-list": [
         ("get", None, API_READ),
+        # Found by its integration key: a list of the one thread, or empty for whoever may not
+        # see it (the limited agent, another source's key); both keys or a 400.
+        ("get", {"source": "zendesk", "external_id": "ZD-1"}, API_READ),
+        ("get", {"source": "zendesk"}, E(401, 403, 400, 400, 400, 400, 400, 400)),
         # The limited agent must name one of their teams (or themselves) for a new thread.
         ("post", NEW_THREAD, E(401, 403, 201, 400, 201, 201, 201, 201)),
         # People open threads of source "api" only: another source is an integration's.
@@ -101,6 +105,8 @@ ROWS = {
     "api:thread-detail": [
         ("get", None, THREAD_READ),
         ("patch", {"priority": "high"}, THREAD_CHANGE),
+        # A misspelt field is refused, after the thread is found (the same 404 as ever).
+        ("patch", {"priorty": "high"}, E(401, 403, 400, 404, 400, 400, 400, 404)),
         # No thread is replaced or deleted through the API (a key's write access ends at 405).
         ("put", NEW_THREAD, E(401, 403, 405, 405, 405, 405, 405, 405)),
         ("delete", None, E(401, 403, 403, 403, 405, 405, 405, 405)),
@@ -209,6 +215,7 @@ def world(agent, manager, django_user_model):
         subject="Printer on fire",
         first_message="Help",
         source="zendesk",
+        external_id="ZD-1",
         team=Team.objects.create(name="Tech"),
         contact=contact_upsert(email="ann@acme.com", account=acme)[0],
     ).thread

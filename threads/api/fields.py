@@ -100,7 +100,48 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-class ApiModelSerializer(serializers.ModelSerializer):
+class StrictInput:
+    """A body may hold only the fields the endpoint writes: a misspelt or read-only field is
+    refused by name ("priorty": Unknown field…) together with any other fault, rather than
+    ignored while the rest applies. Put first in the bases of every serializer that reads a
+    body."""
+
+    UNKNOWN = "Unknown field: this endpoint accepts {accepted}."
+    READ_ONLY = "Read-only: it cannot be set."
+
+    def to_internal_value(self, data):
+        refused = self._refused_fields(data)
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            if refused and isinstance(error.detail, dict):
+                error.detail.update(refused)
+            raise
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+    def _refused_fields(self, data) -> dict[str, list[str]]:
+        if not hasattr(data, "keys"):
+            return {}  # not an object: the serializer says so itself
+        writable = [name for name, field in self.fields.items() if not field.read_only]
+        accepted = ", ".join(writable) or "no fields"
+        refused = {}
+        for name in data:
+            if name in writable:
+                continue
+            field = self.fields.get(name)
+            refused[str(name)] = [
+                self.READ_ONLY if field is not None else self.UNKNOWN.format(accepted=accepted)
+            ]
+        return refused
+
+
+class StrictSerializer(StrictInput, serializers.Serializer):
+    """A request body of exactly the declared fields."""
+
+
+class ApiModelSerializer(StrictInput, serializers.ModelSerializer):
     serializer_related_field = IdField
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,

@@ -9,6 +9,8 @@ def filter_threads(queryset, filters: dict):
     for name in ("status", "priority", "tier", "team"):
         if name in filters:
             queryset = queryset.filter(**{name: filters[name]})
+    if "source" in filters:  # the pair, checked by the filter serializer
+        queryset = queryset.filter(source=filters["source"], external_id=filters["external_id"])
     if "assignee" in filters:
         queryset = queryset.filter(assignee=filters["assignee"])
     clock = {}

@@ -12,6 +12,7 @@ from threads.api.fields import (
     ApiModelSerializer,
     IdField,
     LineField,
+    StrictSerializer,
     TextField,
     UTCDateTimeField,
     whole_seconds,
@@ -132,9 +133,28 @@ class ThreadDetailSerializer(ThreadSerializer):
         read_only_fields = fields
 
 
+LOOKUP_PAIR = "Give source and external_id together: a thread is found by the pair."
+
+
 class ThreadFilterSerializer(serializers.Serializer):
     """Query parameters of the thread list. Clock filters (metric, state, due_before,
-    due_after) all apply to one and the same clock."""
+    due_after) all apply to one and the same clock. source and external_id go together: they
+    find the thread an integration pushed (exact match), a list of at most one."""
+
+    source = TextField(
+        max_length=40,
+        required=False,
+        trim_whitespace=False,
+        help_text="With external_id: the integration that pushed the thread (exact match). "
+        "An integration key finds only threads of its own source.",
+    )
+    external_id = TextField(
+        max_length=200,
+        required=False,
+        trim_whitespace=False,
+        help_text="With source: the thread's id in that integration (exact match, "
+        "case-sensitive). The list then holds that one thread, or none.",
+    )
 
     status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False)
     state = serializers.ChoiceField(
@@ -160,6 +180,21 @@ class ThreadFilterSerializer(serializers.Serializer):
         help_text="next_due: earliest due running clock first, threads without one last.",
     )
 
+    def validate(self, data):
+        # A query string drops blank parameters before validation; a blank lookup key would
+        # then list every thread, which an integrator could take for the one they meant.
+        blank = {
+            name: "Give a value: a blank key finds no thread."
+            for name in ("source", "external_id")
+            if name in self.initial_data and not self.initial_data[name].strip()
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        for given, missing in (("source", "external_id"), ("external_id", "source")):
+            if given in data and missing not in data:
+                raise serializers.ValidationError({missing: LOOKUP_PAIR})
+        return data
+
     def validate_assignee(self, value: str):
         if value.strip().lower() == "none":
             return None
@@ -171,7 +206,7 @@ class ThreadFilterSerializer(serializers.Serializer):
             ) from None
 
 
-class ThreadCreateSerializer(serializers.Serializer):
+class ThreadCreateSerializer(StrictSerializer):
     subject = LineField(max_length=300, required=False, allow_blank=True, default="")
     message = TextField(allow_blank=True, help_text="Body of the customer's first message.")
     contact_email = serializers.EmailField(
@@ -208,7 +243,7 @@ class ThreadCreateSerializer(serializers.Serializer):
         return normalise_email(value)
 
 
-class ThreadChangeSerializer(serializers.Serializer):
+class ThreadChangeSerializer(StrictSerializer):
     status = serializers.ChoiceField(choices=ThreadStatus.choices, required=False)
     reason = TextField(
         max_length=500,
@@ -233,7 +268,7 @@ class ThreadChangeSerializer(serializers.Serializer):
         return data
 
 
-class NoReplyNeededSerializer(serializers.Serializer):
+class NoReplyNeededSerializer(StrictSerializer):
     reason = TextField(
         max_length=500,
         required=False,
@@ -269,7 +304,7 @@ class MessageSerializer(ApiModelSerializer):
         read_only_fields = fields
 
 
-class MessageCreateSerializer(serializers.Serializer):
+class MessageCreateSerializer(StrictSerializer):
     author = serializers.ChoiceField(
         choices=[Message.Author.CUSTOMER, Message.Author.AGENT],
         help_text="customer: may start a response clock; agent: a public reply answers it.",

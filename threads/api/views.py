@@ -83,6 +83,9 @@ def refuse_past_times_from_people(request) -> None:
 @extend_schema_view(
     list=extend_schema(
         summary="List threads with their clocks (filters combine with AND)",
+        description="To find the thread an integration pushed, give its source and "
+        "external_id together: `?source=zendesk&external_id=ZD-4711` lists that thread, or "
+        "nothing (200, empty). Either one alone, or a blank one, is a 400 naming the field.",
         parameters=[ThreadFilterSerializer],
         responses={200: ThreadSerializer(many=True), 400: BAD_INPUT},
     ),

@@ -1,10 +1,12 @@
 """The report's filters: a date range of at most two years, the zone its days are read in, the
-breakdown and the trend's bucket."""
+breakdown and the trend's bucket; and, from the page's own links, the page of the breach review
+and the table to download (not shown among the filters)."""
 
 from django import forms
 
 from policies.vocabulary import Metric
 from slaops.fields import time_zone_names, validate_sane_year
+from threads.reports.exports import TABLES
 from threads.reports.queries import DIMENSIONS
 
 
@@ -24,6 +26,15 @@ class ReportForm(forms.Form):
     per = forms.ChoiceField(label="Trend per", choices=[("day", "day"), ("week", "week")])
     metric = forms.ChoiceField(
         label="Metric (charts)", choices=[("", "all metrics"), *Metric.choices], required=False
+    )
+    page = forms.IntegerField(
+        label="Breach review page", min_value=1, required=False, widget=forms.HiddenInput
+    )
+    csv = forms.ChoiceField(
+        label="CSV table",
+        choices=[("", "none"), *((t, t) for t in TABLES)],
+        required=False,
+        widget=forms.HiddenInput,
     )
 
     def clean(self):

@@ -5,9 +5,11 @@ cancelled clocks (no action was needed) are kept out of it and counted apart.
 """
 
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Aggregate, Count, DurationField, Q, Sum
 from django.db.models.functions import TruncDay, TruncWeek
@@ -227,57 +229,68 @@ class BreachRow:
     state: str
 
 
-def breaches(report_range: ReportRange, *, limit: int = 500) -> list[BreachRow]:
-    """Every clock that breached in the range (by its due time), with how late it was in
-    business time: still breaching ones are measured up to now."""
-    from threads.clocks.measure import used_at
+BREACH_PAGE_SIZE = 100  # rows per page of the breach review
+BREACH_CHUNK = 500  # rows read at a time by the CSV export
 
+
+def breach_clocks(report_range: ReportRange):
+    """The clocks that breached in the range (by their due time), newest first; the id breaks
+    ties, so an incident's breaches at one instant keep their place from page to page."""
     start, end = report_range.bounds
-    clocks = (
+    return (
         SlaClock.objects.filter(breached_at__gte=start, breached_at__lt=end)
         .filter(state__in=[ClockState.BREACHED, ClockState.BREACHING])
         .select_related("thread", "holder", "calendar")
-        .order_by("-breached_at")[:limit]
+        .order_by("-breached_at", "-pk")
     )
-    now = timezone.now()
-    rows = []
-    for clock in clocks:
-        used = clock.used if clock.state == ClockState.BREACHED else used_at(clock, now)
-        rows.append(
-            BreachRow(
-                clock.pk,
-                clock.thread_id,
-                clock.thread.subject,
-                clock.get_metric_display(),
-                clock.holder.username if clock.holder else None,
-                clock.breached_at,
-                clock.stopped_at,
-                max(used - clock.target_duration, timedelta()),
-                clock.state,
-            )
-        )
-    return rows
 
 
-def breach_count(report_range: ReportRange) -> int:
-    start, end = report_range.bounds
-    return SlaClock.objects.filter(
-        breached_at__gte=start,
-        breached_at__lt=end,
-        state__in=[ClockState.BREACHED, ClockState.BREACHING],
-    ).count()
+def breach_row(clock: SlaClock, now: datetime) -> BreachRow:
+    """How late a breach was in business time: a still breaching one is measured up to now."""
+    from threads.clocks.measure import used_at
+
+    used = clock.used if clock.state == ClockState.BREACHED else used_at(clock, now)
+    return BreachRow(
+        clock.pk,
+        clock.thread_id,
+        clock.thread.subject,
+        clock.get_metric_display(),
+        clock.holder.username if clock.holder else None,
+        clock.breached_at,
+        clock.stopped_at,
+        max(used - clock.target_duration, timedelta()),
+        clock.state,
+    )
 
 
-def full_report(report_range: ReportRange, *, by: str, per: str, metric: str | None) -> dict:
-    """Everything the report page shows. On PostgreSQL, outside a transaction, the independent
-    queries run side by side on their own connections: the page takes as long as the slowest
-    query instead of their sum."""
+def breaches(report_range: ReportRange, *, now: datetime | None = None) -> Iterator[BreachRow]:
+    """Every breach of the range, all of them, read BREACH_CHUNK rows at a time: the CSV export
+    streams them in constant memory however many an incident produced."""
+    now = now or timezone.now()  # one instant for every row, taken now rather than when read
+    clocks = breach_clocks(report_range).iterator(chunk_size=BREACH_CHUNK)
+    return (breach_row(clock, now) for clock in clocks)
+
+
+def breach_page(report_range: ReportRange, number: int = 1, *, now: datetime | None = None):
+    """One page of the breach review: its rows, and a paginator whose count is every breach of
+    the range. A number past the end is the last page."""
+    now = now or timezone.now()
+    page = Paginator(breach_clocks(report_range), BREACH_PAGE_SIZE).get_page(number)
+    page.object_list = [breach_row(clock, now) for clock in page.object_list]
+    return page
+
+
+def full_report(
+    report_range: ReportRange, *, by: str, per: str, metric: str | None, page: int = 1
+) -> dict:
+    """Everything the report page shows, with one page of the breach review. On PostgreSQL,
+    outside a transaction, the independent queries run side by side on their own connections:
+    the page takes as long as the slowest query instead of their sum."""
     jobs = {
         "summary": lambda: summary(report_range),
         "breakdown": lambda: breakdown(report_range, by),
         "trend": lambda: trend(report_range, per=per, metric=metric),
-        "breaches": lambda: breaches(report_range),
-        "breach_count": lambda: breach_count(report_range),
+        "breaches": lambda: breach_page(report_range, page),
     }
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return {name: job() for name, job in jobs.items()}

@@ -4,15 +4,12 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
 from accounts.roles import is_manager
 from accounts.selectors import viewer_zone
-from policies.vocabulary import Metric
-from slaops import csv_export
-from slaops.formatting import format_duration
+from threads.reports import exports
 from threads.reports import queries as reports
 from threads.reports.charts import rate_bars, trend_chart
 from threads.reports.forms import ReportForm
@@ -37,13 +34,14 @@ def compliance(request):
         return render(request, "reports/compliance.html", {"form": form}, status=400)
     data = form.cleaned_data
     span = reports.ReportRange(start=data["start"], end=data["end"], zone=data["zone"])
+    if data["csv"]:  # only the table asked for is read, and streamed
+        return exports.download(data["csv"], span, data)
     metric = data["metric"] or None
-    result = reports.full_report(span, by=data["by"], per=data["per"], metric=metric)
+    result = reports.full_report(
+        span, by=data["by"], per=data["per"], metric=metric, page=data["page"] or 1
+    )
     summary, breakdown, trend = result["summary"], result["breakdown"], result["trend"]
     breaches = result["breaches"]
-    table = request.GET.get("csv")
-    if table:
-        return _csv(table, summary, breakdown, trend, breaches, data)
     chart_rows = _chart_rows(breakdown, metric)
     context = {
         "form": form,
@@ -53,12 +51,14 @@ def compliance(request):
         "by_label": reports.DIMENSIONS[data["by"]][2],
         "trend": trend,
         "breaches": breaches,
-        "breach_count": result["breach_count"],
+        "breach_count": f"{breaches.paginator.count:,}",  # as the queue counts: 1,081
+        "breach_range": f"{breaches.start_index():,}–{breaches.end_index():,}",
+        "breach_pages": breaches.paginator.get_elided_page_range(breaches.number),
         "breakdown_chart": rate_bars(chart_rows),
         "trend_chart": trend_chart(
             [(f"{p.bucket:%d %b}", p.achieved, p.breached, p.rate) for p in trend]
         ),
-        "query": request.GET.urlencode(),
+        "query": _without(request.GET, "csv", "page"),
     }
     return render(request, "reports/compliance.html", context)
 
@@ -74,92 +74,9 @@ def _chart_rows(rows, metric):
     return [(label, achievement_rate(a, b), a + b) for label, (a, b) in groups.items()]
 
 
-def _pct(rate):
-    return "" if rate is None else f"{rate * 100:.1f}"
-
-
-def _csv(table, summary, breakdown, trend, breaches, data):
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    name = f"sla-{table}-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    writer = csv_export.writer(response)
-    if table == "summary":
-        writer.writerow(
-            [
-                "metric",
-                "achieved",
-                "breached",
-                "cancelled",
-                "achievement %",
-                "median business time",
-                "p90 business time",
-                "time paused",
-            ]
-        )
-        for s in summary:
-            writer.writerow(
-                [
-                    s.label,
-                    s.achieved,
-                    s.breached,
-                    s.cancelled,
-                    _pct(s.rate),
-                    format_duration(s.median),
-                    format_duration(s.p90),
-                    format_duration(s.paused),
-                ]
-            )
-    elif table == "breakdown":
-        writer.writerow(
-            [
-                reports.DIMENSIONS[data["by"]][2].lower(),
-                "metric",
-                "achieved",
-                "breached",
-                "cancelled",
-                "achievement %",
-            ]
-        )
-        for r in breakdown:
-            writer.writerow(
-                [r.label, Metric(r.metric).label, r.achieved, r.breached, r.cancelled, _pct(r.rate)]
-            )
-    elif table == "trend":
-        writer.writerow([data["per"], "achieved", "breached", "cancelled", "achievement %"])
-        for p in trend:
-            writer.writerow(
-                [p.bucket.isoformat(), p.achieved, p.breached, p.cancelled, _pct(p.rate)]
-            )
-    elif table == "breaches":
-        writer.writerow(
-            [
-                "thread",
-                "subject",
-                "metric",
-                "held by",
-                "due",
-                "stopped",
-                "late (business time)",
-                "state",
-            ]
-        )
-        for b in breaches:
-            writer.writerow(
-                [
-                    b.thread_id,
-                    b.subject,
-                    b.metric,
-                    b.holder or "",
-                    b.due_at.isoformat() if b.due_at else "",
-                    b.stopped_at.isoformat() if b.stopped_at else "",
-                    format_duration(b.late),
-                    b.state,
-                ]
-            )
-    else:
-        return HttpResponse(
-            "Unknown table: use summary, breakdown, trend or breaches.",
-            status=400,
-            content_type="text/plain",
-        )
-    return response
+def _without(query, *names) -> str:
+    """The query string of the filters, for the CSV and page links to add their own part to."""
+    kept = query.copy()
+    for name in names:
+        kept.pop(name, None)
+    return kept.urlencode()
