@@ -152,6 +152,15 @@ class SlaPolicyForm(forms.ModelForm):
         help_text="While a thread has one of these statuses its resolution clock stops counting; "
         "it resumes with the time already used.",
     )
+    reply_resumes = forms.MultipleChoiceField(
+        label="A customer's reply ends the wait for",
+        choices=[(s.value, s.label) for s in PAUSABLE_STATUSES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="When the customer writes a message that needs a reply while the thread has "
+        "one of these statuses, it goes back to open and resolution resumes at the message's "
+        "time. Other pausing statuses only flag the message in the history.",
+    )
 
     class Meta:
         model = SlaPolicy
@@ -166,6 +175,7 @@ class SlaPolicyForm(forms.ModelForm):
             "calendar",
             "use_customer_time_zone",
             "pause_statuses",
+            "reply_resumes",
             "page_24_7",
             "order",
         ]

@@ -22,6 +22,7 @@ from policies.models import (
     Tier,
     WarningThreshold,
 )
+from policies.models.policies import default_reply_resumes
 from policies.selectors import weekly_hours
 from policies.vocabulary import Metric, Priority
 from slaops.formatting import format_duration, parse_duration
@@ -143,6 +144,7 @@ def policy_clone(*, policy: SlaPolicy) -> SlaPolicy:
         calendar=policy.calendar,
         use_customer_time_zone=policy.use_customer_time_zone,
         pause_statuses=list(policy.pause_statuses),
+        reply_resumes=list(policy.reply_resumes),
         page_24_7=policy.page_24_7,
     )
     clone.tiers.set(policy.tiers.all())
@@ -200,6 +202,7 @@ def policies_from_template(
             priorities=list(spec.priorities),
             calendar=None if spec.page_24_7 and not template.wants_business_hours else calendar,
             pause_statuses=[str(s) for s in spec.pause_statuses],
+            reply_resumes=[s for s in default_reply_resumes() if s in spec.pause_statuses],
             page_24_7=spec.page_24_7,
         )
         policy.tiers.set([tiers[name] for name in spec.tiers])

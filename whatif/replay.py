@@ -117,10 +117,11 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
             continue  # assignee and subject changes do not move clocks
         # The first change of a field tells what it was when the thread opened.
         firsts[thread_id].setdefault(name, details.get("old"))
-        # An escalation's change is an output of the rules: the replay makes its own. It says
-        # its level; one recorded before that marker is found by its escalation, recorded at
-        # the same instant just before it.
-        if at > now or details.get("escalation_level") is not None or (thread_id, at) in escalated:
+        # A change the rules made (an escalation, a reply ending a wait) is theirs to make again
+        # in the replay. An escalation says its level; one recorded before that marker is found
+        # by its escalation, recorded at the same instant just before it.
+        made_by_rules = details.get("escalation_level") is not None or details.get("rule")
+        if at > now or made_by_rules or (thread_id, at) in escalated:
             continue
         if name == "status":
             reason = details.get("reason") or ""

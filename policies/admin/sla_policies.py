@@ -151,7 +151,15 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         ),
         (
             "How time is counted",
-            {"fields": ["calendar", "use_customer_time_zone", "pause_statuses", "page_24_7"]},
+            {
+                "fields": [
+                    "calendar",
+                    "use_customer_time_zone",
+                    "pause_statuses",
+                    "reply_resumes",
+                    "page_24_7",
+                ]
+            },
         ),
         ("Order", {"fields": ["order"], "classes": ["collapse"]}),
     ]

@@ -45,6 +45,12 @@ class Tier(ConfigurationModel):
         return cls.objects.filter(is_default=True).first()
 
 
+def default_reply_resumes() -> list[str]:
+    """Waiting on the customer ends when they answer; an "on hold" (waiting on a third party)
+    is only flagged, since the customer's message does not end that wait."""
+    return [ThreadStatus.WAITING_ON_CUSTOMER.value]
+
+
 class SlaPolicyQuerySet(ConfigurationQuerySet):
     def active(self):
         return self.filter(active=True)
@@ -87,6 +93,14 @@ class SlaPolicy(ConfigurationModel):
         blank=True,
         help_text="While a thread has one of these statuses, its resolution clock is paused.",
     )
+    reply_resumes = models.JSONField(
+        "a customer's reply ends the wait for",
+        default=default_reply_resumes,
+        blank=True,
+        help_text="Pausing statuses that a customer's message needing a reply ends: the thread "
+        "goes back to open and resolution time resumes at the message's time. A customer "
+        "message in any other pausing status is only flagged in the history.",
+    )
     page_24_7 = models.BooleanField(
         "page 24/7",
         default=False,
@@ -118,6 +132,11 @@ class SlaPolicy(ConfigurationModel):
             errors["pause_statuses"] = (
                 "Only “waiting on customer” and “on hold” can pause resolution; "
                 "resolved and closed stop it."
+            )
+        elif set(self.reply_resumes or []) - set(self.pause_statuses or []):
+            errors["reply_resumes"] = (
+                "A customer's reply can only end a wait that pauses resolution: tick the same "
+                "status under “statuses that pause resolution” too, or untick it here."
             )
         if errors:
             raise ValidationError(errors)

@@ -177,12 +177,61 @@ def test_pausing_needs_a_reason(standard, agent):
     assert error.value.field == "reason"
 
 
-def test_customer_writing_while_paused_is_flagged(standard, agent):
+def test_a_customer_writing_while_on_hold_is_flagged_and_the_wait_goes_on(standard, agent):
+    thread = open_thread(berlin(23, 10))
+    with at(berlin(23, 11)):
+        thread_set_status(thread=thread, status="on_hold", actor=agent, reason="vendor")
+    with at(berlin(23, 12)):
+        message_receive(thread=thread, body="any news?")
+    thread.refresh_from_db()
+    assert thread.status == "on_hold"
+    assert clock(thread, "resolution").paused
+    assert thread.events.filter(kind=EventKind.CUSTOMER_WROTE_WHILE_PAUSED).count() == 1
+
+
+def test_the_customers_answer_ends_waiting_on_customer_and_resolution_resumes_then(standard, agent):
+    thread = open_thread(berlin(23, 10))
+    with at(berlin(23, 11)):
+        thread_set_status(thread=thread, status="waiting_on_customer", actor=agent, reason="logs")
+    with at(berlin(24, 9)):
+        message_receive(thread=thread, body="here are the logs")
+    thread.refresh_from_db()
+    resolution = clock(thread, "resolution")
+    assert thread.status == "open"
+    assert not resolution.paused and resolution.running_since == berlin(24, 9)
+    # 1h used on Monday; the rest of the 8h target from Tuesday 09:00.
+    assert resolution.used == timedelta(hours=1)
+    assert resolution.due_at is not None
+    reopened = thread.events.get(
+        kind=EventKind.THREAD_CHANGED, details__field="status", at=berlin(24, 9)
+    )
+    assert reopened.details["rule"] == "reply_ends_wait"
+    assert reopened.details["new"] == "open"
+    assert not thread.events.filter(kind=EventKind.CUSTOMER_WROTE_WHILE_PAUSED).exists()
+
+
+def test_an_automatic_reply_or_a_thanks_does_not_end_the_wait(standard, agent):
+    thread = open_thread(berlin(23, 10))
+    with at(berlin(23, 11)):
+        thread_set_status(thread=thread, status="waiting_on_customer", actor=agent, reason="logs")
+    with at(berlin(23, 12)):
+        message_receive(thread=thread, body="I am out of office", automatic=True)
+        message_receive(thread=thread, body="thanks", needs_reply=False)
+    thread.refresh_from_db()
+    assert thread.status == "waiting_on_customer"
+    assert clock(thread, "resolution").paused
+
+
+def test_a_policy_can_keep_waiting_on_customer_a_flag_only_wait(standard, agent):
+    standard.reply_resumes = []
+    standard.save()
     thread = open_thread(berlin(23, 10))
     with at(berlin(23, 11)):
         thread_set_status(thread=thread, status="waiting_on_customer", actor=agent, reason="logs")
     with at(berlin(23, 12)):
         message_receive(thread=thread, body="here are the logs")
+    thread.refresh_from_db()
+    assert thread.status == "waiting_on_customer"
     assert thread.events.filter(kind=EventKind.CUSTOMER_WROTE_WHILE_PAUSED).count() == 1
 
 

@@ -168,8 +168,9 @@ def test_history_before_a_pause_counts_toward_resolution(standard, tmp_path):
     with time_machine.travel(NOW, tick=False):
         call_command("import_threads", str(write(tmp_path, STORY)))
     resolution = SlaClock.objects.get(metric="resolution")
-    # Mon 10-13 (3h) counted, paused until Tue 09:30: 5h left from Tue 09:30 → Tue 14:30.
-    assert resolution.due_at == t(24, 14, 30)
+    # Mon 10-13 (3h) counted, paused until the customer's answer ended the wait at Tue 09:00:
+    # 5h left from Tue 09:00 → Tue 14:00.
+    assert resolution.due_at == t(24, 14)
     assert resolution.used == timedelta(hours=3)
 
 

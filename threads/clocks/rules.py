@@ -154,7 +154,18 @@ class Clockwork(ClockMoves):
         self.catch_up(at)
         self.set_thread(last_customer_message_at=at)
         if self.thread.is_closed:
-            self._status_changed("open", at, reason="customer wrote again")
+            self._status_changed("open", at, reason="customer wrote again", rule="reopened")
+        wants_reply = needs_reply and not automatic
+        policy = self._policy()
+        status = self.thread.status
+        if (
+            wants_reply
+            and policy
+            and status in policy.pause_statuses
+            and status in (policy.reply_resumes or [])
+        ):
+            # The wait was for this answer: it ends, and resolution resumes now.
+            self._status_changed("open", at, reason="customer replied", rule="reply_ends_wait")
         resolution = self.resolution_clock()
         if resolution is not None and resolution.is_running and resolution.paused:
             self.record(
@@ -184,16 +195,25 @@ class Clockwork(ClockMoves):
         for clock in self.running(*RESPONSE_METRICS):
             self.withdraw(clock, at, why="marked no reply needed", **why)
 
-    def _status_changed(self, new: str, at: datetime, *, reason: str = "") -> None:
+    def _policy(self) -> SlaPolicy | None:
+        """The thread's policy (also one deactivated since it matched)."""
+        return self.book.policy(self.thread.policy_id) or (
+            self.thread.policy if self.thread.policy_id else None
+        )
+
+    def _status_changed(self, new: str, at: datetime, *, reason: str = "", rule: str = "") -> None:
+        """`rule` names the rule that made the change itself (the customer's reply ended the
+        wait, a message reopened the thread): data a replay reads to leave it to the rules."""
         self.catch_up(at)
         old = self.thread.status
         if old == new:
             return
         self.set_thread(status=new)
-        self.record(EventKind.THREAD_CHANGED, at, field="status", old=old, new=new, reason=reason)
-        policy = self.book.policy(self.thread.policy_id) or (
-            self.thread.policy if self.thread.policy_id else None
-        )
+        details = {"field": "status", "old": old, "new": new, "reason": reason}
+        if rule:
+            details["rule"] = rule
+        self.record(EventKind.THREAD_CHANGED, at, **details)
+        policy = self._policy()
         pausing = set(policy.pause_statuses) if policy else set()
         resolution = self.resolution_clock()
         if new in CLOSED_STATUSES:
