@@ -35,9 +35,11 @@ def due_thread_ids(now: datetime, limit: int) -> list[int]:
     Three small queries, each served by its partial index, instead of one OR that scans."""
     running = SlaClock.objects.filter(paused=False)
     queries = [
-        running.filter(state=ClockState.PENDING, warn_at__isnull=False, warn_at__lt=now).order_by(
-            "warn_at"
-        ),
+        running.filter(
+            state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
+            warn_at__isnull=False,
+            warn_at__lt=now,
+        ).order_by("warn_at"),
         running.filter(
             state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH], due_at__lt=now
         ).order_by("due_at"),

@@ -204,7 +204,12 @@ class SlaClock(models.Model):
             models.Index(
                 fields=["warn_at"],
                 name="clock_warn_due",
-                condition=Q(state=ClockState.PENDING, paused=False, warn_at__isnull=False),
+                # A second warning is due while the first one's state holds.
+                condition=Q(
+                    state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
+                    paused=False,
+                    warn_at__isnull=False,
+                ),
             ),
             models.Index(
                 fields=["due_at"],
@@ -258,6 +263,8 @@ class EventKind(models.TextChoices):
     NO_POLICY = "no_policy", "No policy matches"
     THREAD_CHANGED = "thread_changed", "Thread changed"
     NO_REPLY_NEEDED = "no_reply_needed", "Marked no reply needed"
+    # A late event put in its place: an earlier record no longer holds (threads/clocks/rebuild.py).
+    CORRECTED = "corrected", "Corrected by a late event"
 
 
 class SlaEventQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from accounts.models import Account, Contact, normalise_email
 from accounts.services import account_for_email, contact_upsert
 from policies.vocabulary import Channel, Priority, ThreadStatus
 from slaops.errors import ThreadError
-from threads.clocks import store
+from threads.clocks import rebuild, store
 from threads.clocks.actions import (
     RECORDED_FIELDS,
     REMATCH_FIELDS,
@@ -64,6 +64,29 @@ __all__ = [
 class Created:
     thread: Thread
     created: bool
+
+
+def _change(thread: Thread, actions: list, *, given: bool, actor=None, via="", message_id=None):
+    """Apply a change's actions to a locked thread and save it. A change dated before something
+    already recorded (only an integration's or a history's can be) is put in its place: the
+    thread's clocks are rebuilt from its history with it (clocks/rebuild.py)."""
+    if given and rebuild.is_late(thread, min(a.at for a in actions)):
+        rebuild.rebuild(
+            thread, late=actions, now=timezone.now(), message_id=message_id, actor=actor, via=via
+        )
+        return
+    work = store.load(thread, actor=actor, via=via)
+    for action in actions:
+        work.apply(action)
+    _save(work)
+
+
+def _save(work) -> None:
+    """Save a change after catching its thread up to now: a change dated in the past (an
+    integration's late delivery, a backfill) leaves its clocks as they are now, e.g. a clock
+    already past due is breaching in the very answer that records the change."""
+    work.apply(TimePassed(timezone.now()))
+    store.save([work])
 
 
 def _existing(source: str, external_id: str) -> Thread | None:
@@ -141,7 +164,7 @@ def thread_create(
         external_id=message_external_id,
     )
     work.apply(CustomerWrote(at, needs_reply=needs_reply))
-    store.save([work])
+    _save(work)
     return Created(thread, True)
 
 
@@ -209,9 +232,8 @@ def message_receive(
     )
     if at is None:
         return message, False
-    work = store.load(thread, via=via)
-    work.apply(CustomerWrote(at, needs_reply=needs_reply, automatic=automatic))
-    store.save([work])
+    action = CustomerWrote(at, needs_reply=needs_reply, automatic=automatic)
+    _change(thread, [action], given=created_at is not None, via=via, message_id=message.pk)
     return message, True
 
 
@@ -241,9 +263,8 @@ def agent_reply(
     )
     if at is None:
         return message, False
-    work = store.load(thread, actor=author, via=via)
-    work.apply(AgentWrote(at, public=public, automatic=automatic))
-    store.save([work])
+    action = AgentWrote(at, public=public, automatic=automatic, actor=author)
+    _change(thread, [action], given=created_at is not None, via=via, message_id=message.pk)
     return message, True
 
 
@@ -254,9 +275,8 @@ def thread_mark_no_reply_needed(
     """The customer's last message needs no answer: the running response clock is cancelled while
     it has time left; one already past due stops as breached (a breach stays a breach)."""
     thread = store.lock(thread)
-    work = store.load(thread, actor=actor, via=via)
-    work.apply(NoReplyNeeded(instant(at, thread=thread), reason=reason.strip()))
-    store.save([work])
+    action = NoReplyNeeded(instant(at, thread=thread), reason=reason.strip())
+    _change(thread, [action], given=at is not None, actor=actor, via=via)
     return thread
 
 
@@ -292,20 +312,27 @@ def thread_change(
         raise ThreadError("status", f"Unknown status '{status}'; use one of {ThreadStatus.values}.")
     thread = store.lock(thread)
     when = instant(at, thread=thread)
-    work = store.load(thread, actor=actor, via=via)
     reason = reason.strip()
+    actions = []
     if changes:
-        work.apply(FieldsChanged(when, changes=changes, reason=reason))
+        actions.append(FieldsChanged(when, changes=changes, reason=reason))
     if status is not None:
-        policy = work.book.policy(thread.policy_id)
-        if policy and status in policy.pause_statuses and not reason:
+        actions.append(StatusChanged(when, status=status, reason=reason))
+    if status is not None and not reason:
+        # The policy the fields lead to decides whether the new status pauses.
+        probe = store.load(thread, actor=actor, via=via)
+        for action in actions[:-1]:
+            probe.apply(action)
+        policy = probe.book.policy(probe.thread.policy_id)
+        if policy and status in policy.pause_statuses:
             raise ThreadError(
                 "reason",
                 f"Say why the thread is {ThreadStatus(status).label.lower()}: it pauses "
                 "resolution time and the reason is kept in the history.",
             )
-        work.apply(StatusChanged(when, status=status, reason=reason))
-    store.save([work])
+        thread = store.lock(thread)  # the probe changed the thread in memory only: read it again
+    if actions:
+        _change(thread, actions, given=at is not None, actor=actor, via=via)
     return thread
 
 

@@ -2,7 +2,7 @@
 for a draft its targets, warnings and hours in place of the saved ones. The clock rules ask the
 book (threads.clocks.book.PolicyBook), so the policies themselves are never copied or edited."""
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from policies import business_time
 from policies.models import Calendar, SlaPolicy, SlaTarget, WarningThreshold
@@ -22,9 +22,6 @@ class ReplayBook(PolicyBook):
     draft_targets: dict = field(default_factory=dict)  # target id -> the draft's copy
     draft_thresholds: dict = field(default_factory=dict)  # policy id -> the draft's warnings
     draft_engines: dict = field(default_factory=dict)  # calendar id -> zone -> engine calendar
-    # The replayed thread's account as it was (tier, time zone), when the book is lent to one
-    # thread's replay: the rules read them through the book, as they read the live account.
-    account: tuple = (None, None)
 
     @classmethod
     def of(cls, book: PolicyBook) -> "ReplayBook":
@@ -33,18 +30,6 @@ class ReplayBook(PolicyBook):
             default_tier_id=book.default_tier_id,
             by_id={p.pk: p for p in book.policies},
         )
-
-    def of_account(self, tier_id: int | None, zone: str | None) -> "ReplayBook":
-        """The same book (sharing its caches) for one thread whose account had this tier and
-        zone when it opened."""
-        return replace(self, account=(tier_id, zone))
-
-    def effective_tier_id(self, thread: Thread) -> int | None:
-        tier_id = self.account[0]
-        return tier_id if tier_id is not None else self.default_tier_id
-
-    def customer_zone(self, thread: Thread) -> str | None:
-        return self.account[1]
 
     def match(self, thread: Thread) -> SlaPolicy | None:
         key = (thread.tier_id, thread.priority, thread.channel, thread.team_id)

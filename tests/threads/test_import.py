@@ -11,10 +11,11 @@ from django.core.management import call_command
 
 from accounts.models import Account, Contact
 from tests.factories import office_calendar, policy, tier
-from threads.models import Message, SlaClock, SlaEvent, Thread
+from threads.models import EventKind, Message, SlaClock, SlaEvent, Thread
 from threads.services import (
     agent_reply,
     message_receive,
+    thread_catch_up,
     thread_create,
     thread_set_status,
     thread_update,
@@ -84,34 +85,63 @@ def outcome(thread):
     return clocks, sorted(events, key=lambda e: (e[1], e[0]))
 
 
+def live_story(agent, *, external_id, each_at_its_time):
+    """STORY told through the services: each change delivered at its own time (live traffic),
+    or all of them delivered at NOW with their times (an integration's backfill)."""
+
+    def when(at):
+        return time_machine.travel(at if each_at_its_time else NOW, tick=False)
+
+    with when(t(23, 10)):
+        thread = thread_create(
+            subject="Printer on fire",
+            first_message="help",
+            created_at=t(23, 10),
+            contact=Contact.objects.get(email="ann@example.com"),
+            source="live",
+            external_id=external_id,
+        ).thread
+    with when(t(23, 11, 30)):
+        agent_reply(thread=thread, author=agent, body="hi", created_at=t(23, 11, 30))
+    with when(t(23, 12)):
+        message_receive(thread=thread, body="still", created_at=t(23, 12))
+    with when(t(23, 12, 30)):
+        thread_update(thread=thread, priority="high", at=t(23, 12, 30))
+    with when(t(23, 13)):
+        thread_set_status(thread=thread, status="waiting_on_customer", reason="logs", at=t(23, 13))
+    with when(t(24, 9)):
+        message_receive(thread=thread, body="logs attached", created_at=t(24, 9))
+    with when(t(24, 9, 30)):
+        thread_set_status(thread=thread, status="open", at=t(24, 9, 30))
+    return thread
+
+
 def test_import_replays_exactly_what_live_traffic_would_have_produced(standard, agent, tmp_path):
     with time_machine.travel(NOW, tick=False):
         call_command("import_threads", str(write(tmp_path, STORY)))
     imported = Thread.objects.get(external_id="L-1")
 
-    thread = thread_create(
-        subject="Printer on fire",
-        first_message="help",
-        created_at=t(23, 10),
-        contact=Contact.objects.get(email="ann@example.com"),
-        source="live",
-        external_id="L-1",
-    ).thread
-    agent_reply(thread=thread, author=agent, body="hi", created_at=t(23, 11, 30))
-    message_receive(thread=thread, body="still", created_at=t(23, 12))
-    thread_update(thread=thread, priority="high", at=t(23, 12, 30))
-    thread_set_status(thread=thread, status="waiting_on_customer", reason="logs", at=t(23, 13))
-    message_receive(thread=thread, body="logs attached", created_at=t(24, 9))
-    thread_set_status(thread=thread, status="open", at=t(24, 9, 30))
-    from threads.services import thread_catch_up
-
-    thread_catch_up(thread=thread, at=NOW)
+    thread = live_story(agent, external_id="L-1", each_at_its_time=True)
+    with time_machine.travel(NOW, tick=False):
+        thread_catch_up(thread=thread)
 
     assert outcome(imported) == outcome(thread)
     clocks = outcome(imported)[0]
     assert ("first_response", "breached") in [(c[0], c[1]) for c in clocks]
     assert imported.messages.count() == 4
     assert SlaEvent.objects.filter(thread=imported, historical=False).count() == 0
+
+
+def test_a_backfill_pushed_through_the_api_after_the_fact_ends_with_the_imports_clocks(
+    standard, agent, tmp_path
+):
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_threads", str(write(tmp_path, STORY)))
+    imported = Thread.objects.get(external_id="L-1")
+    pushed = live_story(agent, external_id="L-1", each_at_its_time=False)
+    assert outcome(pushed)[0] == outcome(imported)[0]
+    # What the first pushes had recorded ahead of the later ones is corrected, not rewritten.
+    assert SlaEvent.objects.filter(thread=pushed, kind=EventKind.CORRECTED).exists()
 
 
 def test_the_sample_file_imports_and_a_rerun_changes_nothing(standard, tmp_path, capsys):

@@ -6,7 +6,7 @@ apply, which engine calendar measures a clock, what a thread's effective tier an
 are. A what-if injects a book that answers with its draft where the draft differs.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from policies import business_time
 from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
@@ -34,6 +34,9 @@ class PolicyBook:
 
     policies: list[SlaPolicy]
     default_tier_id: int | None
+    # Set when the book is lent to a thread told again from its history (what-if, rebuild):
+    # its account as it was when the thread opened (tier, time zone), read as the live one is.
+    account: tuple | None = None
 
     @classmethod
     def load(cls) -> "PolicyBook":
@@ -48,8 +51,15 @@ class PolicyBook:
         _cached = (version, book)
         return book
 
+    def of_account(self, tier_id: int | None, zone: str | None) -> "PolicyBook":
+        """The same book (sharing its caches) for one thread whose account had this tier and
+        zone when it opened."""
+        return replace(self, account=(tier_id, zone))
+
     def effective_tier_id(self, thread: Thread) -> int | None:
         """The account's tier, or the default tier for a thread without one."""
+        if self.account is not None:
+            return self.account[0] if self.account[0] is not None else self.default_tier_id
         account = thread.account if thread.account_id else None
         if account is not None and account.tier_id is not None:
             return account.tier_id
@@ -57,6 +67,8 @@ class PolicyBook:
 
     def customer_zone(self, thread: Thread) -> str | None:
         """The time zone of the thread's account (policies may follow the customer's zone)."""
+        if self.account is not None:
+            return self.account[1]
         return thread.account.time_zone if thread.account_id and thread.account else None
 
     def match(self, thread: Thread) -> SlaPolicy | None:

@@ -25,9 +25,11 @@ from threads.clocks.actions import (
     field_value,
 )
 from threads.clocks.moves import ClockMoves
-from threads.models import CLOSED_STATUSES, ClockState, EventKind, SlaClock
+from threads.models import CLOSED_STATUSES, ClockState, EventKind, SlaClock, SlaEvent
 
 RESPONSE_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
+# The steps time makes a running clock take, each alerted once.
+STEPS = (EventKind.WARNING, EventKind.BREACHING, EventKind.ESCALATED)
 
 
 @dataclass
@@ -75,9 +77,21 @@ class Clockwork(ClockMoves):
                 raise TypeError(f"not a clock action: {action!r}")
 
     def catch_up(self, now: datetime) -> None:
-        """Record the warnings and breaches whose instant has passed, at their own instants."""
+        """Record the warnings, breaches and escalations whose instant has passed, at their own
+        instants. When one catch-up finds several steps of a clock (a backfill, a cluster that
+        was down), only the most advanced is alerted: the others are true history, recorded as
+        such, and a "due soon" is never sent for a clock already past due."""
+        start = len(self.events)
         with self.by_time():
             self._catch_up(now)
+        latest: dict[int, SlaEvent] = {}
+        for event in self.events[start:]:
+            if event.kind in STEPS and event.clock is not None:
+                earlier = latest.get(id(event.clock))
+                if earlier is not None:
+                    earlier.historical = True
+                    earlier.details["superseded"] = True
+                latest[id(event.clock)] = event
 
     def _catch_up(self, now: datetime) -> None:
         for clock in self.running():

@@ -1,0 +1,125 @@
+"""Integrations deliver late, twice and out of order: the clocks end as if every event had come
+on time, corrections are recorded beside what they correct, and only what is still true is
+alerted (docs/rules.md, "Late and out-of-order events")."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+
+from accounts.models import Team
+from policies.models import NotificationRule
+from tests.factories import office_calendar, policy, tier
+from threads.evaluator import evaluate
+from threads.models import ClockState, Delivery, EventKind, SlaClock, SlaEvent
+from threads.services import agent_reply, message_receive, thread_create
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def berlin(day, hour, minute=0):
+    return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def standard(agent):
+    tier("Free", default=True)
+    support = Team.objects.create(name="Support")
+    support.members.add(agent)
+    gold = policy(
+        "Gold",
+        calendar=office_calendar(),
+        targets=[("first_response", "", 60), ("next_response", "", 120), ("resolution", "", 480)],
+        thresholds=[("percent_used", 50), ("minutes_before", 15)],
+    )
+    for events in (["warning"], ["breaching"]):
+        NotificationRule(policy=gold, events=events, to_assignee=True, in_app=False).save()
+    return gold
+
+
+def clocks(thread):
+    return {
+        (c.metric, c.state)
+        for c in SlaClock.objects.filter(thread=thread).order_by("started_at", "id")
+    }
+
+
+def sent(thread):
+    return sorted(
+        (d.event.kind, d.event.clock.metric)
+        for d in Delivery.objects.filter(event__thread=thread).select_related("event__clock")
+        if d.status != Delivery.Status.DEAD
+    )
+
+
+def test_an_agent_reply_that_arrives_after_a_later_customer_message_is_put_in_its_place(
+    standard, agent
+):
+    with time_machine.travel(berlin(23, 10, 20), tick=False):
+        thread = thread_create(
+            subject="Printer on fire", first_message="help", created_at=berlin(23, 10)
+        ).thread
+        message_receive(thread=thread, body="still broken", created_at=berlin(23, 10, 10))
+        # Webhooks are not ordered: the reply of 10:05 comes last.
+        agent_reply(thread=thread, author=agent, body="on it", created_at=berlin(23, 10, 5))
+    assert clocks(thread) >= {
+        ("first_response", ClockState.ACHIEVED),
+        ("next_response", ClockState.PENDING),
+    }
+    next_response = SlaClock.objects.get(thread=thread, metric="next_response")
+    assert next_response.started_at == berlin(23, 10, 10)
+    achieved = SlaEvent.objects.get(thread=thread, kind=EventKind.ACHIEVED)
+    assert achieved.at == berlin(23, 10, 5) and achieved.actor == agent
+
+
+def test_a_late_reply_that_was_in_time_withdraws_the_breach_and_its_unsent_alerts(standard, agent):
+    with time_machine.travel(berlin(23, 10), tick=False):
+        thread = thread_create(subject="Printer on fire", first_message="help", assignee=agent)
+    thread = thread.thread
+    with time_machine.travel(berlin(23, 11, 5), tick=False):
+        evaluate()  # 11:00 passed with no reply on record: breaching
+    assert ("first_response", ClockState.BREACHING) in clocks(thread)
+    breaching = SlaEvent.objects.get(thread=thread, kind=EventKind.BREACHING)
+    with time_machine.travel(berlin(23, 11, 6), tick=False):
+        # The helpdesk's reply of 10:50 is delivered only now.
+        agent_reply(thread=thread, author=agent, body="fixed", created_at=berlin(23, 10, 50))
+    assert ("first_response", ClockState.ACHIEVED) in clocks(thread)
+    correction = SlaEvent.objects.get(thread=thread, kind=EventKind.CORRECTED)
+    assert correction.details["event_id"] == breaching.pk
+    assert correction.details["withdrawn"] == "breaching"
+    # The breach stays on the record beside its correction; its alert, not yet sent, is dropped.
+    assert SlaEvent.objects.filter(pk=breaching.pk).exists()
+    assert not Delivery.objects.filter(event=breaching).exclude(status=Delivery.Status.DEAD)
+    # A second late delivery of the same reply changes nothing and corrects nothing twice.
+    with time_machine.travel(berlin(23, 11, 7), tick=False):
+        message_receive(thread=thread, body="thanks", created_at=berlin(23, 10, 55))
+    assert SlaEvent.objects.filter(thread=thread, kind=EventKind.CORRECTED).count() == 1
+
+
+def test_a_backfilled_thread_is_breaching_in_the_answer_that_creates_it(standard, agent):
+    with time_machine.travel(berlin(26, 10), tick=False):
+        created = thread_create(
+            subject="Old ticket", first_message="help", assignee=agent, created_at=berlin(23, 10)
+        )
+    first = SlaClock.objects.get(thread=created.thread, metric="first_response")
+    assert first.state == ClockState.BREACHING
+    # The two warnings and the breach are all on the record at their own instants, but only
+    # the breach is alerted: "due soon" is never sent for a clock already past due.
+    kinds = list(
+        SlaEvent.objects.filter(clock=first).order_by("at", "id").values_list("kind", "historical")
+    )
+    assert kinds == [("started", False), ("warning", True), ("warning", True), ("breaching", False)]
+    assert sent(created.thread) == [("breaching", "first_response"), ("breaching", "resolution")]
+
+
+def test_a_cluster_back_after_an_hour_sends_only_the_most_advanced_step(standard, agent):
+    with time_machine.travel(berlin(23, 10), tick=False):
+        thread = thread_create(subject="Printer", first_message="help", assignee=agent).thread
+    with time_machine.travel(berlin(23, 10) + timedelta(hours=1, minutes=30), tick=False):
+        evaluate()  # nothing ran for 90 minutes
+    assert sent(thread) == [("breaching", "first_response")]
+    warnings = SlaEvent.objects.filter(thread=thread, kind=EventKind.WARNING)
+    assert warnings.count() == 2 and all(w.historical for w in warnings)
+    assert all(w.details["superseded"] for w in warnings)
