@@ -61,8 +61,16 @@ class Rebuilt:
     corrected: list = field(default_factory=list)
 
 
-def _clock_key(clock: SlaClock | None):
-    return None if clock is None else (clock.metric, clock.started_at)
+def _ordinals(clocks: list[SlaClock]) -> dict[int, tuple]:
+    """Each clock's place: (metric, n) for the n-th clock of its metric in start order. A late
+    event can move a clock's start (the next response started at 10:10, not 10:12) and it is
+    still the same clock."""
+    seen: dict[str, int] = {}
+    places = {}
+    for clock in sorted(clocks, key=lambda c: c.started_at):
+        places[id(clock)] = (clock.metric, seen.get(clock.metric, 0))
+        seen[clock.metric] = seen.get(clock.metric, 0) + 1
+    return places
 
 
 def _event_key(event: SlaEvent, clock_key) -> tuple:
@@ -120,12 +128,15 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
         .select_related("calendar", "policy")
         .order_by("started_at", "id")
     )
-    by_key = {_clock_key(c): c for c in stored}
+    stored_places = _ordinals(stored)
+    told_places = _ordinals(told.clocks)
+    by_key = {stored_places[id(c)]: c for c in stored}
     same: dict[int, SlaClock] = {}  # id(told clock) -> the stored clock it is
-    attnames = [SlaClock._meta.get_field(name).attname for name in store.CLOCK_FIELDS]
+    fields = [*store.CLOCK_FIELDS, "started_at"]
+    attnames = [SlaClock._meta.get_field(name).attname for name in fields]
     changed, new_clocks = [], []
     for clock in told.clocks:
-        existing = by_key.pop(_clock_key(clock), None)
+        existing = by_key.pop(told_places[id(clock)], None)
         if existing is None:
             clock.thread = thread
             new_clocks.append(clock)
@@ -151,11 +162,13 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
     recorded: dict[tuple, list[SlaEvent]] = {}
     clocks_by_id = {c.pk: c for c in stored}
     for event in SlaEvent.objects.filter(thread=thread).order_by("at", "id"):
-        key = _event_key(event, _clock_key(clocks_by_id.get(event.clock_id)))
+        clock = clocks_by_id.get(event.clock_id)
+        key = _event_key(event, stored_places[id(clock)] if clock is not None else None)
         recorded.setdefault(key, []).append(event)
     for event in told.events:
+        place = told_places[id(event.clock)] if event.clock is not None else None
         clock = same.get(id(event.clock), event.clock) if event.clock is not None else None
-        matches = recorded.get(_event_key(event, _clock_key(clock)))
+        matches = recorded.get(_event_key(event, place))
         if matches:
             matches.pop(0)  # already on the record
             continue
@@ -224,7 +237,7 @@ def _save(thread, told, changed, new_clocks, result: Rebuilt) -> None:
         setattr(thread, name, getattr(told.thread, name))
     thread.save(update_fields=[*THREAD_FIELDS, "updated_at"])
     if changed:
-        update_rows(SlaClock, changed, store.CLOCK_FIELDS)
+        update_rows(SlaClock, changed, [*store.CLOCK_FIELDS, "started_at"])
     if new_clocks:
         SlaClock.objects.bulk_create(new_clocks)
     written = result.events + result.corrected
