@@ -102,7 +102,7 @@ class Importer:
         try:
             self._write(plan)
         except WRITE_ERRORS as error:
-            logger.info("batch of %s lines refused (%s): one by one", len(plan.lines), error)
+            logger.debug("batch of %s lines refused (%s): one by one", len(plan.lines), error)
             self._import_one_by_one(plan.lines, report)
         else:
             report.imported += len(plan.works)
