@@ -44,6 +44,7 @@ EDGES = [
     "2026-11-23T10:00:00+01:00",
     "2026-11-23T09:00:00+01:00",
     "2026-12-30T10:00:00+01:00",
+    "2026-11-30T12:04:00+01:00",  # ahead of the server, within the allowed skew
     "2026-02-30T10:00:00Z",
 ]
 texts = st.sampled_from(EDGES) | st.text(st.characters(exclude_categories=()), max_size=12)
