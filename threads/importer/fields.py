@@ -124,6 +124,8 @@ def moment(value, where: str, *, now: datetime, not_before: datetime | None = No
     """A time of the history: ISO 8601 with an offset, within the bounds the clock rules keep
     for every caller (`time_problem`: not before 2000, not in the future, not before the thread
     was opened)."""
+    if value is None:
+        raise LineError(f"{where}: required (an ISO 8601 time with offset)")
     if not isinstance(value, str):
         raise LineError(f"{where}: expected an ISO 8601 time with offset, not {json_kind(value)}")
     try:

@@ -96,9 +96,9 @@ def parse_line(number: int, raw: str | bytes, *, now: datetime | None = None) ->
     except json.JSONDecodeError as error:
         raise LineError(f"not valid JSON ({error.msg} at column {error.colno})") from None
     except RecursionError:
-        raise LineError("not valid JSON here (nested too deeply)") from None
+        raise LineError("not valid JSON (nested too deeply)") from None
     except ValueError as error:  # e.g. an integer of more than 4,300 digits
-        raise LineError(f"not valid JSON here ({shown(error)})") from None
+        raise LineError(f"not valid JSON ({shown(error)})") from None
     if not isinstance(data, dict):
         raise LineError("each line must be a JSON object")
     now = now or timezone.now()

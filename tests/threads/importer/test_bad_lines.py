@@ -44,6 +44,7 @@ BAD = {
         _field(external_id={"id": 7}),
         "external_id: expected text, not an object",
     ),
+    "no opening time": (_field(created_at=None), "created_at: required (an ISO 8601 time"),
     "year 1": (_created("0001-01-01T00:00:00+01:00"), "created_at: 0001-01-01T00:00:00"),
     "year 9999": (_created("9999-12-31T23:59:59-05:00"), "is in the future"),
     "a source longer than the column": (

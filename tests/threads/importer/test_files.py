@@ -71,8 +71,8 @@ def test_lines_that_are_not_json_are_named(standard, now, tmp_path, capsys):
         call_command("import_threads", str(file_of(tmp_path, lines)))
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("line 1: not valid JSON (")
-    assert err[1] == "line 2: not valid JSON here (nested too deeply)"
-    assert err[2].startswith("line 3: not valid JSON here (")
+    assert err[1] == "line 2: not valid JSON (nested too deeply)"
+    assert err[2].startswith("line 3: not valid JSON (")
     assert err[3] == "line 4: each line must be a JSON object"
     assert err[4] == "line 5: external_id: required"
     assert Thread.objects.count() == 1
