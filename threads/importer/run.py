@@ -75,27 +75,33 @@ class Importer:
 
     def run(self, lines: Iterable[str | bytes], report: ImportReport, progress=None):
         batch: list[Parsed] = []
-        for number, raw in enumerate(lines, start=1):
-            report.lines = number
-            try:
-                parsed = parse_line(number, raw, now=self.now)
-            except LineError as error:
-                report.errors.append((number, str(error)))
-                continue
-            if parsed is not None:
-                batch.append(parsed)
-            if len(batch) >= self.batch_size:
-                self._import_batch(batch, report)
-                batch = []
-                if progress:
-                    progress(report)
-        if batch:
+        try:
+            for number, raw in enumerate(lines, start=1):
+                report.lines = number
+                try:
+                    parsed = parse_line(number, raw, now=self.now)
+                except LineError as error:
+                    report.errors.append((number, str(error)))
+                    continue
+                if parsed is not None:
+                    batch.append(parsed)
+                if len(batch) >= self.batch_size:
+                    self._import_batch(batch, report)
+                    batch = []
+                    if progress:
+                        progress(report)
+        except OSError:
+            # The file failed midway (a disk, a network share): keep what was read before it.
             self._import_batch(batch, report)
+            raise
+        self._import_batch(batch, report)
         if progress:
             progress(report, final=True)
         return report
 
     def _import_batch(self, batch: list[Parsed], report: ImportReport) -> None:
+        if not batch:
+            return
         plan = self._plan(batch)
         report.existing += plan.existing
         report.errors.extend(plan.errors)

@@ -76,3 +76,20 @@ def test_lines_that_are_not_json_are_named(standard, now, tmp_path, capsys):
     assert err[3] == "line 4: each line must be a JSON object"
     assert err[4] == "line 5: external_id: required"
     assert Thread.objects.count() == 1
+
+
+def test_a_file_that_fails_midway_keeps_what_was_read_and_exits_2(
+    standard, now, tmp_path, monkeypatch, capsys
+):
+    from threads.management.commands import import_threads
+
+    def failing(path):
+        yield from (json.dumps(history(n)) for n in range(1, 4))
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(import_threads, "read_lines", failing)
+    with pytest.raises(CommandError, match="cannot read .* after line 3: ") as error:
+        call_command("import_threads", str(file_of(tmp_path, [])))
+    assert error.value.returncode == 2
+    assert "3 threads imported" in capsys.readouterr().out
+    assert Thread.objects.count() == 3
