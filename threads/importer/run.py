@@ -1,6 +1,6 @@
 """Import checked lines in batches: replay each through the clock rules in memory, then write a
 batch with a few bulk inserts. A batch the database refuses (a concurrent import of the same
-file, anything the checks missed) is tried again line by line, each in its own savepoint, so one
+file, anything the checks missed) is tried again line by line, each in its own transaction, so one
 line never costs its neighbours; a thread another import wrote meanwhile counts as existing."""
 
 import logging
@@ -32,6 +32,8 @@ from threads.models import Message, Thread
 logger = logging.getLogger(__name__)
 # COPY (threads/bulk.py) talks to psycopg directly, so its errors are not Django's.
 WRITE_ERRORS = (DatabaseError, psycopg.Error)
+# Tries of one line: a concurrent import may hold its contact or thread for a moment.
+ATTEMPTS = 3
 
 
 @dataclass
@@ -114,26 +116,27 @@ class Importer:
             report.imported += len(plan.works)
 
     def _import_one_by_one(self, lines: list[Parsed], report: ImportReport) -> None:
-        with transaction.atomic():
-            for parsed in lines:
-                for attempt in (1, 2):
-                    # Planned again each time: what another import wrote meanwhile is seen.
-                    plan = self._plan([parsed])
-                    report.existing += plan.existing
-                    report.errors.extend(plan.errors)
-                    if not plan.works:
-                        break
-                    try:
-                        self._write(plan)
-                    except WRITE_ERRORS as error:
-                        if attempt == 2:
-                            reason = shown((str(error).strip().splitlines() or [""])[0])
-                            report.errors.append(
-                                (parsed.line, f"the database refused this line ({reason})")
-                            )
-                    else:
-                        report.imported += 1
-                        break
+        """Each line in its own transaction (a savepoint inside the caller's): what it wrote is
+        committed at once, so a concurrent import waits for one line at most, never deadlocks."""
+        for parsed in lines:
+            for attempt in range(1, ATTEMPTS + 1):
+                # Planned again each time: what another import wrote meanwhile is seen.
+                plan = self._plan([parsed])
+                report.existing += plan.existing
+                report.errors.extend(plan.errors)
+                if not plan.works:
+                    break
+                try:
+                    self._write(plan)
+                except WRITE_ERRORS as error:
+                    if attempt == ATTEMPTS:
+                        reason = shown((str(error).strip().splitlines() or [""])[0])
+                        report.errors.append(
+                            (parsed.line, f"the database refused this line ({reason})")
+                        )
+                else:
+                    report.imported += 1
+                    break
 
     @staticmethod
     def _write(plan: Plan) -> None:

@@ -31,8 +31,9 @@ def test_a_line_the_database_refuses_costs_only_itself(standard, now, tmp_path, 
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("batch_sizes", [(100, 100), (100, 37)])
 def test_two_imports_of_one_file_at_once_both_end_cleanly_with_nothing_doubled(
-    standard, now, tmp_path, monkeypatch
+    batch_sizes, standard, now, tmp_path, monkeypatch
 ):
     assert connection.vendor == "postgresql"
     lines = [history(n, contact_email=f"new{n % 40}@example.com") for n in range(1, 301)]
@@ -60,15 +61,15 @@ def test_two_imports_of_one_file_at_once_both_end_cleanly_with_nothing_doubled(
     monkeypatch.setattr(Importer, "_import_one_by_one", retry)
     reports, failures = [], []
 
-    def run():
+    def run(batch_size):
         try:
-            reports.append(Importer(batch_size=100).run(read_lines(path), ImportReport()))
+            reports.append(Importer(batch_size=batch_size).run(read_lines(path), ImportReport()))
         except Exception as error:  # noqa: BLE001 - the assertion below shows it
             failures.append(error)
         finally:
             connection.close()
 
-    workers = [threading.Thread(target=run) for _ in range(2)]
+    workers = [threading.Thread(target=run, args=(size,)) for size in batch_sizes]
     for worker in workers:
         worker.start()
     for worker in workers:
