@@ -1,10 +1,12 @@
 """manage.py import_threads FILE.jsonl: replay historical threads (format in the README).
 
-Bad lines are reported with their number and reason and skipped; the rest is imported. Running
-the same file again changes nothing. Exit code 0 = every line imported or already there,
-1 = some lines were rejected, 2 = the file cannot be read.
+Every bad line is reported with its number, the field and the rule, and skipped; the rest is
+imported. Running the same file again (or twice at once) changes nothing. Exit code 0 = every
+line imported or already there, 1 = some lines were rejected (a line that is not valid UTF-8
+among them), 2 = the file cannot be read (missing, a directory, no permission, a read error).
 """
 
+import argparse
 import sys
 import time
 
@@ -13,19 +15,29 @@ from django.core.management.base import BaseCommand, CommandError
 from threads.importer import Importer, ImportReport, read_lines
 
 
+def batch_size(value: str) -> int:
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not '{value}'")
+    return size
+
+
 class Command(BaseCommand):
     help = "Import historical threads from a JSON Lines file, replaying their SLA clocks."
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument("--batch-size", type=batch_size, default=500)
         parser.add_argument("--quiet-progress", action="store_true")
 
     def handle(self, *args, path, batch_size, quiet_progress, **options):
         try:
-            with open(path, encoding="utf-8") as handle:
+            with open(path, "rb") as handle:
                 handle.read(1)
-        except (OSError, UnicodeDecodeError) as error:
+        except OSError as error:
             raise CommandError(f"cannot read {path}: {error}", returncode=2) from None
         started = time.monotonic()
         last = [0.0]
@@ -44,14 +56,21 @@ class Command(BaseCommand):
             )
             sys.stderr.flush()
 
-        report = Importer(batch_size=batch_size).run(read_lines(path), ImportReport(), progress)
+        report = ImportReport()
+        unreadable = None
+        try:
+            Importer(batch_size=batch_size).run(read_lines(path), report, progress)
+        except OSError as error:  # the file went away or the disk failed midway
+            unreadable = f"cannot read {path} after line {report.lines}: {error}"
         elapsed = time.monotonic() - started
-        for line, reason in report.errors:
+        for line, reason in sorted(report.errors, key=lambda error: error[0]):
             self.stderr.write(f"line {line}: {reason}")
         self.stdout.write(
             f"{report.imported} threads imported, {report.existing} already there, "
             f"{len(report.errors)} lines rejected ({report.lines} lines in {elapsed:.1f}s, "
             f"{report.lines / max(elapsed, 1e-6):,.0f} lines/s)."
         )
+        if unreadable:
+            raise CommandError(unreadable, returncode=2)
         if report.errors:
             sys.exit(1)
