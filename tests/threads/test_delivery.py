@@ -396,7 +396,8 @@ def test_a_webhook_is_signed_and_keeps_its_id_when_retried(web):
     assert run(retry_at).sent == 1
 
     first, second = web.to("/hook")
-    assert first.headers["webhook-id"] == second.headers["webhook-id"] == f"dlv_{delivery().uid.hex}"
+    hook_id = f"dlv_{delivery().uid.hex}"
+    assert first.headers["webhook-id"] == second.headers["webhook-id"] == hook_id
     for request, at in ((first, NOW), (second, retry_at)):
         with travel(at):
             body = Webhook(hook.secret).verify(request.body, request.headers)
