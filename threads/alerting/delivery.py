@@ -97,7 +97,6 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
     in_flight: Counter[str] = Counter()
     futures: dict = {}
     threads, per_destination = settings.SLA_DELIVERY_THREADS, settings.SLA_DELIVERY_PER_DESTINATION
-    prepared: set[int] = set()
     exhausted = False
 
     def startable() -> list[str]:
@@ -107,7 +106,7 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
         while True:
             may_start = time.monotonic() < stop_starting and not stopping()
             if may_start and not startable() and not exhausted:
-                exhausted = _read_page(queues, clock(), prepared) == 0
+                exhausted = _read_page(queues, clock()) == 0
             # Round robin over the destinations with room, one send each per turn.
             while may_start and len(futures) < threads and (keys := startable()):
                 for key in keys:
@@ -142,7 +141,7 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
     return report
 
 
-def _read_page(queues: dict[str, deque[Item]], now: datetime, prepared: set[int]) -> int:
+def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:
     """Read the next due deliveries into the destinations' queues (leaving out destinations
     that already have enough waiting); how many were added."""
     queued = [item.delivery.pk for queue in queues.values() for item in queue]
@@ -169,22 +168,21 @@ def _read_page(queues: dict[str, deque[Item]], now: datetime, prepared: set[int]
         .values_list("delivery_id", "first")
     )
     for delivery in page:
-        item = _prepare(delivery, now, prepared)
+        item = _prepare(delivery, now)
         item.first_try = first_tries.get(delivery.pk)
         queues.setdefault(destination(delivery), deque()).append(item)
     return len(page)
 
 
-def _prepare(delivery: Delivery, now: datetime, prepared: set[int]) -> Item:
+def _prepare(delivery: Delivery, now: datetime) -> Item:
     """Everything the message needs, read here: worker threads only use the network."""
     problem = unsendable(delivery)
     if problem:
         return Item(delivery, problem=Outcome(ok=False, permanent=True, error=problem))
     transport = transport_for(delivery.kind)
     try:
-        if delivery.channel_id and delivery.channel_id not in prepared:
-            transport.prepare(delivery.channel)
-            prepared.add(delivery.channel_id)
+        if delivery.channel_id:
+            transport.prepare(delivery.channel)  # cheap once done: each row has its own copy
         return Item(delivery, transport, alert_for(delivery, now=now))
     except Exception as error:  # a bug must not stop the rest of the run
         log.exception("Preparing delivery %s failed", delivery.pk)
