@@ -149,7 +149,7 @@ def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:
     full = [key for key, queue in queues.items() if len(queue) >= QUEUED_PER_DESTINATION]
     if "email" in full:
         rows = rows.exclude(kind=Delivery.Kind.EMAIL)
-    full_channels = [int(key.split(":")[1]) for key in full if key.startswith("channel:")]
+    full_channels = [int(key[8:]) for key in full if key[8:].isdigit()]  # "channel:<id>"
     if full_channels:
         rows = rows.exclude(channel_id__in=full_channels)
     page = list(
