@@ -47,6 +47,7 @@ def deliver() -> str:
     budget = settings.SLA_DELIVERY_RUN_SECONDS
     started = time.monotonic()
     total = DeliveryReport()
+    claims_elsewhere = False
     while not stopping():
         left = budget - (time.monotonic() - started)
         if left <= 0:
@@ -55,13 +56,16 @@ def deliver() -> str:
         if total.more:
             break
         end = next_claim_end()
-        if end is None:
+        claims_elsewhere = end is not None
+        if not claims_elsewhere:
             break
         # Claims in flight elsewhere: look again shortly (they are recorded, or they expire).
         wait = min(2.0, max(0.2, (end - timezone.now()).total_seconds() + 0.1))
         if wait >= budget - (time.monotonic() - started) or not pause(wait):
             break
-    if total.more and not stopping():
+    # Hand over rather than leave due rows, or a dead worker's claims, to the next minute. The
+    # chain ends once nothing is due and nobody is sending.
+    if (total.more or claims_elsewhere) and not stopping():
         deliver_soon()
     return str(total)
 

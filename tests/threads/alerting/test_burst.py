@@ -101,3 +101,22 @@ def test_a_stopping_cluster_claims_nothing_new(web, mail, monkeypatch):
 
     assert queued == []
     assert set(Delivery.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_a_run_ending_while_another_worker_holds_claims_hands_over_so_they_are_not_left_a_minute(
+    web, mail, monkeypatch, settings
+):
+    settings.SLA_DELIVERY_RUN_SECONDS = 1
+    three_channels(web, mail)
+    breach()
+    Delivery.objects.filter(kind="webhook").update(
+        status="sending", claimed_until=NOW + timedelta(seconds=15)
+    )
+    queued = []
+    monkeypatch.setattr(tasks, "deliver_soon", lambda: queued.append("deliver"))
+
+    with travel(NOW):
+        tasks.deliver()
+
+    assert queued == ["deliver"]
+    assert Delivery.objects.filter(status="sent").count() == 2
