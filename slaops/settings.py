@@ -116,10 +116,11 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Before django_q: its `qcluster` command (a clean stop on SIGTERM) replaces django-q2's.
+    "slaops",
     "django_q",
     "axes",
     "csp",
-    "slaops",
     "accounts",
     "policies",
     "threads",
@@ -272,7 +273,9 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 500,
-    "queue_limit": 50,
+    # Tasks a cluster fetches ahead of its workers: few, since a SIGKILLed cluster loses what it
+    # fetched (the schedule repeats ours) and on a stop fetched tasks only return at once.
+    "queue_limit": 4,
     "label": "Task queue",
     "poll": 1,
 }
@@ -300,8 +303,16 @@ AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 SLA_EVALUATE_EVERY = env.int("SLA_EVALUATE_EVERY", default=1)
 SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=15)
 SLA_KEEP_LOG_DAYS = env.int("SLA_KEEP_LOG_DAYS", default=90)
-# A delivery claimed by a worker that died is sent again after this many seconds.
-SLA_DELIVERY_LEASE_SECONDS = env.int("SLA_DELIVERY_LEASE_SECONDS", default=120)
+# A delivery is claimed right before its send; if the worker dies, it is sent again (marked as
+# a possible repeat) this many seconds after the claim: longer than the slowest send (10 s).
+SLA_DELIVERY_LEASE_SECONDS = env.int("SLA_DELIVERY_LEASE_SECONDS", default=20)
+# A delivery run starts sends for this many seconds, then hands over to a fresh run if more are
+# due (within the task timeout Q_TIMEOUT, so its last sends finish and are recorded).
+SLA_DELIVERY_RUN_SECONDS = env.int("SLA_DELIVERY_RUN_SECONDS", default=30)
+# Sends in flight per delivery run, and at most this many to one destination (a channel; the
+# mail server for e-mail), so one slow endpoint never holds up the others.
+SLA_DELIVERY_THREADS = env.int("SLA_DELIVERY_THREADS", default=16)
+SLA_DELIVERY_PER_DESTINATION = env.int("SLA_DELIVERY_PER_DESTINATION", default=4)
 # New alerts are handed to the delivery task as soon as their change commits (the schedule still
 # retries); the tests switch it off and run delivery themselves.
 SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)

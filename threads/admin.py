@@ -295,7 +295,16 @@ class SlaEventAdmin(HistoryAdmin):
 
 class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
-    fields = ["at", "ok", "permanent", "response_code", "error", "duration_ms", "next_attempt_at"]
+    fields = [
+        "at",
+        "ok",
+        "may_be_repeat",
+        "permanent",
+        "response_code",
+        "error",
+        "duration_ms",
+        "next_attempt_at",
+    ]
     readonly_fields = fields
     verbose_name = "attempt"
     verbose_name_plural = "delivery log"

@@ -1,5 +1,6 @@
 """Support threads, their messages, the SLA clocks running on them and the events of each clock."""
 
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -343,6 +344,11 @@ class Delivery(models.Model):
     response_code = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Names this delivery to its receiver (webhook-id, e-mail Message-ID): the same on every
+    # retry, so a repeat can be folded, and unique across installations and database resets.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # A worker stopped in the middle of sending this: the receiver may get it more than once.
+    interrupted = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -377,6 +383,9 @@ class DeliveryAttempt(models.Model):
     error = models.TextField(blank=True)
     duration_ms = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # An earlier attempt was interrupted and may have reached the receiver: this one may be a
+    # repeat (it carries the same webhook-id / Message-ID, so the receiver can fold it).
+    may_be_repeat = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "id"]

@@ -1,42 +1,48 @@
-"""Sends the outbox: claims due deliveries, sends them concurrently outside any transaction and
-records every attempt, retrying transient failures with backoff until they are a day old.
+"""Sends the outbox: takes due deliveries page by page and sends them side by side outside any
+transaction, recording every attempt and retrying transient failures with backoff until they are
+a day old. A run goes on while deliveries are due, until its time is used or the cluster stops.
 
-Claims and outcomes are compare-and-set, so any number of workers send each delivery once.
+Each destination (a channel; the mail server for e-mail) has at most
+SLA_DELIVERY_PER_DESTINATION sends in flight, so one slow endpoint never holds up the others.
+Claims and outcomes are compare-and-set (threads.alerting.claims), so any number of workers send
+each delivery once.
 """
 
 import logging
 import random
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
 from policies.models import AlertChannel
+from slaops.stopping import stopping
 from threads.alerting.alert import Alert, alert_for, sample_alert
+from threads.alerting.attempt import Outcome, attempt, attempt_in_worker
+from threads.alerting.claims import claim, due, reclaim_expired
 from threads.alerting.transports import transport_for
-from threads.alerting.transports.base import PermanentError, TransientError, Transport
+from threads.alerting.transports.base import Transport
 from threads.models import Delivery, DeliveryAttempt
 
 log = logging.getLogger(__name__)
 
-
-# How long a claim holds: far longer than a run (SEND_BUDGET + one slowest send). A worker that
-# dies leaves its rows to be reclaimed after this (SLA_DELIVERY_LEASE_SECONDS).
-def lease() -> timedelta:
-    return timedelta(seconds=settings.SLA_DELIVERY_LEASE_SECONDS)
-
-
-SEND_BUDGET = timedelta(seconds=30)  # sends start only this long into a run (task timeout 50 s)
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=1)
 GIVE_UP_AFTER = timedelta(hours=24)
-WORKERS = 8
-DUE = [Delivery.Status.PENDING, Delivery.Status.RETRYING]
+PAGE = 200  # deliveries read (and their alerts prepared) at a time
+QUEUED_PER_DESTINATION = 50  # read ahead for one destination; the rest waits in the database
+
+
+def send_budget() -> timedelta:
+    """Sends start only this long into a run (SLA_DELIVERY_RUN_SECONDS, well inside the task
+    timeout: the last sends started still finish and are recorded)."""
+    return timedelta(seconds=settings.SLA_DELIVERY_RUN_SECONDS)
 
 
 @dataclass
@@ -44,9 +50,11 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
-    # Not ours to finish: another worker claimed it first or took it over after our lease ran
-    # out, or the run's time to start sends was over (it is back in the queue).
+    # Not ours to finish: another worker claimed it first, or took it over after our claim ran
+    # out.
     skipped: int = 0
+    # The run ended (time used, cluster stopping) with deliveries still due.
+    more: bool = False
 
     def count(self, status: str | None) -> None:
         name = {
@@ -56,140 +64,129 @@ class DeliveryReport:
         }.get(status, "skipped")
         setattr(self, name, getattr(self, name) + 1)
 
+    def add(self, other: "DeliveryReport") -> None:
+        for name in ("sent", "retrying", "dead", "skipped"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.more = other.more
+
 
 @dataclass
-class Outcome:
-    ok: bool
-    permanent: bool = False
-    response_code: int | None = None
-    error: str = ""
-    retry_after: int | None = None
-    disable_channel: bool = False
-    duration_ms: int = 0
+class Item:
+    """A delivery read and prepared: what to send, or why it cannot be."""
+
+    delivery: Delivery
+    transport: Transport | None = None
+    alert: Alert | None = None
+    problem: Outcome | None = None
+    first_try: datetime | None = None
 
 
-def deliver_due(
-    *, now: datetime | None = None, limit: int = 100, budget: timedelta = SEND_BUDGET
-) -> DeliveryReport:
-    """Send the deliveries whose time has come. Call outside a transaction.
+def destination(delivery: Delivery) -> str:
+    """What a slow answer holds up: the channel, or for e-mail the one mail server."""
+    return "email" if delivery.kind == Delivery.Kind.EMAIL else f"channel:{delivery.channel_id}"
 
-    Sends start only within `budget` of the run; claimed deliveries not started by then go
-    back to the queue, so a run of slow channels ends well inside the task timeout and the
-    claim's lease."""
+
+def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None) -> DeliveryReport:
+    """Send the deliveries whose time has come, until none is due or `budget` is used (then
+    `more` says whether some are still due). Call outside a transaction."""
     report = DeliveryReport()
-    run_at = now or timezone.now()
-    stop_starting = time.monotonic() + budget.total_seconds()
-    reclaim_expired(now=run_at)
-    claims, lost = claim_due(now=run_at, limit=limit)
-    report.skipped += lost
-    if not claims:
-        return report
-    deliveries = list(
-        Delivery.objects.filter(pk__in=claims)
-        .select_related(
+    clock = (lambda: now) if now else timezone.now
+    stop_starting = time.monotonic() + (send_budget() if budget is None else budget).total_seconds()
+    reclaim_expired(now=clock())
+    queues: dict[str, deque[Item]] = {}
+    in_flight: Counter[str] = Counter()
+    futures: dict = {}
+    threads, per_destination = settings.SLA_DELIVERY_THREADS, settings.SLA_DELIVERY_PER_DESTINATION
+    exhausted = False
+
+    def startable() -> list[str]:
+        return [k for k, q in queues.items() if q and in_flight[k] < per_destination]
+
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while True:
+            may_start = time.monotonic() < stop_starting and not stopping()
+            if may_start and not startable() and not exhausted:
+                exhausted = _read_page(queues, clock()) == 0
+            # Round robin over the destinations with room, one send each per turn.
+            while may_start and len(futures) < threads and (keys := startable()):
+                for key in keys:
+                    if len(futures) >= threads or in_flight[key] >= per_destination:
+                        continue
+                    item = queues[key].popleft()
+                    claimed = claim(item.delivery, now=clock())
+                    if claimed is None:
+                        report.skipped += 1
+                    elif item.problem is not None:
+                        report.count(
+                            _record(item.delivery, claimed, item.problem, now, attempted=False)
+                        )
+                    else:
+                        args = (item.transport, item.delivery, item.alert)
+                        futures[pool.submit(attempt_in_worker, *args)] = (key, item, claimed)
+                        in_flight[key] += 1
+            if not futures:
+                if not may_start or (exhausted and not startable()):
+                    break
+                continue
+            done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
+            for future in done:
+                key, item, claimed = futures.pop(future)
+                in_flight[key] -= 1
+                outcome = future.result()
+                report.count(
+                    _record(item.delivery, claimed, outcome, now, first_try=item.first_try)
+                )
+            exhausted = False  # a destination may have room again: read once more
+    report.more = any(queues.values()) or (not exhausted and due(clock()).exists())
+    return report
+
+
+def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:
+    """Read the next due deliveries into the destinations' queues (leaving out destinations
+    that already have enough waiting); how many were added."""
+    queued = [item.delivery.pk for queue in queues.values() for item in queue]
+    rows = due(now).exclude(pk__in=queued)
+    full = [key for key, queue in queues.items() if len(queue) >= QUEUED_PER_DESTINATION]
+    if "email" in full:
+        rows = rows.exclude(kind=Delivery.Kind.EMAIL)
+    full_channels = [int(key[8:]) for key in full if key[8:].isdigit()]  # "channel:<id>"
+    if full_channels:
+        rows = rows.exclude(channel_id__in=full_channels)
+    page = list(
+        rows.select_related(
             "channel",
             "user__agent_profile",
             "event__thread__account",
             "event__clock__policy",
             "event__clock__calendar",
-        )
-        .order_by("next_attempt_at", "id")
+        ).order_by("next_attempt_at", "id")[:PAGE]
     )
     first_tries = dict(
-        DeliveryAttempt.objects.filter(delivery_id__in=claims)
+        DeliveryAttempt.objects.filter(delivery_id__in=[d.pk for d in page])
         .values("delivery_id")
         .annotate(first=Min("at"))
         .values_list("delivery_id", "first")
     )
-    sending: list[tuple[Delivery, Transport, Alert]] = []
-    for delivery in deliveries:
-        problem = unsendable(delivery)
-        if problem:
-            outcome = Outcome(ok=False, permanent=True, error=problem)
-            report.count(_record(delivery, claims[delivery.pk], outcome, now, attempted=False))
-            continue
-        transport = transport_for(delivery.kind)
-        try:
-            if delivery.channel_id:
-                transport.prepare(delivery.channel)
-            # Everything the message needs is read here: worker threads only use the network.
-            alert = alert_for(delivery, now=run_at)
-        except Exception as error:  # a bug must not strand the rest of the batch in "sending"
-            log.exception("Preparing delivery %s failed", delivery.pk)
-            outcome = Outcome(ok=False, error=f"{type(error).__name__}: {error}")
-            report.count(_record(delivery, claims[delivery.pk], outcome, now, attempted=False))
-            continue
-        sending.append((delivery, transport, alert))
-    if not sending:
-        return report
-    # Each delivery in its own thread: a slow or failing channel does not hold up the others.
-    # At most WORKERS sends are ahead of their record, so a worker killed mid-run can leave at
-    # most that many sent-but-unrecorded deliveries to be sent again.
-    pending = iter(sending)
-    with ThreadPoolExecutor(max_workers=min(WORKERS, len(sending))) as pool:
-        futures = {}
-
-        def submit_next() -> None:
-            item = next(pending, None)
-            if item is not None:
-                delivery, transport, alert = item
-                future = pool.submit(_attempt_in_worker, transport, delivery, alert, stop_starting)
-                futures[future] = delivery
-
-        for _ in range(WORKERS):
-            submit_next()
-        while futures:
-            done = next(as_completed(list(futures)))
-            delivery = futures.pop(done)
-            outcome = done.result()
-            if outcome is None:
-                report.count(_release(delivery, claims[delivery.pk]))
-            else:
-                report.count(
-                    _record(
-                        delivery,
-                        claims[delivery.pk],
-                        outcome,
-                        now,
-                        first_try=first_tries.get(delivery.pk),
-                    )
-                )
-            submit_next()
-    return report
+    for delivery in page:
+        item = _prepare(delivery, now)
+        item.first_try = first_tries.get(delivery.pk)
+        queues.setdefault(destination(delivery), deque()).append(item)
+    return len(page)
 
 
-def reclaim_expired(*, now: datetime) -> int:
-    """Deliveries a crashed worker left in "sending" go back to the queue once its lease ends."""
-    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_until__lt=now).update(
-        status=Delivery.Status.RETRYING,
-        claimed_until=None,
-        last_error="The worker sending this stopped before recording the outcome; sending again.",
-    )
-
-
-def claim_due(*, now: datetime, limit: int) -> tuple[dict[int, datetime], int]:
-    """({delivery id: our claim's end}, how many other workers claimed first)."""
-    until = now + lease()
-    due = Delivery.objects.filter(status__in=DUE, next_attempt_at__lte=now).order_by(
-        "next_attempt_at", "id"
-    )
-    if connection.features.has_select_for_update_skip_locked:
-        with transaction.atomic():
-            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            Delivery.objects.filter(pk__in=ids).update(
-                status=Delivery.Status.SENDING, claimed_until=until
-            )
-        return dict.fromkeys(ids, until), 0
-    claims, lost = {}, 0
-    for pk, status in list(due.values_list("pk", "status")[:limit]):
-        changed = Delivery.objects.filter(pk=pk, status=status, next_attempt_at__lte=now).update(
-            status=Delivery.Status.SENDING, claimed_until=until
-        )
-        if changed == 1:
-            claims[pk] = until
-        else:
-            lost += 1
-    return claims, lost
+def _prepare(delivery: Delivery, now: datetime) -> Item:
+    """Everything the message needs, read here: worker threads only use the network."""
+    problem = unsendable(delivery)
+    if problem:
+        return Item(delivery, problem=Outcome(ok=False, permanent=True, error=problem))
+    transport = transport_for(delivery.kind)
+    try:
+        if delivery.channel_id:
+            transport.prepare(delivery.channel)  # cheap once done: each row has its own copy
+        return Item(delivery, transport, alert_for(delivery, now=now))
+    except Exception as error:  # a bug must not stop the rest of the run
+        log.exception("Preparing delivery %s failed", delivery.pk)
+        return Item(delivery, problem=Outcome(ok=False, error=f"{type(error).__name__}: {error}"))
 
 
 def unsendable(delivery: Delivery) -> str:
@@ -209,63 +206,6 @@ def backoff(attempt: int) -> timedelta:
     deliveries that failed together do not retry together."""
     delay = min(BACKOFF_BASE * 2 ** (attempt - 1), BACKOFF_CAP)
     return min(delay * random.uniform(0.8, 1.2), BACKOFF_CAP)
-
-
-def _attempt(transport: Transport, delivery: Delivery, alert: Alert) -> Outcome:
-    started = time.perf_counter()
-    try:
-        result = transport.send(delivery, alert)
-        outcome = Outcome(ok=True, response_code=result.response_code)
-    except PermanentError as error:
-        outcome = Outcome(
-            ok=False,
-            permanent=True,
-            response_code=error.response_code,
-            error=error.message,
-            disable_channel=error.disable_channel,
-        )
-    except TransientError as error:
-        outcome = Outcome(
-            ok=False,
-            response_code=error.response_code,
-            error=error.message,
-            retry_after=error.retry_after,
-        )
-    except Exception as error:  # a bug in a transport: keep the delivery, retry after a fix
-        log.exception("Sending delivery %s failed unexpectedly", delivery.pk)
-        outcome = Outcome(ok=False, error=f"{type(error).__name__}: {error}")
-    outcome.duration_ms = int((time.perf_counter() - started) * 1000)
-    outcome.error = error_text(outcome.error)
-    return outcome
-
-
-def error_text(message: str) -> str:
-    """What the log keeps of a failure: one line, short. Transports put only a status and
-    reason in it (never an answer's body); this keeps a stray long message from filling the log."""
-    text = " ".join(message.split())
-    return text if len(text) <= 300 else text[:299] + "…"
-
-
-def _attempt_in_worker(
-    transport: Transport, delivery: Delivery, alert: Alert, stop_starting: float
-) -> Outcome | None:
-    """The attempt, or None when the run's time to start sends is over."""
-    if time.monotonic() >= stop_starting:
-        return None
-    try:
-        return _attempt(transport, delivery, alert)
-    finally:
-        connections.close_all()  # only this worker thread's connections, if it opened any
-
-
-def _release(delivery: Delivery, claimed_until: datetime) -> None:
-    """Give an unstarted delivery back to the queue at once instead of when the lease ends."""
-    Delivery.objects.filter(
-        pk=delivery.pk, status=Delivery.Status.SENDING, claimed_until=claimed_until
-    ).update(
-        status=Delivery.Status.RETRYING if delivery.attempts else Delivery.Status.PENDING,
-        claimed_until=None,
-    )
 
 
 def _record(
@@ -324,6 +264,7 @@ def _record(
                 error=outcome.error,
                 duration_ms=outcome.duration_ms,
                 next_attempt_at=next_attempt_at,
+                may_be_repeat=delivery.interrupted,
             )
         if outcome.disable_channel and delivery.channel_id:
             channel_disable(delivery.channel, reason=outcome.error, at=at)
@@ -358,7 +299,7 @@ def send_test_alert(*, channel: AlertChannel) -> list[TestResult]:
     results = []
     for recipient in transport.recipients(channel):
         delivery = Delivery(kind=channel.kind, channel=channel, recipient=recipient)
-        outcome = _attempt(transport, delivery, sample_alert())
+        outcome = attempt(transport, delivery, sample_alert())
         if outcome.disable_channel:
             channel_disable(channel, reason=outcome.error)
         code = f" ({outcome.response_code})" if outcome.response_code else ""

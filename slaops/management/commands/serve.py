@@ -1,6 +1,9 @@
 """manage.py serve: the web server and a django-q2 cluster together, stopped together by Ctrl-C.
 
 The embedded shape in one command; in production run gunicorn and qcluster as separate services.
+Each child runs in its own process group, so Ctrl-C reaches only this command, which stops them
+in order: SIGTERM to each (gunicorn stops its workers, qcluster finishes its in-flight sends),
+then SIGKILL to whatever is left of each group (workers included) when STOP_WITHIN is up.
 """
 
 import os
@@ -10,6 +13,36 @@ import sys
 import time
 
 from django.core.management.base import BaseCommand
+
+STOP_WITHIN = 9.0  # seconds from Ctrl-C to nothing left running (Ctrl-C must stop all in 10 s)
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def stop_groups(children: list[subprocess.Popen], within: float = STOP_WITHIN) -> None:
+    """SIGTERM each child, then SIGKILL every process left in its group when `within` is up."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for child in children:
+            child.poll()  # reap the leader so its group empties
+        if not any(group_alive(child.pid) for child in children):
+            return
+        time.sleep(0.1)
+    for child in children:
+        if group_alive(child.pid):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait(timeout=5)
 
 
 class Command(BaseCommand):
@@ -40,9 +73,10 @@ class Command(BaseCommand):
                     # gunicorn's control socket lives in the user's home, shared by every
                     # instance on the machine; the embedded shape is stopped by Ctrl-C instead.
                     "--no-control-socket",
-                ]
+                ],
+                process_group=0,
             ),
-            subprocess.Popen([python, "manage.py", "qcluster"]),
+            subprocess.Popen([python, "manage.py", "qcluster"], process_group=0),
         ]
         stopping = False
 
@@ -56,15 +90,7 @@ class Command(BaseCommand):
             while not stopping and all(child.poll() is None for child in children):
                 time.sleep(0.3)
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            deadline = time.monotonic() + 10
-            for child in children:
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            stop_groups(children)
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             raise SystemExit(f"serve: a process exited with code {failed[0].returncode}")

@@ -48,12 +48,11 @@ def render(alert: Alert) -> tuple[str, str, str]:
     )
 
 
-def message_id(delivery: Delivery) -> str | None:
-    # The same id on every retry lets mail clients fold a repeated alert into one.
-    if delivery.pk is None:
-        return None
+def message_id(delivery: Delivery) -> str:
+    # The delivery's UUID: the same on every retry (and on a repeat after a crash) lets mail
+    # clients fold a repeated alert into one; unique across installations and resets.
     domain = urlparse(settings.SITE_URL).hostname or "slaops"
-    return f"<sla-delivery-{delivery.pk}@{domain}>"
+    return f"<sla-delivery-{delivery.uid}@{domain}>"
 
 
 class EmailTransport(Transport):
@@ -63,9 +62,7 @@ class EmailTransport(Transport):
 
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         subject, text, html = render(alert)
-        headers = {"X-SLA-Event": alert.event_kind}
-        if message_id(delivery):
-            headers["Message-ID"] = message_id(delivery)
+        headers = {"X-SLA-Event": alert.event_kind, "Message-ID": message_id(delivery)}
         # A stuck mail server must not hold a worker for long.
         connection = get_connection(timeout=settings.EMAIL_TIMEOUT)
         recipient = delivery.recipient

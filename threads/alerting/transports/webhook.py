@@ -73,8 +73,9 @@ def ensure_secret(channel: AlertChannel) -> str:
 
 
 def message_id(delivery: Delivery) -> str:
-    # Stable across retries so receivers can de-duplicate.
-    return f"dlv_{delivery.pk}" if delivery.pk else f"test_{int(timezone.now().timestamp())}"
+    # The delivery's UUID: the same on every retry (and on a repeat after a crash) so receivers
+    # can de-duplicate, and unique across installations and database resets.
+    return f"dlv_{delivery.uid.hex}"
 
 
 def signed_request(delivery: Delivery, alert: Alert) -> tuple[bytes, dict[str, str]]:

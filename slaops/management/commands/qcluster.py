@@ -1,0 +1,56 @@
+"""manage.py qcluster: django-q2's cluster, stopped cleanly by SIGTERM or Ctrl-C.
+
+django-q2's own command stops badly, in three ways this fixes:
+- Its signal handler does the whole stop inside the handler (sets a multiprocessing Event and
+  joins the sentinel), which can deadlock on a lock the interrupted code holds (django-q2 issue
+  #346). Here the handler only raises a flag; the stop runs in the main loop.
+- Workers run every task already fetched into the cluster's queue (up to `queue_limit`) before
+  they reach their stop pill: a stop took as long as all of them. Here the stop flag
+  (slaops.stopping) is raised first, so running tasks wind down and fetched ones return at once.
+- A SIGTERM to the whole process group (systemd, `kill -- -pgid`) kills the sentinel at once
+  (it keeps the default handler) and each worker in the middle of its task. Here a worker
+  finishes its task and exits, and this process waits for it before exiting.
+"""
+
+import signal
+
+from django_q.management.commands.qcluster import Command as DjangoQCommand
+from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
+
+from slaops import stopping
+
+
+class Command(DjangoQCommand):
+    help = "Starts a Django Q cluster that stops cleanly on SIGTERM and Ctrl-C."
+
+    def handle(self, *args, **options):
+        from django.conf import settings
+        from django_q.cluster import Cluster
+
+        settings.SECRET_KEY  # noqa: B018 - as django-q2: tasks are signed, so fail early
+        # Connected before the sentinel forks the workers, which inherit them.
+        post_spawn.connect(stopping.worker_spawned, dispatch_uid="slaops-stop")
+        pre_execute.connect(stopping.task_starting, dispatch_uid="slaops-stop")
+        post_execute_in_worker.connect(stopping.task_finished, dispatch_uid="slaops-stop")
+        cluster = Cluster()  # installs django-q2's handlers; ours replace them
+        asked = []
+
+        def on_signal(signum, frame):
+            stopping.request_stop()  # a plain write to shared memory: safe in a handler
+            asked.append(signum)
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        cluster.start()
+        if options.get("run_once"):
+            asked.append(None)
+        while not asked and cluster.sentinel.is_alive():
+            cluster.sentinel.join(timeout=0.2)
+        stopping.request_stop()
+        cluster.stop()  # the sentinel's stop: pusher, stop pills, workers, results
+        # If the sentinel was killed (a SIGTERM to the group), its workers finish on their own.
+        timeout = settings.Q_CLUSTER["timeout"]
+        for _ in range(timeout * 5):
+            if stopping.busy_tasks() <= 0:
+                break
+            cluster.sentinel.join(timeout=0.2)
