@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('policies', '0006_reply_ends_wait'),
-        ('threads', '0007_delivery_kinds_from_registry'),
+        ('threads', '0008_delivery_uid_interrupted'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,0 +1,182 @@
+"""The SLA clocks running on a thread and the events of each clock: the record."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from policies.vocabulary import Metric
+from threads.models.threads import RUNNING_STATES, ClockState, Thread
+
+
+class SlaClock(models.Model):
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="clocks")
+    metric = models.CharField(max_length=20, choices=Metric.choices)
+    policy = models.ForeignKey(
+        "policies.SlaPolicy", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target = models.ForeignKey(
+        "policies.SlaTarget", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Snapshots: editing a policy affects clocks started afterwards, not this one.
+    target_duration = models.DurationField()
+    calendar = models.ForeignKey(
+        "policies.Calendar", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    zone = models.CharField(max_length=64, default="UTC")
+    warnings = models.JSONField(
+        default=list, help_text="[[offset seconds of business time, label], …] in order."
+    )
+    warnings_passed = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField()
+    used = models.DurationField(
+        default=timedelta, help_text="Business time used before `running_since`."
+    )
+    running_since = models.DateTimeField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+    ever_paused = models.BooleanField(default=False)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=20, choices=ClockState.choices, default=ClockState.PENDING)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the clock first passed its due time."
+    )
+    escalations = models.JSONField(
+        default=list, help_text="[[level, offset seconds of business time after due], …]."
+    )
+    escalations_fired = models.PositiveSmallIntegerField(default=0)
+    escalate_at = models.DateTimeField(null=True, blank=True)
+    # For reports: time spent paused, and who held the thread when the clock breached or stopped.
+    paused_at = models.DateTimeField(null=True, blank=True)
+    paused_for = models.DurationField(default=timedelta)
+    holder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The assignee when the clock breached or stopped.",
+    )
+
+    class Meta:
+        ordering = ["started_at", "id"]
+        verbose_name = "SLA clock"
+        constraints = [
+            # Two messages racing can never leave two running clocks of one metric on a thread.
+            models.UniqueConstraint(
+                fields=["thread", "metric"],
+                condition=Q(state__in=RUNNING_STATES),
+                name="one_running_clock_per_metric",
+            ),
+        ]
+        indexes = [
+            # The evaluator's doors: only running, unpaused clocks are in these indexes.
+            models.Index(
+                fields=["warn_at"],
+                name="clock_warn_due",
+                # A second warning is due while the first one's state holds.
+                condition=Q(
+                    state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
+                    paused=False,
+                    warn_at__isnull=False,
+                ),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="clock_due",
+                condition=Q(
+                    state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH], paused=False
+                ),
+            ),
+            models.Index(
+                fields=["escalate_at"],
+                name="clock_escalation_due",
+                condition=Q(state=ClockState.BREACHING, paused=False, escalate_at__isnull=False),
+            ),
+            models.Index(
+                fields=["due_at"],
+                name="clock_running_by_due",
+                condition=Q(state__in=RUNNING_STATES),
+            ),
+            models.Index(fields=["thread", "metric"]),
+            models.Index(fields=["state", "stopped_at"]),
+            # The breach review and breach counts of the reports.
+            models.Index(
+                fields=["breached_at"],
+                name="clock_breached",
+                condition=Q(breached_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_metric_display()} on #{self.thread_id}: {self.get_state_display()}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in RUNNING_STATES
+
+
+class EventKind(models.TextChoices):
+    STARTED = "started", "Started"
+    PAUSED = "paused", "Paused"
+    RESUMED = "resumed", "Resumed"
+    RETARGETED = "retargeted", "Retargeted"
+    WARNING = "warning", "Warning"
+    BREACHING = "breaching", "Breaching"
+    ACHIEVED = "achieved", "Achieved"
+    BREACHED = "breached", "Breached"
+    CANCELLED = "cancelled", "Cancelled"
+    ESCALATED = "escalated", "Escalated"
+    CUSTOMER_WROTE_WHILE_PAUSED = "customer_wrote_while_paused", "Customer wrote while paused"
+    # Thread-level history (no clock).
+    POLICY_MATCHED = "policy_matched", "Policy matched"
+    NO_POLICY = "no_policy", "No policy matches"
+    THREAD_CHANGED = "thread_changed", "Thread changed"
+    NO_REPLY_NEEDED = "no_reply_needed", "Marked no reply needed"
+    # A late event put in its place: an earlier record no longer holds (threads/clocks/rebuild.py).
+    CORRECTED = "corrected", "Corrected by a late event"
+
+
+class SlaEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("SLA events are immutable")
+
+
+class SlaEvent(models.Model):
+    """One immutable row per transition: the single source for alerts, history and reports."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
+    clock = models.ForeignKey(
+        SlaClock, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=32, choices=EventKind.choices)
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    details = models.JSONField(default=dict, blank=True)
+    historical = models.BooleanField(
+        default=False, help_text="Recorded by an import replay: history only, never alerted."
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = SlaEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = "SLA event"
+        indexes = [
+            models.Index(fields=["thread", "at"]),
+            models.Index(fields=["kind", "at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("SLA events are immutable")
+        super().save(*args, **kwargs)
