@@ -28,7 +28,7 @@ from threads.alerting.attempt import Outcome, attempt, attempt_in_worker
 from threads.alerting.claims import claim, due, reclaim_expired
 from threads.alerting.transports import transport_for
 from threads.alerting.transports.base import Transport
-from threads.models import Delivery, DeliveryAttempt
+from threads.models import ClockState, Delivery, DeliveryAttempt, EventKind
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +198,14 @@ def unsendable(delivery: Delivery) -> str:
         return "The alert channel was deleted."
     if channel is not None and not channel.enabled:
         return f"Channel “{channel.name}” is disabled: {channel.disabled_reason or 'by a manager'}"
+    clock = delivery.event.clock
+    if (
+        delivery.event.kind == EventKind.WARNING
+        and clock is not None
+        and clock.state != ClockState.IMMINENT_BREACH
+    ):
+        # Held for quiet hours or late, the "due soon" no longer holds: never send it.
+        return f"Dropped: no longer true, the clock is {clock.get_state_display().lower()} now."
     return ""
 
 

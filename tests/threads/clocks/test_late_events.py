@@ -123,3 +123,23 @@ def test_a_cluster_back_after_an_hour_sends_only_the_most_advanced_step(standard
     warnings = SlaEvent.objects.filter(thread=thread, kind=EventKind.WARNING)
     assert warnings.count() == 2 and all(w.historical for w in warnings)
     assert all(w.details["superseded"] for w in warnings)
+
+
+def test_a_due_soon_alert_still_waiting_when_the_clock_breaches_is_dropped_not_sent(
+    standard, agent, mailoutbox
+):
+    from threads.alerting.delivery import deliver_due
+
+    with time_machine.travel(berlin(23, 10), tick=False):
+        thread_create(subject="Printer", first_message="help", assignee=agent)
+    with time_machine.travel(berlin(23, 10, 31), tick=False):
+        evaluate()  # the 50 % warning: its e-mail waits (say, the mail server is down)
+    with time_machine.travel(berlin(23, 11, 1), tick=False):
+        evaluate()  # breaching, and that is the alert the agent needs now
+        deliver_due()
+    warning = Delivery.objects.get(event__kind=EventKind.WARNING, event__details__index=1)
+    assert warning.status == Delivery.Status.DEAD
+    assert "no longer true" in warning.last_error
+    subjects = [m.subject for m in mailoutbox]
+    assert any("reach" in s.lower() or "breach" in s.lower() for s in subjects), subjects
+    assert not any("due soon" in s.lower() for s in subjects), subjects
