@@ -53,15 +53,20 @@ class AccountAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(n_contacts=Count("contacts"))
 
     def save_model(self, request, obj, form, change):
-        # A tier change goes through the service, which re-matches the open threads.
-        if not change or "tier" not in form.changed_data:
+        # A tier or time-zone change goes through the services, which re-match or reschedule
+        # the open threads' clocks.
+        moved = [name for name in ("tier", "time_zone") if name in form.changed_data]
+        if not change or not moved:
             return super().save_model(request, obj, form, change)
-        from threads.services import account_set_tier
+        from threads.services import account_set_tier, account_set_time_zone
 
-        tier = obj.tier
-        obj.tier_id = form.initial.get("tier")
+        tier, zone = obj.tier, obj.time_zone
+        obj.tier_id, obj.time_zone = form.initial.get("tier"), form.initial.get("time_zone")
         super().save_model(request, obj, form, change)
-        account_set_tier(account=obj, tier=tier, actor=request.user)
+        if "tier" in moved:
+            account_set_tier(account=obj, tier=tier, actor=request.user)
+        if "time_zone" in moved:
+            account_set_time_zone(account=obj, time_zone=zone, actor=request.user)
 
     @admin.display(description="tier", ordering="tier__order")
     def tier_or_default(self, obj):

@@ -42,6 +42,36 @@ def account_set_tier(*, account: Account, tier, actor=None, at=None) -> int:
     return count
 
 
+@transaction.atomic
+def account_set_time_zone(*, account: Account, time_zone: str, actor=None, at=None) -> int:
+    """Move an account to another time zone; running clocks of policies that follow the
+    customer's zone are rescheduled in it (retargeted events), all or nothing. Returns how many
+    threads changed."""
+    when = instant(at)
+    Account.objects.filter(pk=account.pk).update(time_zone=time_zone)
+    account.time_zone = time_zone
+    book = PolicyBook.load()
+    following = {p.pk for p in book.policies if p.use_customer_time_zone}
+    threads = (
+        SlaClock.objects.filter(
+            thread__account=account, state__in=RUNNING_STATES, policy_id__in=following
+        )
+        .values_list("thread_id", flat=True)
+        .distinct()
+        .order_by("thread_id")
+    )
+    count = 0
+    for thread_id in threads:
+        thread = store.lock(thread_id)  # reads the account in its new zone
+        work = store.load(thread, actor=actor, book=book)
+        why = f"account {account.name} moved to the time zone {time_zone}"
+        work.apply(Reapplied(max(when, thread.created_at), why=why))
+        if work.dirty or work.created:
+            store.save([work])
+            count += 1
+    return count
+
+
 @dataclass
 class ReapplyChange:
     thread_id: int

@@ -33,6 +33,7 @@ from threads.models import Message, Thread
 from threads.reapply import (
     ReapplyChange,
     account_set_tier,
+    account_set_time_zone,
     policy_reapply,
     policy_reapply_plan,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "ReapplyChange",
     "ThreadError",
     "account_set_tier",
+    "account_set_time_zone",
     "agent_reply",
     "message_receive",
     "policy_reapply",

@@ -89,10 +89,15 @@ class AccountViewSet(
         account = serializer.instance
         tier_given = "tier" in serializer.validated_data
         tier = serializer.validated_data.pop("tier", None)
+        zone = serializer.validated_data.pop("time_zone", account.time_zone)
         with transaction.atomic():
             serializer.save()
             if tier_given and (tier.pk if tier else None) != account.tier_id:
                 services.account_set_tier(account=account, tier=tier, actor=self.request.user)
+            if zone != account.time_zone:
+                services.account_set_time_zone(
+                    account=account, time_zone=zone, actor=self.request.user
+                )
 
 
 class ContactViewSet(

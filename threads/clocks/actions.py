@@ -73,7 +73,10 @@ class TimePassed(Action):
 
 @dataclass(frozen=True)
 class Reapplied(Action):
-    """A manager re-applies edited policies to the thread's running clocks."""
+    """Configuration the running clocks read changed (a manager re-applies edited policies, the
+    account moved to another time zone): they take it, keeping their start. `why` says which."""
+
+    why: str = ""
 
 
 def field_value(value):

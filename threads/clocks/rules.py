@@ -71,8 +71,8 @@ class Clockwork(ClockMoves):
                 self._no_reply_needed(at, reason=reason)
             case TimePassed():
                 self.catch_up(at)
-            case Reapplied():
-                self._reapply(at)
+            case Reapplied(why=why):
+                self._reapply(at, why=why)
             case _:
                 raise TypeError(f"not a clock action: {action!r}")
 
@@ -280,10 +280,11 @@ class Clockwork(ClockMoves):
         if rematch:
             self._apply_match(at)
 
-    def _reapply(self, at: datetime) -> None:
-        """A manager re-applies edited policies to this thread's running clocks."""
+    def _reapply(self, at: datetime, *, why: str = "") -> None:
+        """A manager re-applies edited policies (or the account's zone changed): running clocks
+        whose target, calendar, zone or warnings would now differ are retargeted."""
         self.catch_up(at)
-        self._apply_match(at, force=True)
+        self._apply_match(at, force=True, why=why or "re-applied")
 
     def _differs(self, clock: SlaClock, policy: SlaPolicy, target: SlaTarget) -> bool:
         """Would the policy as it is now give this clock another target, calendar or warnings?"""
@@ -303,7 +304,9 @@ class Clockwork(ClockMoves):
         remaining = max(clock.target_duration - clock.used, timedelta())
         return self.engine(clock).add(clock.running_since, remaining) != clock.due_at
 
-    def _apply_match(self, at: datetime, *, initial: bool = False, force: bool = False) -> None:
+    def _apply_match(
+        self, at: datetime, *, initial: bool = False, force: bool = False, why: str = ""
+    ) -> None:
         policy = self.book.match(self.thread)
         old_policy_id = self.thread.policy_id
         changed = (
@@ -335,8 +338,6 @@ class Clockwork(ClockMoves):
                 if force
                 else target.pk != clock.target_id or policy.pk != clock.policy_id
             ):
-                self.retarget(
-                    clock, policy, target, at, why="re-applied" if force else "re-matched"
-                )
+                self.retarget(clock, policy, target, at, why=why or "re-matched")
         if policy is not None and self.resolution_clock() is None and not self.thread.is_closed:
             self.start(Metric.RESOLUTION, at)
