@@ -55,6 +55,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, **options):
         python = sys.executable
+        # Run by hand (not through make run), alert links follow the port served, as the
+        # children read SITE_URL from their environment.
+        if not os.environ.get("SITE_URL"):
+            os.environ["SITE_URL"] = f"http://127.0.0.1:{port}"
         children = [
             subprocess.Popen(
                 [
