@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0 --ignore redoc  # only Swagger UI is served
 	$(MANAGE) seed_demo
+	$(MANAGE) ingest_email -v0 --mailbox support@slaops.example --create-mailbox samples/*.eml >/dev/null  # demo e-mails (once)
 	$(MANAGE) ensure_schedules
 	@echo ""
 	@echo "  SLA Ops is running at http://127.0.0.1:$(PORT)/"
@@ -35,6 +36,7 @@ run: $(STAMP)
 # pytest's exit code 5 (no test selected) is not a failure.
 test: $(STAMP)
 	@sh tests/setup_browser.sh
+	@sh tests/setup_mail.sh
 	$(BIN)/python -m pytest -m "not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	SLAOPS_TEST_SERVERS=1 $(BIN)/python -m pytest -m "server or both"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 

@@ -201,18 +201,12 @@ def trimmed(text: str) -> str:
     """What the thread page shows: the new text, without the quoted history below it and the
     signature ("-- " line). The full text is kept beside it."""
     kept: list[str] = []
-    lines = text.split("\n")
-    for n, line in enumerate(lines):
-        stripped = line.strip()
-        if line in ("-- ", "--") or stripped.startswith("-----Original Message-----"):
-            break
-        if stripped.startswith(">") and all(
-            not rest.strip() or rest.lstrip().startswith(">") for rest in lines[n:]
-        ):
+    for line in text.split("\n"):
+        if line.rstrip() == "--" or line.strip().startswith("-----Original Message-----"):
             break
         kept.append(line)
-    # The "On Mon, Ann wrote:" line that introduced the quote goes with it.
-    while kept and not kept[-1].strip():
+    # The quote at the bottom, and the "On Mon, Ann wrote:" line that introduces it.
+    while kept and (not kept[-1].strip() or kept[-1].lstrip().startswith(">")):
         kept.pop()
     if len(kept) > 1 and kept[-1].rstrip().endswith("wrote:"):
         kept.pop()
