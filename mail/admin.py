@@ -4,7 +4,7 @@
 from django.contrib import admin, messages
 
 from mail import services
-from mail.connections import test_connection
+from mail.connections import connection_report
 from mail.forms import MailboxForm
 from mail.models import Attachment, InboundEmail, Mailbox, OutboundEmail
 
@@ -72,7 +72,7 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.action(description="Test connection", permissions=["change"])
     def check_connection(self, request, queryset):
         for mailbox in queryset:
-            results = test_connection(mailbox)
+            results = connection_report(mailbox)
             text = " ".join(message for _, message in results)
             level = messages.SUCCESS if all(ok for ok, _ in results) else messages.ERROR
             self.message_user(request, f"{mailbox.name}: {text}", level)

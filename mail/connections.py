@@ -197,7 +197,7 @@ def smtp_problem(mailbox: Mailbox, error: Exception) -> MailServerError:
     return _described("SMTP", where, error)
 
 
-def test_connection(mailbox: Mailbox) -> list[tuple[bool, str]]:
+def connection_report(mailbox: Mailbox) -> list[tuple[bool, str]]:
     """(ok, what happened) for reading and for sending, in a manager's words."""
     results = []
     if mailbox.imap_host:

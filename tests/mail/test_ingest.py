@@ -54,7 +54,7 @@ def test_an_answer_to_our_reply_lands_on_the_same_thread_and_starts_next_respons
         reply, _ = services.agent_reply(thread=thread, author=agent, body="Unplug it")
         outbound = reply_queue(message=reply, author=agent)
     answer = mail(
-        subject="Re: Printer on fire [#%d]" % thread.pk,
+        subject=f"Re: Printer on fire [#{thread.pk}]",
         body="Done, still smoking.",
         message_id="<m2@acme.com>",
         headers={
