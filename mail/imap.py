@@ -7,22 +7,25 @@ nor doubled. A message that can never become a thread (not an e-mail, a rule ref
 marked read too, so it does not block the mailbox, and the mailbox says why.
 """
 
+import contextlib
 import logging
+import threading
+import zlib
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection, connections
 from django.utils import timezone
 from imap_tools import AND, MailMessage
 
 from mail.connections import MailServerError, imap_open
 from mail.ingest import ingest
 from mail.models import Mailbox
-from mail.parsing import ParseError
+from mail.parsing import Parsed, ParseError, parse
 from threads.services import ThreadError
 
 log = logging.getLogger(__name__)
-MARK_EVERY = 50  # messages fetched in one request, and marked read together once committed
+CHUNK = 200  # messages fetched in one request, and marked read together once committed
 
 
 class RawMessage(MailMessage):
@@ -48,15 +51,15 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollResult:
         with imap_open(mailbox) as box:
             box.email_message_class = RawMessage
             uids = box.uids(AND(seen=False))[:limit]
-            done: list[str] = []
-            for message in box.fetch(uid_list=uids, mark_seen=False, bulk=MARK_EVERY):
-                result.fetched += 1
-                _take(message, mailbox, result)
-                done.append(message.uid)
-                if len(done) >= MARK_EVERY:
-                    _mark_read(box, done)
-                    done = []
-            _mark_read(box, done)
+            # (An empty uid_list would make imap-tools fetch the whole folder.)
+            fetched = box.fetch(uid_list=uids, mark_seen=False, bulk=CHUNK) if uids else []
+            chunk: list[RawMessage] = []
+            for message in fetched:
+                chunk.append(message)
+                if len(chunk) >= CHUNK:
+                    _mark_read(box, _take_all(chunk, mailbox, result))
+                    chunk = []
+            _mark_read(box, _take_all(chunk, mailbox, result))
     except MailServerError as error:
         _record(mailbox, str(error))
         raise
@@ -69,15 +72,65 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollResult:
     return result
 
 
-def _take(message: RawMessage, mailbox: Mailbox, result: PollResult) -> None:
+def _conversation(message: RawMessage) -> tuple[str, Parsed | None]:
+    """The conversation a message belongs to (the first Message-ID it refers to, or its own):
+    one conversation is ingested in order, different ones side by side."""
     try:
-        outcome = ingest(message.raw, mailbox=mailbox, via="imap")
+        parsed = parse(message.raw)
+    except ParseError:
+        return "", None
+    root = (parsed.references or parsed.in_reply_to or [parsed.message_id])[0]
+    return root, parsed
+
+
+def _take_all(chunk: list[RawMessage], mailbox: Mailbox, result: PollResult) -> list[str]:
+    """Ingest a chunk; the uids that are done (stored, or refused for good)."""
+    workers = settings.MAIL_INGEST_WORKERS if connection.vendor == "postgresql" else 1
+    if workers <= 1 or len(chunk) < 2:
+        return [m.uid for m in chunk if _take(m, None, mailbox, result)]
+    buckets: list[list[tuple[RawMessage, Parsed | None]]] = [[] for _ in range(workers)]
+    for message in chunk:
+        root, parsed = _conversation(message)
+        buckets[zlib.crc32(root.encode()) % workers].append((message, parsed))
+    done: list[str] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def work(bucket) -> None:
+        try:
+            for message, parsed in bucket:
+                if _take(message, parsed, mailbox, result, lock):
+                    with lock:
+                        done.append(message.uid)
+        except BaseException as error:  # the database went away: stop this bucket, report it
+            failures.append(error)
+        finally:
+            connections.close_all()  # this worker thread's own connection
+
+    runners = [threading.Thread(target=work, args=(b,)) for b in buckets if b]
+    for runner in runners:
+        runner.start()
+    for runner in runners:
+        runner.join()
+    if failures:
+        raise failures[0]
+    return done
+
+
+def _take(message, parsed, mailbox, result, lock=None) -> bool:
+    try:
+        outcome = ingest(message.raw, mailbox=mailbox, via="imap", parsed=parsed)
     except (ParseError, ThreadError) as error:
         line = f"message {message.uid} not taken: {error}"
         log.warning("Mailbox %s: %s", mailbox.name, line)
-        result.refused.append(line)
-        return
-    result.new += outcome.new
+        with lock or contextlib.nullcontext():
+            result.fetched += 1
+            result.refused.append(line)
+        return True  # it would be refused again: set aside, not retried
+    with lock or contextlib.nullcontext():
+        result.fetched += 1
+        result.new += outcome.new
+    return True
 
 
 def _mark_read(box, uids: list[str]) -> None:

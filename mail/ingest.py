@@ -39,14 +39,19 @@ class Outcome:
 
 
 def ingest(
-    raw: bytes, *, mailbox: Mailbox, via: str, received_at: datetime | None = None
+    raw: bytes,
+    *,
+    mailbox: Mailbox,
+    via: str,
+    received_at: datetime | None = None,
+    parsed: Parsed | None = None,
 ) -> Outcome:
     """Store one raw e-mail for `mailbox` and act on it. The same Message-ID in the same mailbox
     again is a no-op, so a poll that is repeated (after a crash) doubles nothing.
 
     Raises mail.parsing.ParseError for what is not an e-mail, and ThreadError when a rule of
     the thread services refuses it."""
-    parsed = parse(raw)
+    parsed = parsed or parse(raw)
     existing = InboundEmail.objects.filter(mailbox=mailbox, message_id=parsed.message_id).first()
     if existing is not None:
         return Outcome(existing, False)
@@ -90,7 +95,10 @@ def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetim
     else:
         inbound.kind = Kind.CUSTOMER
         inbound.thread = matching.thread_for(parsed)
-    inbound.save()  # first: the unique (mailbox, Message-ID) row is the claim on this e-mail
+    # The thread services are idempotent by Message-ID (a thread per source and external id, a
+    # message per thread and external id), so two workers taking the same e-mail at once make
+    # one thread; the second then fails on the unique (mailbox, Message-ID) row below and its
+    # whole savepoint is rolled back.
     if inbound.kind == Kind.CUSTOMER:
         _customer_wrote(inbound, parsed, mailbox, now)
     elif inbound.kind == Kind.AUTO_REPLY and inbound.thread and not inbound.thread.is_closed:
@@ -104,8 +112,7 @@ def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetim
             created_at=_when(parsed, now, inbound.thread),
             via=_via(mailbox),
         )
-    if inbound.thread_id or inbound.thread_message:
-        inbound.save(update_fields=["thread", "thread_message"])
+    inbound.save()
     _keep_attachments(inbound, parsed)
     return inbound
 

@@ -6,12 +6,14 @@ from the thread's own contact (anyone can type a number); otherwise it opens a n
 """
 
 import re
+import time
 
 from accounts.models import normalise_email
 from mail.models import InboundEmail, Mailbox, OutboundEmail
 from mail.parsing import Parsed
 from threads.models import Thread
 
+ADDRESSES_FOR_SECONDS = 5
 SUBJECT_TAG = re.compile(r"\[#(\d{1,12})\]")
 
 
@@ -50,6 +52,19 @@ def subject_tag(thread: Thread) -> str:
 
 def is_our_own(parsed: Parsed) -> bool:
     """Loop protection: a reply we sent, or mail from one of our own support addresses."""
-    if OutboundEmail.objects.filter(message_id=parsed.message_id).exists():
+    if parsed.from_address.lower() in _our_addresses():
         return True
-    return Mailbox.objects.filter(address__iexact=parsed.from_address).exists()
+    return OutboundEmail.objects.filter(message_id=parsed.message_id).exists()
+
+
+_addresses: tuple[float, frozenset[str]] = (0.0, frozenset())
+
+
+def _our_addresses() -> frozenset[str]:
+    # Read once per few seconds, not once per message: a poll takes hundreds at a time.
+    global _addresses
+    read_at, addresses = _addresses
+    if time.monotonic() - read_at > ADDRESSES_FOR_SECONDS:
+        addresses = frozenset(a.lower() for a in Mailbox.objects.values_list("address", flat=True))
+        _addresses = (time.monotonic(), addresses)
+    return addresses

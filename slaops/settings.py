@@ -319,6 +319,8 @@ EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", de
 # MAIL_DATE_TRUST_SECONDS before it was fetched (a late poll), never ahead of the server's clock.
 MAIL_POLL_EVERY = env.int("MAIL_POLL_EVERY", default=1)
 MAIL_POLL_BATCH = env.int("MAIL_POLL_BATCH", default=500)
+# Conversations ingested side by side within a poll (PostgreSQL only; SQLite takes one writer).
+MAIL_INGEST_WORKERS = env.int("MAIL_INGEST_WORKERS", default=4)
 MAIL_DATE_TRUST_SECONDS = env.int("MAIL_DATE_TRUST_SECONDS", default=900)
 MAIL_KEEP_RAW = env.bool("MAIL_KEEP_RAW", default=True)  # the original .eml beside each message
 MAIL_MAX_ATTACHMENT_BYTES = env.int("MAIL_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)

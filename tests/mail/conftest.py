@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from accounts.models import Account, Team
+from mail import matching
 from mail.models import Mailbox
 from tests.factories import policy, tier
 from tests.mail.dovecot import DovecotUnavailable, dovecot
@@ -22,8 +23,12 @@ def at(moment):
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
+def media(settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path / "media"
+    # Worker threads have their own database connections, which cannot see a test's
+    # uncommitted rows: one at a time, except where a test commits (test_crash).
+    settings.MAIL_INGEST_WORKERS = 1
+    monkeypatch.setattr(matching, "_addresses", (0.0, frozenset()))  # each test its mailboxes
     return settings.MEDIA_ROOT
 
 

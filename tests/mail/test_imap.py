@@ -34,6 +34,7 @@ def test_the_same_message_polled_twice_is_stored_once(imap_server, imap_mailbox)
     imap_server.deliver(imap_mailbox.imap_user, mail())
     with at(MONDAY + timedelta(minutes=1)):
         assert poll(imap_mailbox).new == 0
+        assert poll(imap_mailbox).fetched == 0  # nothing unread: nothing fetched
     assert Thread.objects.count() == 1 and InboundEmail.objects.count() == 1
 
 
