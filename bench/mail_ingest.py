@@ -185,7 +185,8 @@ def main() -> None:
     in_poll_p99 = delays[int(len(delays) * 0.99) - 1]
     # A message waits for the next poll (up to the schedule's interval, uniformly) and then
     # for its place in that poll's batch.
-    p99_to_queue = 0.99 * SCHEDULE_SECONDS + in_poll_p99
+    tick = settings.MAIL_POLL_TICK_SECONDS or SCHEDULE_SECONDS
+    p99_to_queue = 0.99 * tick + in_poll_p99
     mail_rate, api_rate = count / mail_seconds, count / api_seconds
     print(
         f"{count} messages ({count - count // 4} new conversations, {count // 4} answers), "
@@ -202,7 +203,8 @@ def main() -> None:
         f"{mail_rate:,.0f} {'PASS' if mail_rate >= GOAL else 'FAIL'}"
     )
     print(
-        f"mailbox to queue p99 with a poll every {SCHEDULE_SECONDS} s: {p99_to_queue:.1f} s "
+        f"mailbox to queue p99 with the default schedule (a run a minute, a poll every "
+        f"{tick} s in it): {p99_to_queue:.1f} s "
         f"(in-poll p99 {in_poll_p99:.1f} s, median {statistics.median(delays):.1f} s) "
         f"{'PASS' if p99_to_queue <= 60 else 'FAIL'}"
     )

@@ -319,6 +319,10 @@ EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", de
 # MAIL_DATE_TRUST_SECONDS before it was fetched (a late poll), never ahead of the server's clock.
 MAIL_POLL_EVERY = env.int("MAIL_POLL_EVERY", default=1)
 MAIL_POLL_BATCH = env.int("MAIL_POLL_BATCH", default=500)
+# Within each scheduled run, poll again every MAIL_POLL_TICK_SECONDS for MAIL_POLL_RUN_SECONDS
+# (shorter than the task timeout, Q_TIMEOUT): mail reaches the queue within seconds.
+MAIL_POLL_TICK_SECONDS = env.int("MAIL_POLL_TICK_SECONDS", default=15)
+MAIL_POLL_RUN_SECONDS = env.int("MAIL_POLL_RUN_SECONDS", default=40)
 # Conversations ingested side by side within a poll (PostgreSQL only; SQLite takes one writer).
 MAIL_INGEST_WORKERS = env.int("MAIL_INGEST_WORKERS", default=4)
 MAIL_DATE_TRUST_SECONDS = env.int("MAIL_DATE_TRUST_SECONDS", default=900)
