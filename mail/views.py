@@ -24,8 +24,12 @@ def attachment(request, pk: int):
         raise Http404("No such attachment.")
     # Always a download, never shown in the page's origin: an HTML or SVG file sent by anyone
     # must not run as our site.
+    try:
+        content = found.file.open("rb")
+    except OSError:  # the file was removed from MEDIA_ROOT
+        raise Http404("This attachment's file is gone.") from None
     response = FileResponse(
-        found.file.open("rb"),
+        content,
         as_attachment=True,
         filename=found.filename,
         content_type="application/octet-stream",
