@@ -21,6 +21,7 @@ run: $(STAMP)
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0 --ignore redoc  # only Swagger UI is served
 	$(MANAGE) seed_demo
+	$(MANAGE) ingest_email -v0 --mailbox support@slaops.example --create-mailbox samples/*.eml >/dev/null  # demo e-mails (once)
 	$(MANAGE) ensure_schedules
 	@echo ""
 	@echo "  SLA Ops is running at $(patsubst %/,%,$(SITE_URL))/"
@@ -38,6 +39,7 @@ run: $(STAMP)
 # pytest's exit code 5 (no test selected) is not a failure.
 test: $(STAMP)
 	@sh tests/setup_browser.sh
+	@sh tests/setup_mail.sh
 	$(BIN)/python -m pytest -m "not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	SLAOPS_TEST_SERVERS=1 $(BIN)/python -m pytest -m "server or both"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
@@ -53,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/queue_page.py 10000 1000000
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/whatif.py
+	$(BIN)/python bench/mail_ingest.py 2000
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

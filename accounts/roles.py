@@ -64,6 +64,13 @@ MANAGER_PERMISSIONS = frozenset(
             "alertchannel",
         ),
         *_every("threads", *THREAD_MODELS),
+        # Mailboxes (their passwords are write-only); what came in is a read-only record, what
+        # went out may be retried.
+        *_every("mail", "mailbox"),
+        "mail.view_inboundemail",
+        "mail.view_attachment",
+        "mail.view_outboundemail",
+        "mail.change_outboundemail",
         # People: create agents and edit them; accounts/admin.py narrows which users and fields.
         # Never add_group/change_group (a role's permissions), delete_user or any permission
         # model: those are a superuser's.

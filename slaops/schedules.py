@@ -25,6 +25,18 @@ def timetable() -> list[dict]:
             "minutes": 1,
         },
         {
+            "name": "mail-poll",
+            "func": "mail.tasks.poll",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": settings.MAIL_POLL_EVERY,
+        },
+        {
+            "name": "mail-send",
+            "func": "mail.tasks.send",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+        },
+        {
             "name": "sla-housekeeping",
             "func": "threads.tasks.housekeeping",
             "schedule_type": Schedule.DAILY,

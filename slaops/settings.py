@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "threads",
     "integrations",
     "whatif",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -201,6 +202,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Uploaded and received files (e-mail attachments, raw e-mails): never served as static files,
+# only through the pages that check who asks.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
@@ -320,6 +324,39 @@ SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)
 SLA_QUEUE_REFRESH_SECONDS = env.int("SLA_QUEUE_REFRESH_SECONDS", default=10)
 # Seconds an SMTP connection may wait for the mail server.
 EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", default=10)
+
+# E-mail as a channel (the `mail` app). Mailboxes are polled every MAIL_POLL_EVERY minutes, at
+# most MAIL_POLL_BATCH messages per mailbox and run. A message's Date header is believed back to
+# MAIL_DATE_TRUST_SECONDS before it was fetched (a late poll), never ahead of the server's clock.
+MAIL_POLL_EVERY = env.int("MAIL_POLL_EVERY", default=1)
+MAIL_POLL_BATCH = env.int("MAIL_POLL_BATCH", default=500)
+# Within each scheduled run, poll again every MAIL_POLL_TICK_SECONDS for MAIL_POLL_RUN_SECONDS
+# (shorter than the task timeout, Q_TIMEOUT): mail reaches the queue within seconds.
+MAIL_POLL_TICK_SECONDS = env.int("MAIL_POLL_TICK_SECONDS", default=15)
+MAIL_POLL_RUN_SECONDS = env.int("MAIL_POLL_RUN_SECONDS", default=40)
+# Conversations ingested side by side within a poll (PostgreSQL only; SQLite takes one writer).
+MAIL_INGEST_WORKERS = env.int("MAIL_INGEST_WORKERS", default=4)
+MAIL_DATE_TRUST_SECONDS = env.int("MAIL_DATE_TRUST_SECONDS", default=900)
+MAIL_KEEP_RAW = env.bool("MAIL_KEEP_RAW", default=True)  # the original .eml beside each message
+MAIL_MAX_ATTACHMENT_BYTES = env.int("MAIL_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
+MAIL_TIMEOUT = env.int("MAIL_TIMEOUT", default=20)  # seconds for an IMAP or SMTP server
+# Replies that fail to send are retried with backoff (30 s doubling, at most an hour) until
+# they are this old, then marked failed.
+MAIL_SEND_GIVE_UP_HOURS = env.int("MAIL_SEND_GIVE_UP_HOURS", default=24)
+MAIL_SEND_LEASE_SECONDS = env.int("MAIL_SEND_LEASE_SECONDS", default=120)
+# (Replies start sending when they commit, like alerts: SLA_DELIVER_ON_COMMIT.)
+
+# Inbound webhooks of mail providers (django-anymail): each endpoint answers only when its
+# credentials are set. ANYMAIL_WEBHOOK_SECRET is the "user:password" the provider sends as
+# HTTP basic auth (Postmark, SendGrid, Amazon SES, Mailgun); Mailgun also signs with its
+# webhook signing key. SNS subscriptions are confirmed by hand, never fetched by the server.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
+    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
+}
+# Which mailbox a provider's inbound mail is for when no recipient matches a mailbox address.
+MAIL_WEBHOOK_DEFAULT_MAILBOX = env.str("MAIL_WEBHOOK_DEFAULT_MAILBOX", default="")
 
 LOGGING = {
     "version": 1,

@@ -79,6 +79,15 @@ ROWS = {
     "thread-no-reply-needed": [("post", {}, THREAD_ACTION)],
     "thread-status": [("post", {"status": "open"}, THREAD_ACTION)],
     "thread-details": [("post", {"priority": "high"}, THREAD_ACTION)],
+    # E-mail: attachments of the thread's e-mails, retrying its reply (the thread's rules).
+    "mail-attachment": [("get", None, THREAD_PAGE)],
+    "mail-retry": [("post", {}, THREAD_ACTION)],
+    # Providers' inbound webhooks: closed (404) until their credentials are configured; a
+    # configured one checks the provider's basic auth or signature (tests/mail/test_webhooks.py).
+    **{
+        f"mail-{provider}": [("post", {}, E(404, 404, 404, 404, 404, 404, 404, 404))]
+        for provider in ("postmark", "mailgun", "sendgrid", "amazon_ses")
+    },
     "reports:compliance": [("get", None, E(LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN))],
     # ---------------------------------------------------------------- API
     "api:api-root": [("get", None, API_READ)],
@@ -149,6 +158,7 @@ ADMIN_APPS = {
     "axes": 403,
     "django_q": 403,
     "integrations": 403,
+    "mail": RUNS,  # mailboxes (passwords write-only), what came in, what went out
 }
 # Apps whose manager rows are expected to fail (strictly) while a role change is pending.
 PENDING_ROLES: set[str] = set()
@@ -201,7 +211,8 @@ def _admin_app(url: Url) -> str | None:
 
 
 @pytest.fixture
-def world(agent, manager, django_user_model):
+def world(agent, manager, django_user_model, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the attachment's file
     no_role = django_user_model.objects.create_user("nobody", "nobody@example.com", "pw")
     limited = django_user_model.objects.create_user("lee", "lee@example.com", "pw")
     limited.groups.add(Group.objects.get(name=AGENTS))
@@ -221,7 +232,7 @@ def world(agent, manager, django_user_model):
     ).thread
     event = SlaEvent.objects.filter(thread=thread).first()
     notification = Notification.objects.create(user=agent, thread=thread, event=event)
-    _one_of_every_admin_model(event)
+    mail = _one_of_every_admin_model(event)
     assert manager.groups.filter(name=MANAGERS).exists()
     return {
         "people": {
@@ -235,6 +246,7 @@ def world(agent, manager, django_user_model):
         "account": acme,
         "contact": thread.contact,
         "notification": notification,
+        **mail,
     }
 
 
@@ -259,6 +271,33 @@ def _one_of_every_admin_model(event) -> None:
     AccessLog.objects.create(**who, path_info="/login/")
     AccessFailureLog.objects.create(**who, path_info="/login/")
     IntegrationKey.objects.create_key(name="matrix", source="matrix")
+    return _mail_of(event.thread)
+
+
+def _mail_of(thread) -> dict:
+    """A mailbox, an e-mail of the thread with an attachment, and a failed reply."""
+    from django.core.files.base import ContentFile
+
+    from mail.models import Attachment, InboundEmail, Mailbox, OutboundEmail
+    from threads.models import Message
+
+    mailbox = Mailbox.objects.create(name="Support", address="support@example.net")
+    inbound = InboundEmail.objects.create(
+        mailbox=mailbox, message_id="<m@x>", kind="customer", thread=thread, via="file"
+    )
+    attachment = Attachment(inbound=inbound, filename="a.txt", content_type="text/plain", size=1)
+    attachment.file.save("a.txt", ContentFile(b"a"), save=False)
+    attachment.save()
+    reply = Message.objects.create(thread=thread, author_kind="agent", body="On it")
+    outbound = OutboundEmail.objects.create(
+        reply=reply,
+        mailbox=mailbox,
+        to_address="ann@acme.com",
+        subject="Re",
+        message_id="<o@x>",
+        status="failed",
+    )
+    return {"attachment": attachment, "outbound": outbound}
 
 
 def caller(name: str, world) -> APIClient:
@@ -315,6 +354,10 @@ def _sample(url: Url, world) -> dict:
             if name.startswith("contact")
             else world["notification"].pk
             if name.startswith("notification")
+            else world["attachment"].pk
+            if name == "mail-attachment"
+            else world["outbound"].pk
+            if name == "mail-retry"
             else 999999
         )
     return {k: ids[k] for k in url.kwargs if k != "app_label"}

@@ -101,7 +101,7 @@ def test_an_agent_answers_the_most_urgent_thread(browser, live_server, desk, age
     assert browser.find(first).get_attribute("data-state") == "imminent_breach"
     browser.find("#id_body").send_keys("Sorry about that! A technician is on the way.")
     browser.find("#send-reply").click()
-    browser.wait_for(lambda: "Reply sent to the customer." in browser.text(".messages"))
+    browser.wait_for(lambda: "Reply recorded" in browser.text(".messages"))
     assert browser.find(first).get_attribute("data-state") == "achieved"
     assert browser.find(".msg.agent .body").text.startswith("Sorry about that!")
     browser.screenshot("thread")

@@ -341,6 +341,11 @@ class MessageCreateSerializer(StrictSerializer):
         help_text="Integration keys only, agent messages: the active agent who wrote it; "
         "without it the reply is recorded as from the integration.",
     )
+    send = serializers.BooleanField(
+        default=False,
+        help_text="Agent public replies only: also e-mail it to the thread's contact from the "
+        "mailbox the thread came in by (its state shows on the thread page).",
+    )
 
     def validate(self, data):
         if data["author"] == Message.Author.CUSTOMER and "author_username" in data:
@@ -349,6 +354,15 @@ class MessageCreateSerializer(StrictSerializer):
             )
         if data["author"] == Message.Author.CUSTOMER and not data["public"]:
             raise serializers.ValidationError({"public": "Only agents write internal notes."})
+        if data["send"] and (
+            data["author"] != Message.Author.AGENT or not data["public"] or data["automatic"]
+        ):
+            raise serializers.ValidationError(
+                {
+                    "send": "Only a public agent reply is e-mailed; notes and automatic messages "
+                    "never are."
+                }
+            )
         if data["author"] == Message.Author.AGENT and "contact_email" in data:
             raise serializers.ValidationError(
                 {"contact_email": "Only customer messages come from a contact."}

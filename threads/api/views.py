@@ -7,6 +7,7 @@ only their teams' threads and those assigned to them. Anything else is a 404, so
 """
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -19,6 +20,7 @@ from accounts.roles import AGENTS, MANAGERS
 from accounts.services import contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import WRITE
+from mail import services as mail_services
 from threads import selectors, services
 from threads.api.fields import BAD_INPUT
 from threads.api.queries import filter_threads, thread_queryset
@@ -287,13 +289,22 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             # The service locks the thread before it looks for the external id, so a message
             # delivered twice at once is stored once; a thread deleted meanwhile is a 404.
-            message, created = self._add(thread_id, serializer.validated_data, author)
+            with transaction.atomic():  # a reply and its e-mail commit together
+                message, created = self._add(thread_id, serializer.validated_data, author)
+                if created and serializer.validated_data["send"]:
+                    self._send(message, author)
         except Thread.DoesNotExist:
             raise NotFound("No thread with this id.") from None
         return Response(
             MessageSerializer(message).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    def _send(self, message: Message, author) -> None:
+        try:
+            mail_services.reply_queue(message=message, author=author)
+        except mail_services.NotSendable as error:
+            raise ValidationError({"send": [str(error)]}) from None
 
     def _author(self, thread_id: int, data):
         """Who wrote an agent message. A person writes as themselves. An integration key

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import viewer_zone
+from mail import selectors as mail_selectors
+from mail import services as mail_services
 from policies.vocabulary import Metric, ThreadStatus
 from threads import services
 from threads.models import Notification, Thread
@@ -134,6 +137,7 @@ def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
         raise Http404("No thread with this id.") from None
     thread = detail.thread
     zone = viewer_zone(request.user)
+    mail_selectors.attach_email_state(detail.messages)
     context = {
         "detail": detail,
         "thread": thread,
@@ -152,6 +156,7 @@ def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
             }
         ),
         "pause_hint": _pause_hint(thread),
+        "reply_by_mail": mail_selectors.reply_address(thread),
         "response_running": any(
             row.clock.is_running and row.clock.metric != Metric.RESOLUTION for row in detail.clocks
         ),
@@ -190,15 +195,24 @@ def _back(pk: int):
 
 @agent_action
 def thread_message(request, pk: int):
-    thread = _thread_or_404(request, pk, "pk")
+    thread = _thread_or_404(request, pk, "pk", "source", "contact")
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _refused(request, pk, "Nothing was sent", form, message_form=form)
     note = form.cleaned_data["kind"] == MessageForm.NOTE
-    services.agent_reply(
-        thread=thread.pk, author=request.user, body=form.cleaned_data["body"], public=not note
-    )
-    messages.success(request, "Internal note added." if note else "Reply sent to the customer.")
+    by_mail = not note and not mail_services.send_problem(thread)
+    with transaction.atomic():  # the reply and its e-mail commit together
+        message, _ = services.agent_reply(
+            thread=thread.pk, author=request.user, body=form.cleaned_data["body"], public=not note
+        )
+        if by_mail:
+            outbound = mail_services.reply_queue(message=message, author=request.user)
+    if note:
+        messages.success(request, "Internal note added.")
+    elif by_mail:
+        messages.success(request, f"Reply recorded; e-mailing it to {outbound.to_address}.")
+    else:
+        messages.success(request, "Reply recorded (this thread did not come by e-mail).")
     return _back(pk)
 
 

@@ -84,7 +84,7 @@ def test_a_reply_achieves_first_response_and_the_row_leaves_the_queue(setup, age
     assert response.status_code == 302 and response["Location"] == url
     with at(berlin(23, 10, 21)):
         page = html(agent_client.get(url))
-    assert "Reply sent to the customer." in page
+    assert "Reply recorded (this thread did not come by e-mail)." in page
     assert 'data-metric="first_response" data-state="achieved"' in page
     assert re.search(r'<li class="msg agent".*?On it', page, re.S)
     queue = get(agent_client, berlin(23, 10, 21), "/queue/")

@@ -1,0 +1,156 @@
+"""The mail app in the admin: mailboxes (with “Test connection”), what came in, what went out
+(with “Retry now”)."""
+
+from django.contrib import admin, messages
+
+from mail import services
+from mail.connections import connection_report
+from mail.forms import MailboxForm
+from mail.models import Attachment, InboundEmail, Mailbox, OutboundEmail
+
+
+@admin.register(Mailbox)
+class MailboxAdmin(admin.ModelAdmin):
+    form = MailboxForm
+    list_display = ["name", "address", "active", "reads", "sends", "team", "last_polled_at"]
+    list_filter = ["active"]
+    list_select_related = ["team"]
+    search_fields = ["name", "address"]
+    readonly_fields = ["last_polled_at", "last_error"]
+    actions = ["check_connection"]
+    fieldsets = [
+        (None, {"fields": ["name", "address", "active", "team", "priority"]}),
+        (
+            "Reading (IMAP)",
+            {
+                "fields": [
+                    "imap_host",
+                    "imap_port",
+                    "imap_security",
+                    "imap_user",
+                    "imap_password",
+                    "imap_folder",
+                ],
+                "description": "Polled every minute; each unread message becomes a thread or "
+                "joins the one it answers, and is marked read once stored. Leave the host empty "
+                "if a provider's inbound webhook brings this mailbox's mail.",
+            },
+        ),
+        (
+            "Sending (SMTP)",
+            {
+                "fields": [
+                    "smtp_host",
+                    "smtp_port",
+                    "smtp_security",
+                    "smtp_user",
+                    "smtp_password",
+                ],
+                "description": "Agents' replies go out from this address with the agent's name.",
+            },
+        ),
+        ("Last poll", {"fields": ["last_polled_at", "last_error"]}),
+    ]
+
+    @admin.display(description="reads")
+    def reads(self, obj):
+        return f"IMAP {obj.imap_host}" if obj.imap_host else "webhook"
+
+    @admin.display(description="sends")
+    def sends(self, obj):
+        return f"SMTP {obj.smtp_host}" if obj.smtp_host else "EMAIL_URL"
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and not self.has_change_permission(request, obj):
+            # A read-only page would print the saved passwords: leave them out.
+            return [
+                (name, {**opts, "fields": [f for f in opts["fields"] if "password" not in f]})
+                for name, opts in self.fieldsets
+            ]
+        return self.fieldsets
+
+    @admin.action(description="Test connection", permissions=["change"])
+    def check_connection(self, request, queryset):
+        for mailbox in queryset:
+            results = connection_report(mailbox)
+            text = " ".join(message for _, message in results)
+            level = messages.SUCCESS if all(ok for ok, _ in results) else messages.ERROR
+            self.message_user(request, f"{mailbox.name}: {text}", level)
+
+
+class AttachmentInline(admin.TabularInline):
+    model = Attachment
+    fields = ["filename", "content_type", "size"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "mailbox", "kind", "from_address", "subject", "thread", "via"]
+    list_filter = ["kind", "mailbox", "via"]
+    list_select_related = ["mailbox", "thread"]
+    search_fields = ["from_address", "subject", "message_id"]
+    date_hierarchy = "received_at"
+    inlines = [AttachmentInline]
+    readonly_fields = [
+        "mailbox",
+        "message_id",
+        "kind",
+        "thread",
+        "thread_message",
+        "from_address",
+        "from_name",
+        "subject",
+        "references",
+        "full_text",
+        "bounced_message_id",
+        "via",
+        "received_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # the record of what came in is not edited
+
+
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "to_address", "subject", "status", "attempts", "last_error"]
+    list_filter = ["status", "mailbox", "bounced"]
+    list_select_related = ["mailbox"]
+    search_fields = ["to_address", "subject", "message_id"]
+    actions = ["retry"]
+    readonly_fields = [
+        "reply",
+        "mailbox",
+        "from_name",
+        "to_address",
+        "subject",
+        "message_id",
+        "in_reply_to",
+        "references",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+        "bounced",
+        "created_at",
+        "sent_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Retry now", permissions=["change"])
+    def retry(self, request, queryset):
+        count = sum(services.retry_now(outbound=o) for o in queryset)
+        self.message_user(request, f"{count} replies will be sent again now.")

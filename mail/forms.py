@@ -1,0 +1,72 @@
+"""The mailbox form of the admin: passwords write-only once saved, hosts checked against the
+destination rule when saved (and again on every connection)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from mail.models import Mailbox
+from policies.secret_fields import SecretField
+from slaops.outbound import DestinationNotAllowed, check_address
+
+
+class MailboxForm(forms.ModelForm):
+    imap_password = SecretField(
+        label="IMAP password",
+        clear_label="Remove the saved password",
+        help_text="Not shown again once saved; leave empty to keep it.",
+    )
+    smtp_password = SecretField(
+        label="SMTP password",
+        clear_label="Remove the saved password",
+        help_text="Not shown again once saved; leave empty to keep it.",
+    )
+
+    class Meta:
+        model = Mailbox
+        fields = [
+            "name",
+            "address",
+            "active",
+            "team",
+            "priority",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_user",
+            "imap_password",
+            "imap_folder",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_user",
+            "smtp_password",
+        ]
+
+    def clean_address(self):
+        return self.cleaned_data["address"].strip().lower()
+
+    def _host(self, name: str) -> str:
+        host = self.cleaned_data.get(name, "").strip().lower()
+        if any(c.isspace() or c in "/@?#" for c in host):
+            raise ValidationError("Only a host name or address, e.g. imap.example.com.")
+        try:
+            import ipaddress
+
+            check_address(ipaddress.ip_address(host.strip("[]")))
+        except ValueError:
+            pass  # a name: its addresses are checked on every connection
+        except DestinationNotAllowed as error:
+            raise ValidationError(str(error)) from None
+        return host
+
+    def clean_imap_host(self):
+        return self._host("imap_host")
+
+    def clean_smtp_host(self):
+        return self._host("smtp_host")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("imap_host") and not data.get("imap_user"):
+            self.add_error("imap_user", "Reading a mailbox over IMAP needs its user name.")
+        return data
