@@ -57,6 +57,7 @@ def test_an_answer_to_our_reply_lands_on_the_same_thread_and_starts_next_respons
         subject=f"Re: Printer on fire [#{thread.pk}]",
         body="Done, still smoking.",
         message_id="<m2@acme.com>",
+        date=MONDAY + timedelta(minutes=20),  # written after our reply it answers
         headers={
             "In-Reply-To": outbound.message_id,
             "References": f"<m1@acme.com> {outbound.message_id}",

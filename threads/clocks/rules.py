@@ -166,6 +166,8 @@ class Clockwork(ClockMoves):
 
     def _customer_wrote(self, at: datetime, *, needs_reply: bool, automatic: bool) -> None:
         self.catch_up(at)
+        if automatic:
+            return  # an auto-reply (out of office) starts, stops and reopens nothing
         self.set_thread(last_customer_message_at=at)
         if self.thread.is_closed:
             self._status_changed("open", at, reason="customer wrote again", rule="reopened")
