@@ -81,6 +81,7 @@ class Alert:
     policy: str
     link: str
     event_id: int | None = None
+    clock_id: int | None = None  # PagerDuty's dedup_key: one incident per clock
     details: dict = field(default_factory=dict)
     is_test: bool = False
 
@@ -141,6 +142,7 @@ def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
         policy=clock.policy.name if clock and clock.policy_id and clock.policy else "",
         link=thread_url(thread),
         event_id=event.pk,
+        clock_id=clock.pk if clock else None,
         details=dict(event.details),
     )
 
