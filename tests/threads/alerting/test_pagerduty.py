@@ -1,13 +1,14 @@
 """PagerDuty against a local stand-in of its Events API v2 that keeps incidents by dedup_key as
 PagerDuty does: one incident per clock, whatever repeats, resolved when the clock stops."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from policies.models import AlertChannel, EscalationLevel, NotificationRule
 from tests.threads.servers import pagerduty_server
 from tests.threads.test_delivery import (
+    BERLIN,
     DUE,
     MONDAY_10,
     NOW,
@@ -147,12 +148,13 @@ def test_a_clock_that_never_paged_sends_pagerduty_nothing(pagerduty, agent):
 
 
 def test_pagerduty_pages_outside_business_hours(pagerduty):
-    configure(channels=[pager(pagerduty)], page_24_7=False)
-    late = MONDAY_10.replace(hour=19)
-    breach(at=late)
+    configure(channels=[pager(pagerduty)], page_24_7=False, minutes=10)
+    friday_1650 = datetime(2026, 11, 27, 16, 50, tzinfo=BERLIN)
+    breach(opened=friday_1650, at=friday_1650 + timedelta(minutes=15))  # due after closing
 
-    assert run(late).sent == 1
+    assert run(friday_1650 + timedelta(minutes=15)).sent == 1
     assert not Delivery.objects.get().held_for_quiet_hours
+    assert len(pagerduty.opened) == 1
 
 
 def test_a_refused_event_is_final_and_shows_pagerduty_s_reason(pagerduty):
