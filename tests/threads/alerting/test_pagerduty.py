@@ -91,6 +91,23 @@ def test_a_retried_trigger_keeps_its_dedup_key_and_opens_no_second_incident(agen
     assert pagerduty.opened == list(keys)
 
 
+def test_a_trigger_still_retrying_when_the_clock_stops_is_dropped_not_reopened(agent):
+    with pagerduty_server(fail=["503"]) as pagerduty:
+        configure(channels=[pager(pagerduty)])
+        thread = breach(assignee=agent)
+        assert run().retrying == 1
+        with travel(NOW + timedelta(seconds=10)):
+            agent_reply(thread=thread, author=agent, body="On it")  # before the retry is due
+        run(NOW + timedelta(hours=2))
+
+    trigger, resolve = Delivery.objects.order_by("id")
+    assert trigger.status == "dead"
+    assert trigger.last_error == "Dropped: no longer true, the clock is breached now."
+    assert resolve.status == "sent"
+    assert [e["event_action"] for e in pagerduty.events()] == ["trigger", "resolve"]
+    assert pagerduty.opened == []  # the one trigger that arrived was refused (503)
+
+
 def test_the_same_trigger_sent_twice_adds_to_the_open_incident(pagerduty):
     configure(channels=[pager(pagerduty)])
     breach()

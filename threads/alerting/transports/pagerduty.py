@@ -27,7 +27,7 @@ from threads.alerting.transports.base import (
     post,
     retry_after_seconds,
 )
-from threads.models import Delivery, EventKind
+from threads.models import FINISHED_STATES, ClockState, Delivery, EventKind
 
 TIMEOUT = 10  # seconds
 TRIGGERS = {EventKind.WARNING, EventKind.BREACHING, EventKind.ESCALATED}
@@ -125,6 +125,11 @@ class PagerDutyTransport(Transport):
             raise PermanentError("Nothing to page: the alert has no clock.")
         if alert.event_kind in STOPS:
             return self._post(channel, resolve(alert, channel.secret))
+        if alert.clock_state in FINISHED_STATES:
+            # A trigger retried (or sent late) after its clock stopped would reopen an incident
+            # the stop's resolve already closed, and nothing would close it again.
+            state = ClockState(alert.clock_state).label.lower()
+            raise PermanentError(f"Dropped: no longer true, the clock is {state} now.")
         return self._post(channel, trigger(alert, channel.secret))
 
     def _post(self, channel, event: dict) -> Result:
