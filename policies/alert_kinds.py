@@ -68,6 +68,69 @@ def webhook_is_valid(channel) -> None:
         raise ValidationError({"secret": "A signing secret needs at least 24 random bytes."})
 
 
+# PagerDuty's Events API v2 (US and EU service regions): the routing key travels in the body, so
+# a channel only sends it to PagerDuty (or a host the operator allows, SLA_HTTP_ALLOWED_HOSTS),
+# never to a URL someone who may edit but not read the channel typed in.
+PAGERDUTY_EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"
+PAGERDUTY_HOSTS = frozenset({"events.pagerduty.com", "events.eu.pagerduty.com"})
+
+
+def pagerduty_url(channel) -> str:
+    return channel.url or PAGERDUTY_EVENTS_URL
+
+
+def pagerduty_is_valid(channel) -> None:
+    """A routing key (an Events API v2 integration key: 32 letters and digits) and, if given,
+    an Events API URL at PagerDuty; empty means the default."""
+    import re
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    if channel.url:
+        url_is_allowed(channel)
+        host = (urlsplit(channel.url).hostname or "").lower()
+        allowed = {h.lower() for h in settings.SLA_HTTP_ALLOWED_HOSTS}
+        if host not in PAGERDUTY_HOSTS and host not in allowed:
+            raise ValidationError(
+                {
+                    "url": "The Events API URL must be PagerDuty's (https://events.pagerduty.com/"
+                    "v2/enqueue, or events.eu.pagerduty.com); leave it empty for the default."
+                }
+            )
+    if not channel.secret:
+        raise ValidationError(
+            {
+                "secret": "A PagerDuty channel needs its routing key: the Integration Key of the "
+                "service's Events API v2 integration."
+            }
+        )
+    if not re.fullmatch(r"[A-Za-z0-9]{32}", channel.secret):
+        raise ValidationError(
+            {"secret": "A PagerDuty routing key is 32 letters and digits; paste it again."}
+        )
+
+
+def teams_url_is_valid(channel) -> None:
+    """An allowed URL of a Teams Workflows webhook, not a retired Office 365 connector's."""
+    from urllib.parse import urlsplit
+
+    url_is_allowed(channel)
+    parts = urlsplit(channel.url)
+    host, path = (parts.hostname or "").lower(), parts.path.lower()
+    connector = (host.endswith(".webhook.office.com") and path.startswith("/webhookb2/")) or (
+        host in ("outlook.office.com", "outlook.office365.com") and path.startswith("/webhook")
+    )
+    if connector:
+        raise ValidationError(
+            {
+                "url": "This is an Office 365 connector URL; Microsoft has retired those. In "
+                "Teams, create a Workflows flow “Post to a channel when a webhook request is "
+                "received” and paste its URL."
+            }
+        )
+
+
 @dataclass(frozen=True)
 class TransportKind:
     label: str  # the kind in the delivery log: "Slack"
@@ -105,6 +168,23 @@ TRANSPORTS: dict[str, TransportKind] = {
         check=webhook_is_valid,
         secret="secret",
         held_in_quiet_hours=False,  # machines read it; they decide themselves whom to wake
+    ),
+    "pagerduty": TransportKind(
+        label="PagerDuty",
+        channel_label="PagerDuty (Events API v2)",
+        transport="threads.alerting.transports.pagerduty.PagerDutyTransport",
+        fields=("url", "secret"),  # the Events API URL (empty: the default), the routing key
+        check=pagerduty_is_valid,
+        secret="secret",  # whoever has the routing key can open incidents on the service
+        held_in_quiet_hours=False,  # paging is for waking people: PagerDuty's schedules decide
+    ),
+    "teams": TransportKind(
+        label="Microsoft Teams",
+        channel_label="Microsoft Teams (Workflows webhook)",
+        transport="threads.alerting.transports.teams.TeamsTransport",
+        fields=("url",),
+        check=teams_url_is_valid,
+        secret="url",  # a Workflows URL carries its own signature: whoever has it can post
     ),
 }
 

@@ -5,6 +5,7 @@ from urllib.parse import urlparse
 from django.contrib import admin, messages
 
 from policies import forms as policy_forms
+from policies.alert_kinds import TRANSPORTS, pagerduty_url
 from policies.models import AlertChannel
 from policies.secret_fields import masked
 
@@ -24,9 +25,12 @@ class AlertChannelAdmin(admin.ModelAdmin):
     def destination(self, obj):
         if obj.kind == AlertChannel.Kind.EMAIL:
             return ", ".join(obj.address_list())
-        if obj.kind == AlertChannel.Kind.SLACK:
-            # A Slack webhook URL is its own password: show where, not the token.
-            return f"{urlparse(obj.url).hostname or obj.url}/…" if obj.url else ""
+        declared = TRANSPORTS.get(obj.kind)
+        if declared and declared.secret == "url":
+            # A Slack or Teams webhook URL is its own password: show where, not the token.
+            return f"{urlparse(obj.url).hostname or '?'}/…" if obj.url else ""
+        if obj.kind == AlertChannel.Kind.PAGERDUTY:
+            return pagerduty_url(obj)
         return obj.url
 
     @admin.display(description="signing secret")

@@ -53,10 +53,11 @@ def test_a_new_transport_needs_no_migration(monkeypatch):
         assert model._meta.get_field("kind").deconstruct()[3]["choices"] is choices
 
 
-def test_quiet_hours_hold_email_and_slack_but_not_webhooks():
+def test_quiet_hours_hold_people_s_channels_but_not_webhooks_or_pages():
     held = {value for value, kind in TRANSPORTS.items() if kind.held_in_quiet_hours}
 
-    assert held == {"email", "slack"}
+    assert held == {"email", "slack", "teams"}
+    assert not TRANSPORTS["pagerduty"].held_in_quiet_hours  # paging is for waking people
 
 
 @pytest.mark.parametrize("value", ALERT_EVENTS)

@@ -26,6 +26,10 @@ def test_choosing_a_kind_shows_only_its_fields(browser, live_server, transaction
     assert shown(browser) == ["url"]
     menu.select_by_value("webhook")
     assert shown(browser) == ["url", "secret"]
+    menu.select_by_value("pagerduty")
+    assert shown(browser) == ["url", "secret"]
+    menu.select_by_value("teams")
+    assert shown(browser) == ["url"]
     menu.select_by_value("email")
     assert shown(browser) == ["addresses"]
     assert browser.csp_violations() == []

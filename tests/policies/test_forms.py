@@ -30,6 +30,8 @@ def test_the_kind_menu_says_which_fields_each_kind_shows(manager_client):
         "email": ["addresses"],
         "slack": ["url"],
         "webhook": ["url", "secret"],
+        "pagerduty": ["url", "secret"],
+        "teams": ["url"],
     }
     assert "data-kind-fields" in page and "slaops/channel_kinds.js" in page
 

@@ -186,3 +186,56 @@ def http_server(scripts: dict[str, list[Answer]] | None = None) -> Iterator[Http
         httpd.shutdown()
         httpd.server_close()
         runner.join(timeout=5)
+
+
+# ----------------------------------------------------------------------------------- PagerDuty
+
+
+@dataclass
+class PagerDutyServer:
+    """A stand-in for PagerDuty's Events API v2 that keeps incidents as PagerDuty does: a
+    trigger opens one per new `dedup_key` and adds to the open one otherwise, a resolve closes
+    it. `fail` answers come first (scripted, as for HttpServer), then 202s."""
+
+    http: HttpServer
+    path: str = "/v2/enqueue"
+    fail: list[str] = field(default_factory=list)
+    incidents: dict[str, str] = field(default_factory=dict)  # dedup_key -> triggered/resolved
+    opened: list[str] = field(default_factory=list)  # dedup_key of each incident opened
+
+    @property
+    def url(self) -> str:
+        return self.http.url(self.path)
+
+    def events(self, action: str | None = None) -> list[dict]:
+        sent = [request.json() for request in self.http.to(self.path)]
+        return [event for event in sent if action is None or event["event_action"] == action]
+
+    def answer(self, request: Request) -> str:
+        with self.http.lock:
+            if self.fail:
+                return self.fail.pop(0)
+            event = request.json()
+            if len(event.get("routing_key", "")) != 32:
+                refused = {
+                    "status": "invalid event",
+                    "message": "Event object is invalid",
+                    "errors": ["Length of 'routing_key' is incorrect (should be 32 characters)"],
+                }
+                return "400 " + json.dumps(refused)
+            key = event.get("dedup_key")
+            if event["event_action"] == "trigger":
+                if self.incidents.get(key) != "triggered":
+                    self.opened.append(key)
+                self.incidents[key] = "triggered"
+            elif event["event_action"] == "resolve" and key in self.incidents:
+                self.incidents[key] = "resolved"
+        return f'202 {{"status":"success","message":"Event processed","dedup_key":"{key}"}}'
+
+
+@contextmanager
+def pagerduty_server(*, fail: list[str] | None = None) -> Iterator[PagerDutyServer]:
+    with http_server() as http:
+        pagerduty = PagerDutyServer(http, fail=list(fail or []))
+        http.script(pagerduty.path, [pagerduty.answer])
+        yield pagerduty

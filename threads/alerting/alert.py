@@ -81,6 +81,8 @@ class Alert:
     policy: str
     link: str
     event_id: int | None = None
+    clock_id: int | None = None  # PagerDuty's dedup_key: one incident per clock
+    clock_state: str = ""  # the clock's state when the alert was read (it may have moved on)
     details: dict = field(default_factory=dict)
     is_test: bool = False
 
@@ -141,6 +143,8 @@ def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
         policy=clock.policy.name if clock and clock.policy_id and clock.policy else "",
         link=thread_url(thread),
         event_id=event.pk,
+        clock_id=clock.pk if clock else None,
+        clock_state=clock.state if clock else "",
         details=dict(event.details),
     )
 

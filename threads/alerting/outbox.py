@@ -76,9 +76,8 @@ def outbox_for(
         in_app: set[int] = set()
         emails: dict[int, str] = cache.setdefault("emails", {})
         for rule in policy.rules.all():
-            if not _rule_matches(rule, event):
-                continue
-            for user_id in _people(rule, thread, cache):
+            matched = _rule_matches(rule, event)
+            for user_id in _people(rule, thread, cache) if matched else []:
                 if rule.in_app:
                     in_app.add(user_id)
                 if rule.by_email:
@@ -94,7 +93,9 @@ def outbox_for(
                         )
             for channel in rule.channels.all():
                 transport = transport_for(channel.kind)
-                for recipient in transport.recipients(channel) if transport else []:
+                if transport is None or not (matched or transport.follows(rule, event)):
+                    continue
+                for recipient in transport.recipients(channel):
                     rows.setdefault(
                         (channel.kind, recipient),
                         Delivery(

@@ -87,5 +87,11 @@ class Transport:
     def prepare(self, channel: AlertChannel) -> None:
         """Database work a channel needs before its alerts are sent (none, for most kinds)."""
 
+    def follows(self, rule, event) -> bool:
+        """Whether this kind's channels on `rule` also get `event` although the rule does not
+        list it (PagerDuty: the stop of a clock it paged for, which resolves the incident). Runs
+        when the outbox is written, on loaded rows: no queries."""
+        return False
+
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         raise NotImplementedError
