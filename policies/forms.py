@@ -57,13 +57,15 @@ class AlertChannelForm(forms.ModelForm):
         required=False,
         assume_scheme="https",
         help_text="Slack: the incoming-webhook URL (https://hooks.slack.com/…). Webhook: your "
-        "endpoint, https (plain http only to hosts the operator allows).",
+        "endpoint, https (plain http only to hosts the operator allows). Teams: the Workflows "
+        "webhook URL. PagerDuty: leave empty for https://events.pagerduty.com/v2/enqueue.",
     )
     secret = SecretField(
-        label="Signing secret",
-        clear_label="Generate a new secret (shown once, after saving)",
-        help_text="Webhooks only. Leave empty on a new channel to have one generated; it is shown "
-        "once after saving, for you to give to the receiving end.",
+        label="Signing secret or routing key",
+        clear_label="Generate a new secret (webhooks; shown once, after saving)",
+        help_text="Webhooks: the signing secret; leave empty on a new channel to have one "
+        "generated, shown once after saving for the receiving end. PagerDuty: the routing key "
+        "(the Integration Key of an Events API v2 integration).",
     )
 
     class Meta:
