@@ -27,4 +27,5 @@ urlpatterns = [
     # so the page runs under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("reports/", include("threads.reports.urls")),
+    path("integrations/slack/", include("slackapp.urls")),
 ]
