@@ -106,6 +106,13 @@ TRANSPORTS: dict[str, TransportKind] = {
         secret="secret",
         held_in_quiet_hours=False,  # machines read it; they decide themselves whom to wake
     ),
+    "slack_app": TransportKind(
+        label="Slack app",
+        channel_label="Slack app (triage channel and the assignee's DM; admin → Slack)",
+        transport="threads.alerting.transports.slack_app.SlackAppTransport",
+        fields=(),  # where it posts is the Slack app's own configuration
+        check=lambda channel: None,
+    ),
 }
 
 

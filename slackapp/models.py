@@ -163,3 +163,25 @@ class SlackPost(models.Model):
 
     def __str__(self) -> str:
         return f"reply {self.message_id} → {self.channel_id}"
+
+
+class SlackTriageMessage(models.Model):
+    """The one triage-channel message of a thread, updated (chat.update) as its clocks move."""
+
+    alert_channel = models.ForeignKey(
+        "policies.AlertChannel", on_delete=models.CASCADE, related_name="+"
+    )
+    thread = models.ForeignKey("threads.Thread", on_delete=models.CASCADE, related_name="+")
+    slack_channel = models.CharField(max_length=20)
+    ts = models.CharField(max_length=20)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert_channel", "thread"], name="slack_triage_message_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.thread_id} in {self.slack_channel}"
