@@ -68,6 +68,20 @@ def webhook_is_valid(channel) -> None:
         raise ValidationError({"secret": "A signing secret needs at least 24 random bytes."})
 
 
+def slack_channel_is_given(channel) -> None:
+    """One Slack channel id (C…, G… for a private channel) the Slack app posts its alerts in."""
+    import re
+
+    given = channel.address_list()
+    if len(given) != 1 or not re.fullmatch(r"[CG][A-Z0-9]{2,19}", given[0]):
+        raise ValidationError(
+            {
+                "addresses": "Give the triage channel's Slack channel id, e.g. C0123ABCD (channel "
+                "details → About); the bot must be a member of it."
+            }
+        )
+
+
 @dataclass(frozen=True)
 class TransportKind:
     label: str  # the kind in the delivery log: "Slack"
@@ -110,8 +124,8 @@ TRANSPORTS: dict[str, TransportKind] = {
         label="Slack app",
         channel_label="Slack app (triage channel and the assignee's DM; admin → Slack)",
         transport="threads.alerting.transports.slack_app.SlackAppTransport",
-        fields=(),  # where it posts is the Slack app's own configuration
-        check=lambda channel: None,
+        fields=("addresses",),  # the triage channel's id; the token is the Slack app's
+        check=slack_channel_is_given,
     ),
 }
 

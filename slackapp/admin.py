@@ -20,7 +20,6 @@ class SlackAppForm(forms.ModelForm):
             "bot_token",
             "signing_secret",
             "resolve_reaction",
-            "triage_channel_id",
             "enabled",
         ]
 

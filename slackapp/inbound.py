@@ -90,12 +90,10 @@ def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]
     if person.agent_id is not None:
         return SlackEvent.Status.IGNORED, "an agent's top-level message opens no thread"
     text = body.get("text", "")
-    created = services.thread_create(
+    opening = dict(
         subject=(text.strip().splitlines() or [""])[0][:SUBJECT_LENGTH],
         first_message=text,
         account=channel.account,
-        contact_email=person.email if person.email else "",
-        contact_name=person.name or None,
         channel=Channel.SLACK,
         priority=channel.priority or "normal",
         team=channel.team,
@@ -105,6 +103,15 @@ def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]
         created_at=slack_time(body["ts"]),
         via="slack",
     )
+    try:
+        created = services.thread_create(
+            **opening, contact_email=person.email, contact_name=person.name or None
+        )
+    except ThreadError as error:
+        if error.field != "account" or not person.email:
+            raise
+        # Their e-mail is another account's contact: the channel says whose question it is.
+        created = services.thread_create(**opening)
     return SlackEvent.Status.DONE, f"thread #{created.thread.pk}"
 
 
@@ -115,7 +122,7 @@ def _reply(event: SlackEvent, channel: SlackChannel, body: dict) -> tuple[str, s
         parent = SlackEvent.objects.select_for_update().filter(
             app=app, channel_id=channel.channel_id, ts=body["thread_ts"], kind="message"
         )
-        if parent.filter(status=SlackEvent.Status.RECEIVED).exists():
+        if parent.filter(status=SlackEvent.Status.RECEIVED).first() is not None:
             return SlackEvent.Status.WAITING, "its thread's first message is not recorded yet"
         thread = thread_for(app, channel.channel_id, body["thread_ts"])
         if thread is None:

@@ -30,13 +30,6 @@ class SlackApp(models.Model):
         help_text="An agent reacting with this emoji (its name, without colons) resolves the "
         "thread.",
     )
-    triage_channel_id = models.CharField(
-        "triage channel id",
-        max_length=20,
-        blank=True,
-        help_text="Internal channel for SLA alerts (one message per thread, updated as its clock "
-        "moves). Used by alert channels of kind “Slack app”.",
-    )
     enabled = models.BooleanField(default=True)
     bot_user_id = models.CharField(max_length=20, blank=True, editable=False)
     last_error = models.CharField(max_length=300, blank=True, editable=False)

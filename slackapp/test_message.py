@@ -14,9 +14,13 @@ def send_test_message(app: SlackApp) -> list[str]:
     app.last_error = ""
     app.save(update_fields=["bot_user_id", "last_error"])
     lines = [f"The bot token works (workspace {who.get('team', '?')}, bot {app.bot_user_id})."]
-    if not app.triage_channel_id:
-        lines.append("No triage channel set: no message posted.")
-    for channel_id in [app.triage_channel_id] if app.triage_channel_id else []:
+    from policies.models import AlertChannel
+
+    triage = AlertChannel.objects.filter(kind="slack_app", enabled=True)
+    targets = sorted({c for channel in triage for c in channel.address_list()})
+    if not targets:
+        lines.append("No triage channel yet (alert channel of kind “Slack app”): nothing posted.")
+    for channel_id in targets:
         try:
             web.call(
                 app,

@@ -44,9 +44,12 @@ PERMANENT = frozenset(
 class SlackFailure(Exception):
     """A Web API call failed. `permanent`: do not retry; `retry_after`: Slack's 429 wait."""
 
-    def __init__(self, message: str, *, permanent: bool = False, retry_after: int | None = None):
+    def __init__(
+        self, message: str, *, permanent=False, retry_after: int | None = None, code: str = ""
+    ):
         super().__init__(message)
         self.message = message
+        self.code = code  # Slack's error code: "channel_not_found"
         self.permanent = permanent
         self.retry_after = retry_after
 
@@ -89,7 +92,7 @@ def call(app, method: str, **arguments) -> dict:
                 retry_after=int(wait) if str(wait or "").isdigit() else None,
             ) from None
         said = f"Slack answered {answer.status_code}" + (f": {code}" if code else "")
-        raise SlackFailure(said, permanent=code in PERMANENT) from None
+        raise SlackFailure(said, permanent=code in PERMANENT, code=code) from None
     except OSError as error:  # refused, reset, timed out, TLS
         raise SlackFailure(f"Slack unreachable: {error}") from None
     return response.data

@@ -56,7 +56,7 @@ def test_a_new_transport_needs_no_migration(monkeypatch):
 def test_quiet_hours_hold_email_and_slack_but_not_webhooks():
     held = {value for value, kind in TRANSPORTS.items() if kind.held_in_quiet_hours}
 
-    assert held == {"email", "slack"}
+    assert held == {"email", "slack", "slack_app"}
 
 
 @pytest.mark.parametrize("value", ALERT_EVENTS)

@@ -30,6 +30,7 @@ def test_the_kind_menu_says_which_fields_each_kind_shows(manager_client):
         "email": ["addresses"],
         "slack": ["url"],
         "webhook": ["url", "secret"],
+        "slack_app": ["addresses"],
     }
     assert "data-kind-fields" in page and "slaops/channel_kinds.js" in page
 

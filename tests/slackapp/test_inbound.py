@@ -263,3 +263,15 @@ def test_messages_in_channels_that_are_not_connected_open_nothing(workspace, pos
 def test_an_event_of_another_workspace_is_a_400(workspace, post_event):
     answer = post_event(callback(message(at(0), "Help"), team="T0OTHER"))
     assert answer.status_code == 400 and "team_id" in answer.json()["error"]
+
+
+def test_a_customer_whose_email_is_another_accounts_contact_still_opens_the_channels_thread(
+    workspace, post_event
+):
+    from accounts.models import Account
+    from accounts.services import contact_upsert
+
+    contact_upsert(email="carla@acme.example", account=Account.objects.create(name="Globex"))
+    post_event(callback(message(at(0), "Help")))
+    thread = the_thread()
+    assert thread.account.name == "Acme" and thread.contact is None

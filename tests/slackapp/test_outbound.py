@@ -123,8 +123,9 @@ def test_the_web_api_goes_only_to_slack(
 def test_send_a_test_message_checks_the_token_and_posts_to_the_triage_channel(
     workspace, slack, admin_client
 ):
-    workspace.triage_channel_id = "C0TRIAGE"
-    workspace.save()
+    from policies.models import AlertChannel
+
+    AlertChannel.objects.create(name="Triage", kind="slack_app", addresses="C0TRIAGE")
     page = admin_client.post(
         "/admin/slackapp/slackapp/",
         {"action": "send_test_message", "_selected_action": [workspace.pk]},

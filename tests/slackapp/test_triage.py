@@ -21,9 +21,9 @@ MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 @pytest.fixture
 def triage(workspace):
-    workspace.triage_channel_id = "C0TRIAGE"
-    workspace.save()
-    channel = AlertChannel.objects.create(name="Slack triage", kind="slack_app")
+    channel = AlertChannel.objects.create(
+        name="Slack triage", kind="slack_app", addresses="C0TRIAGE"
+    )
     policy = SlaPolicy.objects.get()
     WarningThreshold.objects.create(policy=policy, kind="minutes_before", value=15)
     rule = NotificationRule.objects.create(
@@ -79,6 +79,18 @@ def test_one_triage_message_per_thread_is_updated_as_the_clock_moves(
     assert len(direct) == 3  # due soon, breaching, breached: to the assignee's Slack DM
 
 
+def test_a_deleted_triage_message_is_posted_again(triage, slack, post_event):
+    with time_machine.travel(MONDAY + timedelta(seconds=1), tick=False):
+        post_event(callback(message(MONDAY.timestamp(), "Exports fail")))
+    tick(46)
+    slack.fail("chat.update", "message_not_found")
+    tick(61)
+    triage_posts = [c for c in slack.to("chat.postMessage") if c.args["channel"] == "C0TRIAGE"]
+    assert len(triage_posts) == 2 and "breaching" in triage_posts[1].args["text"]
+    kept = SlackTriageMessage.objects.get()
+    assert kept.ts == "1900000000.000002"
+
+
 def test_a_refused_token_stops_the_triage_channel_and_says_why(triage, slack, post_event):
     slack.fail("chat.postMessage", "invalid_auth")
     with time_machine.travel(MONDAY + timedelta(seconds=1), tick=False):
@@ -86,6 +98,14 @@ def test_a_refused_token_stops_the_triage_channel_and_says_why(triage, slack, po
     tick(46)
     triage.refresh_from_db()
     assert not triage.enabled and "invalid_auth" in triage.disabled_reason
+
+
+def test_a_triage_channel_needs_a_slack_channel_id():
+    from django.core.exceptions import ValidationError
+
+    for addresses in ("", "#support", "C0A, C0B"):
+        with pytest.raises(ValidationError, match="channel id"):
+            AlertChannel(name="Triage", kind="slack_app", addresses=addresses).full_clean()
 
 
 def test_the_test_alert_posts_to_the_triage_channel(triage, slack):

@@ -1,7 +1,7 @@
-"""SLA alerts through the Slack app (slackapp/): one message per thread in the app's internal
-triage channel, posted at the thread's first alert and updated with chat.update as its clock
-moves (pending → imminent → breaching → answered), and a direct message to the assignee when
-they are linked to a Slack user.
+"""SLA alerts through the Slack app (slackapp/): one message per thread in an internal triage
+channel (the alert channel's Slack channel id), posted at the thread's first alert and updated
+with chat.update as its clock moves (due soon → breaching → achieved or breached), and a direct
+message to the assignee when they are linked to a Slack user.
 
 `send` only talks to Slack: `prepare` reads the app, the triage messages already posted for the
 threads with alerts waiting, and who the assignees are in Slack; `remember` keeps a new message's
@@ -28,7 +28,7 @@ class SlackAppTransport(Transport):
     def prepare(self, channel: AlertChannel) -> None:
         from slackapp.models import SlackApp, SlackTriageMessage, SlackUser
 
-        app = SlackApp.objects.filter(enabled=True).exclude(triage_channel_id="").first()
+        app = SlackApp.objects.filter(enabled=True).first()
         threads = Delivery.objects.filter(channel=channel, status__in=WAITING).values(
             "event__thread_id"
         )
@@ -54,17 +54,25 @@ class SlackAppTransport(Transport):
 
         prepared = delivery.channel.slack_app
         if prepared.app is None:
-            raise PermanentError("No enabled Slack app with a triage channel (admin → Slack).")
+            raise PermanentError("No enabled Slack app (admin → Slack → Slack apps).")
         content = block_kit(alert)
         try:
             if delivery.recipient.endswith(f":{ASSIGNEE}"):
                 return self._direct(delivery, alert, prepared, content)
             known = prepared.posted.get(alert.thread_id)
             if known:
-                web.call(prepared.app, "chat_update", channel=known[0], ts=known[1], **content)
-                return Result(200)
+                try:
+                    web.call(prepared.app, "chat_update", channel=known[0], ts=known[1], **content)
+                    return Result(200)
+                except web.SlackFailure as failure:
+                    if failure.code != "message_not_found":
+                        raise
+                    # Someone deleted the thread's triage message: post a new one.
             data = web.call(
-                prepared.app, "chat_postMessage", channel=prepared.app.triage_channel_id, **content
+                prepared.app,
+                "chat_postMessage",
+                channel=delivery.channel.address_list()[0],
+                **content,
             )
         except web.SlackFailure as failure:
             if failure.permanent:
