@@ -10,7 +10,7 @@ from slackapp.models import SlackEvent, SlackUser
 from tests.slackapp.conftest import CHANNEL, TEAM, callback, message
 from threads.models import Message, Thread
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -275,3 +275,15 @@ def test_a_customer_whose_email_is_another_accounts_contact_still_opens_the_chan
     post_event(callback(message(at(0), "Help")))
     thread = the_thread()
     assert thread.account.name == "Acme" and thread.contact is None
+
+
+def test_the_endpoint_answers_before_the_slow_mapping_runs(
+    workspace, post_event, slack, monkeypatch
+):
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)  # the task waits for the cluster
+    answer = post_event(callback(message(at(0), "Help")))
+    assert answer.status_code == 200
+    assert slack.calls == []  # users.info is the task's job, not the request's
+    assert SlackEvent.objects.get().status == "received" and not Thread.objects.exists()

@@ -13,7 +13,7 @@ from tests.slackapp.conftest import CHANNEL, callback, message
 from threads import services
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 QUESTION_TS = f"{MONDAY.timestamp():.6f}"

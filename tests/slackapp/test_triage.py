@@ -14,7 +14,7 @@ from threads.alerting.delivery import deliver_due, send_test_alert
 from threads.evaluator import evaluate
 from threads.models import Thread
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
