@@ -26,6 +26,7 @@ SUPERUSER_ONLY_APPS = frozenset(
         "integrations",
         "rest_framework_api_key",
         "sessions",
+        "slackapp",  # the bot token and signing secret
     }
 )
 

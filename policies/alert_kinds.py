@@ -131,6 +131,20 @@ def teams_url_is_valid(channel) -> None:
         )
 
 
+def slack_channel_is_given(channel) -> None:
+    """One Slack channel id (C…, G… for a private channel) the Slack app posts its alerts in."""
+    import re
+
+    given = channel.address_list()
+    if len(given) != 1 or not re.fullmatch(r"[CG][A-Z0-9]{2,19}", given[0]):
+        raise ValidationError(
+            {
+                "addresses": "Give the triage channel's Slack channel id, e.g. C0123ABCD (channel "
+                "details → About); the bot must be a member of it."
+            }
+        )
+
+
 @dataclass(frozen=True)
 class TransportKind:
     label: str  # the kind in the delivery log: "Slack"
@@ -185,6 +199,13 @@ TRANSPORTS: dict[str, TransportKind] = {
         fields=("url",),
         check=teams_url_is_valid,
         secret="url",  # a Workflows URL carries its own signature: whoever has it can post
+    ),
+    "slack_app": TransportKind(
+        label="Slack app",
+        channel_label="Slack app (triage channel and the assignee's DM; admin → Slack)",
+        transport="threads.alerting.transports.slack_app.SlackAppTransport",
+        fields=("addresses",),  # the triage channel's id; the token is the Slack app's
+        check=slack_channel_is_given,
     ),
 }
 

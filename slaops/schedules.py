@@ -37,6 +37,12 @@ def timetable() -> list[dict]:
             "minutes": 1,
         },
         {
+            "name": "slack-send",  # replies into Slack whose retry time has come
+            "func": "slackapp.tasks.send_due",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+        },
+        {
             "name": "sla-housekeeping",
             "func": "threads.tasks.housekeeping",
             "schedule_type": Schedule.DAILY,

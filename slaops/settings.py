@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "integrations",
     "whatif",
     "mail",
+    "slackapp",
 ]
 
 MIDDLEWARE = [
@@ -321,6 +322,9 @@ SLA_DELIVERY_PER_DESTINATION = env.int("SLA_DELIVERY_PER_DESTINATION", default=4
 # retries); the tests switch it off and run delivery themselves.
 SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)
 # How often the breach queue refreshes its live part, in seconds.
+# Slack's Web API (slackapp/web.py checks it like every outbound address: Slack's own host, or a
+# host in SLA_HTTP_ALLOWED_HOSTS for local use and tests).
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 SLA_QUEUE_REFRESH_SECONDS = env.int("SLA_QUEUE_REFRESH_SECONDS", default=10)
 # Seconds an SMTP connection may wait for the mail server.
 EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", default=10)

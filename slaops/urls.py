@@ -28,4 +28,5 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("reports/", include("threads.reports.urls")),
     path("", include("mail.urls")),
+    path("integrations/slack/", include("slackapp.urls")),
 ]

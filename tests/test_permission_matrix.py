@@ -89,6 +89,12 @@ ROWS = {
         for provider in ("postmark", "mailgun", "sendgrid", "amazon_ses")
     },
     "reports:compliance": [("get", None, E(LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN))],
+    # Slack's Events API: public, but only a request signed with a Slack app's signing secret
+    # is read (signed requests: tests/slackapp/test_inbound.py); a session or key is no signature.
+    "slack-events": [
+        ("post", {}, E(401, 401, 401, 401, 401, 401, 401, 401)),
+        ("get", None, E(405, 405, 405, 405, 405, 405, 405, 405)),
+    ],
     # ---------------------------------------------------------------- API
     "api:api-root": [("get", None, API_READ)],
     # The schema and its docs page describe the API, they hold no data: public.
@@ -159,6 +165,7 @@ ADMIN_APPS = {
     "django_q": 403,
     "integrations": 403,
     "mail": RUNS,  # mailboxes (passwords write-only), what came in, what went out
+    "slackapp": 403,  # the bot token and signing secret: superusers only
 }
 # Apps whose manager rows are expected to fail (strictly) while a role change is pending.
 PENDING_ROLES: set[str] = set()
@@ -271,6 +278,7 @@ def _one_of_every_admin_model(event) -> None:
     AccessLog.objects.create(**who, path_info="/login/")
     AccessFailureLog.objects.create(**who, path_info="/login/")
     IntegrationKey.objects.create_key(name="matrix", source="matrix")
+    _slack_records(event)
     return _mail_of(event.thread)
 
 
@@ -298,6 +306,16 @@ def _mail_of(thread) -> dict:
         status="failed",
     )
     return {"attachment": attachment, "outbound": outbound}
+
+
+def _slack_records(event) -> None:
+    from slackapp.models import SlackApp, SlackEvent, SlackPost
+    from threads.models import Message
+
+    app = SlackApp.objects.create(team_id="T0MATRIX", bot_token="xoxb-m", signing_secret="s")
+    SlackEvent.objects.create(app=app, event_id="Ev0MATRIX", payload={})
+    message = Message.objects.create(thread=event.thread, author_kind="agent", body="Hi")
+    SlackPost.objects.create(app=app, message=message, channel_id="C0", thread_ts="1.0")
 
 
 def caller(name: str, world) -> APIClient:

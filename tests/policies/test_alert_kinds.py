@@ -56,7 +56,7 @@ def test_a_new_transport_needs_no_migration(monkeypatch):
 def test_quiet_hours_hold_people_s_channels_but_not_webhooks_or_pages():
     held = {value for value, kind in TRANSPORTS.items() if kind.held_in_quiet_hours}
 
-    assert held == {"email", "slack", "teams"}
+    assert held == {"email", "slack", "teams", "slack_app"}
     assert not TRANSPORTS["pagerduty"].held_in_quiet_hours  # paging is for waking people
 
 

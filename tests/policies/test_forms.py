@@ -32,6 +32,7 @@ def test_the_kind_menu_says_which_fields_each_kind_shows(manager_client):
         "webhook": ["url", "secret"],
         "pagerduty": ["url", "secret"],
         "teams": ["url"],
+        "slack_app": ["addresses"],
     }
     assert "data-kind-fields" in page and "slaops/channel_kinds.js" in page
 

@@ -24,13 +24,14 @@ class Outcome:
     retry_after: int | None = None
     disable_channel: bool = False
     duration_ms: int = 0
+    remember: dict | None = None  # Result.remember, for Transport.remember
 
 
 def attempt(transport: Transport, delivery: Delivery, alert: Alert) -> Outcome:
     started = time.perf_counter()
     try:
         result = transport.send(delivery, alert)
-        outcome = Outcome(ok=True, response_code=result.response_code)
+        outcome = Outcome(ok=True, response_code=result.response_code, remember=result.remember)
     except PermanentError as error:
         outcome = Outcome(
             ok=False,

@@ -136,6 +136,8 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
                 report.count(
                     _record(item.delivery, claimed, outcome, now, first_try=item.first_try)
                 )
+                if outcome.ok and outcome.remember:
+                    item.transport.remember(item.delivery, outcome.remember)
             exhausted = False  # a destination may have room again: read once more
     report.more = any(queues.values()) or (not exhausted and due(clock()).exists())
     return report

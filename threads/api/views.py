@@ -21,6 +21,7 @@ from accounts.services import contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import WRITE
 from mail import services as mail_services
+from slackapp import services as slack_services
 from threads import selectors, services
 from threads.api.fields import BAD_INPUT
 from threads.api.queries import filter_threads, thread_queryset
@@ -301,6 +302,9 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
     def _send(self, message: Message, author) -> None:
+        """Send the reply where the conversation lives: its Slack thread, or the e-mail."""
+        if slack_services.reply_post(message) is not None:
+            return
         try:
             mail_services.reply_queue(message=message, author=author)
         except mail_services.NotSendable as error:

@@ -23,6 +23,7 @@ from accounts.selectors import viewer_zone
 from mail import selectors as mail_selectors
 from mail import services as mail_services
 from policies.vocabulary import Metric, ThreadStatus
+from slackapp import services as slack_services
 from threads import services
 from threads.models import Notification, Thread
 from threads.pages.detail import thread_detail
@@ -205,10 +206,14 @@ def thread_message(request, pk: int):
         message, _ = services.agent_reply(
             thread=thread.pk, author=request.user, body=form.cleaned_data["body"], public=not note
         )
-        if by_mail:
+        # A reply goes back where the conversation lives: its Slack thread, or the e-mail.
+        in_slack = not note and slack_services.reply_post(message) is not None
+        if by_mail and not in_slack:
             outbound = mail_services.reply_queue(message=message, author=request.user)
     if note:
         messages.success(request, "Internal note added.")
+    elif in_slack:
+        messages.success(request, "Reply recorded; posting it into the customer's Slack thread.")
     elif by_mail:
         messages.success(request, f"Reply recorded; e-mailing it to {outbound.to_address}.")
     else:

@@ -1,7 +1,7 @@
 """What every transport shares: the base class, the result, the two kinds of failure
 (transient = try again later, permanent = never for this delivery) and the outbound POST."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
 from django.utils import timezone
@@ -15,6 +15,9 @@ from threads.models import Delivery
 @dataclass(frozen=True)
 class Result:
     response_code: int | None = None
+    # What the transport wants kept from the answer (a Slack message's ts to update it later):
+    # handed to Transport.remember by the run, outside the worker thread.
+    remember: dict = field(default_factory=dict)
 
 
 class TransientError(Exception):
@@ -95,3 +98,6 @@ class Transport:
 
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         raise NotImplementedError
+
+    def remember(self, delivery: Delivery, kept: dict) -> None:
+        """Database work after a send that returned Result(remember=…) (none, for most kinds)."""

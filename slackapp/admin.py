@@ -1,0 +1,94 @@
+"""The Slack app in the admin (superusers: it holds the bot token): its secrets write-only, its
+connected channels and linked people inline, the events received and the replies posted."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from policies.secret_fields import SecretField, masked
+from slackapp.models import SlackApp, SlackChannel, SlackEvent, SlackPost, SlackUser
+
+
+class SlackAppForm(forms.ModelForm):
+    bot_token = SecretField(label="Bot token", required=True)
+    signing_secret = SecretField(label="Signing secret", required=True)
+
+    class Meta:
+        model = SlackApp
+        fields = [
+            "name",
+            "team_id",
+            "bot_token",
+            "signing_secret",
+            "resolve_reaction",
+            "enabled",
+        ]
+
+    def clean_resolve_reaction(self):
+        return self.cleaned_data["resolve_reaction"].strip().strip(":")
+
+
+class SlackChannelInline(admin.TabularInline):
+    model = SlackChannel
+    extra = 1
+    autocomplete_fields = ["account"]
+    fields = ["channel_id", "name", "account", "team", "priority"]
+
+
+class SlackUserInline(admin.TabularInline):
+    model = SlackUser
+    extra = 0
+    fields = ["slack_user_id", "name", "email", "agent", "looked_up_at"]
+    readonly_fields = ["looked_up_at"]
+    verbose_name_plural = "Slack users (link an agent by hand, or it is found by e-mail)"
+
+
+@admin.register(SlackApp)
+class SlackAppAdmin(admin.ModelAdmin):
+    form = SlackAppForm
+    list_display = ["name", "team_id", "enabled", "token_hint", "last_error", "last_error_at"]
+    readonly_fields = ["bot_user_id", "last_error", "last_error_at"]
+    inlines = [SlackChannelInline, SlackUserInline]
+    actions = ["send_test_message"]
+
+    @admin.display(description="bot token")
+    def token_hint(self, obj):
+        return masked(obj.bot_token)
+
+    @admin.action(description="Send a test message", permissions=["change"])
+    def send_test_message(self, request, queryset):
+        from slackapp.services import send_test_message
+        from slackapp.web import SlackFailure
+
+        for app in queryset:
+            try:
+                lines = send_test_message(app)
+            except SlackFailure as failure:
+                self.message_user(request, f"{app}: {failure.message}", messages.ERROR)
+                continue
+            self.message_user(request, f"{app}: " + "; ".join(lines), messages.SUCCESS)
+
+
+@admin.register(SlackEvent)
+class SlackEventAdmin(admin.ModelAdmin):
+    list_display = ["event_id", "kind", "channel_id", "ts", "status", "note", "repeats"]
+    list_filter = ["status", "kind"]
+    search_fields = ["event_id", "channel_id", "ts"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlackPost)
+class SlackPostAdmin(admin.ModelAdmin):
+    list_display = ["message", "channel_id", "thread_ts", "status", "attempts", "last_error"]
+    list_filter = ["status"]
+    list_select_related = ["message"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

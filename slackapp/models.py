@@ -1,0 +1,180 @@
+"""The Slack app's configuration (workspace, secrets, connected channels, linked people) and its
+own records: the events Slack delivered (unique by event_id) and the replies posted back."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from policies.vocabulary import Priority
+
+
+class SlackApp(models.Model):
+    name = models.CharField(max_length=120, default="Slack")
+    team_id = models.CharField(
+        "workspace team id",
+        max_length=20,
+        unique=True,
+        help_text="The workspace's id, e.g. T0123ABCD (Slack: workspace settings, or the "
+        "“team_id” of any event).",
+    )
+    bot_token = models.CharField(
+        max_length=255, help_text="The Bot User OAuth Token (xoxb-…). Write-only once saved."
+    )
+    signing_secret = models.CharField(
+        max_length=255,
+        help_text="Basic Information → App Credentials → Signing Secret. Write-only once saved.",
+    )
+    resolve_reaction = models.CharField(
+        max_length=60,
+        default="white_check_mark",
+        help_text="An agent reacting with this emoji (its name, without colons) resolves the "
+        "thread.",
+    )
+    enabled = models.BooleanField(default=True)
+    bot_user_id = models.CharField(max_length=20, blank=True, editable=False)
+    last_error = models.CharField(max_length=300, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "Slack app"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.team_id})"
+
+    @property
+    def source(self) -> str:
+        """The `source` of the threads this workspace opens."""
+        return f"slack:{self.team_id}"
+
+
+class SlackChannel(models.Model):
+    app = models.ForeignKey(SlackApp, on_delete=models.CASCADE, related_name="channels")
+    channel_id = models.CharField(max_length=20, help_text="e.g. C0123ABCD (channel details).")
+    name = models.CharField(max_length=120, blank=True)
+    account = models.ForeignKey(
+        "accounts.Account",
+        on_delete=models.PROTECT,
+        help_text="Customer questions asked in this channel open threads of this account.",
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL)
+    priority = models.CharField(
+        max_length=10, choices=Priority.choices, default=Priority.NORMAL, blank=True
+    )
+
+    class Meta:
+        verbose_name = "connected channel"
+        constraints = [
+            models.UniqueConstraint(fields=["app", "channel_id"], name="slack_channel_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.name or self.channel_id} → {self.account}"
+
+
+class SlackUser(models.Model):
+    """A Slack user we have seen: an agent when `agent` is set (by hand, or found by e-mail
+    through users.info), a customer otherwise."""
+
+    app = models.ForeignKey(SlackApp, on_delete=models.CASCADE, related_name="users")
+    slack_user_id = models.CharField(max_length=20)
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="The agent this Slack user is; their replies are public agent replies.",
+    )
+    name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    looked_up_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "Slack user"
+        constraints = [
+            models.UniqueConstraint(fields=["app", "slack_user_id"], name="slack_user_once")
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.slack_user_id
+
+
+class SlackEvent(models.Model):
+    """One event Slack delivered; the unique event_id makes a retry or duplicate a no-op."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        DONE = "done", "Recorded"
+        WAITING = "waiting", "Waiting for its thread"
+        IGNORED = "ignored", "Ignored"
+        FAILED = "failed", "Failed"
+
+    app = models.ForeignKey(SlackApp, on_delete=models.CASCADE, related_name="events")
+    event_id = models.CharField(max_length=40, unique=True)
+    kind = models.CharField(max_length=40, blank=True)
+    channel_id = models.CharField(max_length=20, blank=True)
+    ts = models.CharField(max_length=20, blank=True)
+    thread_ts = models.CharField(max_length=20, blank=True)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(default=timezone.now)
+    repeats = models.PositiveIntegerField(default=0, help_text="Retries Slack sent after it.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["channel_id", "thread_ts", "status"])]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+class SlackPost(models.Model):
+    """An agent's reply to post into its Slack thread (the outbox row)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (permanent)"
+
+    app = models.ForeignKey(SlackApp, on_delete=models.CASCADE, related_name="posts")
+    message = models.OneToOneField(
+        "threads.Message", on_delete=models.CASCADE, related_name="slack_post"
+    )
+    channel_id = models.CharField(max_length=20)
+    thread_ts = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    slack_ts = models.CharField(max_length=20, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "reply posted to Slack"
+        verbose_name_plural = "replies posted to Slack"
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"reply {self.message_id} → {self.channel_id}"
+
+
+class SlackTriageMessage(models.Model):
+    """The one triage-channel message of a thread, updated (chat.update) as its clocks move."""
+
+    alert_channel = models.ForeignKey(
+        "policies.AlertChannel", on_delete=models.CASCADE, related_name="+"
+    )
+    thread = models.ForeignKey("threads.Thread", on_delete=models.CASCADE, related_name="+")
+    slack_channel = models.CharField(max_length=20)
+    ts = models.CharField(max_length=20)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["alert_channel", "thread"], name="slack_triage_message_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.thread_id} in {self.slack_channel}"

@@ -1,0 +1,36 @@
+"""Who wrote in Slack: a linked agent or a customer. A Slack user not linked by hand is looked up
+once with users.info (scope users:read.email); an e-mail that is an active agent's links them."""
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from accounts.roles import AGENTS, MANAGERS
+from slackapp import web
+from slackapp.models import SlackApp, SlackUser
+
+
+def slack_user(app: SlackApp, user_id: str) -> SlackUser:
+    person, _ = SlackUser.objects.get_or_create(app=app, slack_user_id=user_id)
+    if person.agent_id is None and person.looked_up_at is None:
+        _look_up(app, person)
+    return person
+
+
+def _look_up(app: SlackApp, person: SlackUser) -> None:
+    try:
+        data = web.call(app, "users_info", user=person.slack_user_id)
+    except web.SlackFailure:
+        return  # tried again on their next message; meanwhile they count as a customer
+    profile = (data.get("user") or {}).get("profile") or {}
+    person.name = (profile.get("real_name") or (data.get("user") or {}).get("name") or "")[:200]
+    person.email = (profile.get("email") or "")[:254]
+    person.looked_up_at = timezone.now()
+    if person.email:
+        person.agent = (
+            get_user_model()
+            .objects.filter(
+                email__iexact=person.email, is_active=True, groups__name__in=[AGENTS, MANAGERS]
+            )
+            .first()
+        )
+    person.save(update_fields=["name", "email", "looked_up_at", "agent"])

@@ -1,0 +1,19 @@
+"""The Slack app's django-q2 tasks: map a received event; post replies that are due."""
+
+from slackapp import inbound
+
+
+def handle_event(pk: int) -> None:
+    inbound.handle(pk)
+
+
+def send_post(pk: int) -> None:
+    from slackapp import outbox
+
+    outbox.send(pk)
+
+
+def send_due() -> int:
+    from slackapp import outbox
+
+    return outbox.send_due()

@@ -1,0 +1,96 @@
+"""/integrations/slack/events/: Slack's Events API request URL.
+
+Public, but only a request signed with a Slack app's signing secret (slack_sdk's
+SignatureVerifier: HMAC-SHA256 over v0:timestamp:body, timestamp within 5 minutes) is read.
+The answer comes within Slack's 3 seconds because the view only stores the event (unique by
+event_id, so Slack's retries and duplicates are no-ops) and queues its mapping as a django-q2
+task: mapping may ask Slack who a user is (users.info), which can be slow.
+"""
+
+import json
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from slack_sdk.signature import SignatureVerifier
+
+from slackapp.models import SlackApp, SlackEvent
+
+MAX_BODY = 1024 * 1024
+
+
+def _refused(why: str, status: int = 401) -> JsonResponse:
+    return JsonResponse({"error": why}, status=status)
+
+
+def _signed_by(request) -> SlackApp | None:
+    """The enabled app whose signing secret signed this request (timestamp window included)."""
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not timestamp.isdigit() or not signature:
+        return None
+    for app in SlackApp.objects.filter(enabled=True).exclude(signing_secret=""):
+        verifier = SignatureVerifier(app.signing_secret)
+        if verifier.is_valid(body=request.body, timestamp=timestamp, signature=signature):
+            return app
+    return None
+
+
+def _stored(app: SlackApp, payload: dict, repeat: bool) -> SlackEvent | None:
+    """The new event row, or None for one already received (a retry or a duplicate)."""
+    event = payload.get("event") or {}
+    item = event.get("item") or {}
+    message = event.get("message") or {}
+    try:
+        with transaction.atomic():
+            return SlackEvent.objects.create(
+                app=app,
+                event_id=payload["event_id"],
+                kind=str(event.get("type", ""))[:40],
+                channel_id=str(event.get("channel") or item.get("channel") or "")[:20],
+                ts=str(event.get("ts") or item.get("ts") or "")[:20],
+                thread_ts=str(event.get("thread_ts") or message.get("thread_ts") or "")[:20],
+                payload=payload,
+            )
+    except IntegrityError:
+        if repeat:
+            SlackEvent.objects.filter(event_id=payload["event_id"]).update(repeats=F("repeats") + 1)
+        return None
+
+
+@csrf_exempt
+@require_POST
+def events(request):
+    if len(request.body) > MAX_BODY:
+        return _refused("request too large", 413)
+    app = _signed_by(request)
+    if app is None:
+        return _refused("invalid or stale signature (X-Slack-Signature, X-Slack-Request-Timestamp)")
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return _refused("body: not JSON", 400)
+    if not isinstance(payload, dict):
+        return _refused("body: not a JSON object", 400)
+    kind = payload.get("type")
+    if kind == "url_verification":
+        return JsonResponse({"challenge": str(payload.get("challenge", ""))})
+    if kind != "event_callback":
+        return HttpResponse(status=200)  # app_rate_limited and the like: nothing to record
+    event_id = payload.get("event_id")
+    if not isinstance(event_id, str) or not event_id or not isinstance(payload.get("event"), dict):
+        return _refused("event_id and event are required", 400)
+    if payload.get("team_id") != app.team_id:
+        return _refused("team_id: not this app's workspace", 400)
+    stored = _stored(app, payload, repeat="X-Slack-Retry-Num" in request.headers)
+    if stored is not None:
+        transaction.on_commit(lambda: _enqueue(stored.pk))
+    return HttpResponse(status=200)
+
+
+def _enqueue(pk: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("slackapp.tasks.handle_event", pk, task_name=f"slack-event-{pk}", group="slack")
