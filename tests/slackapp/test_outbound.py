@@ -143,3 +143,35 @@ def test_the_admin_never_shows_the_token_or_signing_secret_back(workspace, admin
     assert "xoxb-test-token" not in page
     assert workspace.signing_secret not in page
     assert "••••" in page
+
+
+def test_a_reply_written_on_the_real_thread_page_reaches_the_slack_thread(
+    thread, agent, slack, client, django_capture_on_commit_callbacks
+):
+    client.force_login(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/threads/{thread.pk}/messages/", {"kind": "reply", "body": "On it from the page"}
+        )
+    assert response.status_code == 302
+    (call,) = slack.to("chat.postMessage")
+    assert "On it from the page" in call.args["text"] and call.args["thread_ts"] == QUESTION_TS
+    assert SlackPost.objects.get().status == "sent"
+
+
+def test_an_api_reply_with_send_reaches_the_slack_thread(
+    thread, agent, slack, django_capture_on_commit_callbacks
+):
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.force_authenticate(agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            f"/api/v1/threads/{thread.pk}/messages/",
+            {"author": "agent", "body": "On it from the API", "send": True},
+            format="json",
+        )
+    assert response.status_code == 201, response.content
+    (call,) = slack.to("chat.postMessage")
+    assert "On it from the API" in call.args["text"]
