@@ -3,9 +3,10 @@ thread, replies in its Slack thread are its messages, bot messages are automatic
 deletions are recorded as automatic internal notes (they move no clock), and the resolve
 reaction by an agent resolves it. Slack's `ts` is each message's time."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from policies.vocabulary import Channel, ThreadStatus
 from slackapp.models import SlackApp, SlackChannel, SlackEvent, SlackPost
@@ -24,6 +25,23 @@ def slack_time(ts: str) -> datetime:
 
 def thread_for(app: SlackApp, channel_id: str, thread_ts: str) -> Thread | None:
     return Thread.objects.filter(source=app.source, external_id=f"{channel_id}:{thread_ts}").first()
+
+
+SWEEP_AFTER = timedelta(minutes=2)
+
+
+def sweep(now=None) -> int:
+    """Map the events still unmapped a while after they came: their task was lost (a cluster
+    down or restarted when it was queued). handle() is idempotent, so a slow task is harmless."""
+    cutoff = (now or timezone.now()) - SWEEP_AFTER
+    stuck = list(
+        SlackEvent.objects.filter(status=SlackEvent.Status.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in stuck:
+        handle(pk)
+    return len(stuck)
 
 
 def handle(pk: int) -> None:

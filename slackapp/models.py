@@ -121,7 +121,15 @@ class SlackEvent(models.Model):
     note = models.CharField(max_length=300, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["channel_id", "thread_ts", "status"])]
+        indexes = [
+            models.Index(fields=["channel_id", "thread_ts", "status"]),
+            # Events whose task was lost (a cluster down when it was queued): swept each minute.
+            models.Index(
+                fields=["received_at"],
+                name="slack_event_unmapped",
+                condition=models.Q(status="received"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.event_id

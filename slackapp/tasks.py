@@ -14,6 +14,8 @@ def send_post(pk: int) -> None:
 
 
 def send_due() -> int:
+    """Every minute: map events whose task was lost, then post the replies that are due."""
     from slackapp import outbox
 
+    inbound.sweep()
     return outbox.send_due()

@@ -287,3 +287,29 @@ def test_the_endpoint_answers_before_the_slow_mapping_runs(
     assert answer.status_code == 200
     assert slack.calls == []  # users.info is the task's job, not the request's
     assert SlackEvent.objects.get().status == "received" and not Thread.objects.exists()
+
+
+def test_an_event_whose_task_was_lost_is_mapped_by_the_next_minutes_sweep(workspace, client):
+    """The cluster was down when the event's task was queued: the every-minute run maps it."""
+    import json
+    import time
+
+    from slackapp import tasks
+    from slackapp.models import SlackEvent
+    from tests.slackapp.conftest import EVENTS_URL, callback, message, sign
+    from threads.models import Thread
+
+    body = json.dumps(callback(message(time.time(), "Export is broken"))).encode()
+    now = int(time.time())
+    headers = {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": sign(body, now)}
+    # The on-commit task never runs here (the test's transaction is not committed): lost.
+    response = client.post(EVENTS_URL, data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 200
+    assert SlackEvent.objects.get().status == SlackEvent.Status.RECEIVED
+    assert not Thread.objects.filter(channel="slack").exists()
+    tasks.send_due()  # too soon: a slow task may still be on its way
+    assert not Thread.objects.filter(channel="slack").exists()
+    SlackEvent.objects.update(received_at=SlackEvent.objects.get().received_at.replace(year=2025))
+    tasks.send_due()
+    assert Thread.objects.filter(channel="slack").count() == 1
+    assert SlackEvent.objects.get().status == SlackEvent.Status.DONE
