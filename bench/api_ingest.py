@@ -198,6 +198,12 @@ def main() -> None:
                 p50 = statistics.median(latencies) * 1000
                 p95 = latencies[int(len(latencies) * 0.95)] * 1000
             rows.append((label, count / seconds, p50, p95, errors))
+        # An honest baseline: its threads matched no policy and grew no clock, before and after.
+        from threads.models import SlaClock, Thread
+
+        assert not Thread.objects.filter(pk__in=without_sla, policy__isnull=False).exists()
+        assert not SlaClock.objects.filter(thread_id__in=without_sla).exists()
+        assert SlaClock.objects.filter(thread_id__in=with_sla).exists()
     finally:
         server.terminate()
         server.wait(timeout=15)

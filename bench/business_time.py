@@ -61,6 +61,10 @@ def ops_per_second(fn, starts, budget):
 def main():
     python = os.path.relpath(sys.executable)
     print(f"$ {shlex.join([python, *sys.argv])}")
+    one, five, fifteen = os.getloadavg()
+    print(
+        f"# load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores at the start"
+    )
     began = clock.perf_counter()
 
     de_holidays = frozenset(holidays.country_holidays("DE", years=HOLIDAY_YEARS))

@@ -1,6 +1,8 @@
 """Point Django at a scratch PostgreSQL database for a benchmark (created if missing, migrated).
 
-BENCH_DATABASE_URL overrides the default postgres://postgres@127.0.0.1:5432/slaops_bench.
+BENCH_DATABASE_URL, when set, is used as given (database name included); otherwise each bench
+gets its own database next to the default postgres://postgres@127.0.0.1:5432/slaops_bench.
+Every bench prints the load average it ran under, so a figure measured on a busy machine says so.
 """
 
 import os
@@ -13,10 +15,18 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/slaops_bench"
 
 
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def setup(url: str | None = None, *, name: str | None = None) -> str:
-    """Each benchmark passes its own database name, so two can run at once."""
-    url = url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    if name:
+    """Each benchmark passes its own database name, so two can run at once; BENCH_DATABASE_URL
+    names one database for all of them."""
+    print(f"# {load_average()} at the start")
+    given = url or os.environ.get("BENCH_DATABASE_URL")
+    url = given or DEFAULT_URL
+    if name and not given:
         url = url.rsplit("/", 1)[0] + f"/slaops_bench_{name}"
     parsed = urlparse(url)
     import psycopg
