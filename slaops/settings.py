@@ -326,6 +326,8 @@ SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)
 # host in SLA_HTTP_ALLOWED_HOSTS for local use and tests).
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
 SLA_QUEUE_REFRESH_SECONDS = env.int("SLA_QUEUE_REFRESH_SECONDS", default=10)
+# How often the thread page polls its clocks, messages and history, and every page its bell.
+SLA_LIVE_REFRESH_SECONDS = env.int("SLA_LIVE_REFRESH_SECONDS", default=10)
 # Seconds an SMTP connection may wait for the mail server.
 EMAIL_TIMEOUT = EMAIL_CONFIG.get("EMAIL_TIMEOUT") or env.int("EMAIL_TIMEOUT", default=10)
 

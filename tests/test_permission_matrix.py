@@ -74,6 +74,10 @@ ROWS = {
         ("post", {}, E(LOGIN, 403, 302, 404, 404, 404, LOGIN, LOGIN))
     ],
     "notifications-read-all": [("post", {}, E(LOGIN, 403, 302, 302, 302, 302, LOGIN, LOGIN))],
+    # Opening a notification (marks it read, then the thread); the bell and thread page polls.
+    "notification-open": [("get", None, E(LOGIN, 403, 302, 404, 404, 404, LOGIN, LOGIN))],
+    "notifications-bell": [("get", None, PAGE)],
+    "thread-live": [("get", None, THREAD_PAGE)],
     "thread": [("get", None, THREAD_PAGE)],
     "thread-message": [("post", {"kind": "note", "body": "Checked"}, THREAD_ACTION)],
     "thread-no-reply-needed": [("post", {}, THREAD_ACTION)],

@@ -4,15 +4,20 @@ with deliveries, in a fixed number of queries."""
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
+from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Team
 from accounts.roles import AGENTS, MANAGERS
+from accounts.selectors import viewer_zone
+from mail import selectors as mail_selectors
 from policies.models import Tier
 from policies.vocabulary import Metric
 from threads.models import Delivery, EventKind, Message, SlaClock, SlaEvent, Thread
+from threads.pages.history import describe_event
 from threads.pages.queue import QueueRow, queue_row
 from threads.selectors import visible_threads
 
@@ -100,6 +105,26 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
         names=_names_in(events),
         now=now,
     )
+
+
+def thread_parts(*, thread_id: int, user) -> dict:
+    """What the thread page shows and its live poll refreshes: the detail read now in the
+    person's zone with the history in words; a thread this person may not see is a 404."""
+    try:
+        detail = thread_detail(thread_id=thread_id, user=user)
+    except Thread.DoesNotExist:
+        raise Http404("No thread with this id.") from None
+    zone = viewer_zone(user)
+    mail_selectors.attach_email_state(detail.messages)
+    return {
+        "detail": detail,
+        "thread": detail.thread,
+        "zone": zone,
+        "history": [
+            (entry, describe_event(entry.event, detail.names, zone)) for entry in detail.history
+        ],
+        "live_seconds": settings.SLA_LIVE_REFRESH_SECONDS,
+    }
 
 
 def _names_in(events: list[SlaEvent]) -> dict[str, dict]:

@@ -1,10 +1,17 @@
-"""Reads for the in-app notifications: the bell's unread count and the notifications page."""
+"""Reads for the in-app notifications: the bell's unread count, the notifications page with a
+title per warning threshold, and opening one (which marks it read)."""
+
+from datetime import timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from threads.models import Notification
+from slaops.formatting import parse_duration
+from threads.models import EventKind, Notification
 from threads.selectors import visible_limit
+
+BEFORE_DUE = " before due"  # how a "minutes before due" threshold's label ends (policies.Threshold)
 
 
 def _notifications(user) -> QuerySet:
@@ -25,4 +32,50 @@ def notifications_for(*, user, page: int | str = 1, per_page: int = 50) -> Page:
     notifications = (
         _notifications(user).select_related("thread", "event__clock").order_by("-created_at", "-id")
     )
-    return Paginator(notifications, per_page).get_page(page)
+    page = Paginator(notifications, per_page).get_page(page)
+    for notification in page.object_list:
+        notification.shown_title = shown_title(notification)
+    return page
+
+
+def _in_words(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours, rest = divmod(minutes, 60)
+    hours_text = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours_text} {rest} minute{'s' if rest != 1 else ''}" if rest else hours_text
+
+
+def warning_title(metric: str, threshold: str) -> str:
+    """ "First response: 50% of the target used", "First response due in 5 minutes": each
+    threshold of a clock reads differently (its label as policies.Threshold writes it)."""
+    if threshold.endswith(BEFORE_DUE):
+        try:
+            before = parse_duration(threshold.removesuffix(BEFORE_DUE))
+        except ValueError:
+            return f"{metric} due soon ({threshold})"
+        return f"{metric} due in {_in_words(before)}"
+    return f"{metric}: {threshold}" if threshold else f"{metric} due soon"
+
+
+def shown_title(notification: Notification) -> str:
+    """The title the list shows: a warning names its threshold (the stored title, written when
+    the alert went out, says only "due soon" for every threshold)."""
+    event = notification.event
+    if event.kind != EventKind.WARNING or not event.clock_id:
+        return notification.title
+    threshold = str((event.details or {}).get("threshold") or "")
+    what = warning_title(event.clock.get_metric_display(), threshold)
+    return f"{what}: #{notification.thread_id} {notification.thread.subject}"[:300]
+
+
+def open_notification(*, user, notification_id: int) -> int:
+    """Opening a notification marks it read; returns its thread's id (Notification.DoesNotExist
+    for someone else's)."""
+    notification = _notifications(user).only("pk", "thread_id", "read_at").get(pk=notification_id)
+    if notification.read_at is None:
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=timezone.now()
+        )
+    return notification.thread_id

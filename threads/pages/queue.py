@@ -51,6 +51,7 @@ class QueueRow:
     left: timedelta
     ticking: bool  # its calendar is open now, so business time passes with wall time
     reason: str = ""  # paused rows: why
+    resumes_at: datetime | None = None  # frozen because its calendar is closed: when it reopens
 
     @property
     def thread(self) -> Thread:
@@ -166,8 +167,13 @@ def _reasons(clock_ids: list[int]) -> dict[int, str]:
 
 def queue_row(clock: SlaClock, now: datetime) -> QueueRow:
     used, left = measure(clock, now)
-    ticking = clock.is_running and not clock.paused and engine_for(clock).is_open(now)
-    return QueueRow(clock=clock, used=used, left=left, ticking=ticking)
+    resumes_at = None
+    ticking = False
+    if clock.is_running and not clock.paused:
+        engine = engine_for(clock)
+        ticking = engine.is_open(now)
+        resumes_at = None if ticking else engine.next_open(now)
+    return QueueRow(clock=clock, used=used, left=left, ticking=ticking, resumes_at=resumes_at)
 
 
 def _page_number(page) -> int:

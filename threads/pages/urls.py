@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from threads.pages import views
+from threads.pages import live, views
 
 urlpatterns = [
     path("queue/", views.queue, name="queue"),
@@ -19,4 +19,8 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),
+    # The parts that update themselves (threads/pages/live.py) and opening a notification.
+    path("threads/<int:pk>/live/", live.thread_live, name="thread-live"),
+    path("notifications/bell/", live.bell, name="notifications-bell"),
+    path("notifications/<int:pk>/open/", live.notification_open, name="notification-open"),
 ]

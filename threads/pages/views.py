@@ -26,7 +26,7 @@ from policies.vocabulary import Metric, ThreadStatus
 from slackapp import services as slack_services
 from threads import services
 from threads.models import Notification, Thread
-from threads.pages.detail import thread_detail
+from threads.pages.detail import thread_parts
 from threads.pages.forms import (
     DetailsForm,
     MessageForm,
@@ -34,7 +34,6 @@ from threads.pages.forms import (
     QueueFilterForm,
     StatusForm,
 )
-from threads.pages.history import describe_event
 from threads.pages.notifications import notifications_for, unread_count
 from threads.pages.queue import PAUSED, breach_queue, filter_choices
 from threads.selectors import visible_threads
@@ -132,20 +131,9 @@ def _refused(request, thread_id: int, what: str, form, **forms):
 
 
 def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
-    try:
-        detail = thread_detail(thread_id=thread_id, user=request.user)
-    except Thread.DoesNotExist:
-        raise Http404("No thread with this id.") from None
-    thread = detail.thread
-    zone = viewer_zone(request.user)
-    mail_selectors.attach_email_state(detail.messages)
-    context = {
-        "detail": detail,
-        "thread": thread,
-        "zone": zone,
-        "history": [
-            (entry, describe_event(entry.event, detail.names, zone)) for entry in detail.history
-        ],
+    context = thread_parts(thread_id=thread_id, user=request.user)
+    thread, detail = context["thread"], context["detail"]
+    context |= {
         "message_form": forms.get("message_form") or MessageForm(),
         "status_form": forms.get("status_form") or StatusForm(initial={"status": thread.status}),
         "details_form": forms.get("details_form")

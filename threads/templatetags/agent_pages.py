@@ -1,12 +1,15 @@
-"""What every agent page's header shows: the notification bell and the links a person may use."""
+"""What every agent page's header shows (the notification bell and the links a person may use),
+and the clock times the agents' pages print in people's words."""
 
 import zoneinfo
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django import template
+from django.conf import settings
 from django.utils import timezone
 
 from accounts.roles import is_manager
+from slaops.formatting import format_duration
 from threads.pages.notifications import unread_count
 
 register = template.Library()
@@ -20,6 +23,7 @@ def agent_nav(context) -> dict:
         return {"unread": 0, "reports": False, "admin": False}
     return {
         "unread": unread_count(user),
+        "live_seconds": settings.SLA_LIVE_REFRESH_SECONDS,
         "reports": is_manager(user),
         # Staff with at least one permission in the admin (the admin refuses the others).
         "admin": user.is_active and user.is_staff and bool(user.get_all_permissions()),
@@ -37,3 +41,30 @@ def short_in_zone(value: datetime | None, zone: str | None) -> str:
     if local.year != timezone.now().astimezone(tz).year:
         return f"{local:%a %d %b %Y %H:%M}"
     return f"{local:%a %d %b %H:%M}"
+
+
+@register.filter
+def time_left(left: timedelta | None) -> str:
+    """Time left as people read it: "2h 05m", "45s" in the last minute, "due now" from the due
+    instant until a minute past it (never "0m" beside "Breaching"), then "−3m" overdue."""
+    if left is None:
+        return "—"
+    seconds = int(left.total_seconds())  # toward zero: 59.9 s left is "59s"
+    if 0 < seconds < 60:
+        return f"{seconds}s"
+    if -60 < seconds <= 0:
+        return "due now"
+    return format_duration(left)
+
+
+@register.filter
+def resumes_text(resumes_at: datetime | None, zone: str | None) -> str:
+    """ "outside business hours · resumes Mon 09:00" for a clock frozen while its calendar is
+    closed, the reopening read in `zone`; the date too when it is more than six days away."""
+    if resumes_at is None:
+        return ""
+    tz = zoneinfo.ZoneInfo(zone or "UTC")
+    local = resumes_at.astimezone(tz)
+    soon = local - timezone.now().astimezone(tz) < timedelta(days=6)
+    when = f"{local:%a %H:%M}" if soon else f"{local:%a %d %b %H:%M}"
+    return f"outside business hours · resumes {when}"

@@ -14,7 +14,7 @@ def test_the_bell_counts_unread_notifications_and_the_list_shows_them(breaching_
     page = html(agent_client.get("/notifications/"))
     assert f'data-notification="{breaching_note.pk}"' in page
     assert "First response breaching: #" in page
-    assert f'href="/threads/{breaching_note.thread_id}/"' in page
+    assert f'href="/notifications/{breaching_note.pk}/open/"' in page
 
 
 def test_marking_one_read_and_all_read(breaching_note, agent_client, agent):
