@@ -50,7 +50,7 @@ def test_one_triage_message_per_thread_is_updated_as_the_clock_moves(
 
     tick(46)  # 15 minutes before the first response is due
     triage_posts = [c for c in slack.to("chat.postMessage") if c.args["channel"] == "C0TRIAGE"]
-    assert len(triage_posts) == 1 and "due soon" in triage_posts[0].args["text"]
+    assert len(triage_posts) == 1 and "due in 15 minutes" in triage_posts[0].args["text"]
     kept = SlackTriageMessage.objects.get(thread=thread)
 
     tick(61)  # due: breaching

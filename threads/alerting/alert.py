@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from policies.alert_kinds import ALERT_EVENTS
 from policies.templatetags.slaops_time import in_zone
-from slaops.formatting import format_time_left
+from slaops.formatting import format_time_left, parse_duration
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
 
 
@@ -20,9 +20,38 @@ def thread_url(thread: Thread) -> str:
     return settings.SITE_URL + reverse("thread", args=[thread.pk])
 
 
+BEFORE_DUE = " before due"  # how a "minutes before due" threshold's label ends (policies.Threshold)
+
+
+def _in_words(span: timedelta) -> str:
+    minutes = int(span.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    hours, rest = divmod(minutes, 60)
+    hours_text = f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{hours_text} {rest} minute{'s' if rest != 1 else ''}" if rest else hours_text
+
+
+def warning_title(metric: str, threshold: str) -> str:
+    """ "First response: 50% of the target used", "First response due in 5 minutes": each
+    threshold of a clock reads differently (its label as policies.Threshold writes it)."""
+    if threshold.endswith(BEFORE_DUE):
+        try:
+            before = parse_duration(threshold.removesuffix(BEFORE_DUE))
+        except ValueError:
+            return f"{metric} due soon ({threshold})"
+        return f"{metric} due in {_in_words(before)}"
+    return f"{metric}: {threshold}" if threshold else f"{metric} due soon"
+
+
 def alert_title(event: SlaEvent, thread: Thread) -> str:
+    """What an alert is called everywhere (e-mail subject, Slack, notification): a warning names
+    its threshold, so the 50 % and the 5-minute warnings of one clock read differently."""
     metric = event.clock.get_metric_display() if event.clock_id else "SLA"
     declared = ALERT_EVENTS.get(event.kind)
+    if event.kind == EventKind.WARNING and event.details.get("threshold"):
+        what = warning_title(metric, str(event.details["threshold"]))
+        return f"{what}: #{thread.pk} {thread.subject}"[:300]
     what = (
         declared.title.format(metric=metric, level=event.details.get("level"))
         if declared

@@ -1,17 +1,13 @@
 """Reads for the in-app notifications: the bell's unread count, the notifications page with a
 title per warning threshold, and opening one (which marks it read)."""
 
-from datetime import timedelta
-
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from slaops.formatting import parse_duration
+from threads.alerting.alert import warning_title
 from threads.models import EventKind, Notification
 from threads.selectors import visible_limit
-
-BEFORE_DUE = " before due"  # how a "minutes before due" threshold's label ends (policies.Threshold)
 
 
 def _notifications(user) -> QuerySet:
@@ -36,27 +32,6 @@ def notifications_for(*, user, page: int | str = 1, per_page: int = 50) -> Page:
     for notification in page.object_list:
         notification.shown_title = shown_title(notification)
     return page
-
-
-def _in_words(span: timedelta) -> str:
-    minutes = int(span.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} minute{'s' if minutes != 1 else ''}"
-    hours, rest = divmod(minutes, 60)
-    hours_text = f"{hours} hour{'s' if hours != 1 else ''}"
-    return f"{hours_text} {rest} minute{'s' if rest != 1 else ''}" if rest else hours_text
-
-
-def warning_title(metric: str, threshold: str) -> str:
-    """ "First response: 50% of the target used", "First response due in 5 minutes": each
-    threshold of a clock reads differently (its label as policies.Threshold writes it)."""
-    if threshold.endswith(BEFORE_DUE):
-        try:
-            before = parse_duration(threshold.removesuffix(BEFORE_DUE))
-        except ValueError:
-            return f"{metric} due soon ({threshold})"
-        return f"{metric} due in {_in_words(before)}"
-    return f"{metric}: {threshold}" if threshold else f"{metric} due soon"
 
 
 def shown_title(notification: Notification) -> str:
