@@ -76,7 +76,7 @@ def rate_bars(rows: list[tuple[str, float | None, int]]) -> str:
     parts.append(
         f'<line class="axis" x1="0" y1="{axis_y}" x2="100%" y2="{axis_y}" stroke="#cfd4dc"/>'
     )
-    for tick, anchor in ((0, "start"), (0.5, "middle"), (GOOD, "middle"), (1, "end")):
+    for tick, anchor in ((0, "start"), (0.5, "middle"), (1, "end")):  # GOOD's line: the legend
         parts.append(
             f'<text class="tick" x="{_pct(tick)}" y="{height - 4}" font-size="11" '
             f'text-anchor="{anchor}" fill="{GREY}">{tick:.0%}</text>'
@@ -84,7 +84,7 @@ def rate_bars(rows: list[tuple[str, float | None, int]]) -> str:
     parts.append("</svg>")
     legend = _legend(
         [
-            ("good", f"{GOOD:.0%} or more"),
+            ("good", f"{GOOD:.0%} or more (the dashed line)"),
             ("fair", f"{FAIR:.0%}–{GOOD:.0%}"),
             ("poor", f"under {FAIR:.0%}"),
         ]
