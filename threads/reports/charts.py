@@ -53,8 +53,10 @@ def rate_bars(rows: list[tuple[str, float | None, int]]) -> str:
         )
     for i, (label, rate, clocks) in enumerate(rows):
         top = i * row_h
-        parts.append(
-            f'<text class="label" x="0" y="{top + line - 4}" font-size="13">{escape(label)}</text>'
+        parts.append(  # a nested svg clips a long name before it can reach the figure
+            f'<svg x="0" y="{top}" width="70%" height="{line}"><text class="label" x="0" '
+            f'y="{line - 4}" font-size="13"><title>{escape(label)}</title>{escape(label)}</text>'
+            "</svg>"
         )
         figure = "no finished clocks" if rate is None else f"{rate:.0%} of {clocks}"
         parts.append(
