@@ -23,7 +23,7 @@ DIMENSIONS = {
     "tier": ("thread__tier_id", "thread__tier__name", "Tier"),
     "priority": ("thread__priority", None, "Priority"),
     "team": ("thread__team_id", "thread__team__name", "Team"),
-    "agent": ("holder_id", "holder__username", "Agent"),
+    "agent": ("holder_id", "holder__username", "Agent"),  # shown by display_name, below
     "channel": ("thread__channel", None, "Channel"),
 }
 LABELS = {"thread__priority": dict(Priority.choices), "thread__channel": dict(Channel.choices)}
@@ -158,9 +158,16 @@ class BreakdownRow:
         return Metric(self.metric).label
 
 
+def display_name(first: str, last: str, username: str) -> str:
+    """A person as the reports name them: what get_full_name() gives, else the username."""
+    return f"{first} {last}".strip() or username
+
+
 def breakdown(report_range: ReportRange, dimension: str) -> list[BreakdownRow]:
     key, name, _ = DIMENSIONS[dimension]
     fields = [key, "metric"] + ([name] if name else [])
+    if dimension == "agent":
+        fields += ["holder__first_name", "holder__last_name"]
     rows = (
         finished_clocks(report_range)
         .values(*fields)
@@ -171,6 +178,8 @@ def breakdown(report_range: ReportRange, dimension: str) -> list[BreakdownRow]:
     for row in rows:
         value = row[key]
         label = row[name] if name else LABELS.get(key, {}).get(value, value)
+        if dimension == "agent" and value is not None:
+            label = display_name(row["holder__first_name"], row["holder__last_name"], label)
         if value is None:
             label = {"tier": "(default tier)", "agent": "(unassigned)"}.get(dimension, "(none)")
         result.append(
@@ -191,6 +200,11 @@ class TrendPoint:
     @property
     def rate(self) -> float | None:
         return achievement_rate(self.achieved, self.breached)
+
+    @property
+    def counts(self) -> tuple[int, int, float | None]:
+        """What the trend chart draws: achieved, breached, the rate."""
+        return self.achieved, self.breached, self.rate
 
 
 def trend(report_range: ReportRange, *, per: str = "day", metric: str | None = None):
@@ -255,7 +269,7 @@ def breach_row(clock: SlaClock, now: datetime) -> BreachRow:
         clock.thread_id,
         clock.thread.subject,
         clock.get_metric_display(),
-        clock.holder.username if clock.holder else None,
+        (clock.holder.get_full_name() or clock.holder.username) if clock.holder else None,
         clock.breached_at,
         clock.stopped_at,
         max(used - clock.target_duration, timedelta()),

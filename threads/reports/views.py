@@ -15,6 +15,11 @@ from threads.reports.charts import rate_bars, trend_chart
 from threads.reports.forms import ReportForm
 from threads.reports.queries import achievement_rate
 
+# The one way the reports write a day, "Mon 30 Nov 2026" (an instant adds its time and zone:
+# "Mon 30 Nov 2026 09:30 CET", the in_zone filter); the template's `date` filter spells it DAY_TAG.
+DAY = "%a %d %b %Y"
+DAY_TAG = "D d M Y"
+
 
 @login_required
 def compliance(request):
@@ -56,22 +61,24 @@ def compliance(request):
         "breach_pages": breaches.paginator.get_elided_page_range(breaches.number),
         "breakdown_chart": rate_bars(chart_rows),
         "trend_chart": trend_chart(
-            [(f"{p.bucket:%d %b}", p.achieved, p.breached, p.rate) for p in trend]
+            [(f"{p.bucket:%d %b}", f"{p.bucket:{DAY}}", *p.counts) for p in trend]
         ),
         "query": _without(request.GET, "csv", "page"),
+        "day_format": DAY_TAG,
     }
     return render(request, "reports/compliance.html", context)
 
 
 def _chart_rows(rows, metric):
-    groups: dict[str, list[int]] = {}
+    """One bar per group (by its key: two agents may share a display name)."""
+    groups: dict[object, list] = {}
     for row in rows:
         if metric and row.metric != metric:
             continue
-        counts = groups.setdefault(row.label, [0, 0])
-        counts[0] += row.achieved
-        counts[1] += row.breached
-    return [(label, achievement_rate(a, b), a + b) for label, (a, b) in groups.items()]
+        counts = groups.setdefault(row.key, [row.label, 0, 0])
+        counts[1] += row.achieved
+        counts[2] += row.breached
+    return [(label, achievement_rate(a, b), a + b) for label, a, b in groups.values()]
 
 
 def _without(query, *names) -> str:

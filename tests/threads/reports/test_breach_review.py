@@ -73,7 +73,7 @@ def test_a_manager_exports_1081_breaches_and_gets_1081_rows(incident, client, ma
     assert response.streaming
     assert rows[0][0] == "thread" and len(rows) == 1 + INCIDENT
     assert {int(row[0]) for row in rows[1:]} == incident
-    assert sum(row[7] == ClockState.BREACHING for row in rows[1:]) == 81
+    assert sum(row[8] == ClockState.BREACHING for row in rows[1:]) == 81
 
 
 def test_the_breach_csv_is_read_while_it_is_sent_not_before(incident, client, manager):
