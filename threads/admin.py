@@ -3,9 +3,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Min, Q
+from django.urls import reverse
+from django.utils.html import format_html
 
+from policies.admin.helpers import InViewerZone, counted, local_time, plural
 from slaops.formatting import format_duration
 from threads import services
+from threads.alerting.wording import destination_url, plain_error, recipient_name
 from threads.clocks.measure import used_at
 from threads.models import (
     RUNNING_STATES,
@@ -253,7 +257,7 @@ class ThreadAdmin(admin.ModelAdmin):
     def resolve(self, request, queryset):
         for thread in queryset:
             services.thread_resolve(thread=thread.pk, actor=request.user)
-        self.message_user(request, f"{queryset.count()} threads resolved.")
+        self.message_user(request, f"{counted(queryset.count(), 'thread', 'threads')} resolved.")
 
     @admin.action(
         description="Mark “no reply needed” (cancels running response clocks with time left; "
@@ -262,7 +266,7 @@ class ThreadAdmin(admin.ModelAdmin):
     def mark_no_reply_needed(self, request, queryset):
         for thread in queryset:
             services.thread_mark_no_reply_needed(thread=thread.pk, actor=request.user)
-        self.message_user(request, f"{queryset.count()} threads marked.")
+        self.message_user(request, f"{counted(queryset.count(), 'thread', 'threads')} marked.")
 
 
 @admin.register(SlaClock)
@@ -293,6 +297,19 @@ class SlaEventAdmin(HistoryAdmin):
     date_hierarchy = "at"
 
 
+def error_cell(error: str, delivery):
+    """A delivery error in plain words, the raw detail one click away."""
+    raw = " ".join(error.split())
+    if not raw:
+        return "—"
+    plain = plain_error(raw, url=destination_url(delivery))
+    if plain == raw:
+        return raw
+    return format_html(
+        '<details class="raw-error"><summary>{}</summary><code>{}</code></details>', plain, raw
+    )
+
+
 class DeliveryAttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = [
@@ -301,7 +318,7 @@ class DeliveryAttemptInline(ReadOnlyInline):
         "may_be_repeat",
         "permanent",
         "response_code",
-        "error",
+        "what_went_wrong",
         "duration_ms",
         "next_attempt_at",
     ]
@@ -309,30 +326,76 @@ class DeliveryAttemptInline(ReadOnlyInline):
     verbose_name = "attempt"
     verbose_name_plural = "delivery log"
 
+    @admin.display(description="what went wrong")
+    def what_went_wrong(self, obj):
+        return error_cell(obj.error, obj.delivery)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("delivery__channel")
+
 
 @admin.register(Delivery)
-class DeliveryAdmin(HistoryAdmin):
+class DeliveryAdmin(InViewerZone, HistoryAdmin):
     list_display = [
-        "created_at",
+        "created",
         "kind",
-        "recipient",
+        "to",
+        "thread_link",
         "status",
         "attempts",
-        "next_attempt_at",
+        "next_attempt",
         "response_code",
-        "short_error",
+        "what_went_wrong",
     ]
     list_filter = ["status", "kind", "channel", "held_for_quiet_hours"]
-    list_select_related = ["channel"]
-    search_fields = ["recipient", "event__thread__subject"]
+    list_select_related = ["channel", "user", "event__thread__assignee"]
+    search_fields = ["recipient", "channel__name", "event__thread__subject"]
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline]
     actions = ["retry_now"]
+    fields = [
+        "to",
+        "kind",
+        "thread_link",
+        "status",
+        "attempts",
+        "created",
+        "next_attempt",
+        "sent",
+        "held_for_quiet_hours",
+        "response_code",
+        "what_went_wrong",
+    ]
+    readonly_fields = fields
 
-    @admin.display(description="last error")
-    def short_error(self, obj):
-        text = " ".join(obj.last_error.split())
-        return text if len(text) <= 80 else text[:79] + "…"
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return local_time(obj.created_at)
+
+    @admin.display(description="next attempt", ordering="next_attempt_at")
+    def next_attempt(self, obj):
+        waiting = obj.status in (Delivery.Status.PENDING, Delivery.Status.RETRYING)
+        return local_time(obj.next_attempt_at) if waiting else "—"
+
+    @admin.display(description="sent")
+    def sent(self, obj):
+        return local_time(obj.sent_at)
+
+    @admin.display(description="to", ordering="recipient")
+    def to(self, obj):
+        return recipient_name(obj)
+
+    @admin.display(description="thread", ordering="event__thread_id")
+    def thread_link(self, obj):
+        thread = obj.event.thread if obj.event_id else None
+        if thread is None:
+            return "—"
+        url = reverse("admin:threads_thread_change", args=[thread.pk])
+        return format_html('<a href="{}">#{} {}</a>', url, thread.pk, thread.subject[:60])
+
+    @admin.display(description="what went wrong")
+    def what_went_wrong(self, obj):
+        return error_cell(obj.last_error, obj)
 
     @admin.action(description="Retry now (dead or retrying deliveries)", permissions=["retry"])
     def retry_now(self, request, queryset):
@@ -341,8 +404,8 @@ class DeliveryAdmin(HistoryAdmin):
         count = deliveries_retry_now(ids=queryset.values_list("pk", flat=True))
         self.message_user(
             request,
-            f"{count} deliveries queued to be sent at the next delivery run; "
-            "sent and pending ones were left alone.",
+            f"{count} {plural(count, 'delivery', 'deliveries')} queued to be sent at the next "
+            "delivery run; sent and pending ones were left alone.",
         )
 
     def has_retry_permission(self, request):
