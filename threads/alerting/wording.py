@@ -23,8 +23,8 @@ PLAIN_ERRORS: list[tuple[str, str]] = [
         "{host} says this webhook no longer exists: paste a new URL and enable the channel again",
     ),
     (r"answered 401|answered 403|invalid_auth|not_authed", "{host} refused the credentials"),
-    (r"answered 429|rate.?limit", "{host} asked us to slow down; it is tried again later"),
-    (r"answered 5\d\d", "{host} had a problem on its side; it is tried again later"),
+    (r"answered 429|rate.?limit", "{host} asked us to slow down (too many alerts at once)"),
+    (r"answered (?P<code>5\d\d)", "{host} had a problem on its side (it answered {code})"),
 ]
 
 
@@ -39,8 +39,9 @@ def plain_error(raw: str, *, url: str = "") -> str:
         host = next((g for g in found.groups() if g), None) if found else None
     lowered = text.lower()
     for pattern, words in PLAIN_ERRORS:
-        if re.search(pattern, lowered):
-            return words.format(host=host or "the receiving end")
+        found = re.search(pattern, lowered)
+        if found:
+            return words.format(host=host or "the receiving end", **found.groupdict())
     return text
 
 
@@ -57,7 +58,11 @@ def recipient_name(delivery) -> str:
     label = channel.name if channel else "a deleted channel"
     recipient = delivery.recipient or ""
     if delivery.user_id:
-        return person_name(delivery.user)
+        return (
+            f"{person_name(delivery.user)} ({recipient})"
+            if recipient
+            else person_name(delivery.user)
+        )
     if not recipient.startswith("channel:"):
         return f"{recipient} ({label})" if channel else recipient
     part = recipient.split(":")[2] if recipient.count(":") >= 2 else ""
