@@ -3,6 +3,7 @@
 import json
 import zoneinfo
 from datetime import date
+from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -286,14 +287,62 @@ class SpecialDayFormSet(DayIntervalsFormSet):
         return f"{day:%a %d %b %Y}"
 
 
+def _words(class_name: str) -> str:
+    """ "BosniaAndHerzegovina" → "Bosnia and Herzegovina": the holidays package names its
+    countries by class."""
+    import re
+
+    small = {"And", "Of", "The", "Da", "Du"}
+    words = re.findall(r"[A-Z][a-z]*|[a-z]+|\d+", class_name)
+    return " ".join(w.lower() if i and w in small else w for i, w in enumerate(words))
+
+
+@cache
+def holiday_countries() -> list[tuple[str, str]]:
+    """The countries the holidays package knows, as (ISO code, name), sorted by name."""
+    import holidays
+    from holidays.registry import COUNTRIES
+
+    supported = holidays.list_supported_countries()  # ISO alpha-2 codes and alpha-3 aliases
+    names = {entry[1]: _words(entry[0]) for entry in COUNTRIES.values()}
+    return sorted(((c, names[c]) for c in supported if c in names), key=lambda pair: pair[1])
+
+
+@cache
+def holiday_subdivisions() -> dict[str, list[tuple[str, str]]]:
+    """Each country's subdivisions as ("DE-BY", "Bayern (BY)"), named from the package's aliases."""
+    import holidays
+
+    found = {}
+    countries = dict(holiday_countries())
+    for code, subdivisions in holidays.list_supported_countries().items():
+        if not subdivisions or code not in countries:
+            continue
+        aliases = holidays.country_holidays(code).subdivisions_aliases
+        named = {}
+        for alias, sub in aliases.items():
+            named.setdefault(sub, alias)
+        found[code] = sorted(
+            (
+                (f"{code}-{sub}", f"{named[sub]} ({sub})" if sub in named else sub)
+                for sub in subdivisions
+            ),
+            key=lambda pair: pair[1],
+        )
+    return found
+
+
 class HolidayImportForm(forms.Form):
-    country = forms.CharField(
-        max_length=3, help_text="ISO country code from the holidays package, e.g. DE, US, GB."
+    country = forms.ChoiceField(
+        help_text="Type the first letters to jump to it.",
+        error_messages={"invalid_choice": "Pick a country from the list."},
     )
-    subdivision = forms.CharField(
-        max_length=10,
+    subdivision = forms.ChoiceField(
         required=False,
-        help_text="Optional state or region, e.g. BY (Bavaria) or NY; empty = national holidays.",
+        label="State or region",
+        help_text="Only for holidays of one state or region, e.g. Bayern; empty = the country's "
+        "national holidays.",
+        error_messages={"invalid_choice": "Pick a state or region from the list."},
     )
     first_year = forms.IntegerField(min_value=1970, max_value=2100)
     last_year = forms.IntegerField(min_value=1970, max_value=2100)
@@ -305,7 +354,23 @@ class HolidayImportForm(forms.Form):
             raise ValidationError({"last_year": "The last year must not be before the first."})
         if first and last and last - first > 20:
             raise ValidationError({"last_year": "Import at most 20 years at a time."})
+        country, subdivision = data.get("country"), data.get("subdivision") or ""
+        if country and subdivision and not subdivision.startswith(f"{country}-"):
+            name = dict(holiday_countries())[country]
+            raise ValidationError({"subdivision": f"This state or region is not in {name}."})
+        data["subdivision"] = subdivision.split("-", 1)[1] if subdivision else ""
         return data
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        names = dict(holiday_countries())
+        self.fields["country"].choices = [("", "— pick a country —"), *holiday_countries()]
+        self.fields["subdivision"].choices = [
+            ("", "The whole country"),
+            *((names[code], subs) for code, subs in holiday_subdivisions().items()),
+        ]
+        # adminux.js shows only the chosen country's regions.
+        self.fields["subdivision"].widget.attrs["data-follows"] = "id_country"
 
 
 class TemplateForm(forms.Form):

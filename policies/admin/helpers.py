@@ -51,3 +51,21 @@ def plural(count: int, one: str, many: str) -> str:
 
 def counted(count: int, one: str, many: str) -> str:
     return f"{count} {plural(count, one, many)}"
+
+
+def priority_order(field: str = "priority"):
+    """Urgent, High, Normal, Low, then "any priority": the order a manager reads targets in
+    (the stored values sort alphabetically: High, Low, Normal, Urgent)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from policies.vocabulary import Priority
+
+    return Case(
+        *(When(**{field: value}, then=Value(rank)) for rank, value in enumerate(Priority.values)),
+        default=Value(len(Priority.values)),
+        output_field=IntegerField(),
+    )
+
+
+def targets_in_order(queryset):
+    return queryset.order_by("metric", priority_order(), "id")

@@ -227,7 +227,7 @@ def test_holidays_are_imported_by_country_and_subdivision(manager_client):
             "_selected_action": [calendar.pk],
             "apply": "1",
             "country": "DE",
-            "subdivision": "BY",
+            "subdivision": "DE-BY",
             "first_year": 2026,
             "last_year": 2027,
         },
@@ -250,7 +250,38 @@ def test_unknown_holiday_country_is_reported(manager_client):
             "last_year": 2026,
         },
     )
-    assert "Unknown country code" in response.content.decode()
+    assert response.context["form"].errors["country"] == ["Pick a country from the list."]
+    assert not Holiday.objects.exists()
+
+
+def test_holidays_are_picked_by_country_name_and_region_name(manager_client):
+    calendar = office_calendar()
+    page = manager_client.post(
+        reverse("admin:policies_calendar_changelist"),
+        {"action": "import_holidays", "_selected_action": [calendar.pk]},
+    ).content.decode()
+    assert '<option value="DE">Germany</option>' in page
+    assert '<option value="DE-BY">Bayern (BY)</option>' in page
+    assert "maxlength" not in page.split('name="country"')[1].split(">")[0]
+
+
+def test_a_region_of_another_country_is_refused_naming_the_field(manager_client):
+    calendar = office_calendar()
+    response = manager_client.post(
+        reverse("admin:policies_calendar_changelist"),
+        {
+            "action": "import_holidays",
+            "_selected_action": [calendar.pk],
+            "apply": "1",
+            "country": "FR",
+            "subdivision": "DE-BY",
+            "first_year": 2026,
+            "last_year": 2026,
+        },
+    )
+    assert response.context["form"].errors["subdivision"] == [
+        "This state or region is not in France."
+    ]
     assert not Holiday.objects.exists()
 
 
