@@ -23,7 +23,7 @@ from policies.models import (
 from policies.secret_fields import SecretField
 from policies.services import TargetRow, ThresholdRow, policy_problems
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
-from slaops.fields import time_zone_names, validate_sane_year
+from slaops.fields import TimeZoneFormField, validate_sane_year
 
 
 class TierForm(forms.ModelForm):
@@ -396,18 +396,15 @@ class PreviewForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[validate_sane_year],
     )
-    zone = forms.ChoiceField(
-        label="in time zone", choices=[(n, n) for n in time_zone_names()], initial="UTC"
-    )
+    zone = TimeZoneFormField(label="in time zone")
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
     tier = forms.ModelChoiceField(
         queryset=Tier.objects.all(), required=False, empty_label="(account without a tier)"
     )
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="—")
-    customer_zone = forms.ChoiceField(
+    customer_zone = TimeZoneFormField(
         label="Customer's time zone",
-        choices=[("", "—")] + [(n, n) for n in time_zone_names()],
         required=False,
         help_text="Used by policies that follow the customer's time zone.",
     )

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
 from policies import forms as policy_forms
-from policies.admin.helpers import HH_MM
+from policies.admin.helpers import HH_MM, viewer_zone
 from policies.admin.preview import preview_response
 from policies.models import Calendar, Holiday, OpeningHours, SpecialDay, describe_interval
 from policies.selectors import week_open_time
@@ -53,6 +53,10 @@ class CalendarAdmin(admin.ModelAdmin):
     inlines = [OpeningHoursInline, SpecialDayInline, HolidayInline]
     actions = ["import_holidays"]
     change_form_template = "admin/policies/calendar/change_form.html"
+
+    def get_changeform_initial_data(self, request):
+        # A new calendar starts in the zone its author reads times in.
+        return {"time_zone": viewer_zone(request), **super().get_changeform_initial_data(request)}
 
     def get_queryset(self, request):
         # One query per column, whatever the number of calendars on the page.
