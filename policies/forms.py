@@ -3,7 +3,6 @@
 import json
 import zoneinfo
 from datetime import date
-from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -17,8 +16,6 @@ from policies.models import (
     Calendar,
     SlaPolicy,
     Tier,
-    describe_interval,
-    overlapping,
 )
 from policies.secret_fields import SecretField
 from policies.services import TargetRow, ThresholdRow, policy_problems
@@ -248,129 +245,6 @@ class ThresholdFormSet(SiblingAwareFormSet):
         problems = policy_problems(targets=targets.target_rows(), thresholds=rows)
         if problems:
             raise ValidationError(problems)
-
-
-class DayIntervalsFormSet(forms.BaseInlineFormSet):
-    """Opening hours or special days: no two intervals of the same day may overlap."""
-
-    day_field = "weekday"
-
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        by_day: dict = {}
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None) or {}
-            if data.get("DELETE") or data.get("opens") is None or data.get("closes") is None:
-                continue
-            by_day.setdefault(data[self.day_field], []).append((data["opens"], data["closes"]))
-        for day, spans in by_day.items():
-            clash = overlapping(spans)
-            if clash:
-                label = self.day_label(day)
-                raise ValidationError(
-                    f"{label}: {describe_interval(*clash[0])} and {describe_interval(*clash[1])} "
-                    "overlap. Merge them into one interval."
-                )
-
-    def day_label(self, day):
-        from policies.models import Weekday
-
-        return Weekday(day).label
-
-
-class SpecialDayFormSet(DayIntervalsFormSet):
-    day_field = "date"
-
-    def day_label(self, day):
-        return f"{day:%a %d %b %Y}"
-
-
-def _words(class_name: str) -> str:
-    """ "BosniaAndHerzegovina" → "Bosnia and Herzegovina": the holidays package names its
-    countries by class."""
-    import re
-
-    small = {"And", "Of", "The", "Da", "Du"}
-    words = re.findall(r"[A-Z][a-z]*|[a-z]+|\d+", class_name)
-    return " ".join(w.lower() if i and w in small else w for i, w in enumerate(words))
-
-
-@cache
-def holiday_countries() -> list[tuple[str, str]]:
-    """The countries the holidays package knows, as (ISO code, name), sorted by name."""
-    import holidays
-    from holidays.registry import COUNTRIES
-
-    supported = holidays.list_supported_countries()  # ISO alpha-2 codes and alpha-3 aliases
-    names = {entry[1]: _words(entry[0]) for entry in COUNTRIES.values()}
-    return sorted(((c, names[c]) for c in supported if c in names), key=lambda pair: pair[1])
-
-
-@cache
-def holiday_subdivisions() -> dict[str, list[tuple[str, str]]]:
-    """Each country's subdivisions as ("DE-BY", "Bayern (BY)"), named from the package's aliases."""
-    import holidays
-
-    found = {}
-    countries = dict(holiday_countries())
-    for code, subdivisions in holidays.list_supported_countries().items():
-        if not subdivisions or code not in countries:
-            continue
-        aliases = holidays.country_holidays(code).subdivisions_aliases
-        named = {}
-        for alias, sub in aliases.items():
-            named.setdefault(sub, alias)
-        found[code] = sorted(
-            (
-                (f"{code}-{sub}", f"{named[sub]} ({sub})" if sub in named else sub)
-                for sub in subdivisions
-            ),
-            key=lambda pair: pair[1],
-        )
-    return found
-
-
-class HolidayImportForm(forms.Form):
-    country = forms.ChoiceField(
-        help_text="Type the first letters to jump to it.",
-        error_messages={"invalid_choice": "Pick a country from the list."},
-    )
-    subdivision = forms.ChoiceField(
-        required=False,
-        label="State or region",
-        help_text="Only for holidays of one state or region, e.g. Bayern; empty = the country's "
-        "national holidays.",
-        error_messages={"invalid_choice": "Pick a state or region from the list."},
-    )
-    first_year = forms.IntegerField(min_value=1970, max_value=2100)
-    last_year = forms.IntegerField(min_value=1970, max_value=2100)
-
-    def clean(self):
-        data = super().clean()
-        first, last = data.get("first_year"), data.get("last_year")
-        if first and last and last < first:
-            raise ValidationError({"last_year": "The last year must not be before the first."})
-        if first and last and last - first > 20:
-            raise ValidationError({"last_year": "Import at most 20 years at a time."})
-        country, subdivision = data.get("country"), data.get("subdivision") or ""
-        if country and subdivision and not subdivision.startswith(f"{country}-"):
-            name = dict(holiday_countries())[country]
-            raise ValidationError({"subdivision": f"This state or region is not in {name}."})
-        data["subdivision"] = subdivision.split("-", 1)[1] if subdivision else ""
-        return data
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        names = dict(holiday_countries())
-        self.fields["country"].choices = [("", "— pick a country —"), *holiday_countries()]
-        self.fields["subdivision"].choices = [
-            ("", "The whole country"),
-            *((names[code], subs) for code, subs in holiday_subdivisions().items()),
-        ]
-        # adminux.js shows only the chosen country's regions.
-        self.fields["subdivision"].widget.attrs["data-follows"] = "id_country"
 
 
 class TemplateForm(forms.Form):

@@ -99,19 +99,19 @@ def test_a_warning_longer_than_the_target_is_refused(manager_client):
 
 
 def calendar_post(hours, zone="Europe/Berlin", name="Support hours"):
-    data = {
+    """The calendar form with the week typed one line per day: hours = [(weekday, "09:00",
+    "17:00")], several on one day joined as the manager would type them."""
+    week = {day: [] for day in range(7)}
+    for weekday, opens, closes in hours:
+        week[weekday].append(f"{opens}–{closes}")
+    return {
         "name": name,
         "time_zone": zone,
         "description": "",
-        **inline_management("hours", len(hours)),
+        **{f"hours_{day}": ", ".join(spans) or "closed" for day, spans in week.items()},
         **inline_management("special_days", 0),
         **inline_management("holidays", 0),
     }
-    for i, (weekday, opens, closes) in enumerate(hours):
-        data.update(
-            {f"hours-{i}-weekday": weekday, f"hours-{i}-opens": opens, f"hours-{i}-closes": closes}
-        )
-    return data
 
 
 def test_overlapping_opening_hours_on_one_day_are_refused(manager_client):
@@ -119,7 +119,8 @@ def test_overlapping_opening_hours_on_one_day_are_refused(manager_client):
         reverse("admin:policies_calendar_add"),
         calendar_post([(0, "09:00", "13:00"), (0, "12:00", "17:00")]),
     )
-    assert "Monday: 09:00–13:00 and 12:00–17:00 overlap" in response.content.decode()
+    errors = response.context["adminform"].form.errors
+    assert "09:00–13:00 and 12:00–17:00 overlap" in errors["hours_0"][0]  # Monday's line
     assert not Calendar.objects.exists()
 
 

@@ -135,3 +135,34 @@ def test_only_the_default_tier_is_marked(manager_client):
     assert page.count("Default tier") == 1
     assert "icon-no.svg" not in page
     assert Tier.objects.count() == 2
+
+
+def test_a_new_calendar_offers_office_hours_one_line_per_day(manager_client):
+    form = manager_client.get(reverse("admin:policies_calendar_add")).context["adminform"].form
+    assert [form[f"hours_{d}"].value() for d in range(7)] == ["09:00–17:00"] * 5 + ["closed"] * 2
+
+
+def test_the_week_is_saved_from_its_seven_lines(manager_client):
+    from tests.policies.test_admin import calendar_post
+
+    data = calendar_post([])
+    data.update({"hours_0": "09:00-12:00, 13:00-17:00", "hours_4": "22:00–06:00"})
+    response = manager_client.post(reverse("admin:policies_calendar_add"), data)
+    assert response.status_code == 302
+    hours = [(h.weekday, str(h.opens), str(h.closes)) for h in Calendar.objects.get().hours.all()]
+    assert sorted(hours) == [
+        (0, "09:00:00", "12:00:00"),
+        (0, "13:00:00", "17:00:00"),
+        (4, "22:00:00", "06:00:00"),
+    ]
+
+
+def test_a_badly_typed_day_is_refused_naming_the_day(manager_client):
+    from tests.policies.test_admin import calendar_post
+
+    data = calendar_post([(0, "09:00", "17:00")])
+    data["hours_2"] = "nine to five"
+    response = manager_client.post(reverse("admin:policies_calendar_add"), data)
+    errors = response.context["adminform"].form.errors
+    assert "“nine to five” is not an interval" in errors["hours_2"][0]
+    assert not Calendar.objects.exists()
