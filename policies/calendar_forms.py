@@ -38,6 +38,7 @@ class CalendarForm(forms.ModelForm):
     class Meta:
         model = Calendar
         fields = ["name", "time_zone", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

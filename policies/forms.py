@@ -44,6 +44,47 @@ class TierForm(forms.ModelForm):
         return value
 
 
+# What each kind's destination fields are called and how to fill them: the form shows the
+# chosen kind's (static/slaops/channel_kinds.js), the generic texts without the script.
+KIND_FIELD_TEXTS = {
+    "email": {"addresses": ("E-mail addresses", "One or more, separated by commas.")},
+    "slack": {
+        "url": (
+            "Incoming-webhook URL",
+            "In Slack: Apps → Incoming WebHooks → Add to a channel; it starts with "
+            "https://hooks.slack.com/.",
+        )
+    },
+    "webhook": {
+        "url": ("Endpoint URL", "https (plain http only to hosts the operator allows)."),
+        "secret": (
+            "Signing secret",
+            "Leave empty to have one generated, shown once after saving for the receiving end.",
+        ),
+    },
+    "pagerduty": {
+        "url": ("Events API URL", "Leave empty for https://events.pagerduty.com/v2/enqueue."),
+        "secret": (
+            "Routing key",
+            "The Integration Key of the service's Events API v2 "
+            "integration (32 letters and digits).",
+        ),
+    },
+    "teams": {
+        "url": (
+            "Workflows webhook URL",
+            "In Teams: Workflows → “Post to a channel when a webhook request is received”.",
+        )
+    },
+    "slack_app": {
+        "addresses": (
+            "Triage channel id",
+            "The Slack channel id, e.g. C0123ABCD (channel details → About); invite the bot.",
+        )
+    },
+}
+
+
 class AlertChannelForm(forms.ModelForm):
     """An alert channel: the fields its kind uses (alert_kinds.TRANSPORTS), the others emptied on
     save, and its kind's secret write-only once saved: the webhook signing secret, and a Slack
@@ -79,6 +120,7 @@ class AlertChannelForm(forms.ModelForm):
             self.fields["kind"].widget.attrs["data-kind-fields"] = json.dumps(
                 {value: kind.fields for value, kind in TRANSPORTS.items()}
             )
+            self.fields["kind"].widget.attrs["data-kind-texts"] = json.dumps(KIND_FIELD_TEXTS)
         name = self.saved_secret()
         if name in self.fields and not isinstance(self.fields[name], SecretField):
             self.fields[name] = SecretField(

@@ -12,6 +12,8 @@ from policies.admin.helpers import counted
 # The apps a manager sets up, in the order they need them; the rest (tokens, the task queue,
 # groups) follows in the admin's own order.
 APP_ORDER = ["policies", "threads", "accounts", "mail", "slackapp", "integrations", "whatif"]
+# The SLA screens in the order the checklist walks them.
+MODEL_ORDER = ["calendar", "tier", "slapolicy", "alertchannel"]
 TEST_ALERT_SENT = "Sent a test alert"  # the start of the channel's history line on success
 PREVIEWED = "slaops_previewed"  # session key: this manager has run a preview
 
@@ -103,6 +105,10 @@ def setup_steps(request) -> list[Step]:
 
 def sla_first(app_list: list[dict]) -> list[dict]:
     rank = {label: i for i, label in enumerate(APP_ORDER)}
+    models = {name: i for i, name in enumerate(MODEL_ORDER)}
+    for app in app_list:
+        if app["app_label"] == "policies":
+            app["models"].sort(key=lambda m: models.get(m["object_name"].lower(), len(models)))
     return sorted(app_list, key=lambda app: rank.get(app["app_label"], len(rank)))
 
 
