@@ -15,7 +15,16 @@ def step(browser, title: str) -> None:
     from selenium.webdriver.common.by import By
 
     browser.get(browser.base + "/admin/")
-    browser.driver.find_element(By.LINK_TEXT, title).click()
+    link = browser.driver.find_element(By.LINK_TEXT, title)
+    target = link.get_attribute("href")
+    link.click()
+    browser.wait_for(
+        lambda: (
+            browser.driver.current_url.split("?")[0] == target.split("?")[0]
+            and browser.driver.execute_script("return document.readyState") == "complete"
+        ),
+        message=f"did not open {target}",
+    )
 
 
 def states(browser) -> list[str]:
@@ -50,7 +59,7 @@ def test_a_manager_follows_the_checklist_to_a_test_alert(
     browser, live_server, transactional_db, manager, endpoint
 ):
     from accounts.models import AgentProfile
-    from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy
+    from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy, Tier
 
     AgentProfile.objects.create(user=manager, time_zone="Europe/Berlin")
     browser.base = live_server.url
@@ -76,6 +85,7 @@ def test_a_manager_follows_the_checklist_to_a_test_alert(
     browser.click("input.action-select")
     choose(browser, "select[name=action]", value="import_holidays")
     browser.click("button[name=index]")
+    browser.wait_for(lambda: browser.find_all("#id_country"), message="no import form")
     choose(browser, "#id_country", text="Germany")
     choose(browser, "#id_subdivision", text="Bayern (BY)")
     browser.screenshot("setup-03-holidays")
@@ -85,9 +95,11 @@ def test_a_manager_follows_the_checklist_to_a_test_alert(
 
     # 3. Tiers.
     step(browser, "Name your customer tiers")
-    browser.click("a.addlink")
+    browser.click(".object-tools a.addlink")
+    browser.wait_for(lambda: "/tier/add/" in browser.driver.current_url, message="not adding")
     type_into(browser, "#id_name", "Gold")
     save(browser)
+    assert Tier.objects.filter(name="Gold").exists()
 
     # 4. Policies from a template, on the calendar, active.
     step(browser, "Create a policy from a template")
@@ -111,6 +123,8 @@ def test_a_manager_follows_the_checklist_to_a_test_alert(
     # 6. The test alert, from the channel's own page, received by the local endpoint.
     step(browser, "Send a test alert")
     browser.driver.find_element("link text", "Ops endpoint").click()
+    browser.wait_for(lambda: "/change/" in browser.driver.current_url, message="no channel page")
+    browser.wait_for(lambda: browser.find_all("button.send-test"), message="no test button")
     browser.click("button.send-test")
     browser.wait_for(lambda: browser.find_all(".messagelist"), message="no test message")
     assert "Ops endpoint: test alert sent (accepted (200))" in browser.text(".messagelist")
@@ -128,4 +142,5 @@ def test_a_manager_follows_the_checklist_to_a_test_alert(
     assert "Set-up complete" in browser.text("#getting-started h2")
     assert states(browser) == ["done"] * 7
     browser.screenshot("setup-08-index-done")
+    assert Calendar.objects.count() == 1
     assert browser.csp_violations() == []
