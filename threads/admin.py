@@ -336,15 +336,15 @@ class DeliveryAttemptInline(ReadOnlyInline):
 
 @admin.register(Delivery)
 class DeliveryAdmin(InViewerZone, HistoryAdmin):
+    # Narrow enough for a laptop beside the filters: the answer's code is in the error and
+    # the delivery log.
     list_display = [
         "created",
         "kind",
         "to",
         "thread_link",
-        "status",
-        "attempts",
+        "state",
         "next_attempt",
-        "response_code",
         "what_went_wrong",
     ]
     list_filter = ["status", "kind", "channel", "held_for_quiet_hours"]
@@ -371,6 +371,11 @@ class DeliveryAdmin(InViewerZone, HistoryAdmin):
     @admin.display(description="created", ordering="created_at")
     def created(self, obj):
         return local_time(obj.created_at)
+
+    @admin.display(description="status", ordering="status")
+    def state(self, obj):
+        tries = f"{obj.attempts} {plural(obj.attempts, 'attempt', 'attempts')}"
+        return f"{obj.get_status_display()} · {tries}" if obj.attempts else obj.get_status_display()
 
     @admin.display(description="next attempt", ordering="next_attempt_at")
     def next_attempt(self, obj):
