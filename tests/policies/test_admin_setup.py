@@ -166,3 +166,9 @@ def test_a_badly_typed_day_is_refused_naming_the_day(manager_client):
     errors = response.context["adminform"].form.errors
     assert "“nine to five” is not an interval" in errors["hours_2"][0]
     assert not Calendar.objects.exists()
+
+
+def test_every_zone_typed_in_the_admin_uses_the_picker(manager_client):
+    for url in (reverse("admin:policies_calendar_add"), reverse("admin:accounts_account_add")):
+        page = manager_client.get(url).content.decode()
+        assert 'class="zone-picker"' in page and "<datalist" in page, url
