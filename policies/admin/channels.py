@@ -49,6 +49,8 @@ class AlertChannelAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if not self._view_only(request, obj):
+            if obj is None or not obj.disabled_reason:  # why it was disabled, only if it was
+                return [name for name in self.fields if name not in self.readonly_fields]
             return self.fields
         # Read-only pages show every field's value: show where and a hint instead of secrets.
         shown = {"url": "destination", "secret": "secret_hint"}
