@@ -16,13 +16,11 @@ from policies.models import (
     Calendar,
     SlaPolicy,
     Tier,
-    describe_interval,
-    overlapping,
 )
 from policies.secret_fields import SecretField
 from policies.services import TargetRow, ThresholdRow, policy_problems
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
-from slaops.fields import time_zone_names, validate_sane_year
+from slaops.fields import TimeZoneFormField, validate_sane_year
 
 
 class TierForm(forms.ModelForm):
@@ -44,6 +42,47 @@ class TierForm(forms.ModelForm):
                 "“Make default” action to move it."
             )
         return value
+
+
+# What each kind's destination fields are called and how to fill them: the form shows the
+# chosen kind's (static/slaops/channel_kinds.js), the generic texts without the script.
+KIND_FIELD_TEXTS = {
+    "email": {"addresses": ("E-mail addresses", "One or more, separated by commas.")},
+    "slack": {
+        "url": (
+            "Incoming-webhook URL",
+            "In Slack: Apps → Incoming WebHooks → Add to a channel; it starts with "
+            "https://hooks.slack.com/.",
+        )
+    },
+    "webhook": {
+        "url": ("Endpoint URL", "https (plain http only to hosts the operator allows)."),
+        "secret": (
+            "Signing secret",
+            "Leave empty to have one generated, shown once after saving for the receiving end.",
+        ),
+    },
+    "pagerduty": {
+        "url": ("Events API URL", "Leave empty for https://events.pagerduty.com/v2/enqueue."),
+        "secret": (
+            "Routing key",
+            "The Integration Key of the service's Events API v2 "
+            "integration (32 letters and digits).",
+        ),
+    },
+    "teams": {
+        "url": (
+            "Workflows webhook URL",
+            "In Teams: Workflows → “Post to a channel when a webhook request is received”.",
+        )
+    },
+    "slack_app": {
+        "addresses": (
+            "Triage channel id",
+            "The Slack channel id, e.g. C0123ABCD (channel details → About); invite the bot.",
+        )
+    },
+}
 
 
 class AlertChannelForm(forms.ModelForm):
@@ -81,6 +120,7 @@ class AlertChannelForm(forms.ModelForm):
             self.fields["kind"].widget.attrs["data-kind-fields"] = json.dumps(
                 {value: kind.fields for value, kind in TRANSPORTS.items()}
             )
+            self.fields["kind"].widget.attrs["data-kind-texts"] = json.dumps(KIND_FIELD_TEXTS)
         name = self.saved_secret()
         if name in self.fields and not isinstance(self.fields[name], SecretField):
             self.fields[name] = SecretField(
@@ -249,65 +289,6 @@ class ThresholdFormSet(SiblingAwareFormSet):
             raise ValidationError(problems)
 
 
-class DayIntervalsFormSet(forms.BaseInlineFormSet):
-    """Opening hours or special days: no two intervals of the same day may overlap."""
-
-    day_field = "weekday"
-
-    def clean(self):
-        super().clean()
-        if any(self.errors):
-            return
-        by_day: dict = {}
-        for form in self.forms:
-            data = getattr(form, "cleaned_data", None) or {}
-            if data.get("DELETE") or data.get("opens") is None or data.get("closes") is None:
-                continue
-            by_day.setdefault(data[self.day_field], []).append((data["opens"], data["closes"]))
-        for day, spans in by_day.items():
-            clash = overlapping(spans)
-            if clash:
-                label = self.day_label(day)
-                raise ValidationError(
-                    f"{label}: {describe_interval(*clash[0])} and {describe_interval(*clash[1])} "
-                    "overlap. Merge them into one interval."
-                )
-
-    def day_label(self, day):
-        from policies.models import Weekday
-
-        return Weekday(day).label
-
-
-class SpecialDayFormSet(DayIntervalsFormSet):
-    day_field = "date"
-
-    def day_label(self, day):
-        return f"{day:%a %d %b %Y}"
-
-
-class HolidayImportForm(forms.Form):
-    country = forms.CharField(
-        max_length=3, help_text="ISO country code from the holidays package, e.g. DE, US, GB."
-    )
-    subdivision = forms.CharField(
-        max_length=10,
-        required=False,
-        help_text="Optional state or region, e.g. BY (Bavaria) or NY; empty = national holidays.",
-    )
-    first_year = forms.IntegerField(min_value=1970, max_value=2100)
-    last_year = forms.IntegerField(min_value=1970, max_value=2100)
-
-    def clean(self):
-        data = super().clean()
-        first, last = data.get("first_year"), data.get("last_year")
-        if first and last and last < first:
-            raise ValidationError({"last_year": "The last year must not be before the first."})
-        if first and last and last - first > 20:
-            raise ValidationError({"last_year": "Import at most 20 years at a time."})
-        return data
-
-
 class TemplateForm(forms.Form):
     template = forms.ChoiceField(choices=[(k, t.name) for k, t in TEMPLATES.items()])
     calendar = forms.ModelChoiceField(
@@ -331,18 +312,15 @@ class PreviewForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
         validators=[validate_sane_year],
     )
-    zone = forms.ChoiceField(
-        label="in time zone", choices=[(n, n) for n in time_zone_names()], initial="UTC"
-    )
+    zone = TimeZoneFormField(label="in time zone")
     priority = forms.ChoiceField(choices=Priority.choices, initial=Priority.NORMAL)
     tier = forms.ModelChoiceField(
         queryset=Tier.objects.all(), required=False, empty_label="(account without a tier)"
     )
     channel = forms.ChoiceField(choices=Channel.choices, initial=Channel.EMAIL)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="—")
-    customer_zone = forms.ChoiceField(
+    customer_zone = TimeZoneFormField(
         label="Customer's time zone",
-        choices=[("", "—")] + [(n, n) for n in time_zone_names()],
         required=False,
         help_text="Used by policies that follow the customer's time zone.",
     )

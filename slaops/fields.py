@@ -24,7 +24,52 @@ def validate_sane_year(value) -> None:
 
 @cache
 def time_zone_names() -> list[str]:
+    """Every zone name this server knows, old aliases included (saved values stay valid)."""
     return sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+
+
+def _tzdata(name: str) -> str:
+    from importlib.resources import files
+
+    return files("tzdata.zoneinfo").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def canonical_zones() -> list[str]:
+    """The zones a person picks from: one or more per country (the tz database's zone.tab and
+    zone1970.tab) and UTC, without the old aliases such as W-SU, Zulu or US/Eastern."""
+    names = {"UTC"}
+    for table in ("zone.tab", "zone1970.tab"):
+        for line in _tzdata(table).splitlines():
+            if line and not line.startswith("#"):
+                names.add(line.split("\t")[2])
+    return sorted(names & set(time_zone_names()))
+
+
+@cache
+def zone_aliases() -> dict[str, str]:
+    """Old name → the zone it stands for ("W-SU" → "Europe/Moscow"), from the database's links."""
+    links = {}
+    for line in _tzdata("tzdata.zi").splitlines():
+        if line.startswith("L "):
+            _, target, alias = line.split()
+            links[alias] = target
+    canonical = set(canonical_zones())
+    # A link may point at a zone that is itself merged into another: follow it to one we list.
+    for alias, target in list(links.items()):
+        seen = 0
+        while target not in canonical and target in links and seen < 5:
+            target, seen = links[target], seen + 1
+        links[alias] = "UTC" if target == "Etc/UTC" else target
+    return links
+
+
+def zone_label(name: str) -> str:
+    """ "Europe/Berlin · UTC+01:00" (the offset today), as the picker lists it."""
+    from datetime import datetime
+
+    offset = datetime.now(zoneinfo.ZoneInfo(name)).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
 
 
 def validate_time_zone(value: str) -> None:
@@ -37,17 +82,57 @@ def validate_time_zone(value: str) -> None:
 
 
 class TimeZoneInput(forms.TextInput):
-    """A text box that suggests IANA zone names as you type (an HTML datalist)."""
+    """The one time-zone picker: a text box that finds a zone by any part of its name as you
+    type (an HTML datalist of the canonical zones, each with its offset today)."""
 
     template_name = "slaops/widgets/time_zone.html"
 
     def __init__(self, attrs=None):
-        super().__init__({"list": "iana-time-zones", "autocomplete": "off", **(attrs or {})})
+        super().__init__(
+            {
+                "autocomplete": "off",
+                "spellcheck": "false",
+                "placeholder": "Type a city, e.g. Berlin",
+                "class": "zone-picker",
+                **(attrs or {}),
+            }
+        )
 
     def get_context(self, name, value, attrs):
         context = super().get_context(name, value, attrs)
-        context["zones"] = time_zone_names()
+        widget = context["widget"]
+        widget["list_id"] = f"{widget['attrs'].get('id') or name}-zones"
+        widget["attrs"]["list"] = widget["list_id"]
+        context["zones"] = [(zone, zone_label(zone)) for zone in canonical_zones()]
         return context
+
+
+class TimeZoneFormField(forms.CharField):
+    """A zone typed in the picker: a canonical name; an old alias is answered with its
+    current name ("W-SU" → "use Europe/Moscow")."""
+
+    widget = TimeZoneInput
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 64)
+        kwargs.pop("widget", None)  # the admin passes its own text box; this is the picker
+        super().__init__(*args, widget=TimeZoneInput, **kwargs)
+
+    def validate(self, value):
+        super().validate(value)
+        if value in self.empty_values or value in set(canonical_zones()):
+            return
+        alias = zone_aliases().get(value)
+        if alias:
+            raise ValidationError(
+                "“%(value)s” is an old name of a time zone; pick %(alias)s.",
+                code="alias_zone",
+                params={"value": value, "alias": alias},
+            )
+        validate_time_zone(value)
+        raise ValidationError(
+            "Pick the time zone from the list (a city such as Europe/Berlin).", code="not_listed"
+        )
 
 
 class TimeZoneField(models.CharField):
@@ -59,9 +144,7 @@ class TimeZoneField(models.CharField):
         self.validators.append(validate_time_zone)
 
     def formfield(self, **kwargs):
-        # The admin passes its own text widget; ours adds the list of zones to pick from.
-        kwargs["widget"] = TimeZoneInput
-        return super().formfield(**kwargs)
+        return super().formfield(**{**kwargs, "form_class": TimeZoneFormField})
 
 
 class BusinessDurationFormField(forms.CharField):

@@ -4,13 +4,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import Min, Q
 
+from policies.admin.helpers import counted
 from slaops.formatting import format_duration
 from threads import services
 from threads.clocks.measure import used_at
 from threads.models import (
     RUNNING_STATES,
-    Delivery,
-    DeliveryAttempt,
     Message,
     Notification,
     SlaClock,
@@ -253,7 +252,7 @@ class ThreadAdmin(admin.ModelAdmin):
     def resolve(self, request, queryset):
         for thread in queryset:
             services.thread_resolve(thread=thread.pk, actor=request.user)
-        self.message_user(request, f"{queryset.count()} threads resolved.")
+        self.message_user(request, f"{counted(queryset.count(), 'thread', 'threads')} resolved.")
 
     @admin.action(
         description="Mark “no reply needed” (cancels running response clocks with time left; "
@@ -262,7 +261,7 @@ class ThreadAdmin(admin.ModelAdmin):
     def mark_no_reply_needed(self, request, queryset):
         for thread in queryset:
             services.thread_mark_no_reply_needed(thread=thread.pk, actor=request.user)
-        self.message_user(request, f"{queryset.count()} threads marked.")
+        self.message_user(request, f"{counted(queryset.count(), 'thread', 'threads')} marked.")
 
 
 @admin.register(SlaClock)
@@ -293,62 +292,6 @@ class SlaEventAdmin(HistoryAdmin):
     date_hierarchy = "at"
 
 
-class DeliveryAttemptInline(ReadOnlyInline):
-    model = DeliveryAttempt
-    fields = [
-        "at",
-        "ok",
-        "may_be_repeat",
-        "permanent",
-        "response_code",
-        "error",
-        "duration_ms",
-        "next_attempt_at",
-    ]
-    readonly_fields = fields
-    verbose_name = "attempt"
-    verbose_name_plural = "delivery log"
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(HistoryAdmin):
-    list_display = [
-        "created_at",
-        "kind",
-        "recipient",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "response_code",
-        "short_error",
-    ]
-    list_filter = ["status", "kind", "channel", "held_for_quiet_hours"]
-    list_select_related = ["channel"]
-    search_fields = ["recipient", "event__thread__subject"]
-    date_hierarchy = "created_at"
-    inlines = [DeliveryAttemptInline]
-    actions = ["retry_now"]
-
-    @admin.display(description="last error")
-    def short_error(self, obj):
-        text = " ".join(obj.last_error.split())
-        return text if len(text) <= 80 else text[:79] + "…"
-
-    @admin.action(description="Retry now (dead or retrying deliveries)", permissions=["retry"])
-    def retry_now(self, request, queryset):
-        from threads.alerting.delivery import deliveries_retry_now
-
-        count = deliveries_retry_now(ids=queryset.values_list("pk", flat=True))
-        self.message_user(
-            request,
-            f"{count} deliveries queued to be sent at the next delivery run; "
-            "sent and pending ones were left alone.",
-        )
-
-    def has_retry_permission(self, request):
-        return request.user.has_perm("threads.change_delivery")
-
-
 @admin.register(Notification)
 class NotificationAdmin(HistoryAdmin):
     list_display = ["created_at", "user", "title", "thread", "read_at"]
@@ -356,3 +299,7 @@ class NotificationAdmin(HistoryAdmin):
     list_select_related = ["user", "thread"]
     search_fields = ["title", "user__username"]
     date_hierarchy = "created_at"
+
+
+# The outbox's pages live in their own module; importing it registers them.
+from threads import delivery_admin  # noqa: E402, F401

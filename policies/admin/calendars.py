@@ -7,21 +7,14 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
 
-from policies import forms as policy_forms
-from policies.admin.helpers import HH_MM
+from policies import calendar_forms
+from policies.admin.helpers import HH_MM, viewer_zone
 from policies.admin.preview import preview_response
-from policies.models import Calendar, Holiday, OpeningHours, SpecialDay, describe_interval
+from policies.models import Calendar, Holiday, SpecialDay, describe_interval
 from policies.selectors import week_open_time
-from policies.services import HolidayImportError, holidays_import
+from policies.services import HolidayImportError, calendar_days_set, holidays_import
 from slaops.formatting import format_duration
 from whatif.views import whatif_apply_response, whatif_response, whatif_urls
-
-
-class OpeningHoursInline(admin.TabularInline):
-    model = OpeningHours
-    formfield_overrides = HH_MM
-    formset = policy_forms.DayIntervalsFormSet
-    extra = 0
 
 
 class HolidayInline(admin.TabularInline):
@@ -41,7 +34,7 @@ class SpecialDayInline(admin.TabularInline):
     model = SpecialDay
     formfield_overrides = HH_MM
     verbose_name_plural = "special days (their hours replace the week's; no hours = closed)"
-    formset = policy_forms.SpecialDayFormSet
+    formset = calendar_forms.SpecialDayFormSet
     extra = 0
 
 
@@ -50,9 +43,32 @@ class CalendarAdmin(admin.ModelAdmin):
     list_display = ["name", "time_zone", "weekly_hours", "week_open_time", "upcoming_holidays"]
     search_fields = ["name", "time_zone"]
     list_filter = ["time_zone"]
-    inlines = [OpeningHoursInline, SpecialDayInline, HolidayInline]
+    form = calendar_forms.CalendarForm
+    fieldsets = [
+        (None, {"fields": ["name", "time_zone", "description"]}),
+        (
+            "Weekly opening hours",
+            {
+                "fields": [f"hours_{day}" for day in range(7)],
+                "classes": ["week-editor"],
+                "description": "One line per day, in the calendar's time zone: 09:00–17:00; "
+                "several intervals separated by commas (09:00–12:00, 13:00–17:00); 22:00–06:00 "
+                "runs past midnight; “all day” for 24 hours; “closed” or empty for none.",
+            },
+        ),
+    ]
+    inlines = [SpecialDayInline, HolidayInline]
     actions = ["import_holidays"]
     change_form_template = "admin/policies/calendar/change_form.html"
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The week's hours through the service the what-if page applies drafts with.
+        calendar_days_set(calendar_id=form.instance.pk, weekly=form.cleaned_data["weekly"])
+
+    def get_changeform_initial_data(self, request):
+        # A new calendar starts in the zone its author reads times in.
+        return {"time_zone": viewer_zone(request), **super().get_changeform_initial_data(request)}
 
     def get_queryset(self, request):
         # One query per column, whatever the number of calendars on the page.
@@ -83,7 +99,7 @@ class CalendarAdmin(admin.ModelAdmin):
 
     @admin.action(description="Import public holidays…")
     def import_holidays(self, request, queryset):
-        form = policy_forms.HolidayImportForm(
+        form = calendar_forms.HolidayImportForm(
             request.POST if "apply" in request.POST else None,
             initial={"first_year": date.today().year, "last_year": date.today().year + 2},
         )

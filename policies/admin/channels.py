@@ -3,8 +3,14 @@
 from urllib.parse import urlparse
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path
 
 from policies import forms as policy_forms
+from policies.admin.helpers import counted
+from policies.admin.setup import TEST_ALERT_SENT
 from policies.alert_kinds import TRANSPORTS, pagerduty_url
 from policies.models import AlertChannel
 from policies.secret_fields import masked
@@ -20,6 +26,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
     readonly_fields = ["disabled_reason", "disabled_at"]
     fields = ["name", "kind", "addresses", "url", "secret", "enabled", *readonly_fields]
     actions = ["send_test_alert", "enable_again"]
+    change_form_template = "admin/policies/alertchannel/change_form.html"
 
     @admin.display(description="sends to")
     def destination(self, obj):
@@ -42,6 +49,8 @@ class AlertChannelAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         if not self._view_only(request, obj):
+            if obj is None or not obj.disabled_reason:  # why it was disabled, only if it was
+                return [name for name in self.fields if name not in self.readonly_fields]
             return self.fields
         # Read-only pages show every field's value: show where and a hint instead of secrets.
         shown = {"url": "destination", "secret": "secret_hint"}
@@ -71,23 +80,50 @@ class AlertChannelAdmin(admin.ModelAdmin):
     # Both act on the channel (a test sends to its URL), so they need the right to change it.
     @admin.action(description="Send a test alert now", permissions=["change"])
     def send_test_alert(self, request, queryset):
-        from threads.alerting.delivery import send_test_alert
-
         for channel in queryset:
-            results = send_test_alert(channel=channel)
-            failed = [r for r in results if not r.ok]
-            detail = "; ".join(
-                f"{r.recipient}: {r.message}"
-                if channel.kind == AlertChannel.Kind.EMAIL
-                else r.message
-                for r in results
+            self._test(request, channel)
+
+    def _test(self, request, channel) -> bool:
+        """Send a sample alert through the delivery code and say in plain words how it went."""
+        from threads.alerting.delivery import send_test_alert
+        from threads.alerting.wording import plain_error
+
+        results = send_test_alert(channel=channel)
+        url = pagerduty_url(channel) if channel.kind == AlertChannel.Kind.PAGERDUTY else channel.url
+        detail = "; ".join(
+            (f"{r.recipient}: " if channel.kind == AlertChannel.Kind.EMAIL else "")
+            + (r.message if r.ok else plain_error(r.message, url=url))
+            for r in results
+        )
+        if any(not r.ok for r in results):
+            self.message_user(
+                request, f"{channel.name}: test alert failed: {detail}", messages.ERROR
             )
-            if failed:
-                self.message_user(
-                    request, f"{channel.name}: test alert failed: {detail}", messages.ERROR
-                )
-            else:
-                self.message_user(request, f"{channel.name}: test alert sent ({detail}).")
+            return False
+        self.message_user(request, f"{channel.name}: test alert sent ({detail}).")
+        # Kept in the channel's history; it also ticks the index's "Send a test alert" step.
+        self.log_change(request, channel, f"{TEST_ALERT_SENT}: {detail}")
+        return True
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/test/",
+                self.admin_site.admin_view(self.test_view),
+                name="policies_alertchannel_test",
+            ),
+            *super().get_urls(),
+        ]
+
+    def test_view(self, request, pk):
+        """The "Send a test alert" button of the channel page (a POST; it sends for real)."""
+        channel = get_object_or_404(AlertChannel, pk=pk)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request, channel):
+            raise PermissionDenied
+        self._test(request, channel)
+        return redirect("admin:policies_alertchannel_change", channel.pk)
 
     @admin.action(description="Enable again (clears why it was disabled)", permissions=["change"])
     def enable_again(self, request, queryset):
@@ -96,5 +132,7 @@ class AlertChannelAdmin(admin.ModelAdmin):
         for channel in queryset:
             channel_enable(channel)
         self.message_user(
-            request, f"{queryset.count()} channels enabled; new alerts go to them again."
+            request,
+            f"{counted(queryset.count(), 'channel', 'channels')} enabled; new alerts go to them "
+            "again.",
         )

@@ -7,17 +7,18 @@ from django.utils import timezone
 
 from policies import forms as policy_forms
 from policies.admin.helpers import viewer_zone
-from policies.models import Calendar
+from policies.admin.setup import PREVIEWED
 from policies.selectors import preview_clocks
 from policies.vocabulary import Channel, Priority, ThreadStatus
 
 
 def preview_response(model_admin, request, *, policy=None, calendar=None):
     """The preview page shared by policies and calendars: when would this thread warn and breach?"""
-    zone_source = calendar or (policy.calendar if policy else None) or _first_calendar()
+    zone_source = calendar or (policy.calendar if policy else None)
     initial = {
         "start": policy_forms.default_preview_start(),
-        "zone": zone_source.time_zone if zone_source else "UTC",
+        # A calendar's page previews in its zone; "Which policy applies?" in the reader's.
+        "zone": zone_source.time_zone if zone_source else viewer_zone(request),
         # Start from a thread this policy is meant for, so the first answer is useful.
         "priority": (policy.priorities[0] if policy and policy.priorities else Priority.NORMAL),
         "channel": (policy.channels[0] if policy and policy.channels else Channel.EMAIL),
@@ -40,6 +41,8 @@ def preview_response(model_admin, request, *, policy=None, calendar=None):
             policy=policy,
             calendar=calendar,
         )
+    if result is not None:
+        request.session[PREVIEWED] = True  # ticks the index's "Preview a deadline" step
     calendar_days = []
     if calendar is not None:
         from policies.selectors import business_calendar
@@ -67,7 +70,3 @@ def preview_response(model_admin, request, *, policy=None, calendar=None):
             "statuses": ThreadStatus,
         },
     )
-
-
-def _first_calendar():
-    return Calendar.objects.order_by("name").first()

@@ -3,13 +3,14 @@ order, templates, clones, previews, what-ifs and re-applying them to running clo
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from policies import forms as policy_forms
-from policies.admin.helpers import viewer_zone
+from policies.admin.helpers import counted, targets_in_order, viewer_zone
 from policies.admin.preview import preview_response
 from policies.alert_kinds import AlertEvent
 from policies.catalog import TEMPLATES
@@ -39,6 +40,9 @@ class TargetInline(admin.TabularInline):
         if db_field.name == "priority":
             kwargs["choices"] = [("", "Any priority"), *Priority.choices]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def get_queryset(self, request):
+        return targets_in_order(super().get_queryset(request))
 
 
 class ThresholdInline(admin.TabularInline):
@@ -168,7 +172,12 @@ class SlaPolicyAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .prefetch_related("tiers", "teams", "targets", "thresholds")
+            .prefetch_related(
+                "tiers",
+                "teams",
+                Prefetch("targets", targets_in_order(SlaTarget.objects.all())),
+                "thresholds",
+            )
         )
 
     def _create_formsets(self, request, obj, change):
@@ -248,7 +257,11 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
         if "apply" in request.POST:
             total = sum(policy_reapply(policy=p, actor=request.user) for p in queryset)
-            self.message_user(request, f"{total} running clocks retargeted; history records each.")
+            self.message_user(
+                request,
+                f"{counted(total, 'running clock', 'running clocks')} retargeted; "
+                "history records each.",
+            )
             return None
         plans = [(p, policy_reapply_plan(policy=p)) for p in queryset]
         return render(
@@ -267,12 +280,12 @@ class SlaPolicyAdmin(admin.ModelAdmin):
     @admin.action(description="Activate the selected policies")
     def activate(self, request, queryset):
         changed = policies_set_active(policies=queryset, active=True)
-        self.message_user(request, f"{changed} policies activated.")
+        self.message_user(request, f"{counted(changed, 'policy', 'policies')} activated.")
 
     @admin.action(description="Deactivate the selected policies")
     def deactivate(self, request, queryset):
         changed = policies_set_active(policies=queryset, active=False)
-        self.message_user(request, f"{changed} policies deactivated.")
+        self.message_user(request, f"{counted(changed, 'policy', 'policies')} deactivated.")
 
     def get_urls(self):
         view = self.admin_site.admin_view

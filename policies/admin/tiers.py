@@ -11,13 +11,18 @@ from policies.services import tier_make_default
 @admin.register(Tier)
 class TierAdmin(admin.ModelAdmin):
     form = policy_forms.TierForm
-    list_display = ["name", "order", "is_default", "account_count"]
+    list_display = ["name", "order", "default_marker", "account_count"]
     list_editable = ["order"]
     search_fields = ["name"]
     actions = ["make_default"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_accounts=Count("accounts"))
+
+    # Not the boolean column: a red ✗ on every other tier reads as something wrong with it.
+    @admin.display(description="default", ordering="-is_default")
+    def default_marker(self, obj):
+        return "Default tier" if obj.is_default else ""
 
     @admin.display(description="accounts", ordering="n_accounts")
     def account_count(self, obj):

@@ -1,23 +1,36 @@
-/* Alert channel form: only the chosen kind's fields are shown.
+/* Alert channel form: only the chosen kind's fields are shown, named for that kind.
  *
  * The kind menu carries data-kind-fields, {kind: [field names]} from policies/alert_kinds.py
- * TRANSPORTS; the admin wraps each field in a row with the class "field-<name>". Without this
- * script every field shows, and the form empties the ones the kind does not use on save.
+ * TRANSPORTS, and data-kind-texts, {kind: {field: [label, help]}} from policies/forms.py; the
+ * admin wraps each field in a row with the class "field-<name>". Without this script every
+ * field shows with its generic label, and the form empties the ones the kind does not use on
+ * save.
  */
 (function () {
   "use strict";
 
+  function remember(row) {
+    var label = row.querySelector("label");
+    var help = row.querySelector(".help");
+    if (label && row.dataset.label === undefined) { row.dataset.label = label.textContent; }
+    if (help && row.dataset.help === undefined) { row.dataset.help = help.textContent; }
+    return [label, help];
+  }
+
   function show(menu) {
     var fields = JSON.parse(menu.dataset.kindFields);
+    var texts = JSON.parse(menu.dataset.kindTexts || "{}")[menu.value] || {};
     var used = fields[menu.value];
     var all = {};
     Object.keys(fields).forEach(function (kind) {
       fields[kind].forEach(function (name) { all[name] = true; });
     });
     Object.keys(all).forEach(function (name) {
-      var rows = menu.form.querySelectorAll(".field-" + name);
-      rows.forEach(function (row) {
+      menu.form.querySelectorAll(".field-" + name).forEach(function (row) {
         row.hidden = Boolean(used) && used.indexOf(name) === -1;
+        var parts = remember(row), text = texts[name];
+        if (parts[0]) { parts[0].textContent = text ? text[0] + ":" : row.dataset.label; }
+        if (parts[1]) { parts[1].textContent = text ? text[1] : row.dataset.help; }
       });
     });
   }

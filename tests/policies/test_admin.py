@@ -99,19 +99,19 @@ def test_a_warning_longer_than_the_target_is_refused(manager_client):
 
 
 def calendar_post(hours, zone="Europe/Berlin", name="Support hours"):
-    data = {
+    """The calendar form with the week typed one line per day: hours = [(weekday, "09:00",
+    "17:00")], several on one day joined as the manager would type them."""
+    week = {day: [] for day in range(7)}
+    for weekday, opens, closes in hours:
+        week[weekday].append(f"{opens}–{closes}")
+    return {
         "name": name,
         "time_zone": zone,
         "description": "",
-        **inline_management("hours", len(hours)),
+        **{f"hours_{day}": ", ".join(spans) or "closed" for day, spans in week.items()},
         **inline_management("special_days", 0),
         **inline_management("holidays", 0),
     }
-    for i, (weekday, opens, closes) in enumerate(hours):
-        data.update(
-            {f"hours-{i}-weekday": weekday, f"hours-{i}-opens": opens, f"hours-{i}-closes": closes}
-        )
-    return data
 
 
 def test_overlapping_opening_hours_on_one_day_are_refused(manager_client):
@@ -119,7 +119,8 @@ def test_overlapping_opening_hours_on_one_day_are_refused(manager_client):
         reverse("admin:policies_calendar_add"),
         calendar_post([(0, "09:00", "13:00"), (0, "12:00", "17:00")]),
     )
-    assert "Monday: 09:00–13:00 and 12:00–17:00 overlap" in response.content.decode()
+    errors = response.context["adminform"].form.errors
+    assert "09:00–13:00 and 12:00–17:00 overlap" in errors["hours_0"][0]  # Monday's line
     assert not Calendar.objects.exists()
 
 
@@ -227,7 +228,7 @@ def test_holidays_are_imported_by_country_and_subdivision(manager_client):
             "_selected_action": [calendar.pk],
             "apply": "1",
             "country": "DE",
-            "subdivision": "BY",
+            "subdivision": "DE-BY",
             "first_year": 2026,
             "last_year": 2027,
         },
@@ -250,7 +251,38 @@ def test_unknown_holiday_country_is_reported(manager_client):
             "last_year": 2026,
         },
     )
-    assert "Unknown country code" in response.content.decode()
+    assert response.context["form"].errors["country"] == ["Pick a country from the list."]
+    assert not Holiday.objects.exists()
+
+
+def test_holidays_are_picked_by_country_name_and_region_name(manager_client):
+    calendar = office_calendar()
+    page = manager_client.post(
+        reverse("admin:policies_calendar_changelist"),
+        {"action": "import_holidays", "_selected_action": [calendar.pk]},
+    ).content.decode()
+    assert '<option value="DE">Germany</option>' in page
+    assert '<option value="DE-BY">Bayern (BY)</option>' in page
+    assert "maxlength" not in page.split('name="country"')[1].split(">")[0]
+
+
+def test_a_region_of_another_country_is_refused_naming_the_field(manager_client):
+    calendar = office_calendar()
+    response = manager_client.post(
+        reverse("admin:policies_calendar_changelist"),
+        {
+            "action": "import_holidays",
+            "_selected_action": [calendar.pk],
+            "apply": "1",
+            "country": "FR",
+            "subdivision": "DE-BY",
+            "first_year": 2026,
+            "last_year": 2026,
+        },
+    )
+    assert response.context["form"].errors["subdivision"] == [
+        "This state or region is not in France."
+    ]
     assert not Holiday.objects.exists()
 
 

@@ -28,8 +28,13 @@ def test_choosing_a_kind_shows_only_its_fields(browser, live_server, transaction
     assert shown(browser) == ["url", "secret"]
     menu.select_by_value("pagerduty")
     assert shown(browser) == ["url", "secret"]
+    assert browser.text(".field-secret label") == "Routing key:"
     menu.select_by_value("teams")
     assert shown(browser) == ["url"]
+    menu.select_by_value("slack_app")
+    assert shown(browser) == ["addresses"]
+    assert browser.text(".field-addresses label") == "Triage channel id:"
     menu.select_by_value("email")
     assert shown(browser) == ["addresses"]
+    assert browser.text(".field-addresses label") == "E-mail addresses:"
     assert browser.csp_violations() == []

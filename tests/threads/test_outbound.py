@@ -234,8 +234,12 @@ def test_a_test_alert_shows_the_status_and_reason_never_the_answer(manager_clien
     )
 
     shown = [str(m) for m in response.context["messages"]]
-    assert "Partner hook: test alert failed: Endpoint answered 500 Internal Server Error" in shown
-    assert "Team Slack: test alert failed: Slack answered 403 Forbidden" in shown
+    # In plain words (threads.alerting.wording), naming the code but never the answer's body.
+    assert (
+        "Partner hook: test alert failed: 127.0.0.1 had a problem on its side (it answered 500)"
+        in shown
+    )
+    assert "Team Slack: test alert failed: 127.0.0.1 refused the credentials" in shown
     page = response.content.decode()
     assert "hunter2" not in page and "xoxb-leak" not in page
 

@@ -73,7 +73,17 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} to {self.recipient}: {self.get_status_display()}"
+        from threads.alerting.wording import recipient_name
+
+        # By name, never "channel:3" (the admin's row labels and history use this).
+        return f"{self.get_kind_display()} to {recipient_name(self)}: {self.get_status_display()}"
+
+    @property
+    def recipient_label(self) -> str:
+        """Whom this went to by name: the channel's, the person's (threads.alerting.wording)."""
+        from threads.alerting.wording import recipient_name
+
+        return recipient_name(self)
 
 
 class DeliveryAttempt(models.Model):

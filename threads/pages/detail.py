@@ -78,7 +78,12 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
                 "events",
                 queryset=SlaEvent.objects.select_related("clock", "actor")
                 .prefetch_related(
-                    Prefetch("deliveries", queryset=Delivery.objects.order_by("created_at", "id"))
+                    Prefetch(
+                        "deliveries",
+                        queryset=Delivery.objects.select_related("channel", "user").order_by(
+                            "created_at", "id"
+                        ),
+                    )
                 )
                 .order_by("at", "id"),
             ),
