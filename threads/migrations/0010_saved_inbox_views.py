@@ -2,32 +2,103 @@
 
 import django.db.models.deletion
 from django.conf import settings
-from django.db import migrations, models
+from django.db import DatabaseError, migrations, models, transaction
+
+# The inbox's search reads subjects, external ids and message text with ILIKE '%word%'; on
+# PostgreSQL trigram indexes answer it without reading every row. Where pg_trgm cannot be
+# installed (no rights) the search still works, reading every row.
+TRIGRAM_INDEXES = [
+    ("thread_subject_trgm", "threads_thread", "subject"),
+    ("thread_external_id_trgm", "threads_thread", "external_id"),
+    ("message_body_trgm", "threads_message", "body"),
+]
+
+
+def add_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    try:
+        with schema_editor.connection.cursor() as cursor, transaction.atomic():
+            cursor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DatabaseError:
+        return
+    for name, table, column in TRIGRAM_INDEXES:
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {name} ON {table} USING gin ({column} gin_trgm_ops)"
+        )
+
+
+def drop_trigram_indexes(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for name, _, _ in TRIGRAM_INDEXES:
+        schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_agentprofile_only_my_teams'),
-        ('threads', '0009_second_warning_on_time_and_corrections'),
+        ("accounts", "0004_agentprofile_only_my_teams"),
+        ("threads", "0009_second_warning_on_time_and_corrections"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SavedView',
+            name="SavedView",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80)),
-                ('query', models.CharField(blank=True, help_text="The inbox's filters and sort, as in its URL.", max_length=1000)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('owner', models.ForeignKey(help_text='Who saved it (and may delete it).', on_delete=django.db.models.deletion.CASCADE, related_name='saved_inbox_views', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(blank=True, help_text="Shared with this team's members; empty = only its owner sees it.", null=True, on_delete=django.db.models.deletion.CASCADE, related_name='saved_inbox_views', to='accounts.team')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80)),
+                (
+                    "query",
+                    models.CharField(
+                        blank=True,
+                        help_text="The inbox's filters and sort, as in its URL.",
+                        max_length=1000,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        help_text="Who saved it (and may delete it).",
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_inbox_views",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Shared with this team's members; empty = only its owner sees it.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_inbox_views",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'saved inbox view',
-                'ordering': ['name', 'id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('team', None)), fields=('owner', 'name'), name='saved_view_unique_mine'), models.UniqueConstraint(condition=models.Q(('team', None), _negated=True), fields=('team', 'name'), name='saved_view_unique_team')],
+                "verbose_name": "saved inbox view",
+                "ordering": ["name", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("team", None)),
+                        fields=("owner", "name"),
+                        name="saved_view_unique_mine",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("team", None), _negated=True),
+                        fields=("team", "name"),
+                        name="saved_view_unique_team",
+                    ),
+                ],
             },
         ),
+        migrations.RunPython(add_trigram_indexes, drop_trigram_indexes),
     ]
