@@ -148,3 +148,37 @@ def test_the_page_costs_the_same_queries_for_many_threads(
         open_thread(berlin(23, 10, minute), f"Thread {minute}", account=account)
     with at(berlin(23, 10, 30)), django_assert_max_num_queries(25):
         agent_client.get("/inbox/")
+
+
+def test_pages_follow_each_other_in_every_sort(agent_client, setup, agent, monkeypatch):
+    """Two threads a page: no thread is shown twice or skipped, also where the most urgent
+    clocks run out (a resolved thread, a paused one, a thread no policy covers)."""
+    from threads.pages import inbox as reads
+
+    monkeypatch.setattr(reads, "PAGE_SIZE", 2)
+    priorities = ["low", "urgent", "normal", "high", "urgent", "low", "normal"]
+    threads = [
+        open_thread(berlin(23, 9, 5 * n), f"T{n}", priority=p) for n, p in enumerate(priorities)
+    ]
+    with at(berlin(23, 9, 40)):  # only its resolution clock runs, paused
+        services.thread_mark_no_reply_needed(thread=threads[2], actor=agent, reason="")
+        services.thread_set_status(
+            thread=threads[2], status="on_hold", reason="vendor", actor=agent
+        )
+    moment = berlin(23, 10, 0)
+    for sort in ("due", "priority", "subject", "-created", "created", "-updated"):
+        seen = []
+        for page in range(1, 5):  # 7 threads: 4 pages (a later page shows the last)
+            seen += inbox_threads(get(agent_client, moment, "/inbox/", sort=sort, page=page))
+        assert sorted(seen) == sorted(t.pk for t in threads), (sort, seen)
+    by_priority = []
+    for page in range(1, 5):
+        by_priority += inbox_threads(
+            get(agent_client, moment, "/inbox/", sort="priority", page=page)
+        )
+    ranks = [priorities[[t.pk for t in threads].index(pk)] for pk in by_priority]
+    assert ranks == ["urgent", "urgent", "high", "normal", "normal", "low", "low"]
+    due = []
+    for page in range(1, 5):
+        due += inbox_threads(get(agent_client, moment, "/inbox/", page=page))
+    assert due[-1] == threads[2].pk  # paused: no clock counting down, after the others
