@@ -21,12 +21,12 @@ ANY = "any"
 PAUSED = "paused"
 NO_CLOCK = "none"
 
-# key -> (label, what it sorts by). "due" walks the running clocks by due time.
+# Only orders an index serves (at a million threads a sort of every row costs seconds): "due"
+# walks the running clocks by due time, "priority" walks created_at once per priority.
 SORTS = {
     "due": "Most urgent",
     "-created": "Newest",
     "created": "Oldest",
-    "-updated": "Recently updated",
     "priority": "Priority",
     "subject": "Subject",
 }
@@ -192,7 +192,6 @@ def _ordered_ids(*, user, filters: InboxFilters, offset: int) -> list[int]:
         order = {
             "-created": ["-created_at", "-id"],
             "created": ["created_at", "id"],
-            "-updated": ["-updated_at", "-id"],
             "subject": ["subject", "id"],
         }[filters.sort]
         return list(threads.order_by(*order).values_list("pk", flat=True)[offset:wanted])

@@ -166,7 +166,7 @@ def test_pages_follow_each_other_in_every_sort(agent_client, setup, agent, monke
             thread=threads[2], status="on_hold", reason="vendor", actor=agent
         )
     moment = berlin(23, 10, 0)
-    for sort in ("due", "priority", "subject", "-created", "created", "-updated"):
+    for sort in ("due", "priority", "subject", "-created", "created"):
         seen = []
         for page in range(1, 5):  # 7 threads: 4 pages (a later page shows the last)
             seen += inbox_threads(get(agent_client, moment, "/inbox/", sort=sort, page=page))
