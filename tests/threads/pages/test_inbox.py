@@ -3,9 +3,13 @@ the URL, and bad input answered with a message, never a 500."""
 
 import re
 
+import pytest
+
 from accounts.models import Account, AgentProfile, Contact
 from tests.threads.pages.helpers import at, berlin, get, html, open_thread
 from threads import services
+
+pytestmark = pytest.mark.both  # the searches and walks run on PostgreSQL too
 
 
 def inbox_threads(response) -> list[int]:

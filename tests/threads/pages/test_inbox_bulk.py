@@ -1,8 +1,12 @@
 """Bulk changes from the inbox (through the services, one thread at a time) and saved views."""
 
+import pytest
+
 from accounts.models import AgentProfile, Team
 from tests.threads.pages.helpers import at, berlin, get, html, open_thread, post
 from threads.models import SavedView, SlaEvent, Thread
+
+pytestmark = pytest.mark.both  # the searches and walks run on PostgreSQL too
 
 
 def bulk(client, moment, ids, **data):
