@@ -104,8 +104,13 @@ def test_an_agent_works_the_inbox(browser, live_server, desk, agent, other_agent
     press(browser, "\ue00c")  # Escape
     browser.wait_for(lambda: not browser.find("#inbox-help").is_displayed())
     second = browser.find_all("#inbox-rows tr[data-thread]")[1].get_attribute("data-thread")
-    press(browser, "o")
-    browser.wait_for(lambda: f"/threads/{second}/" in browser.driver.current_url)
+    press(browser, "e")  # resolve the thread under the cursor: it leaves the open inbox
+    browser.wait_for(lambda: "set status" in browser.text(".messages"))
+    assert Thread.objects.get(pk=second).status == "resolved"
+    assert second not in [row["thread"] for row in browser.rows("#inbox-rows tr[data-thread]")]
+    first = browser.find_all("#inbox-rows tr[data-thread]")[0].get_attribute("data-thread")
+    press(browser, "jo")
+    browser.wait_for(lambda: f"/threads/{first}/" in browser.driver.current_url)
     assert browser.csp_violations() == []
 
 
