@@ -66,7 +66,9 @@
     switch (event.key) {
       case "j": select(current + 1); break;
       case "k": select(current < 0 ? 0 : current - 1); break;
-      case "o": case "Enter": if (row) window.location.href = row.getAttribute("data-url"); else return; break;
+      case "Enter": if (!row || event.target !== document.body) return; // a focused link or button keeps its Enter
+        window.location.href = row.getAttribute("data-url"); break;
+      case "o": if (row) window.location.href = row.getAttribute("data-url"); break;
       case "r": if (row) window.location.href = row.getAttribute("data-url") + "#composer"; break;
       case "x": if (row) { var box = row.querySelector("input[name=threads]"); box.checked = !box.checked; counted(); } break;
       case "e": if (row) resolve(row); break;

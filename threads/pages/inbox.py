@@ -8,13 +8,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from policies.vocabulary import Priority
+from policies.vocabulary import Metric, Priority
 from threads.clocks.measure import engine_for, measure
 from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, Thread
 from threads.selectors import team_ids, visible_limit
 
 PAGE_SIZE = 50
-COUNT_CAP = 1000  # "1,000+": an exact count of a million threads costs more than the page
+COUNT_CAP = 200  # "200+": an exact count of a million threads costs more than the page
 SEARCH_CAP = 2000  # a search reads at most this many matches (the newest) of each kind
 OPEN = "open"  # the status filter's default: every status but resolved and closed
 ANY = "any"
@@ -123,7 +123,7 @@ def search_ids(q: str) -> list[int]:
     return sorted(found, reverse=True)[:SEARCH_CAP]
 
 
-def thread_filter(*, user, filters: InboxFilters, prefix: str = "") -> Q:
+def thread_filter(*, user, filters: InboxFilters, prefix: str = "", walk: bool = False) -> Q:
     """Every filter as one condition on the thread, spelt from a thread (`prefix=""`) or from
     one of its clocks (`prefix="thread__"`), so the due-time walk filters in the same query."""
     p = prefix
@@ -152,7 +152,7 @@ def thread_filter(*, user, filters: InboxFilters, prefix: str = "") -> Q:
         cond &= Exists(SlaClock.objects.filter(_running(p), paused=True))
     elif filters.state == NO_CLOCK:
         cond &= ~Exists(SlaClock.objects.filter(_running(p)))
-    elif filters.state:
+    elif filters.state and not walk:  # the due-time walk filters its clocks' state itself
         cond &= Exists(SlaClock.objects.filter(_running(p), state=filters.state, paused=False))
     if filters.q:
         matches = filters.matches if filters.matches is not None else search_ids(filters.q)
@@ -165,21 +165,19 @@ def _due_walk(*, user, filters: InboxFilters, wanted: int) -> tuple[list[int], b
 
     A thread first appears in the running clocks ordered by due time at its most urgent clock,
     so walking `clock_running_by_due` and keeping each thread's first appearance gives the
-    threads in order without grouping every clock. True when the clocks ran out."""
+    threads in order without grouping every clock. A thread runs at most one clock per metric,
+    so `wanted` threads lie within `wanted × metrics` clocks: one bounded read. A running-state
+    filter is put on the walked clocks themselves (a thread's breaching clock is its most urgent
+    one). True when the clocks ran out."""
+    running = filters.state in RUNNING_STATES
     clocks = SlaClock.objects.filter(
-        thread_filter(user=user, filters=filters, prefix="thread__"),
-        state__in=RUNNING_STATES,
+        thread_filter(user=user, filters=filters, prefix="thread__", walk=True),
+        state__in=[filters.state] if running else RUNNING_STATES,
         due_at__isnull=False,
     ).order_by("due_at", "id")
-    seen: dict[int, None] = {}
-    offset, chunk = 0, max(2 * wanted, 100)
-    while len(seen) < wanted:
-        batch = list(clocks.values_list("thread_id", flat=True)[offset : offset + chunk])
-        seen.update(dict.fromkeys(batch))
-        if len(batch) < chunk:
-            return list(seen)[:wanted], True
-        offset += chunk
-    return list(seen)[:wanted], False
+    limit = wanted * len(Metric.values)
+    batch = list(clocks.values_list("thread_id", flat=True)[:limit])
+    return list(dict.fromkeys(batch))[:wanted], len(batch) < limit
 
 
 def _ordered_ids(*, user, filters: InboxFilters, offset: int) -> list[int]:
@@ -266,7 +264,9 @@ def inbox(*, user, filters: InboxFilters, page: int = 1, now: datetime | None = 
     total, capped = _count(user=user, filters=filters)
     last = max(1, -(-total // PAGE_SIZE))
     number = max(1, page) if capped else min(max(1, page), last)
-    ids = _ordered_ids(user=user, filters=filters, offset=(number - 1) * PAGE_SIZE)
+    offset = (number - 1) * PAGE_SIZE
+    # Nothing matches: no walk (a walk that finds nothing reads every running clock).
+    ids = _ordered_ids(user=user, filters=filters, offset=offset) if total else []
     shown = ids[:PAGE_SIZE]
     threads = {t.pk: t for t in _with_rows(Thread.objects.filter(pk__in=shown))}
     badges = _badges(shown, now)
