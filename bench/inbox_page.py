@@ -9,7 +9,7 @@ urgent clock, the count (capped at 200) and the views. Baseline in the same run:
 threads. Goal: p95 <= 150 ms at 1,000,000 for every view.
 
 Run from the repository root: .venv/bin/python bench/inbox_page.py [sizes…]
-(BENCH_REUSE=1 keeps threads seeded by an interrupted run of the same size.)
+(BENCH_REUSE=1 reuses the threads of an earlier run of the same size and keeps them.)
 """
 
 import os
@@ -114,7 +114,8 @@ def main() -> None:
                 p50, p95, queries = measure(client, query)
                 results.append((size, name, p50, p95, queries, seeded))
                 print(f"  {size:>9,} {name:<26} p95 {p95:.1f} ms", flush=True)
-    truncate_threads()
+    if not os.environ.get("BENCH_REUSE"):
+        truncate_threads()
     print()
     print(f"{'open threads':>13}  {'view':<28}{'p50 ms':>8}{'p95 ms':>8}{'queries':>9}")
     print("-" * 68)
