@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/alert_latency.py 300 120
 	$(BIN)/python bench/alert_burst.py 500 0.25
 	$(BIN)/python bench/queue_page.py 10000 1000000
+	$(BIN)/python bench/inbox_page.py 10000 1000000
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/whatif.py
 	$(BIN)/python bench/mail_ingest.py 2000

@@ -68,6 +68,15 @@ ROWS = {
     "login": [("get", None, E(200, 302, 302, 302, 302, 302, 200, 200))],
     "logout": [("post", {}, E(302, 302, 302, 302, 302, 302, 302, 302))],
     "queue": [("get", None, PAGE)],
+    "inbox": [("get", None, PAGE)],
+    # A bulk change answers with a redirect back to the inbox; the threads a person may not see
+    # are named in a message as not found (tests/threads/pages/test_inbox_bulk.py).
+    "inbox-bulk": [("post", "bulk-priority", E(LOGIN, 403, 302, 302, 302, 302, LOGIN, LOGIN))],
+    "inbox-view-save": [
+        ("post", {"name": "Urgent"}, E(LOGIN, 403, 302, 302, 302, 302, LOGIN, LOGIN))
+    ],
+    # Only the view's owner may delete it; anyone else is told there is no such view.
+    "inbox-view-delete": [("post", {}, E(LOGIN, 403, 302, 302, 302, 302, LOGIN, LOGIN))],
     "queue-live": [("get", None, PAGE)],
     "notifications": [("get", None, PAGE)],
     "notification-read": [  # the agent's own notification: anyone else's is not found
@@ -401,6 +410,8 @@ def _body(body, world, who):
     if body == "late-message":
         at = world["thread"].created_at.isoformat()
         return {"author": "customer", "body": "Still broken", "created_at": at}
+    if body == "bulk-priority":
+        return {"threads": [world["thread"].pk], "action": "priority", "priority": "high"}
     if body == "new-account":
         return {"name": f"Initech for {who}"}
     if body == "move-contact":

@@ -71,7 +71,9 @@ def test_an_agent_answers_the_most_urgent_thread(browser, live_server, desk, age
     browser.wait_for(lambda: "/login/" in browser.driver.current_url)
     browser.screenshot("login")
     browser.sign_in(url, "alex", "pw-alex")
-    assert browser.driver.current_url == f"{url}/queue/"
+    assert browser.driver.current_url == f"{url}/inbox/"  # the agents' home; the queue is a click
+    browser.click("header nav a[href='/queue/']")
+    browser.wait_for(lambda: browser.driver.current_url == f"{url}/queue/")
     assert browser.text('[data-count="breaching"]') == "1"
     assert browser.text('[data-count="paused"]') == "1"
     # Static files and htmx work: the table body is swapped by the live refresh.

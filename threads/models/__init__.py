@@ -3,6 +3,7 @@ and the outbox. One module per part; import from here."""
 
 from threads.models.clocks import EventKind, SlaClock, SlaEvent, SlaEventQuerySet
 from threads.models.outbox import Delivery, DeliveryAttempt, Notification
+from threads.models.saved_views import SavedView
 from threads.models.threads import (
     CLOSED_STATUSES,
     FINISHED_STATES,
@@ -22,6 +23,7 @@ __all__ = [
     "EventKind",
     "Message",
     "Notification",
+    "SavedView",
     "SlaClock",
     "SlaEvent",
     "SlaEventQuerySet",

@@ -2,9 +2,13 @@
 
 from django.urls import path
 
-from threads.pages import live, views
+from threads.pages import inbox_views, live, views
 
 urlpatterns = [
+    path("inbox/", inbox_views.inbox_page, name="inbox"),
+    path("inbox/bulk/", inbox_views.inbox_bulk, name="inbox-bulk"),
+    path("inbox/views/", inbox_views.inbox_view_save, name="inbox-view-save"),
+    path("inbox/views/<int:pk>/delete/", inbox_views.inbox_view_delete, name="inbox-view-delete"),
     path("queue/", views.queue, name="queue"),
     path("queue/live/", views.queue_fragment, name="queue-live"),
     path("threads/<int:pk>/", views.thread_page, name="thread"),

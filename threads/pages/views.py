@@ -71,7 +71,7 @@ def agent_action(view):
 
 
 def home(request):
-    return redirect("queue" if request.user.is_authenticated else "login")
+    return redirect("inbox" if request.user.is_authenticated else "login")
 
 
 STATE_TABS = [

@@ -72,10 +72,10 @@ def test_an_expired_session_sends_the_live_refresh_to_the_login_page(setup, clie
     assert response["HX-Redirect"] == "/login/?next=/queue/live/%3Fscope%3Dmine"
 
 
-def test_the_root_sends_people_to_the_queue_or_to_sign_in(setup, client, agent):
+def test_the_root_sends_people_to_the_inbox_or_to_sign_in(setup, client, agent):
     assert client.get("/")["Location"] == "/login/"
     client.force_login(agent)
-    assert client.get("/")["Location"] == "/queue/"
+    assert client.get("/")["Location"] == "/inbox/"
 
 
 def test_signing_in_and_out(setup, client, agent):
@@ -84,7 +84,7 @@ def test_signing_in_and_out(setup, client, agent):
     response = client.post("/login/", {"username": "alex", "password": "wrong"})
     assert "Please enter a correct username and password" in html(response)
     response = client.post("/login/", {"username": "alex", "password": "pw-alex"})
-    assert response["Location"] == "/queue/"
+    assert response["Location"] == "/inbox/"
     response = client.post("/logout/")
     assert response["Location"] == "/login/"
     assert client.get("/queue/").status_code == 302

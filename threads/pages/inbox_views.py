@@ -1,0 +1,169 @@
+"""The inbox pages: the list, a bulk change, saving and deleting a view.
+
+Reads come from threads/pages/inbox.py; every change to a thread goes through
+`threads.services.thread_change`, one transaction per thread, and each refusal is reported with
+the thread's number and the service's own words."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Team
+from accounts.selectors import viewer_zone
+from policies.vocabulary import Priority, ThreadStatus
+from threads import services
+from threads.models import Thread
+from threads.pages.detail import assignable_people
+from threads.pages.inbox import SORTS, inbox
+from threads.pages.inbox_forms import BulkForm, InboxFilterForm, SavedViewForm
+from threads.pages.inbox_saved import delete_view, normalise, save_view, views_for
+from threads.pages.views import agent_action, agent_page
+from threads.selectors import visible_threads
+
+
+def _page_number(raw) -> int:
+    try:
+        return max(1, int(raw))
+    except (TypeError, ValueError):
+        return 1
+
+
+def _sort_links(query: QueryDict, current: str) -> dict[str, str]:
+    """Each column heading's link: its sort, or the reverse when it is the current one."""
+    links = {}
+    for key in SORTS:
+        flipped = {"-created": "created", "created": "-created"}.get(key, key)
+        target = flipped if current == key else key
+        link = query.copy()
+        link.pop("page", None)
+        link["sort"] = target
+        links[key.lstrip("-")] = f"?{link.urlencode()}"
+    return links
+
+
+@require_GET
+@agent_page
+def inbox_page(request):
+    form = InboxFilterForm(request.GET)
+    filters = form.filters()
+    for problem in form.problems():
+        messages.warning(request, problem)
+    listing = inbox(user=request.user, filters=filters, page=_page_number(request.GET.get("page")))
+    query = request.GET.copy()
+    query.pop("page", None)
+    current = normalise(query)
+    return render(
+        request,
+        "threads/inbox.html",
+        {
+            "form": form,
+            "filters": filters,
+            "inbox": listing,
+            "zone": viewer_zone(request.user),
+            "views": views_for(request.user),
+            "current_view": current,
+            "full_query": request.GET.urlencode(),
+            "page_prefix": f"{query.urlencode()}&" if query else "",
+            "sort_links": _sort_links(query, filters.sort),
+            "sort_label": SORTS[filters.sort],
+            "people": assignable_people(),
+            "teams": Team.objects.order_by("name"),
+            "statuses": ThreadStatus.choices,
+            "priorities": Priority.choices,
+            "view_form": SavedViewForm(user=request.user),
+        },
+    )
+
+
+def _back_to_inbox(request):
+    query = normalise(request.POST.get("query", ""))
+    page = _page_number(request.POST.get("page"))
+    if page > 1:
+        query = f"{query}&page={page}" if query else f"page={page}"
+    return redirect(reverse("inbox") + (f"?{query}" if query else ""))
+
+
+def _apply(request, thread_id: int, data: dict) -> str:
+    """One thread's change in its own transaction; the refusal in words, or ""."""
+    changes = data["changes"]
+    status = data.get("status") if data["action"] == "status" else None
+    try:
+        with transaction.atomic():
+            services.thread_change(
+                thread=thread_id,
+                status=status,
+                reason=data.get("reason", ""),
+                actor=request.user,
+                **changes,
+            )
+    except services.ThreadError as error:
+        return error.message
+    return ""
+
+
+@agent_action
+def inbox_bulk(request):
+    form = BulkForm(request.POST)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        messages.error(request, f"Nothing was changed: {' '.join(errors)}")
+        return _back_to_inbox(request)
+    data = form.cleaned_data
+    wanted = data["threads"]
+    visible = set(
+        visible_threads(Thread.objects.filter(pk__in=wanted), user=request.user).values_list(
+            "pk", flat=True
+        )
+    )
+    done, refused = [], []
+    for thread_id in wanted:
+        if thread_id not in visible:
+            refused.append(f"#{thread_id}: no such thread among those you can see.")
+            continue
+        problem = _apply(request, thread_id, data)
+        if problem:
+            refused.append(f"#{thread_id}: {problem}")
+        else:
+            done.append(thread_id)
+    if done:
+        what = dict(form.fields["action"].choices)[data["action"]].lower()
+        numbers = ", ".join(f"#{pk}" for pk in done)
+        plural = "s" if len(done) != 1 else ""
+        messages.success(request, f"{len(done)} thread{plural} changed ({what}): {numbers}.")
+    for line in refused:
+        messages.error(request, f"Not changed: {line}")
+    return _back_to_inbox(request)
+
+
+@require_POST
+@agent_page
+def inbox_view_save(request):
+    form = SavedViewForm(request.POST, user=request.user)
+    if not form.is_valid():
+        errors = [e for field_errors in form.errors.values() for e in field_errors]
+        messages.error(request, f"The view was not saved: {' '.join(errors)}")
+        return _back_to_inbox(request)
+    data = form.cleaned_data
+    view, problem = save_view(
+        user=request.user, name=data["name"], query=data["query"], team_id=data["team"]
+    )
+    if problem:
+        messages.error(request, f"The view was not saved: {problem}")
+    else:
+        shared = f", shared with {view.team.name}" if view.team_id else ""
+        messages.success(request, f"View “{view.name}” saved{shared}.")
+    return _back_to_inbox(request)
+
+
+@require_POST
+@agent_page
+def inbox_view_delete(request, pk: int):
+    name = delete_view(user=request.user, pk=pk)
+    if name:
+        messages.success(request, f"View “{name}” deleted.")
+    else:
+        messages.error(request, "No such view among those you saved.")
+    return _back_to_inbox(request)
