@@ -5,7 +5,7 @@ and the table to download (not shown among the filters)."""
 from django import forms
 
 from policies.vocabulary import Metric
-from slaops.fields import time_zone_names, validate_sane_year
+from slaops.fields import TimeZoneFormField, validate_sane_year
 from threads.reports.exports import TABLES
 from threads.reports.queries import DIMENSIONS
 
@@ -17,7 +17,7 @@ class ReportForm(forms.Form):
     end = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_sane_year]
     )
-    zone = forms.ChoiceField(label="Time zone", choices=[(z, z) for z in time_zone_names()])
+    zone = TimeZoneFormField(label="Time zone")  # the one picker of current zone names
     by = forms.ChoiceField(
         label="Break down by",
         choices=[(k, v[2]) for k, v in DIMENSIONS.items()],
