@@ -6,6 +6,8 @@ Scope: an integration key sees and changes only threads of its own source; a tea
 only their teams' threads and those assigned to them. Anything else is a 404, so ids do not leak.
 """
 
+import contextlib
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.shortcuts import get_object_or_404
@@ -290,9 +292,12 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         try:
             # The service locks the thread before it looks for the external id, so a message
             # delivered twice at once is stored once; a thread deleted meanwhile is a 404.
-            with transaction.atomic():  # a reply and its e-mail commit together
+            # A reply and its e-mail (or Slack post) commit together; without one, the service's
+            # own transaction is enough (two round trips fewer per message).
+            send = serializer.validated_data["send"]
+            with transaction.atomic() if send else contextlib.nullcontext():
                 message, created = self._add(thread_id, serializer.validated_data, author)
-                if created and serializer.validated_data["send"]:
+                if created and send:
                     self._send(message, author)
         except Thread.DoesNotExist:
             raise NotFound("No thread with this id.") from None
