@@ -70,3 +70,36 @@ def truncate_threads() -> None:
             "TRUNCATE threads_slaevent, threads_slaclock, threads_message, threads_thread "
             "RESTART IDENTITY CASCADE"
         )
+
+
+# Plain static storage for page benches: the page is timed, not whether collectstatic ran.
+PLAIN_STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+
+def time_page(client, url: str, requests: int, check=None) -> tuple[float, float, int]:
+    """GET `url` `requests` times after a warm-up (calendar tables, policy book, plans):
+    (p50 ms, p95 ms, queries of one request). `check(response)` vets each warm-up answer."""
+    import statistics
+    import time
+
+    from django.db import connection
+
+    for _ in range(5):
+        response = client.get(url)
+        assert response.status_code == 200
+        if check is not None:
+            check(response)
+    queries = []
+    with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
+        client.get(url)
+    timings = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    timings.sort()
+    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries)

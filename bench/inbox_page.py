@@ -13,13 +13,12 @@ Run from the repository root: .venv/bin/python bench/inbox_page.py [sizes…]
 """
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.django_setup import setup, truncate_threads  # noqa: E402
+from bench.django_setup import PLAIN_STORAGES, setup, time_page, truncate_threads  # noqa: E402
 from bench.queue_page import seed as seed_threads  # noqa: E402
 
 REQUESTS = 100
@@ -64,26 +63,13 @@ def seed(threads: int, agent_id: int, other_id: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(client, query: str) -> tuple[float, float, int]:
-    from django.db import connection
+def _no_refused_filter(response) -> None:
+    assert b'class="messages"' not in response.content, "a filter was refused"
 
+
+def measure(client, query: str) -> tuple[float, float, int]:
     url = "/inbox/" + (f"?{query}" if query else "")
-    for _ in range(5):  # warm: calendar tables, policy book, plans
-        response = client.get(url)
-        assert response.status_code == 200
-        assert b'class="messages"' not in response.content, "a filter was refused"
-    queries = []
-    with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
-        client.get(url)
-    timings = []
-    for _ in range(REQUESTS):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    timings.sort()
-    p95 = timings[int(len(timings) * 0.95) - 1]
-    return statistics.median(timings), p95, len(queries)
+    return time_page(client, url, REQUESTS, check=_no_refused_filter)
 
 
 def main() -> None:
@@ -101,11 +87,7 @@ def main() -> None:
         f"'{agent.username}', {REQUESTS} requests per view in-process (django.test.Client)"
     )
     results = []
-    plain = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES=plain, ALLOWED_HOSTS=["*"]):
+    with override_settings(STORAGES=PLAIN_STORAGES, ALLOWED_HOSTS=["*"]):
         for size in sizes:
             seeded = seed(size, agent.pk, other.pk)
             client = Client()

@@ -12,13 +12,12 @@ pages with 10,000 threads. Goal: p95 <= 150 ms at 1,000,000 for every view.
 Run from the repository root: .venv/bin/python bench/queue_page.py [sizes…]
 """
 
-import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.django_setup import setup, truncate_threads  # noqa: E402
+from bench.django_setup import PLAIN_STORAGES, setup, time_page, truncate_threads  # noqa: E402
 
 REQUESTS = 100
 GOAL_MS = 150
@@ -125,23 +124,8 @@ def seed(threads: int, agent_id: int, other_id: int) -> float:
 
 
 def measure(client, query: str) -> tuple[float, float, int]:
-    from django.db import connection
-
     url = "/queue/" + (f"?{query}" if query else "")
-    for _ in range(5):  # warm: calendar tables, policy book, plans
-        assert client.get(url).status_code == 200
-    queries = []
-    with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
-        client.get(url)
-    timings = []
-    for _ in range(REQUESTS):
-        started = time.perf_counter()
-        response = client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200
-    timings.sort()
-    p95 = timings[int(len(timings) * 0.95) - 1]
-    return statistics.median(timings), p95, len(queries)
+    return time_page(client, url, REQUESTS)
 
 
 def main() -> None:
@@ -159,12 +143,7 @@ def main() -> None:
         f"'{agent.username}', {REQUESTS} requests per view in-process (django.test.Client)"
     )
     results = []
-    # Plain static storage: the page is timed, not whether collectstatic ran.
-    plain = {
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    with override_settings(STORAGES=plain, ALLOWED_HOSTS=["*"]):
+    with override_settings(STORAGES=PLAIN_STORAGES, ALLOWED_HOSTS=["*"]):
         for size in sizes:
             seeded = seed(size, agent.pk, other.pk)
             client = Client()
