@@ -28,6 +28,7 @@ from threads.clocks.actions import (
     StatusChanged,
     TimePassed,
 )
+from threads.clocks.book import PolicyBook
 from threads.clocks.times import EARLIEST_TIME, instant, time_problem
 from threads.models import Message, Thread
 from threads.reapply import (
@@ -322,17 +323,20 @@ def thread_change(
         actions.append(StatusChanged(when, status=status, reason=reason))
     if status is not None and not reason:
         # The policy the fields lead to decides whether the new status pauses.
-        probe = store.load(thread, actor=actor, via=via)
-        for action in actions[:-1]:
-            probe.apply(action)
-        policy = probe.book.policy(probe.thread.policy_id)
+        book = PolicyBook.load()
+        if changes:
+            probe = store.load(thread, actor=actor, via=via, book=book)
+            probe.apply(actions[0])
+            policy = book.policy(probe.thread.policy_id)
+            thread = store.lock(thread)  # the probe changed it in memory only: read it again
+        else:
+            policy = book.policy(thread.policy_id)
         if policy and status in policy.pause_statuses:
             raise ThreadError(
                 "reason",
                 f"Say why the thread is {ThreadStatus(status).label.lower()}: it pauses "
                 "resolution time and the reason is kept in the history.",
             )
-        thread = store.lock(thread)  # the probe changed the thread in memory only: read it again
     if actions:
         _change(thread, actions, given=at is not None, actor=actor, via=via)
     return thread
