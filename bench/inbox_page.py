@@ -106,8 +106,12 @@ def main() -> None:
     print()
     seeds = {size: seeded for size, *_, seeded in results}
     print("seeded in " + ", ".join(f"{s:,}: {t:.1f} s" for s, t in seeds.items()))
-    big = sizes[-1]
+    big, small = sizes[-1], sizes[0]
     worst = max(p95 for size, _, _, p95, _, _ in results if size == big)
+    if big != small:
+        p95s = {(size, name): p95 for size, name, _, p95, _, _ in results}
+        ratio = max(p95s[big, name] / p95s[small, name] for name, _ in VIEWS)
+        print(f"ratio p95 {big:,}/{small:,}: {ratio:.2f} at worst")
     ok = worst <= GOAL_MS
     print(
         f"worst p95 at {big:,}: {worst:.1f} ms (goal <= {GOAL_MS} ms): {'PASS' if ok else 'FAIL'}"
