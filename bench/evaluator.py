@@ -151,9 +151,7 @@ def reset(names: dict | None = None) -> None:
 
     names = names or _configuration()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE threads_slaevent, threads_delivery, threads_notification CASCADE"
-        )
+        cursor.execute("TRUNCATE threads_slaevent, threads_delivery, threads_notification CASCADE")
         for table, columns in (("threads_thread", THREAD), ("threads_slaclock", CLOCK)):
             cursor.execute(
                 f"UPDATE {table} SET ({', '.join(columns)}) = "
