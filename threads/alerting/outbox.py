@@ -13,8 +13,9 @@ from django.utils import timezone
 from accounts.roles import MANAGERS
 from policies.alert_kinds import ALERT_EVENTS, TRANSPORTS
 from policies.models import SlaPolicy
-from threads.alerting.alert import alert_title
+from threads.alerting.alert import alert_title, event_label
 from threads.alerting.transports import transport_for
+from threads.bulk import insert_rows
 from threads.clocks.measure import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
 
@@ -99,20 +100,19 @@ def outbox_for(
                     in_app.add(user_id)
                 if rule.by_email and (email := _email(user_id, cache)):
                     key = (Delivery.Kind.EMAIL, email.lower())
-                    rows.setdefault(
-                        key, Delivery(event=event, kind=key[0], recipient=key[1], user_id=user_id)
-                    )
+                    if key not in rows:
+                        rows[key] = Delivery(
+                            event=event, kind=key[0], recipient=key[1], user_id=user_id
+                        )
             for channel in channels:
                 transport = transport_for(channel.kind)
                 if transport is None or not (matched or transport.follows(rule, event)):
                     continue
                 for recipient in transport.recipients(channel):
-                    rows.setdefault(
-                        (channel.kind, recipient),
-                        Delivery(
+                    if (channel.kind, recipient) not in rows:
+                        rows[channel.kind, recipient] = Delivery(
                             event=event, kind=channel.kind, recipient=recipient, channel=channel
-                        ),
-                    )
+                        )
         held_until = None
         if rows and not policy.page_24_7:
             engine = engine_for(event.clock)
@@ -139,16 +139,15 @@ def _summary(event: SlaEvent) -> str:
     due = event.details.get("due_at") or (
         event.clock.due_at.isoformat() if event.clock and event.clock.due_at else ""
     )
-    return f"{event.get_kind_display()} at {event.at:%Y-%m-%d %H:%M} UTC" + (
+    return f"{event_label(event.kind)} at {event.at:%Y-%m-%d %H:%M} UTC" + (
         f"; due {due}" if due else ""
     )
 
 
 def save_outbox(deliveries: list[Delivery], notifications: list[Notification]) -> None:
-    if deliveries:
-        Delivery.objects.bulk_create(deliveries)
-    if notifications:
-        Notification.objects.bulk_create(notifications)
+    """COPY on PostgreSQL (threads.bulk): an evaluator tick may write thousands of rows."""
+    insert_rows(Delivery, deliveries)
+    insert_rows(Notification, notifications)
 
 
 def record_alerts(works) -> None:

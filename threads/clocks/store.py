@@ -102,8 +102,9 @@ def lock_batch(thread_ids: list[int], book: PolicyBook) -> tuple[list[Clockwork]
         .order_by("started_at", "id")
     )
     _attach_configuration(book, list(threads.values()), rows)
+    clock_thread = SlaClock.thread.field
     for clock in rows:
-        clock.thread = threads[clock.thread_id]
+        clock_thread.set_cached_value(clock, threads[clock.thread_id])
         clocks[clock.thread_id].append(clock)
     works = [Clockwork(thread=t, clocks=clocks[pk], book=book) for pk, t in threads.items()]
     return works, len(thread_ids) - len(threads)
@@ -122,14 +123,17 @@ def _attach_configuration(book: PolicyBook, threads: list[Thread], clocks: list[
     missing = {c.calendar_id for c in clocks} - calendars.keys() - {None}
     if missing:
         calendars.update(Calendar.objects.in_bulk(missing))
+    # The keys are already right: only the related objects are cached, as a join would.
+    thread_policy = Thread.policy.field
+    clock_policy, clock_calendar = SlaClock.policy.field, SlaClock.calendar.field
     for thread in threads:
         if thread.policy_id is not None:
-            thread.policy = policies.get(thread.policy_id)
+            thread_policy.set_cached_value(thread, policies.get(thread.policy_id))
     for clock in clocks:
         if clock.policy_id is not None:
-            clock.policy = policies.get(clock.policy_id)
+            clock_policy.set_cached_value(clock, policies.get(clock.policy_id))
         if clock.calendar_id is not None:
-            clock.calendar = calendars.get(clock.calendar_id)
+            clock_calendar.set_cached_value(clock, calendars.get(clock.calendar_id))
 
 
 def save(works: list[Clockwork]) -> None:
@@ -146,7 +150,7 @@ def save(works: list[Clockwork]) -> None:
         SlaClock.objects.bulk_create(created)
     events = [e for w in works for e in w.events]
     if events:
-        SlaEvent.objects.bulk_create(events, batch_size=1000)
+        insert_rows(SlaEvent, events)  # COPY on PostgreSQL: half the time of an INSERT
         record_alerts([w for w in works if w.events])
 
 
