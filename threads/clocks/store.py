@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Account
 from policies.models import Calendar, SlaPolicy
 from policies.vocabulary import Metric
 from threads.bulk import insert_rows, update_rows
@@ -85,16 +86,22 @@ def fresh(thread: Thread, *, actor=None, via: str = "", book=None, historical=Fa
 
 
 def lock_batch(thread_ids: list[int], book: PolicyBook) -> tuple[list[Clockwork], int]:
-    """Lock a batch of threads and load their clocks in two queries. Threads another worker
-    (or a reply being saved) holds are skipped where the database can: returns the works and
-    how many were skipped.
+    """Lock a batch of threads and load their clocks (and the threads' accounts) in a few
+    queries. Threads another worker (or a reply being saved) holds are skipped where the database
+    can: returns the works and how many were skipped.
 
-    The policies and calendars come from the book (the configuration as of this batch) rather
-    than from joins: a thousand copies of the same few rows cost more to build than to read."""
-    locking = Thread.objects.select_related("account")
+    The related rows are read once each, not joined to every thread and clock: the policies and
+    calendars come from the book (the configuration as of this batch), the accounts from one
+    query; a thousand copies of the same few rows cost more to build than to read."""
+    locking = Thread.objects.order_by()
     if connection.features.has_select_for_update_skip_locked:
-        locking = locking.select_for_update(skip_locked=True, of=("self",))
+        locking = locking.select_for_update(skip_locked=True)
     threads = {t.pk: t for t in locking.filter(pk__in=thread_ids)}
+    accounts = Account.objects.in_bulk({t.account_id for t in threads.values()} - {None})
+    thread_account = Thread.account.field
+    for thread in threads.values():
+        if thread.account_id is not None:
+            thread_account.set_cached_value(thread, accounts.get(thread.account_id))
     clocks: dict[int, list[SlaClock]] = {pk: [] for pk in threads}
     rows = list(
         SlaClock.objects.filter(Q(state__in=RUNNING_STATES) | Q(metric=Metric.RESOLUTION))
