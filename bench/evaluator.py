@@ -52,10 +52,10 @@ THREAD = {
     "last_response_at": "NULL",
     "last_customer_message_at": "NULL",
     "account_id": "NULL",
-    "assignee_id": f"CASE WHEN {{g}} <= {DUE} THEN {{agent}} END",
+    "assignee_id": f"CASE WHEN {{g}} <= {DUE} THEN {{agent}}::integer END",
     "contact_id": "NULL",
     "policy_id": "{policy}",
-    "team_id": f"CASE WHEN {{g}} <= {DUE} THEN {{team}} END",
+    "team_id": f"CASE WHEN {{g}} <= {DUE} THEN {{team}}::bigint END",
     "tier_id": "NULL",
 }
 CLOCK = {

@@ -52,13 +52,18 @@ pytestmark = pytest.mark.both
 
 
 @pytest.mark.django_db
-def test_every_due_clock_moves_once_over_several_batches(gold, agent):
+@pytest.mark.parametrize("copy_from", [1, 50], ids=["written-by-copy", "written-by-insert"])
+def test_every_due_clock_moves_once_over_several_batches(gold, agent, monkeypatch, copy_from):
+    monkeypatch.setattr("threads.bulk.COPY_FROM", copy_from)
     threads = open_threads(5, assignee=agent)
     report = tick(batch=2)
     assert (report.threads, report.events, report.failed) == (5, 5, 0)
     assert tick(minutes_after_due=2, batch=2).events == 0
     assert [breaching(t) for t in threads] == [1] * 5
     assert Delivery.objects.filter(event__kind=EventKind.BREACHING).count() == 5
+    assert {d.event.thread_id for d in Delivery.objects.select_related("event")} == {
+        t.pk for t in threads
+    }
 
 
 @pytest.mark.django_db

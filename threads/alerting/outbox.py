@@ -15,7 +15,7 @@ from policies.alert_kinds import ALERT_EVENTS, TRANSPORTS
 from policies.models import SlaPolicy
 from threads.alerting.alert import alert_title, event_label
 from threads.alerting.transports import transport_for
-from threads.bulk import insert_rows
+from threads.bulk import create_rows
 from threads.clocks.measure import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
 
@@ -145,9 +145,9 @@ def _summary(event: SlaEvent) -> str:
 
 
 def save_outbox(deliveries: list[Delivery], notifications: list[Notification]) -> None:
-    """COPY on PostgreSQL (threads.bulk): an evaluator tick may write thousands of rows."""
-    insert_rows(Delivery, deliveries)
-    insert_rows(Notification, notifications)
+    """By COPY when there are many (threads.bulk): an evaluator tick may write thousands."""
+    create_rows(Delivery, deliveries)
+    create_rows(Notification, notifications)
 
 
 def record_alerts(works) -> None:

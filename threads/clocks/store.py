@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Account
 from policies.models import Calendar, SlaPolicy
 from policies.vocabulary import Metric
-from threads.bulk import insert_rows, update_rows
+from threads.bulk import create_rows, insert_rows, update_rows
 from threads.clocks.book import PolicyBook
 from threads.clocks.rules import Clockwork
 from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
@@ -157,7 +157,7 @@ def save(works: list[Clockwork]) -> None:
         SlaClock.objects.bulk_create(created)
     events = [e for w in works for e in w.events]
     if events:
-        insert_rows(SlaEvent, events)  # COPY on PostgreSQL: half the time of an INSERT
+        create_rows(SlaEvent, events)
         record_alerts([w for w in works if w.events])
 
 
