@@ -4,9 +4,10 @@ PostgreSQL, seeded with INSERT … SELECT FROM generate_series (threads and cloc
 VACUUM ANALYZE. The tick finds the due clocks through partial indexes, so its time should not
 grow with the running clocks it does not touch. Goal: <= 200 ms at 1M and 1M/10k ratio <= 1.2.
 
-The due threads are the demo agent's, in their team, so each breach is alerted as the demo
-policies say (an e-mail and an in-app notification); --unassigned leaves them to nobody, so the
-tick writes no outbox rows (the shape of the earlier figures).
+The due rows are the first 1,000 (--scattered: every running/1,000th row, spread over the
+whole table). The due threads are the demo agent's, in their team, so each breach is alerted
+as the demo policies say (an e-mail and an in-app notification); --unassigned leaves them to
+nobody, so the tick writes no outbox rows (the shape of the earlier figures).
 
 The seeded rows are kept and reused by the next run of the same size (the table comment says
 what was seeded; BENCH_RESEED=1 seeds again). Each measured tick starts from the same state: a
@@ -18,7 +19,7 @@ Python side; the rest is the database and waiting); --phases adds a per-phase br
 (bench/evaluator_phases.py).
 
 Run from the repository root:
-  .venv/bin/python bench/evaluator.py [--phases] [--unassigned] [sizes…]
+  .venv/bin/python bench/evaluator.py [--phases] [--unassigned] [--scattered] [sizes…]
 """
 
 import os
@@ -37,7 +38,8 @@ GOAL_RATIO = 1.2
 SEED_VERSION = "evaluator bench v2"
 
 # Every column the seed writes (and the reset writes back), as SQL of the row number {g}. The
-# first DUE clocks are a minute past due; the others are due 30 days and more from the seed, so a
+# DUE clocks where {due} holds are a minute past due; the others are due 30 days and more from
+# the seed, so a
 # kept database stays valid for weeks (reuse checks it).
 THREAD = {
     "subject": "'bench ' || {g}",
@@ -52,10 +54,10 @@ THREAD = {
     "last_response_at": "NULL",
     "last_customer_message_at": "NULL",
     "account_id": "NULL",
-    "assignee_id": f"CASE WHEN {{g}} <= {DUE} THEN {{agent}}::integer END",
+    "assignee_id": "CASE WHEN {due} THEN {agent}::integer END",
     "contact_id": "NULL",
     "policy_id": "{policy}",
-    "team_id": f"CASE WHEN {{g}} <= {DUE} THEN {{team}}::bigint END",
+    "team_id": "CASE WHEN {due} THEN {team}::bigint END",
     "tier_id": "NULL",
 }
 CLOCK = {
@@ -75,7 +77,7 @@ CLOCK = {
     "ever_paused": "false",
     "warn_at": "NULL",
     "due_at": (
-        f"CASE WHEN {{g}} <= {DUE} THEN now() - interval '1 minute' "
+        "CASE WHEN {due} THEN now() - interval '1 minute' "
         "ELSE now() + interval '30 days' + ({g} %% 5000) * interval '1 minute' END"
     ),
     "state": "'pending'",
@@ -91,9 +93,15 @@ CLOCK = {
 
 
 ASSIGNED = True  # --unassigned: the due threads are nobody's
+SCATTERED = False  # --scattered: every (running / DUE)th row is due, not the first DUE
 
 
-def _configuration() -> dict:
+def _due(running: int) -> str:
+    """Which rows are due, as SQL of the row number {g}."""
+    return f"mod({{g}}, {running // DUE}) = 0" if SCATTERED else f"{{g}} <= {DUE}"
+
+
+def _configuration(running: int) -> dict:
     from django.contrib.auth import get_user_model
 
     from policies.models import SlaPolicy, SlaTarget
@@ -106,6 +114,7 @@ def _configuration() -> dict:
         "policy": policy.pk,
         "target": target.pk if target else "NULL",
         "calendar": policy.calendar_id or "NULL",
+        "due": _due(running),
         # Only the due threads have these, and a reset writes them: not part of the marker.
         "agent": agent.pk if agent and ASSIGNED else "NULL",
         "team": team.pk if team and ASSIGNED else "NULL",
@@ -113,7 +122,8 @@ def _configuration() -> dict:
 
 
 def _values(columns: dict, row: str, names: dict) -> str:
-    return ", ".join(sql.format(g=row, **names) for sql in columns.values())
+    due = names["due"].format(g=row)
+    return ", ".join(sql.format(g=row, **{**names, "due": due}) for sql in columns.values())
 
 
 def _marker(running: int, names: dict) -> str:
@@ -131,8 +141,8 @@ def _seeded(running: int, names: dict) -> bool:
             return False
         cursor.execute(
             "SELECT (SELECT count(*) FROM threads_slaclock), "
-            "(SELECT min(due_at) > now() + interval '1 day' FROM threads_slaclock WHERE id > %s)",
-            [DUE],
+            "(SELECT min(due_at) > now() + interval '1 day' FROM threads_slaclock "
+            f"WHERE NOT {names['due'].format(g='id')})"
         )
         count, future = cursor.fetchone()
     return count == running and bool(future)
@@ -142,7 +152,7 @@ def seed(running: int) -> float:
     """Seed `running` threads with one clock each, unless the database already holds them."""
     from django.db import connection
 
-    names = _configuration()
+    names = _configuration(running)
     if not os.environ.get("BENCH_RESEED") and _seeded(running, names):
         reset(names)
         return 0.0
@@ -162,19 +172,18 @@ def seed(running: int) -> float:
     return time.perf_counter() - started
 
 
-def reset(names: dict | None = None) -> None:
+def reset(names: dict) -> None:
     """Put the due threads and clocks back as seeded (one UPDATE each), drop what a tick wrote,
     and vacuum, so the next tick starts from the state the first one did."""
     from django.db import connection
 
-    names = names or _configuration()
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE threads_slaevent, threads_delivery, threads_notification CASCADE")
         for table, columns in (("threads_thread", THREAD), ("threads_slaclock", CLOCK)):
             cursor.execute(
                 f"UPDATE {table} SET ({', '.join(columns)}) = "
-                f"ROW({_values(columns, 'id', names)}) WHERE id <= %s",
-                [DUE],
+                f"ROW({_values(columns, 'id', names)}) WHERE {names['due'].format(g='id')}",
+                [],
             )
         # Index entries too: below 2 % of pages VACUUM would leave them, and the due scans of
         # the next ticks would read every earlier tick's dead entries.
@@ -197,10 +206,11 @@ def measure(running: int, phases: bool) -> dict:
     from threads.evaluator import evaluate
 
     seeded = seed(running)
+    names = _configuration(running)
     evaluate()  # warm-up: caches (policy book, calendars), plans, the table pages
     ticks, cpu = [], []
     for _ in range(TICKS):
-        reset()
+        reset(names)
         started, used = time.perf_counter(), time.process_time()
         report = evaluate()
         ticks.append(time.perf_counter() - started)
@@ -219,16 +229,17 @@ def measure(running: int, phases: bool) -> dict:
     if phases:
         from bench.evaluator_phases import profile_tick
 
-        row["phases"] = profile_tick(evaluate, reset)
-    reset()
+        row["phases"] = profile_tick(evaluate, lambda: reset(names))
+    reset(names)
     return row
 
 
 def main() -> None:
-    global ASSIGNED
+    global ASSIGNED, SCATTERED
     args = sys.argv[1:]
     phases = "--phases" in args
     ASSIGNED = "--unassigned" not in args
+    SCATTERED = "--scattered" in args
     sizes = [int(s) for s in args if not s.startswith("--")] or [10_000, 100_000, 1_000_000]
     setup(name="evaluator")
     from django.db import connection
@@ -237,6 +248,7 @@ def main() -> None:
     print(
         f"PostgreSQL {connection.pg_version // 10000}; {DUE:,} clocks due in every row, "
         + ("assigned (alerted)" if ASSIGNED else "unassigned (no outbox rows)")
+        + (", spread over the table" if SCATTERED else ", the first rows")
     )
     rows = []
     for running in sizes:
