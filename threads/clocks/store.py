@@ -103,11 +103,7 @@ def lock_batch(thread_ids: list[int], book: PolicyBook) -> tuple[list[Clockwork]
         if thread.account_id is not None:
             thread_account.set_cached_value(thread, accounts.get(thread.account_id))
     clocks: dict[int, list[SlaClock]] = {pk: [] for pk in threads}
-    rows = list(
-        SlaClock.objects.filter(Q(state__in=RUNNING_STATES) | Q(metric=Metric.RESOLUTION))
-        .filter(thread_id__in=threads)
-        .order_by("started_at", "id")
-    )
+    rows = list(_clock_rows().select_related(None).filter(thread_id__in=threads))
     _attach_configuration(book, list(threads.values()), rows)
     clock_thread = SlaClock.thread.field
     for clock in rows:
