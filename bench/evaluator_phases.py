@@ -3,7 +3,9 @@ and a cProfile of a second tick (bench/evaluator.py --phases).
 
 Each phase is a function of the tick wrapped for the duration of the measurement; a phase's own
 time excludes the phases it calls. Database time is the time spent inside cursor.execute of the
-queries the phase sent (round trip included); the rest of its own time is Python.
+queries the phase sent (round trip included; a COPY is not a cursor.execute and counts as
+Python); the rest of its own time is Python. CPU is this process's CPU time in the phase: on a
+busy machine the wall times swell with the waiting, the CPU times much less.
 """
 
 import cProfile
@@ -32,25 +34,28 @@ PHASES = [
 
 class Recorder:
     def __init__(self):
-        self.stack: list[list] = []  # [label, started, children's time]
-        self.rows: dict[str, list] = {}  # label -> [calls, own s, queries, db s]
+        self.stack: list[list] = []  # [label, started, children's time, cpu, children's cpu]
+        self.rows: dict[str, list] = {}  # label -> [calls, own s, queries, db s, own cpu s]
 
     def row(self, label: str) -> list:
-        return self.rows.setdefault(label, [0, 0.0, 0, 0.0])
+        return self.rows.setdefault(label, [0, 0.0, 0, 0.0, 0.0])
 
     @contextmanager
     def phase(self, label: str):
-        self.stack.append([label, time.perf_counter(), 0.0])
+        self.stack.append([label, time.perf_counter(), 0.0, time.process_time(), 0.0])
         try:
             yield
         finally:
-            label, started, children = self.stack.pop()
+            label, started, children, cpu_started, children_cpu = self.stack.pop()
             spent = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
             row = self.row(label)
             row[0] += 1
             row[1] += spent - children
+            row[4] += cpu - children_cpu
             if self.stack:
                 self.stack[-1][2] += spent
+                self.stack[-1][4] += cpu
 
     def query(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -75,21 +80,22 @@ class Recorder:
 
         return wrapped
 
-    def table(self, total: float) -> str:
+    def table(self, total: float, total_cpu: float) -> str:
         lines = [
-            f"{'phase':<34}{'calls':>6}{'queries':>8}{'db ms':>8}{'python ms':>10}{'own ms':>8}",
-            "-" * 74,
+            f"{'phase':<34}{'calls':>6}{'queries':>8}{'db ms':>8}{'python ms':>10}{'own ms':>8}"
+            f"{'cpu ms':>8}",
+            "-" * 82,
         ]
-        for label, (calls, own, queries, db) in self.rows.items():
+        for label, (calls, own, queries, db, cpu) in self.rows.items():
             lines.append(
                 f"{label:<34}{calls:>6}{queries:>8}{db * 1000:>8.1f}{(own - db) * 1000:>10.1f}"
-                f"{own * 1000:>8.1f}"
+                f"{own * 1000:>8.1f}{cpu * 1000:>8.1f}"
             )
         queries = sum(r[2] for r in self.rows.values())
         db = sum(r[3] for r in self.rows.values())
         lines.append(
             f"{'total':<34}{'':>6}{queries:>8}{db * 1000:>8.1f}{(total - db) * 1000:>10.1f}"
-            f"{total * 1000:>8.1f}"
+            f"{total * 1000:>8.1f}{total_cpu * 1000:>8.1f}"
         )
         return "\n".join(lines)
 
@@ -128,9 +134,9 @@ def profile_tick(evaluate, reset) -> str:
     recorder = Recorder()
     reset()
     with _patched(recorder):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         threads.evaluator.evaluate()
-        total = time.perf_counter() - started
+        total, total_cpu = time.perf_counter() - started, time.process_time() - cpu
     reset()
     profiler = cProfile.Profile()
     profiler.enable()
@@ -140,4 +146,4 @@ def profile_tick(evaluate, reset) -> str:
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("tottime").print_stats(18)
     stats.sort_stats("cumulative").print_stats(30)
-    return recorder.table(total) + "\n\ncProfile of another tick:\n" + out.getvalue()
+    return recorder.table(total, total_cpu) + "\n\ncProfile of another tick:\n" + out.getvalue()
