@@ -1,4 +1,5 @@
-"""Fast inserts for the importer: PostgreSQL COPY with keys reserved from the sequence.
+"""Fast writes of many rows: inserts for the importer by PostgreSQL COPY with keys reserved
+from the sequence, and one-statement updates for the evaluator and rebuilds.
 
 bulk_create spends most of an import building one large INSERT; COPY streams rows instead. Keys
 are taken from the table's sequence first so children can point at their parents before any
@@ -48,34 +49,45 @@ def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
         obj._state.db = "default"
 
 
-def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
-    """Write `fields` of many rows in one UPDATE … FROM (VALUES …) on PostgreSQL.
+# Below this many rows one INSERT … RETURNING (one round trip) beats reserving keys and a COPY
+# (two round trips, less Python per row): a reply's two events go by INSERT, a tick's thousand
+# by COPY.
+COPY_FROM = 50
 
-    Django's bulk_update builds a CASE per field and row, which costs more Python than the
-    evaluator's own work; other databases keep bulk_update."""
+
+def create_rows(model: type[models.Model], objs: list[models.Model]) -> None:
+    """Insert new rows, giving each object its key: by COPY when there are many."""
+    if len(objs) >= COPY_FROM:
+        insert_rows(model, objs)
+    elif objs:
+        model.objects.bulk_create(objs)
+
+
+def update_rows(model: type[models.Model], objs: list[models.Model], fields: list[str]) -> None:
+    """Write `fields` of many rows in one UPDATE … FROM unnest(one array per column) on
+    PostgreSQL: a short statement of a few parameters, however many rows.
+
+    Django's bulk_update builds a CASE per field and row, and a VALUES list of a placeholder per
+    row and field costs the driver more to parse than the database to run; other databases keep
+    bulk_update."""
     if not objs:
         return
     if connection.vendor != "postgresql":
         model.objects.bulk_update(objs, fields, batch_size=500)
         return
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    columns = list({meta.get_field(name).column: meta.get_field(name) for name in fields}.values())
     quote = connection.ops.quote_name
-    casts = ", ".join(f"%s::{f.db_type(connection)}" for f in columns)
+    arrays = ", ".join(f"%s::{f.db_type(connection)}[]" for f in [meta.pk, *columns])
     names = ", ".join(quote(f.column) for f in columns)
     assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in columns)
-    for start in range(0, len(objs), 500):
-        chunk = objs[start : start + 500]
-        values, params = [], []
-        for obj in chunk:
-            values.append(f"(%s::bigint, {casts})")
-            params.append(obj.pk)
-            for field in columns:
-                value = getattr(obj, field.attname)
-                params.append(Jsonb(value) if isinstance(field, models.JSONField) else value)
-        sql = (
-            f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
-            f"FROM (VALUES {', '.join(values)}) AS v(id, {names}) WHERE t.id = v.id"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    params = [[obj.pk for obj in objs]]
+    for field in columns:
+        values = [getattr(obj, field.attname) for obj in objs]
+        params.append([Jsonb(v) for v in values] if isinstance(field, models.JSONField) else values)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "
+        f"FROM unnest({arrays}) AS v(id, {names}) WHERE t.{quote(meta.pk.column)} = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)

@@ -55,9 +55,14 @@ def due_thread_ids(now: datetime, limit: int) -> list[int]:
 
 
 def evaluate(
-    *, now: datetime | None = None, limit: int = 5000, batch: int = 200
+    *, now: datetime | None = None, limit: int = 5000, batch: int = 1000
 ) -> EvaluationReport:
-    """One tick: every due clock moves once, with its events and outbox rows."""
+    """One tick: every due clock moves once, with its events and outbox rows.
+
+    A batch is one transaction: its threads stay locked until its commit (a reply on one of
+    them waits that long), and each commit waits for its WAL flush. A thousand threads take
+    about 0.1-0.2 s; smaller batches would cost a commit and a round trip per statement more
+    for each (about 6 ms per 200 threads)."""
     now = now or timezone.now()
     report = EvaluationReport()
     thread_ids = due_thread_ids(now, limit)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from policies.alert_kinds import ALERT_EVENTS
 from policies.templatetags.slaops_time import in_zone
+from policies.vocabulary import Metric
 from slaops.formatting import format_time_left, parse_duration
 from threads.models import ClockState, Delivery, EventKind, SlaEvent, Thread
 
@@ -44,10 +45,23 @@ def warning_title(metric: str, threshold: str) -> str:
     return f"{metric}: {threshold}" if threshold else f"{metric} due soon"
 
 
+# Labels by value, built once: get_FOO_display() builds the whole choices mapping per call,
+# which an evaluator tick alerting a thousand events would do thousands of times.
+_EVENT_LABELS = dict(EventKind.choices)
+_METRIC_LABELS = dict(Metric.choices)
+
+
+def event_label(kind: str) -> str:
+    """As SlaEvent.get_kind_display()."""
+    return str(_EVENT_LABELS.get(kind, kind))
+
+
 def alert_title(event: SlaEvent, thread: Thread) -> str:
     """What an alert is called everywhere (e-mail subject, Slack, notification): a warning names
     its threshold, so the 50 % and the 5-minute warnings of one clock read differently."""
-    metric = event.clock.get_metric_display() if event.clock_id else "SLA"
+    metric = (
+        str(_METRIC_LABELS.get(event.clock.metric, event.clock.metric)) if event.clock_id else "SLA"
+    )
     declared = ALERT_EVENTS.get(event.kind)
     if event.kind == EventKind.WARNING and event.details.get("threshold"):
         what = warning_title(metric, str(event.details["threshold"]))
@@ -55,7 +69,7 @@ def alert_title(event: SlaEvent, thread: Thread) -> str:
     what = (
         declared.title.format(metric=metric, level=event.details.get("level"))
         if declared
-        else event.get_kind_display()
+        else event_label(event.kind)
     )
     return f"{what}: #{thread.pk} {thread.subject}"[:300]
 

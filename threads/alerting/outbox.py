@@ -13,8 +13,9 @@ from django.utils import timezone
 from accounts.roles import MANAGERS
 from policies.alert_kinds import ALERT_EVENTS, TRANSPORTS
 from policies.models import SlaPolicy
-from threads.alerting.alert import alert_title
+from threads.alerting.alert import alert_title, event_label
 from threads.alerting.transports import transport_for
+from threads.bulk import create_rows
 from threads.clocks.measure import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
 
@@ -40,21 +41,39 @@ def _people(rule, thread: Thread, cache: dict) -> list:
     if rule.to_team and thread.team_id:
         key = ("team", thread.team_id)
         if key not in cache:
-            cache[key] = list(
-                get_user_model()
-                .objects.filter(teams=thread.team_id, is_active=True)
-                .values_list("pk", flat=True)
-            )
+            cache[key] = _users(cache, teams=thread.team_id, is_active=True)
         people.extend(cache[key])
     if rule.to_managers:
         if "managers" not in cache:
-            cache["managers"] = list(
-                get_user_model()
-                .objects.filter(groups__name=MANAGERS, is_active=True)
-                .values_list("pk", flat=True)
-            )
+            cache["managers"] = _users(cache, groups__name=MANAGERS, is_active=True)
         people.extend(cache["managers"])
     return people
+
+
+def _users(cache: dict, **conditions) -> list[int]:
+    """The users matching `conditions`, their addresses kept for the e-mail rows."""
+    rows = list(get_user_model().objects.filter(**conditions).values_list("pk", "email"))
+    cache.setdefault("emails", {}).update(rows)
+    return [pk for pk, _ in rows]
+
+
+def _email(user_id: int, cache: dict) -> str:
+    """A person's address; the first one asked for reads those of every assignee of the batch
+    (`cache["assignees"]`) with it, so a batch looks addresses up once, not per person."""
+    emails: dict[int, str] = cache.setdefault("emails", {})
+    if user_id not in emails:
+        wanted = ({user_id} | cache.get("assignees", set())) - emails.keys()
+        emails.update(dict.fromkeys(wanted, ""))
+        emails.update(get_user_model().objects.filter(pk__in=wanted).values_list("pk", "email"))
+    return emails[user_id]
+
+
+def _rules(policy: SlaPolicy, cache: dict) -> list[tuple]:
+    """The policy's rules with their channels, listed once per batch (not per event)."""
+    key = ("rules", policy.pk)
+    if key not in cache:
+        cache[key] = [(rule, list(rule.channels.all())) for rule in policy.rules.all()]
+    return cache[key]
 
 
 def outbox_for(
@@ -74,36 +93,28 @@ def outbox_for(
             continue
         rows: dict[tuple, Delivery] = {}
         in_app: set[int] = set()
-        emails: dict[int, str] = cache.setdefault("emails", {})
-        for rule in policy.rules.all():
+        for rule, channels in _rules(policy, cache):
             matched = _rule_matches(rule, event)
             for user_id in _people(rule, thread, cache) if matched else []:
                 if rule.in_app:
                     in_app.add(user_id)
-                if rule.by_email:
-                    if user_id not in emails:
-                        emails.update(
-                            get_user_model().objects.filter(pk=user_id).values_list("pk", "email")
+                if rule.by_email and (email := _email(user_id, cache)):
+                    key = (Delivery.Kind.EMAIL, email.lower())
+                    if key not in rows:
+                        rows[key] = Delivery(
+                            event=event, kind=key[0], recipient=key[1], user_id=user_id
                         )
-                    if emails.get(user_id):
-                        key = (Delivery.Kind.EMAIL, emails[user_id].lower())
-                        rows.setdefault(
-                            key,
-                            Delivery(event=event, kind=key[0], recipient=key[1], user_id=user_id),
-                        )
-            for channel in rule.channels.all():
+            for channel in channels:
                 transport = transport_for(channel.kind)
                 if transport is None or not (matched or transport.follows(rule, event)):
                     continue
                 for recipient in transport.recipients(channel):
-                    rows.setdefault(
-                        (channel.kind, recipient),
-                        Delivery(
+                    if (channel.kind, recipient) not in rows:
+                        rows[channel.kind, recipient] = Delivery(
                             event=event, kind=channel.kind, recipient=recipient, channel=channel
-                        ),
-                    )
+                        )
         held_until = None
-        if not policy.page_24_7:
+        if rows and not policy.page_24_7:
             engine = engine_for(event.clock)
             if not engine.is_open(event.at):
                 held_until = engine.next_open(event.at)
@@ -114,7 +125,7 @@ def outbox_for(
                 delivery.next_attempt_at = held_until
                 delivery.held_for_quiet_hours = True
             deliveries.append(delivery)
-        title = alert_title(event, thread)
+        title = alert_title(event, thread) if in_app else ""
         for user_id in sorted(in_app):
             notifications.append(
                 Notification(
@@ -128,16 +139,15 @@ def _summary(event: SlaEvent) -> str:
     due = event.details.get("due_at") or (
         event.clock.due_at.isoformat() if event.clock and event.clock.due_at else ""
     )
-    return f"{event.get_kind_display()} at {event.at:%Y-%m-%d %H:%M} UTC" + (
+    return f"{event_label(event.kind)} at {event.at:%Y-%m-%d %H:%M} UTC" + (
         f"; due {due}" if due else ""
     )
 
 
 def save_outbox(deliveries: list[Delivery], notifications: list[Notification]) -> None:
-    if deliveries:
-        Delivery.objects.bulk_create(deliveries)
-    if notifications:
-        Notification.objects.bulk_create(notifications)
+    """By COPY when there are many (threads.bulk): an evaluator tick may write thousands."""
+    create_rows(Delivery, deliveries)
+    create_rows(Notification, notifications)
 
 
 def record_alerts(works) -> None:
@@ -155,7 +165,7 @@ def record_alerts(works) -> None:
             (p.pk, p)
             for p in SlaPolicy.objects.filter(pk__in=missing).prefetch_related("rules__channels")
         )
-    cache: dict = {}
+    cache: dict = {"assignees": {w.thread.assignee_id for w in works if w.thread.assignee_id}}
     all_deliveries, all_notifications = [], []
     for work in works:
         deliveries, notifications = outbox_for(work.events, work.thread, policies, cache)

@@ -5,9 +5,12 @@ one thread or a batch with a few statements. Every writer of clock state goes th
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
+from accounts.models import Account
+from policies.models import Calendar, SlaPolicy
 from policies.vocabulary import Metric
-from threads.bulk import insert_rows, update_rows
+from threads.bulk import create_rows, insert_rows, update_rows
 from threads.clocks.book import PolicyBook
 from threads.clocks.rules import Clockwork
 from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
@@ -83,19 +86,57 @@ def fresh(thread: Thread, *, actor=None, via: str = "", book=None, historical=Fa
 
 
 def lock_batch(thread_ids: list[int], book: PolicyBook) -> tuple[list[Clockwork], int]:
-    """Lock a batch of threads and load their clocks in two queries. Threads another worker
-    (or a reply being saved) holds are skipped where the database can: returns the works and
-    how many were skipped."""
-    locking = Thread.objects.select_related("account", "policy")
+    """Lock a batch of threads and load their clocks (and the threads' accounts) in a few
+    queries. Threads another worker (or a reply being saved) holds are skipped where the database
+    can: returns the works and how many were skipped.
+
+    The related rows are read once each, not joined to every thread and clock: the policies and
+    calendars come from the book (the configuration as of this batch), the accounts from one
+    query; a thousand copies of the same few rows cost more to build than to read."""
+    locking = Thread.objects.order_by()
     if connection.features.has_select_for_update_skip_locked:
-        locking = locking.select_for_update(skip_locked=True, of=("self",))
+        locking = locking.select_for_update(skip_locked=True)
     threads = {t.pk: t for t in locking.filter(pk__in=thread_ids)}
+    accounts = Account.objects.in_bulk({t.account_id for t in threads.values()} - {None})
+    thread_account = Thread.account.field
+    for thread in threads.values():
+        if thread.account_id is not None:
+            thread_account.set_cached_value(thread, accounts.get(thread.account_id))
     clocks: dict[int, list[SlaClock]] = {pk: [] for pk in threads}
-    for clock in _clock_rows().filter(thread_id__in=threads):
-        clock.thread = threads[clock.thread_id]
+    rows = list(_clock_rows().select_related(None).filter(thread_id__in=threads))
+    _attach_configuration(book, list(threads.values()), rows)
+    clock_thread = SlaClock.thread.field
+    for clock in rows:
+        clock_thread.set_cached_value(clock, threads[clock.thread_id])
         clocks[clock.thread_id].append(clock)
     works = [Clockwork(thread=t, clocks=clocks[pk], book=book) for pk, t in threads.items()]
     return works, len(thread_ids) - len(threads)
+
+
+def _attach_configuration(book: PolicyBook, threads: list[Thread], clocks: list[SlaClock]) -> None:
+    """Give each thread its policy and each clock its policy and calendar, as the joins of
+    `load` would: from the book, and one query each for those it does not hold (a policy
+    deactivated since the clock started, a calendar no active policy uses)."""
+    policies = {p.pk: p for p in book.policies}
+    calendars = {p.calendar_id: p.calendar for p in book.policies if p.calendar_id}
+    wanted = {t.policy_id for t in threads} | {c.policy_id for c in clocks}
+    missing = wanted - policies.keys() - {None}
+    if missing:
+        policies.update(SlaPolicy.objects.in_bulk(missing))
+    missing = {c.calendar_id for c in clocks} - calendars.keys() - {None}
+    if missing:
+        calendars.update(Calendar.objects.in_bulk(missing))
+    # The keys are already right: only the related objects are cached, as a join would.
+    thread_policy = Thread.policy.field
+    clock_policy, clock_calendar = SlaClock.policy.field, SlaClock.calendar.field
+    for thread in threads:
+        if thread.policy_id is not None:
+            thread_policy.set_cached_value(thread, policies.get(thread.policy_id))
+    for clock in clocks:
+        if clock.policy_id is not None:
+            clock_policy.set_cached_value(clock, policies.get(clock.policy_id))
+        if clock.calendar_id is not None:
+            clock_calendar.set_cached_value(clock, calendars.get(clock.calendar_id))
 
 
 def save(works: list[Clockwork]) -> None:
@@ -103,9 +144,7 @@ def save(works: list[Clockwork]) -> None:
     outbox rows for the new events in the same transaction (delivery starts on commit)."""
     from threads.alerting.outbox import record_alerts
 
-    for work in works:
-        if work.thread_fields:
-            work.thread.save(update_fields=sorted(work.thread_fields | {"updated_at"}))
+    save_threads(works)
     touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
     if touched:
         update_rows(SlaClock, touched, CLOCK_FIELDS)
@@ -114,8 +153,23 @@ def save(works: list[Clockwork]) -> None:
         SlaClock.objects.bulk_create(created)
     events = [e for w in works for e in w.events]
     if events:
-        SlaEvent.objects.bulk_create(events, batch_size=1000)
+        create_rows(SlaEvent, events)
         record_alerts([w for w in works if w.events])
+
+
+def save_threads(works: list[Clockwork]) -> None:
+    """The thread fields the rules set, one UPDATE per set of fields (usually one for a batch)
+    instead of a save per thread."""
+    changed: dict[tuple, list[Thread]] = {}
+    for work in works:
+        if work.thread_fields:
+            names = {Thread._meta.get_field(name).name for name in work.thread_fields}
+            changed.setdefault(tuple(sorted(names | {"updated_at"})), []).append(work.thread)
+    now = timezone.now()
+    for fields, threads in changed.items():
+        for thread in threads:
+            thread.updated_at = now  # auto_now, which an UPDATE of many rows does not apply
+        update_rows(Thread, threads, list(fields))
 
 
 def insert(works: list[Clockwork], messages: list[Message]) -> None:

@@ -1,0 +1,51 @@
+"""Writes of many rows at once (threads.bulk): what one save per row would have written."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from tests.factories import office_calendar, policy, tier
+from threads.bulk import update_rows
+from threads.clocks.store import CLOCK_FIELDS
+from threads.models import ClockState, SlaClock
+from threads.services import thread_create
+
+pytestmark = [pytest.mark.django_db, pytest.mark.both]
+
+
+def test_update_rows_writes_every_field_of_many_rows_with_one_statement(agent):
+    tier("Free", default=True)
+    policy("Gold", calendar=office_calendar(), targets=[("first_response", "", 60)])
+    threads = [thread_create(subject=f"T{n}", first_message="hi").thread for n in range(3)]
+    clocks = list(SlaClock.objects.filter(thread__in=threads).order_by("id"))
+    now = timezone.now()
+    for n, clock in enumerate(clocks):
+        clock.state = ClockState.BREACHING
+        clock.breached_at = now - timedelta(minutes=n)
+        clock.warn_at = None
+        clock.holder = agent if n else None
+        clock.escalations = [[1, 600 * n, None, "urgent"]]
+        clock.escalations_fired = n
+        clock.used = timedelta(minutes=5 * n)
+        clock.zone = f"Zone/{n}"
+    with CaptureQueriesContext(connection) as captured:
+        update_rows(SlaClock, clocks, CLOCK_FIELDS)
+    if connection.vendor == "postgresql":
+        assert len(captured.captured_queries) == 1
+    saved = {c.pk: c for c in SlaClock.objects.filter(pk__in=[c.pk for c in clocks])}
+    for n, clock in enumerate(clocks):
+        row = saved[clock.pk]
+        assert row.state == ClockState.BREACHING
+        assert row.breached_at == now - timedelta(minutes=n)
+        assert row.warn_at is None
+        assert row.holder_id == (agent.pk if n else None)
+        assert row.escalations == [[1, 600 * n, None, "urgent"]]
+        assert (row.escalations_fired, row.used, row.zone) == (
+            n,
+            timedelta(minutes=5 * n),
+            f"Zone/{n}",
+        )
+        assert row.due_at == clock.due_at  # unchanged fields are written back as they were
