@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from policies.vocabulary import Metric
 from threads.bulk import insert_rows, update_rows
+from threads.clocks import locked
 from threads.clocks.book import PolicyBook
 from threads.clocks.rules import Clockwork
 from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
@@ -39,14 +40,16 @@ CLOCK_FIELDS = [
 ]
 
 
-def lock(thread: Thread | int) -> Thread:
-    """The thread's row, locked until the transaction ends (concurrent changes queue here)."""
+def lock(thread: Thread | int, *, within=None) -> Thread:
+    """The thread's row, locked until the transaction ends (concurrent changes queue here).
+
+    Its clocks and the configuration version are read in the same round trip (clocks/locked.py)
+    and kept on it for the next `load`. `within`, the threads the caller may change, is checked
+    by the lock: a thread outside it is `Thread.DoesNotExist`, as a missing one is."""
     thread_id = thread.pk if isinstance(thread, Thread) else thread
-    return (
-        Thread.objects.select_for_update(of=("self",))
-        .select_related("account", "policy")
-        .get(pk=thread_id)
-    )
+    thread, clocks, version = locked.read(thread_id, within)
+    thread._locked_clocks = (clocks, version)
+    return thread
 
 
 def _clock_rows():
@@ -61,10 +64,15 @@ def _clock_rows():
 def load(thread: Thread, *, actor=None, via: str = "", book: PolicyBook | None = None) -> Clockwork:
     """The rules for one locked thread. `via` names what the change came through when that is
     not (only) the actor, e.g. an integration key's label; every event of the change keeps it."""
+    read = thread.__dict__.pop("_locked_clocks", None)  # read with the lock, still current
+    if read is None:
+        clocks, version = list(_clock_rows().filter(thread=thread)), None
+    else:
+        clocks, version = read
     return Clockwork(
         thread=thread,
-        clocks=list(_clock_rows().filter(thread=thread)),
-        book=book or PolicyBook.load(),
+        clocks=clocks,
+        book=book or PolicyBook.load(version),
         actor=actor,
         via=via,
     )
