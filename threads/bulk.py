@@ -1,12 +1,51 @@
-"""Fast inserts for the importer: PostgreSQL COPY with keys reserved from the sequence.
+"""Fast writes: PostgreSQL COPY for the importer, one UPDATE for many rows, and statements sent
+together in one round trip.
 
 bulk_create spends most of an import building one large INSERT; COPY streams rows instead. Keys
 are taken from the table's sequence first so children can point at their parents before any
 row is written. Other databases fall back to bulk_create.
 """
 
-from django.db import connection, models
+import contextlib
+
+from django.db import DatabaseError, connection, models
+from django.db.models.sql import UpdateQuery
 from psycopg.types.json import Jsonb
+
+
+@contextlib.contextmanager
+def together():
+    """Statements executed inside go to PostgreSQL in one round trip (psycopg's pipeline): the
+    server runs them in order, each with its own snapshot, and a fetch waits for all sent so
+    far. Only for statements whose callers read results by fetching (never `rowcount` before
+    the block ends: it is unknown until then). Elsewhere they simply run one by one."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():  # nests
+        yield
+
+
+def update_fields(obj: models.Model, names: list[str]):
+    """Send `UPDATE … SET names … WHERE pk` as `obj.save(update_fields=names)` would (auto_now
+    fields get their new value), without waiting for it: call `check_updated(cursor)` after
+    the `together()` block it ran in."""
+    model = type(obj)
+    fields = [model._meta.get_field(name) for name in names]
+    query = model._base_manager.filter(pk=obj.pk).query.chain(UpdateQuery)
+    query.add_update_fields([(f, None, f.pre_save(obj, False)) for f in fields])
+    sql, params = query.get_compiler(connection.alias).as_sql()
+    cursor = connection.cursor()
+    cursor.execute(sql, params)
+    return cursor
+
+
+def check_updated(cursor) -> None:
+    rows = cursor.rowcount
+    cursor.close()
+    if rows != 1:  # as Model.save(update_fields=…) says it
+        raise DatabaseError("Save with update_fields did not affect any rows.")
 
 
 def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:

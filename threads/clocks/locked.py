@@ -18,6 +18,7 @@ from accounts.models import Account
 from policies.configuration import ConfigurationVersion
 from policies.models import Calendar, SlaPolicy
 from policies.vocabulary import Metric
+from threads.bulk import together
 from threads.models import RUNNING_STATES, SlaClock, Thread
 
 
@@ -29,7 +30,7 @@ def read(thread_id: int, within=None) -> tuple[Thread, list[SlaClock], int]:
     clocks_sql = _clocks_statement()
     clocks_params = [thread_id, *RUNNING_STATES, Metric.RESOLUTION]
     with _cursor() as locking, _cursor() as clocks, _cursor() as ver:
-        with connection.wrap_database_errors, _together():
+        with together():
             locking.execute(lock_sql, lock_params)
             clocks.execute(clocks_sql, clocks_params)
             ver.execute(ConfigurationVersion.current_sql())
@@ -63,16 +64,6 @@ def _prepared_cursor_class():
             return super().execute(query, params, prepare=True, binary=binary)
 
     return PreparedCursor
-
-
-def _together():
-    """One round trip for the statements sent inside it, where the driver can."""
-    raw = connection.connection
-    if connection.vendor == "postgresql" and hasattr(raw, "pipeline"):
-        return raw.pipeline()
-    from contextlib import nullcontext
-
-    return nullcontext()
 
 
 def _lock_statement(thread_id: int, within) -> tuple[str, list]:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.db.models import Q
 
 from policies.vocabulary import Metric
-from threads.bulk import insert_rows, update_rows
+from threads.bulk import check_updated, insert_rows, together, update_fields, update_rows
 from threads.clocks import locked
 from threads.clocks.book import PolicyBook
 from threads.clocks.rules import Clockwork
@@ -111,18 +111,26 @@ def save(works: list[Clockwork]) -> None:
     outbox rows for the new events in the same transaction (delivery starts on commit)."""
     from threads.alerting.outbox import record_alerts
 
-    for work in works:
-        if work.thread_fields:
-            work.thread.save(update_fields=sorted(work.thread_fields | {"updated_at"}))
-    touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
-    if touched:
-        update_rows(SlaClock, touched, CLOCK_FIELDS)
-    created = [c for w in works for c in w.created]
-    if created:
-        SlaClock.objects.bulk_create(created)
-    events = [e for w in works for e in w.events]
+    # Threads, clocks and events in one round trip where the database allows: the inserts'
+    # fetch of their new keys waits for the updates sent before them.
+    updates = []
+    with together():
+        for work in works:
+            if work.thread_fields:
+                names = sorted(work.thread_fields | {"updated_at"})
+                updates.append(update_fields(work.thread, names))
+        touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
+        if touched:
+            update_rows(SlaClock, touched, CLOCK_FIELDS)
+        created = [c for w in works for c in w.created]
+        if created:
+            SlaClock.objects.bulk_create(created)
+        events = [e for w in works for e in w.events]
+        if events:
+            SlaEvent.objects.bulk_create(events, batch_size=1000)
+    for cursor in updates:
+        check_updated(cursor)
     if events:
-        SlaEvent.objects.bulk_create(events, batch_size=1000)
         record_alerts([w for w in works if w.events])
 
 
