@@ -1,5 +1,5 @@
-"""Lock a thread and read what its clock work needs (the thread with its account and policy, the
-clocks the rules read, the configuration version) in one round trip to the database.
+"""Lock a thread and read what its clock work and a new message need (the thread with its account,
+policy and contact, the clocks the rules read, the configuration version) in one round trip.
 
 Three statements, sent together on PostgreSQL (psycopg's pipeline): the row lock first, then the
 clocks and the version. The server runs them in order and, under READ COMMITTED, each statement
@@ -14,7 +14,7 @@ from functools import cache
 from django.db import connection
 from django.db.models import Model
 
-from accounts.models import Account
+from accounts.models import Account, Contact
 from policies.configuration import ConfigurationVersion
 from policies.models import Calendar, SlaPolicy
 from policies.vocabulary import Metric
@@ -45,10 +45,12 @@ def read(thread_id: int, within=None) -> tuple[Thread, list[SlaClock], int]:
 
 def _lock_statement(thread_id: int, within) -> tuple[str, list]:
     t, a, p = _columns(Thread, "t"), _columns(Account, "a"), _columns(SlaPolicy, "p")
+    m = _columns(Contact, "m")
     sql = (
-        f"SELECT {', '.join(t + a + p)} FROM {_table(Thread)} t"
+        f"SELECT {', '.join(t + a + p + m)} FROM {_table(Thread)} t"
         f" LEFT JOIN {_table(Account)} a ON {_join(Thread, 't', 'account', 'a')}"
         f" LEFT JOIN {_table(SlaPolicy)} p ON {_join(Thread, 't', 'policy', 'p')}"
+        f" LEFT JOIN {_table(Contact)} m ON {_join(Thread, 't', 'contact', 'm')}"
         f" WHERE t.{connection.ops.quote_name(Thread._meta.pk.column)} = %s"
     )
     params = [thread_id]
@@ -77,9 +79,11 @@ def _clocks_statement() -> str:
 def _thread(row) -> Thread:
     thread, rest = _instance(Thread, "t", row)
     account, rest = _instance(Account, "a", rest)
-    policy, _ = _instance(SlaPolicy, "p", rest)
+    policy, rest = _instance(SlaPolicy, "p", rest)
+    contact, _ = _instance(Contact, "m", rest)  # a customer's message is theirs by default
     Thread._meta.get_field("account").set_cached_value(thread, account)
     Thread._meta.get_field("policy").set_cached_value(thread, policy)
+    Thread._meta.get_field("contact").set_cached_value(thread, contact)
     return thread
 
 
