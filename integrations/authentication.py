@@ -1,7 +1,9 @@
 """How integrations authenticate to the API: `Authorization: Api-Key slaops_….…`.
 
 A valid key authenticates as no person (request.user is anonymous) with the key as request.auth;
-a key that is unknown, revoked or expired is a 401, never a fall-through to another method."""
+a key that is unknown, revoked or expired is a 401, never a fall-through to another method.
+Keys are read through the process's short-lived cache (integrations.models.KEY_CACHE_SECONDS):
+the hash check and the expiry still run on every request."""
 
 from django.contrib.auth.models import AnonymousUser
 from rest_framework.authentication import BaseAuthentication
@@ -25,7 +27,7 @@ class IntegrationKeyAuthentication(BaseAuthentication):
         if key is None:
             return None  # not an Api-Key header: let the session try
         try:
-            api_key = IntegrationKey.objects.get_from_key(key.strip())
+            api_key = IntegrationKey.objects.get_from_recent_key(key.strip())
         except IntegrationKey.DoesNotExist:
             raise AuthenticationFailed("Unknown or revoked API key.") from None
         if api_key.has_expired:

@@ -1,12 +1,13 @@
 """Integration API keys: hashed at rest (djangorestframework-api-key), each scoped to one thread
 `source`, so a Zendesk bridge creates and changes only Zendesk's threads."""
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from rest_framework_api_key.crypto import KeyGenerator
@@ -33,8 +34,60 @@ class MarkedKeyGenerator(KeyGenerator):
         return KEY_MARK + get_random_string(self.prefix_length)
 
 
-class IntegrationKeyManager(BaseAPIKeyManager):
+# Each process keeps the keys it read for this long (by public prefix), so a busy bridge's key is
+# read once every few seconds instead of once a request. The library's hash check still runs on
+# every request against the kept row; a key revoked or given an expiry in this process is
+# dropped at once (save, delete, bulk update); one revoked by another process stops working
+# here within this many seconds.
+KEY_CACHE_SECONDS = 5.0
+_KEY_CACHE_SIZE = 1000  # distinct keys kept per process, a bound against unbounded growth
+_recent: dict[str, tuple[float, "IntegrationKey"]] = {}
+
+
+def forget_keys() -> None:
+    """Drop every key this process keeps: the next request reads its key again. Again when the
+    write commits, so a request that read the old row meanwhile does not keep it."""
+    _recent.clear()
+    if connection.in_atomic_block:
+        transaction.on_commit(_recent.clear)
+
+
+class IntegrationKeyQuerySet(models.QuerySet):
+    """Bulk writes drop the process's kept keys too, so no `.update(revoked=True)` is missed."""
+
+    def update(self, **kwargs):
+        if set(kwargs) - {"last_used_at"}:  # recording use changes nothing a request checks
+            forget_keys()
+        return super().update(**kwargs)
+
+    def delete(self):
+        forget_keys()
+        return super().delete()
+
+    update.alters_data = True
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class IntegrationKeyManager(BaseAPIKeyManager.from_queryset(IntegrationKeyQuerySet)):
     key_generator = MarkedKeyGenerator(prefix_length=8, secret_key_length=32)
+
+    def get_from_recent_key(self, key: str) -> "IntegrationKey":
+        """The usable key `key` is, as `get_from_key` finds it, read from the database at most
+        once per KEY_CACHE_SECONDS per process. The hash check runs on every call, so a wrong
+        secret with a kept key's prefix is refused like any other."""
+        prefix = key.partition(".")[0]
+        now = time.monotonic()
+        kept = _recent.get(prefix)
+        if kept is None or now - kept[0] >= KEY_CACHE_SECONDS:
+            _recent.pop(prefix, None)
+            api_key = self.get_usable_keys().get(prefix=prefix)  # unknown: never kept
+            if len(_recent) >= _KEY_CACHE_SIZE:
+                _recent.clear()
+            kept = _recent[prefix] = (now, api_key)
+        if not kept[1].is_valid(key):
+            raise self.model.DoesNotExist("Key is not valid.")
+        return kept[1]
 
 
 class IntegrationKey(AbstractAPIKey):
@@ -87,6 +140,14 @@ class IntegrationKey(AbstractAPIKey):
             raise ValidationError(
                 {"source": f"“{self.source}” is the source of threads people open; pick another."}
             )
+
+    def save(self, *args, **kwargs):
+        forget_keys()  # a revocation or a new expiry applies to this process's next request
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        forget_keys()
+        return super().delete(*args, **kwargs)
 
     def touch(self, now=None) -> None:
         """Record use, at most once per LAST_USED_PRECISION (a compare-and-set, so concurrent

@@ -23,12 +23,17 @@ class ConfigurationVersion(models.Model):
         return f"configuration version {self.number}"
 
     @classmethod
+    def current_sql(cls) -> str:
+        """The statement that reads the number (no parameters), for a caller that sends it
+        with others in one round trip (threads.clocks.locked)."""
+        return f"SELECT number FROM {connection.ops.quote_name(cls._meta.db_table)} WHERE id = 1"
+
+    @classmethod
     def current(cls) -> int:
         # Read on every request: plain SQL, since building the ORM's query costs about ten
         # times running it (0.02 ms against 0.3 ms on SQLite).
-        table = connection.ops.quote_name(cls._meta.db_table)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT number FROM {table} WHERE id = 1")
+            cursor.execute(cls.current_sql())
             row = cursor.fetchone()
         return row[0] if row else 0
 

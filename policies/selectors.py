@@ -77,12 +77,14 @@ def policy_calendar(policy: SlaPolicy, *, customer_zone: str | None = None):
     return business_calendar(policy.calendar, zone=zone)
 
 
-def configuration_version() -> int:
+def configuration_version(number: int | None = None) -> int:
     """The configuration's version: one query of one row, changed by every configuration write
-    (policies.models.ConfigurationModel). Reading a newer one than the engine calendars were
-    built under drops them, so hours changed by any path are never counted from a stale copy."""
+    (policies.models.ConfigurationModel), or `number` when the caller just read it. Reading a
+    newer one than the engine calendars were built under drops them, so hours changed by any
+    path are never counted from a stale copy."""
     global _calendars_version
-    number = ConfigurationVersion.current()
+    if number is None:
+        number = ConfigurationVersion.current()
     if number != _calendars_version:
         _calendars.clear()
         _calendars_version = number

@@ -106,9 +106,11 @@ def manager_client(client, manager):
 def fresh_configuration_caches():
     """Each test's database starts empty, and row ids repeat between tests: start every test
     with empty per-process caches so no test sees another's configuration."""
+    from integrations.models import forget_keys
     from policies import selectors
     from threads.clocks import book
 
     book.forget()
+    forget_keys()
     selectors._calendars.clear()
     yield

@@ -1,13 +1,29 @@
-"""Fast writes of many rows: inserts for the importer by PostgreSQL COPY with keys reserved
-from the sequence, and one-statement updates for the evaluator and rebuilds.
+"""Fast writes: PostgreSQL COPY for the importer and the evaluator's many rows, one UPDATE for
+many rows, and statements sent together in one round trip.
 
 bulk_create spends most of an import building one large INSERT; COPY streams rows instead. Keys
 are taken from the table's sequence first so children can point at their parents before any
 row is written. Other databases fall back to bulk_create.
 """
 
+import contextlib
+
 from django.db import connection, models
 from psycopg.types.json import Jsonb
+
+
+@contextlib.contextmanager
+def together():
+    """Statements executed inside go to PostgreSQL in one round trip (psycopg's pipeline): the
+    server runs them in order, each with its own snapshot, and a fetch waits for all sent so
+    far. Only for statements whose callers read results by fetching (never `rowcount` before
+    the block ends: it is unknown until then). Elsewhere they simply run one by one."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.pipeline():  # nests
+        yield
 
 
 def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
@@ -55,9 +71,15 @@ def insert_rows(model: type[models.Model], objs: list[models.Model]) -> None:
 COPY_FROM = 50
 
 
+def by_copy(count: int) -> bool:
+    """Whether `create_rows` writes this many rows by COPY (which psycopg's pipeline, see
+    `together`, cannot carry)."""
+    return count >= COPY_FROM and connection.vendor == "postgresql"
+
+
 def create_rows(model: type[models.Model], objs: list[models.Model]) -> None:
     """Insert new rows, giving each object its key: by COPY when there are many."""
-    if len(objs) >= COPY_FROM:
+    if by_copy(len(objs)):
         insert_rows(model, objs)
     elif objs:
         model.objects.bulk_create(objs)

@@ -220,9 +220,11 @@ def message_receive(
     created_at: datetime | None = None,
     external_id: str = "",
     via: str = "",
+    within=None,
 ) -> tuple[Message, bool]:
-    """A customer message arrives. Returns (message, created); a repeated external id is a no-op."""
-    thread = store.lock(thread)
+    """A customer message arrives. Returns (message, created); a repeated external id is a no-op.
+    `within`: the threads the caller may change (another is `Thread.DoesNotExist`)."""
+    thread = store.lock(thread, within=within)
     message, at = _add_message(
         thread,
         external_id,
@@ -251,9 +253,10 @@ def agent_reply(
     created_at: datetime | None = None,
     external_id: str = "",
     via: str = "",
+    within=None,
 ) -> tuple[Message, bool]:
     """An agent answers (public) or writes an internal note (public=False)."""
-    thread = store.lock(thread)
+    thread = store.lock(thread, within=within)
     message, at = _add_message(
         thread,
         external_id,

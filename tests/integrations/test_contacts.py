@@ -3,11 +3,14 @@ pick a cheaper tier for a thread, rename a contact or move one to another accoun
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account, Contact
 from accounts.roles import AGENTS
 from tests.factories import office_calendar, policy, tier
 from tests.integrations.conftest import THREADS, open_thread, person_client
+from threads.models import Message
 
 pytestmark = pytest.mark.django_db
 
@@ -99,3 +102,18 @@ def test_a_key_relays_a_reply_for_an_agent(zendesk, tiers, agent):
     )
     assert response.status_code == 201
     assert response.json()["author_username"] == agent.username
+
+
+def test_a_customer_message_is_the_threads_contacts_without_reading_the_contact_again(
+    zendesk, tiers
+):
+    thread = open_thread(zendesk, contact_email="anna@acme.de")
+    with CaptureQueriesContext(connection) as queries:
+        response = zendesk.post(
+            f"{THREADS}{thread['id']}/messages/", {"author": "customer"}, format="json"
+        )
+    assert response.status_code == 201
+    assert response.json()["contact_email"] == "anna@acme.de"
+    assert Message.objects.get(pk=response.json()["id"]).contact.email == "anna@acme.de"
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if 'FROM "accounts_contact"' in sql]

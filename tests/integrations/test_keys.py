@@ -3,8 +3,10 @@ plain-text DRF tokens are gone."""
 
 import importlib
 import re
+import time
 from datetime import timedelta
 from io import StringIO
+from unittest import mock
 
 import pytest
 import time_machine
@@ -12,10 +14,11 @@ from django.apps import apps
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from integrations.models import IntegrationKey
+from integrations.models import KEY_CACHE_SECONDS, IntegrationKey
 from tests.integrations.conftest import THREADS
 
 pytestmark = pytest.mark.django_db
@@ -212,3 +215,70 @@ def test_a_manager_cannot_see_or_issue_keys_even_with_every_integrations_permiss
     assert add.status_code == 403
     assert not IntegrationKey.objects.exists()
     assert "integrationkey" not in client.get("/admin/").content.decode()
+
+
+def test_a_key_is_read_from_the_database_once_within_the_cache_time():
+    _, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    client = with_key(secret)
+    client.get(THREADS)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(THREADS).status_code == 200
+    assert not any("integrations_integrationkey" in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_revoked_key_is_refused_at_once_after_it_was_used():
+    key, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    client = with_key(secret)
+    assert client.get(THREADS).status_code == 200
+    key.revoked = True
+    key.save()
+    assert client.get(THREADS).status_code == 401
+
+
+def test_a_key_revoked_by_a_bulk_update_is_refused_at_once():
+    key, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    client = with_key(secret)
+    assert client.get(THREADS).status_code == 200
+    IntegrationKey.objects.filter(pk=key.pk).update(revoked=True)
+    assert client.get(THREADS).status_code == 401
+
+
+def test_a_key_revoked_in_the_admin_is_refused_at_once(admin_client):
+    key, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    client = with_key(secret)
+    assert client.get(THREADS).status_code == 200
+    response = admin_client.post(
+        f"/admin/integrations/integrationkey/{key.pk}/change/",
+        {"name": key.name, "revoked": "on", "expiry_date_0": "", "expiry_date_1": ""},
+    )
+    assert response.status_code == 302, response.content
+    assert client.get(THREADS).status_code == 401
+
+
+def test_a_key_revoked_by_another_process_stops_working_within_the_cache_time():
+    key, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    client = with_key(secret)
+    assert client.get(THREADS).status_code == 200
+    with connection.cursor() as cursor:  # another process's write: this one is not told
+        table = IntegrationKey._meta.db_table
+        cursor.execute(f"UPDATE {table} SET revoked = %s WHERE id = %s", [True, key.pk])
+    assert client.get(THREADS).status_code == 200
+    later = time.monotonic() + KEY_CACHE_SECONDS
+    with mock.patch("integrations.models.time.monotonic", return_value=later):
+        assert client.get(THREADS).status_code == 401
+
+
+def test_a_kept_key_with_a_wrong_secret_is_a_401():
+    key, secret = IntegrationKey.objects.create_key(name="Zendesk bridge", source="zendesk")
+    assert with_key(secret).get(THREADS).status_code == 200
+    assert with_key(f"{key.prefix}.{'x' * 32}").get(THREADS).status_code == 401
+
+
+def test_a_kept_key_that_expires_is_a_401():
+    _, secret = IntegrationKey.objects.create_key(
+        name="Zendesk bridge", source="zendesk", expiry_date=timezone.now() + timedelta(hours=1)
+    )
+    client = with_key(secret)
+    assert client.get(THREADS).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        assert client.get(THREADS).status_code == 401

@@ -83,6 +83,30 @@ def test_another_sources_threads_do_not_exist_for_a_key(zendesk, intercom):
     assert Message.objects.filter(thread_id=theirs["id"]).count() == 1
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"author": "nobody"},  # invalid
+        {"author": "customer", "contact_email": "new@example.com"},  # would write a contact
+        {"author": "agent", "author_username": "nobody"},  # would look for an agent
+        {"author": "customer", "created_at": "2020-01-01T00:00:00Z"},  # before the thread
+    ],
+)
+def test_a_message_to_another_sources_thread_is_a_404_before_its_body_is_read(
+    zendesk, intercom, body
+):
+    theirs = open_thread(intercom)
+    reply = zendesk.post(f"{THREADS}{theirs['id']}/messages/", body, format="json")
+    assert reply.status_code == 404
+    assert not Contact.objects.filter(email="new@example.com").exists()
+    assert Message.objects.filter(thread_id=theirs["id"]).count() == 1
+
+
+def test_a_message_to_a_thread_that_does_not_exist_is_a_404(zendesk):
+    reply = zendesk.post(f"{THREADS}999999/messages/", {"author": "agent"}, format="json")
+    assert reply.status_code == 404
+
+
 def test_the_same_external_id_in_another_source_is_another_thread(zendesk, intercom):
     theirs = open_thread(intercom, external_id="42")
     mine = zendesk.post(THREADS, {"message": "Help", "external_id": "42"}, format="json")

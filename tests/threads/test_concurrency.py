@@ -1,11 +1,12 @@
 """Messages racing on PostgreSQL: the thread lock keeps the clock rules true."""
 
 import threading
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from tests.factories import office_calendar, policy, tier
 from threads.models import SlaClock
@@ -91,3 +92,36 @@ def test_four_deliveries_of_one_ticket_at_once_answer_one_201_and_three_200s():
         assert sorted(code for code, _ in answers) == [200, 200, 200, 201], answers
         assert len({thread_id for _, thread_id in answers}) == 1
         assert Thread.objects.filter(source="zendesk", external_id=f"ZD-{round_}").count() == 1
+
+
+@pytest.mark.server("postgres")
+@pytest.mark.django_db(transaction=True)
+def test_a_message_that_waited_for_the_lock_reads_the_clocks_committed_meanwhile():
+    # The lock and the clocks are read in one round trip: the clocks must still be read after
+    # the lock is held, not from before the wait.
+    assert connection.vendor == "postgresql"
+    tier("Free", default=True)
+    policy(
+        "Standard",
+        calendar=office_calendar(),
+        targets=[("first_response", "", 60), ("next_response", "", 120)],
+    )
+    thread = thread_create(subject="waits", first_message="hi").thread
+    agent_reply(thread=thread, body="hello")
+    holding = threading.Event()
+
+    def first():
+        try:
+            with transaction.atomic():
+                message_receive(thread=thread.pk, body="first")  # starts next response
+                holding.set()
+                time.sleep(0.5)  # the second message waits for the lock meanwhile
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=first)
+    worker.start()
+    assert holding.wait(timeout=10)
+    message_receive(thread=thread.pk, body="second")
+    worker.join(timeout=30)
+    assert SlaClock.objects.filter(thread=thread, metric="next_response").count() == 1

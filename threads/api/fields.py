@@ -1,6 +1,7 @@
 """Field types every API serializer shares: times in UTC with a required offset and a sane year,
 strings that are strings, and the documented shape of an error."""
 
+import copy
 import re
 from datetime import UTC, timedelta
 
@@ -149,6 +150,18 @@ class ApiModelSerializer(StrictInput, serializers.ModelSerializer):
         models.CharField: TextField,
         models.TextField: TextField,
     }
+
+    def get_fields(self):
+        """ModelSerializer works its fields out from the model for every serializer it builds
+        (a third of a message's rendering); they depend only on the class, so work them out
+        once per class and hand each serializer fresh copies, as DRF does with declared
+        fields."""
+        cls = type(self)
+        built = cls.__dict__.get("_built_fields")
+        if built is None:
+            built = super().get_fields()
+            cls._built_fields = built
+        return copy.deepcopy(built)
 
 
 def whole_seconds(value: timedelta) -> int:

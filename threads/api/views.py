@@ -10,6 +10,7 @@ import contextlib
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -284,23 +285,32 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         },
     )
     def create(self, request, *args, **kwargs):
-        thread_id = self.get_thread().pk  # outside the caller's scope: 404, before anything else
+        # A thread outside the caller's scope is a 404 before anything else. The service's row
+        # lock checks the scope itself, so the look-up runs first only when something would
+        # answer or write before the lock: a refusal, a contact, an agent to find.
         serializer = MessageCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        if not serializer.is_valid():
+            self.get_thread()
+            raise ValidationError(serializer.errors)
+        data = serializer.validated_data
+        if "contact_email" in data or "author_username" in data or "created_at" in request.data:
+            self.get_thread()
+        thread_id = int(self.kwargs["thread_id"])
         refuse_past_times_from_people(request)
-        author = self._author(thread_id, serializer.validated_data)
+        author = self._author(thread_id, data)
         try:
             # The service locks the thread before it looks for the external id, so a message
             # delivered twice at once is stored once; a thread deleted meanwhile is a 404.
             # A reply and its e-mail (or Slack post) commit together; without one, the service's
             # own transaction is enough (two round trips fewer per message).
-            send = serializer.validated_data["send"]
-            with transaction.atomic() if send else contextlib.nullcontext():
-                message, created = self._add(thread_id, serializer.validated_data, author)
-                if created and send:
+            with transaction.atomic() if data["send"] else contextlib.nullcontext():
+                message, created = self._add(thread_id, data, author)
+                if created and data["send"]:
                     self._send(message, author)
         except Thread.DoesNotExist:
-            raise NotFound("No thread with this id.") from None
+            if hasattr(self, "_thread"):
+                raise NotFound("No thread with this id.") from None
+            raise Http404("No Thread matches the given query.") from None  # as get_thread's
         return Response(
             MessageSerializer(message).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -354,6 +364,7 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "created_at": data.get("created_at"),
             "external_id": data["external_id"],
             "via": via_of(self.request),
+            "within": scoped_threads(self.request),
         }
         if data["author"] == Message.Author.CUSTOMER:
             contact = None

@@ -39,11 +39,12 @@ class PolicyBook:
     account: tuple | None = None
 
     @classmethod
-    def load(cls) -> "PolicyBook":
+    def load(cls, version: int | None = None) -> "PolicyBook":
         """The current configuration; reused while the configuration version (one query of one
-        row, changed by every configuration write in its own transaction) is the same."""
+        row, changed by every configuration write in its own transaction) is the same. A caller
+        that read the version in this transaction (with the thread's lock) gives it."""
         global _cached
-        version = configuration_version()
+        version = configuration_version(version)
         if _cached is not None and _cached[0] == version:
             return _cached[1]
         default = Tier.default()

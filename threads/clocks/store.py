@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import Account
 from policies.models import Calendar, SlaPolicy
 from policies.vocabulary import Metric
-from threads.bulk import create_rows, insert_rows, update_rows
+from threads.bulk import by_copy, create_rows, insert_rows, together, update_rows
+from threads.clocks import locked
 from threads.clocks.book import PolicyBook
 from threads.clocks.rules import Clockwork
 from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
@@ -42,14 +43,16 @@ CLOCK_FIELDS = [
 ]
 
 
-def lock(thread: Thread | int) -> Thread:
-    """The thread's row, locked until the transaction ends (concurrent changes queue here)."""
+def lock(thread: Thread | int, *, within=None) -> Thread:
+    """The thread's row, locked until the transaction ends (concurrent changes queue here).
+
+    Its clocks and the configuration version are read in the same round trip (clocks/locked.py)
+    and kept on it for the next `load`. `within`, the threads the caller may change, is checked
+    by the lock: a thread outside it is `Thread.DoesNotExist`, as a missing one is."""
     thread_id = thread.pk if isinstance(thread, Thread) else thread
-    return (
-        Thread.objects.select_for_update(of=("self",))
-        .select_related("account", "policy")
-        .get(pk=thread_id)
-    )
+    thread, clocks, version = locked.read(thread_id, within)
+    thread._locked_clocks = (clocks, version)
+    return thread
 
 
 def _clock_rows():
@@ -64,10 +67,15 @@ def _clock_rows():
 def load(thread: Thread, *, actor=None, via: str = "", book: PolicyBook | None = None) -> Clockwork:
     """The rules for one locked thread. `via` names what the change came through when that is
     not (only) the actor, e.g. an integration key's label; every event of the change keeps it."""
+    read = thread.__dict__.pop("_locked_clocks", None)  # read with the lock, still current
+    if read is None:
+        clocks, version = list(_clock_rows().filter(thread=thread)), None
+    else:
+        clocks, version = read
     return Clockwork(
         thread=thread,
-        clocks=list(_clock_rows().filter(thread=thread)),
-        book=book or PolicyBook.load(),
+        clocks=clocks,
+        book=book or PolicyBook.load(version),
         actor=actor,
         via=via,
     )
@@ -144,16 +152,24 @@ def save(works: list[Clockwork]) -> None:
     outbox rows for the new events in the same transaction (delivery starts on commit)."""
     from threads.alerting.outbox import record_alerts
 
-    save_threads(works)
-    touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
-    if touched:
-        update_rows(SlaClock, touched, CLOCK_FIELDS)
-    created = [c for w in works for c in w.created]
-    if created:
-        SlaClock.objects.bulk_create(created)
     events = [e for w in works for e in w.events]
-    if events:
+    # Threads, clocks and events in one round trip where the database allows (the inserts'
+    # fetch of their new keys waits for the updates sent before them); many events go by COPY,
+    # which psycopg's pipeline cannot carry, after it.
+    many = by_copy(len(events))
+    with together():
+        save_threads(works)
+        touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
+        if touched:
+            update_rows(SlaClock, touched, CLOCK_FIELDS)
+        created = [c for w in works for c in w.created]
+        if created:
+            SlaClock.objects.bulk_create(created)
+        if not many:
+            create_rows(SlaEvent, events)
+    if many:
         create_rows(SlaEvent, events)
+    if events:
         record_alerts([w for w in works if w.events])
 
 
