@@ -14,6 +14,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Team
+from threads.clocks import store
 from threads.clocks.actions import (
     AgentWrote,
     CustomerWrote,
@@ -23,7 +24,6 @@ from threads.clocks.actions import (
     StatusChanged,
     TimePassed,
 )
-from threads.clocks import store
 from threads.clocks.book import PolicyBook
 from threads.clocks.rules import Clockwork
 from threads.importer import parallel, rows

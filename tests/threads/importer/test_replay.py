@@ -90,6 +90,7 @@ HISTORIES = {
         customer(t(28, 12), "any news?"),
     ],
 }
+STORIES = list(HISTORIES.values())
 
 
 @pytest.fixture
@@ -174,9 +175,8 @@ def told_live(number: int, events: list, agent, team: Team) -> Thread:
                 )
             else:
                 value = {"team": team, "assignee": agent}.get(kind, event.get(kind))
-                thread_update(
-                    thread=thread, at=at, actor=actor, reason=event.get("reason", ""), **{kind: value}
-                )
+                reason = event.get("reason", "")
+                thread_update(thread=thread, at=at, actor=actor, reason=reason, **{kind: value})
     with time_machine.travel(NOW, tick=False):
         thread_catch_up(thread=thread)
     return thread
@@ -233,7 +233,7 @@ def test_the_fast_replay_ends_as_live_traffic_told_at_its_times(story, policies,
 
 def test_plain_rows_are_the_rows_model_instances_gave(policies, tmp_path):
     path = tmp_path / "threads.jsonl"
-    path.write_text("".join(json.dumps(line(n, e)) + "\n" for n, e in enumerate(HISTORIES.values())))
+    path.write_text("".join(json.dumps(line(n, e)) + "\n" for n, e in enumerate(STORIES)))
 
     def imported(importer_type):
         with time_machine.travel(NOW, tick=False):
@@ -253,7 +253,7 @@ def test_plain_rows_are_the_rows_model_instances_gave(policies, tmp_path):
 
 def test_the_stories_take_every_turn_the_rules_have(policies, tmp_path):
     path = tmp_path / "threads.jsonl"
-    path.write_text("".join(json.dumps(line(n, e)) + "\n" for n, e in enumerate(HISTORIES.values())))
+    path.write_text("".join(json.dumps(line(n, e)) + "\n" for n, e in enumerate(STORIES)))
     with time_machine.travel(NOW, tick=False):
         Importer(workers=1).run(read_lines(path), ImportReport())
     kinds = set(SlaEvent.objects.values_list("kind", flat=True))
