@@ -205,9 +205,9 @@ CLOCK_FIELDS = [
 def outcome(thread: Thread):
     thread = Thread.objects.get(pk=thread.pk)
     clocks = list(
-        SlaClock.objects.filter(thread=thread).order_by("started_at", "metric").values_list(
-            *CLOCK_FIELDS
-        )
+        SlaClock.objects.filter(thread=thread)
+        .order_by("started_at", "metric")
+        .values_list(*CLOCK_FIELDS)
     )
     events = sorted(
         (e.at, e.kind, e.clock.metric if e.clock else None, e.actor_id, json.dumps(e.details))

@@ -2,8 +2,9 @@
 
 A large file is shared by one worker process per core (--workers). Every bad line is reported
 with its number, the field and the rule, and skipped; the rest is imported. Running the same
-file again (or twice at once) changes nothing. Exit code 0 = every line imported or already there, 1 = some lines were rejected (a line that is not valid UTF-8
-among them), 2 = the file cannot be read (missing, a directory, no permission, a read error).
+file again (or twice at once) changes nothing. Exit code 0 = every line imported or already
+there, 1 = some lines were rejected (a line that is not valid UTF-8 among them), 2 = the file
+cannot be read (missing, a directory, no permission, a read error).
 """
 
 import argparse
