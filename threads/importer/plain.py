@@ -285,6 +285,14 @@ class PlainClockwork(Clockwork):
     def _escalations(self, policy):
         return self.book.once(("escalations", policy.pk), Clockwork._escalations, policy)
 
+    def engine(self, clock):
+        # Asked for every measure of every clock: one lookup by the clock's own keys.
+        key = (clock.calendar_id, clock.zone)
+        found = self.book.engines.get(key)
+        if found is None:
+            found = self.book.engines[key] = super().engine(clock)
+        return found
+
 
 class ImportBook(PolicyBook):
     """The policy book of one import: the same answers, each worked out once per run (an import
@@ -295,7 +303,7 @@ class ImportBook(PolicyBook):
         memo = cls(
             policies=book.policies, default_tier_id=book.default_tier_id, account=book.account
         )
-        memo.answers = {}
+        memo.answers, memo.engines = {}, {}
         return memo
 
     def once(self, key, work, *args):
