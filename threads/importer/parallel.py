@@ -67,12 +67,12 @@ def run(importer, head: list, rest, report, progress=None):
         process.start()
     merged = _Merged(report, progress, count, outbox)
     buffers: list[list] = [[] for _ in range(count)]
-    failure = None
+    failure, last = None, 0
     try:
         try:
             for lines in (head, rest):
                 for number, raw in lines:
-                    report.lines = number
+                    last = number
                     worker = worker_of(raw, count)
                     buffer = buffers[worker]
                     buffer.append((number, raw))
@@ -95,6 +95,7 @@ def run(importer, head: list, rest, report, progress=None):
                 process.terminate()
     if merged.failed:
         raise RuntimeError(f"an import worker failed: {merged.failed}")
+    report.lines = last
     report.errors.sort(key=lambda error: error[0])
     if failure is not None:
         raise failure
@@ -119,7 +120,9 @@ class _Merged:
                 return
             kind, *values = message
             if kind == "batch":
-                imported, existing, errors = values
+                # Progress counts the lines the workers are done with, not those read ahead.
+                lines, imported, existing, errors = values
+                self.report.lines += lines
                 self.report.imported += imported
                 self.report.existing += existing
                 self.report.errors.extend(errors)
@@ -136,22 +139,24 @@ def _work(importer, inbox, outbox) -> None:
     from threads.importer.run import ImportReport
 
     report = ImportReport()
-    sent = [0, 0, 0]
+    read = [0]
+    sent = [0, 0, 0, 0]
 
     def send(report, final=False):
-        imported, existing, errors = sent
+        lines, imported, existing, errors = sent
         outbox.put(
             (
                 "batch",
+                read[0] - lines,
                 report.imported - imported,
                 report.existing - existing,
                 report.errors[errors:],
             )
         )
-        sent[:] = [report.imported, report.existing, len(report.errors)]
+        sent[:] = [read[0], report.imported, report.existing, len(report.errors)]
 
     try:
-        importer.run_numbered(_lines(inbox), report, send)
+        importer.run_numbered(_lines(inbox, read), report, send)
     except BaseException as error:  # noqa: BLE001 - the parent says it and stops
         outbox.put(("failed", repr(error)))
     else:
@@ -162,6 +167,8 @@ def _work(importer, inbox, outbox) -> None:
         outbox.join_thread()
 
 
-def _lines(inbox):
+def _lines(inbox, read: list):
     while (chunk := inbox.get()) is not None:
-        yield from chunk
+        for line in chunk:
+            read[0] += 1
+            yield line
