@@ -1,7 +1,9 @@
-"""Import checked lines in batches: replay each through the clock rules in memory, then write a
-batch with a few bulk inserts. A batch the database refuses (a concurrent import of the same
-file, anything the checks missed) is tried again line by line, each in its own transaction, so one
-line never costs its neighbours; a thread another import wrote meanwhile counts as existing."""
+"""Import checked lines in batches: replay each through the clock rules in memory (on plain
+objects), then write a batch with one COPY per table. A batch the database refuses (a concurrent
+import of the same file, anything the checks missed) is tried again line by line, each in its own
+transaction, so one line never costs its neighbours; a thread another import wrote meanwhile
+counts as existing, a contact another import wrote meanwhile is waited for and the batch planned
+again."""
 
 import logging
 from collections.abc import Iterable, Iterator
@@ -33,7 +35,7 @@ from threads.importer.plain import ImportBook, PlainClockwork, PlainMessage, Pla
 from threads.models import Message, SlaClock, SlaEvent, Thread
 
 logger = logging.getLogger(__name__)
-# COPY (threads/bulk.py) talks to psycopg directly, so its errors are not Django's.
+# COPY (rows.py) talks to psycopg directly, so its errors are not Django's.
 WRITE_ERRORS = (DatabaseError, psycopg.Error)
 # Tries of one line: a concurrent import may hold its contact or thread for a moment.
 ATTEMPTS = 3
