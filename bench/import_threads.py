@@ -11,6 +11,7 @@ Run from the repository root: .venv/bin/python bench/import_threads.py [threads]
 """
 
 import json
+import os
 import random
 import sys
 import time
@@ -156,6 +157,45 @@ def checksum(rows: list[dict]) -> str:
         return cursor.fetchone()[0]
 
 
+def backend_seconds() -> float | None:
+    """CPU seconds this connection's PostgreSQL backend has used (None if it runs elsewhere)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_split(importer, lines: list[str]) -> dict[str, float]:
+    """CPU per thread (µs) of each step of one process's import, and of its PostgreSQL backend:
+    what bounds the rate on a machine whatever else runs on it."""
+    from threads.importer import parse_line
+
+    n = len(lines)
+    clock = time.process_time
+    backend, started = backend_seconds(), clock()
+    parsed = [parse_line(number, raw, now=importer.now) for number, raw in enumerate(lines, 1)]
+    parse_done = clock()
+    plans = [importer._plan(parsed[i : i + 1000]) for i in range(0, n, 1000)]
+    replay_done = clock()
+    for plan in plans:
+        importer._write(plan)
+    write_done, backend_done = clock(), backend_seconds()
+    split = {
+        "parse and check": parse_done - started,
+        "replay (plan)": replay_done - parse_done,
+        "rows and COPY, client": write_done - replay_done,
+    }
+    if backend is not None:
+        split["PostgreSQL backend"] = backend_done - backend
+    return {step: seconds / n * 1e6 for step, seconds in split.items()}
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     n_baseline = max(200, n // 20)
@@ -190,6 +230,11 @@ def main() -> None:
     assert fast_sum == model_sum, f"plain rows wrote other rows than model instances: {fast_sum}"
 
     truncate_threads()
+    fast_cpu = cpu_split(Importer(workers=1), lines[:n_model])
+    truncate_threads()
+    model_cpu = cpu_split(ModelImporter(workers=1), lines[:n_model])
+
+    truncate_threads()
     started = time.perf_counter()
     via_services(rows[:n_baseline])
     live_seconds = time.perf_counter() - started
@@ -211,6 +256,18 @@ def main() -> None:
     print(
         f"{'baseline: live services, one by one':<38}{n_baseline:>9,}{live_seconds:>10.2f}"
         f"{live_rate:>12,.0f}"
+    )
+    print()
+    print(f"CPU per thread, one process, {n_model:,} threads (µs){'now':>17}{'before':>10}")
+    print("-" * 69)
+    for step in fast_cpu:
+        print(f"{step:<50}{fast_cpu[step]:>9,.0f}{model_cpu[step]:>10,.0f}")
+    total, before = sum(fast_cpu.values()), sum(model_cpu.values())
+    print(f"{'total':<50}{total:>9,.0f}{before:>10,.0f}")
+    cores = os.cpu_count() or 1
+    print(
+        f"bound on {cores} cores, every core busy: {cores * 1e6 / total:,.0f} threads/s now, "
+        f"{cores * 1e6 / before:,.0f} before"
     )
     print()
     verdict = "PASS" if bulk_rate >= GOAL else "FAIL"
