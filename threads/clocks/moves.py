@@ -7,6 +7,7 @@ bookkeeping right (business time used, warn and due instants precomputed, the ev
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import ClassVar
 
 from policies import business_time
 from policies.deadlines import warning_offsets
@@ -34,6 +35,10 @@ class ClockMoves:
     created: list[SlaClock] = field(default_factory=list)
     dirty: set = field(default_factory=set)  # ids of touched existing clocks
     thread_fields: set = field(default_factory=set)
+    # What a new clock and a new event are made of: the models, or for an import's replay plain
+    # objects with the same attributes (threads/importer/plain.py), written as rows with COPY.
+    clock_type: ClassVar[type] = SlaClock
+    event_type: ClassVar[type] = SlaEvent
 
     def running(self, *metrics) -> list[SlaClock]:
         return [c for c in self.clocks if c.is_running and (not metrics or c.metric in metrics)]
@@ -44,7 +49,7 @@ class ClockMoves:
     def record(self, kind, at, clock=None, **details) -> SlaEvent:
         if self.via:
             details["via"] = self.via
-        event = SlaEvent(
+        event = self.event_type(
             thread=self.thread,
             clock=clock,
             kind=kind,
@@ -135,7 +140,7 @@ class ClockMoves:
         if target is None:
             return None
         calendar, zone = self._calendar(policy)
-        clock = SlaClock(
+        clock = self.clock_type(
             thread=self.thread,
             metric=metric,
             policy=policy,

@@ -4,9 +4,10 @@ Each line is one thread with its messages and changes. Every line is checked fir
 (`lines.parse_line`: a bad line is reported by number with the field and the rule, never
 written), then told to the same clock rules the live services use, as the same actions
 (threads/clocks/actions.py), in memory, so clocks and events are exactly what live traffic (and
-the evaluator) would have produced; the rows of a whole batch are then written with a few bulk
-inserts (`run.Importer`). Events of an import are marked historical: they are history, never
-alerts.
+the evaluator) would have produced, on plain objects (`plain`) rather than model instances; the
+rows of a whole batch are then written with one COPY per table (`rows`, `run.Importer`), and a
+large file is shared by one worker process per core (`parallel`). Events of an import are marked
+historical: they are history, never alerts.
 """
 
 from threads.importer.fields import LineError

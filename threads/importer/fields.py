@@ -4,6 +4,7 @@ PostgreSQL cannot store), a real e-mail address, a time with an offset within th
 bounds. Every refusal names the field and the rule."""
 
 from datetime import UTC, datetime
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,6 +22,7 @@ class LineError(ValueError):
     """A line that cannot be imported; the message is `field: rule`."""
 
 
+@cache
 def max_length(model: type[models.Model], name: str) -> int | None:
     return model._meta.get_field(name).max_length
 
@@ -88,10 +90,17 @@ def flag(data: dict, key: str, where: str = "", *, default: bool) -> bool:
     return value
 
 
+@cache
+def _values(choices) -> tuple[str, ...]:
+    return tuple(choices.values)  # Django builds the list anew on every read
+
+
 def choice(data: dict, key: str, choices, where: str = "", *, default: str | None = None) -> str:
     """One of a vocabulary's values; missing or null is `default` (None: required)."""
     where = where or key
     value = data.get(key)
+    if value.__class__ is str and value in _values(choices):
+        return value
     if value is None:
         if default is None:
             raise LineError(f"{where}: required (one of {', '.join(choices.values)})")

@@ -1,11 +1,14 @@
-"""Import checked lines in batches: replay each through the clock rules in memory, then write a
-batch with a few bulk inserts. A batch the database refuses (a concurrent import of the same
-file, anything the checks missed) is tried again line by line, each in its own transaction, so one
-line never costs its neighbours; a thread another import wrote meanwhile counts as existing."""
+"""Import checked lines in batches: replay each through the clock rules in memory (on plain
+objects), then write a batch with one COPY per table. A batch the database refuses (a concurrent
+import of the same file, anything the checks missed) is tried again line by line, each in its own
+transaction, so one line never costs its neighbours; a thread another import wrote meanwhile
+counts as existing, a contact another import wrote meanwhile is waited for and the batch planned
+again."""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 import psycopg
 from django.contrib.auth import get_user_model
@@ -13,7 +16,6 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Team
-from threads.bulk import insert_rows
 from threads.clocks import store
 from threads.clocks.actions import (
     AgentWrote,
@@ -25,12 +27,15 @@ from threads.clocks.actions import (
     TimePassed,
 )
 from threads.clocks.book import PolicyBook
+from threads.clocks.rules import Clockwork
+from threads.importer import parallel, rows
 from threads.importer.fields import LineError, shown
 from threads.importer.lines import Parsed, parse_line
-from threads.models import Message, Thread
+from threads.importer.plain import ImportBook, PlainClockwork, PlainMessage, PlainThread
+from threads.models import Message, SlaClock, SlaEvent, Thread
 
 logger = logging.getLogger(__name__)
-# COPY (threads/bulk.py) talks to psycopg directly, so its errors are not Django's.
+# COPY (rows.py) talks to psycopg directly, so its errors are not Django's.
 WRITE_ERRORS = (DatabaseError, psycopg.Error)
 # Tries of one line: a concurrent import may hold its contact or thread for a moment.
 ATTEMPTS = 3
@@ -50,19 +55,29 @@ class Plan:
 
     lines: list[Parsed] = field(default_factory=list)
     works: list = field(default_factory=list)
-    messages: list[Message] = field(default_factory=list)
+    messages: list[PlainMessage] = field(default_factory=list)
     new_contacts: dict[str, Contact] = field(default_factory=dict)
     linked_contacts: list[Contact] = field(default_factory=list)
     existing: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-class Importer:
-    """Imports batches; references (accounts, teams, users) are looked up once per run."""
+class ContactsTaken(Exception):
+    """Another import wrote a contact of this batch meanwhile: plan the batch again."""
 
-    def __init__(self, *, batch_size: int = 500):
+
+class Importer:
+    """Imports batches; references (accounts, teams, users) are looked up once per run.
+
+    `workers` processes share a large file on PostgreSQL (parallel.py); None is one per core.
+    The history is replayed on plain objects (plain.py) written as rows (rows.py)."""
+
+    thread_type, message_type, clockwork_type = PlainThread, PlainMessage, PlainClockwork
+
+    def __init__(self, *, batch_size: int = 500, workers: int | None = None):
         self.batch_size = max(1, batch_size)
-        self.book = PolicyBook.load()
+        self.workers = parallel.default_workers() if workers is None else max(1, workers)
+        self.book = self.policy_book()
         self.accounts = {a.name: a for a in Account.objects.all()}
         self.teams = {t.name: t for t in Team.objects.all()}
         self.users = {u.username: u for u in get_user_model().objects.all()}
@@ -72,13 +87,31 @@ class Importer:
             for domain in account.email_domains:
                 self.domains.setdefault(domain, account)  # first by name, as the API does
 
+    def policy_book(self) -> PolicyBook:
+        return ImportBook.of(PolicyBook.load())
+
     def account_for_domain(self, email: str):
         return self.domains.get(email.rsplit("@", 1)[-1])
 
     def run(self, lines: Iterable[str | bytes], report: ImportReport, progress=None):
+        numbered = enumerate(lines, start=1)
+        if self.workers > 1 and parallel.possible():
+            # A small file is not worth starting processes for: read its head first.
+            head, failure = [], None
+            try:
+                head = list(islice(numbered, parallel.PARALLEL_FROM))
+            except OSError as error:
+                failure = error
+            if failure is None and len(head) >= parallel.PARALLEL_FROM:
+                return parallel.run(self, head, numbered, report, progress)
+            numbered = _replayed(head, failure)
+        return self.run_numbered(numbered, report, progress)
+
+    def run_numbered(self, numbered: Iterator, report: ImportReport, progress=None):
+        """Import (line number, line) pairs, in order, in batches."""
         batch: list[Parsed] = []
         try:
-            for number, raw in enumerate(lines, start=1):
+            for number, raw in numbered:
                 report.lines = number
                 try:
                     parsed = parse_line(number, raw, now=self.now)
@@ -104,16 +137,22 @@ class Importer:
     def _import_batch(self, batch: list[Parsed], report: ImportReport) -> None:
         if not batch:
             return
-        plan = self._plan(batch)
+        for _ in range(ATTEMPTS):
+            plan = self._plan(batch)
+            try:
+                self._write(plan)
+            except ContactsTaken:
+                continue  # it waited for the other import to commit: planned again, they are seen
+            except WRITE_ERRORS as error:
+                logger.debug("batch of %s lines refused (%s): one by one", len(plan.lines), error)
+                break
+            report.existing += plan.existing
+            report.errors.extend(plan.errors)
+            report.imported += len(plan.works)
+            return
         report.existing += plan.existing
         report.errors.extend(plan.errors)
-        try:
-            self._write(plan)
-        except WRITE_ERRORS as error:
-            logger.debug("batch of %s lines refused (%s): one by one", len(plan.lines), error)
-            self._import_one_by_one(plan.lines, report)
-        else:
-            report.imported += len(plan.works)
+        self._import_one_by_one(plan.lines, report)
 
     def _import_one_by_one(self, lines: list[Parsed], report: ImportReport) -> None:
         """Each line in its own transaction (a savepoint inside the caller's): what it wrote is
@@ -128,9 +167,10 @@ class Importer:
                     break
                 try:
                     self._write(plan)
-                except WRITE_ERRORS as error:
+                except (ContactsTaken, *WRITE_ERRORS) as error:
                     if attempt == ATTEMPTS:
-                        reason = shown((str(error).strip().splitlines() or [""])[0])
+                        text = str(error) or "its contact was being written by another import"
+                        reason = shown((text.strip().splitlines() or [""])[0])
                         report.errors.append(
                             (parsed.line, f"the database refused this line ({reason})")
                         )
@@ -138,14 +178,22 @@ class Importer:
                     report.imported += 1
                     break
 
-    @staticmethod
-    def _write(plan: Plan) -> None:
+    def _write(self, plan: Plan) -> None:
+        now = timezone.now()
         with transaction.atomic():
-            # Parents first: each child row picks up its parent's key when it is inserted.
-            insert_rows(Contact, list(plan.new_contacts.values()))
+            # Parents first: each child row reads its parent's key when it is built.
+            if not rows.insert_contacts(list(plan.new_contacts.values())):
+                raise ContactsTaken
             if plan.linked_contacts:
                 Contact.objects.bulk_update(plan.linked_contacts, ["account"])
-            store.insert(plan.works, plan.messages)
+            self._write_rows(plan.works, plan.messages, now)
+
+    @staticmethod
+    def _write_rows(works: list, messages: list, now) -> None:
+        rows.write(Thread, [w.thread for w in works], now)
+        rows.write(Message, messages, now)
+        rows.write(SlaClock, [c for w in works for c in w.created], now)
+        rows.write(SlaEvent, [e for w in works for e in w.events], now)
 
     def _plan(self, lines: list[Parsed]) -> Plan:
         keys = {(p.data["source"], p.data["external_id"]) for p in lines}
@@ -199,19 +247,21 @@ class Importer:
                 contact.account = account
                 if contact.pk is not None:
                     plan.linked_contacts.append(contact)
-        thread = Thread(
+        team = self._ref(self.teams, data["team"], "team")
+        assignee = self._ref(self.users, data["assignee"], "assignee")
+        thread = self.thread_type(
             subject=data["subject"],
             account=account,
             contact=contact,
             channel=data["channel"],
             priority=data["priority"],
-            team=self._ref(self.teams, data["team"], "team"),
-            assignee=self._ref(self.users, data["assignee"], "assignee"),
+            team_id=team.pk if team is not None else None,
+            assignee_id=assignee.pk if assignee is not None else None,
             source=data["source"],
             external_id=data["external_id"],
             created_at=parsed.created_at,
         )
-        work = store.fresh(thread, book=self.book, historical=True)
+        work = self.clockwork_type(thread=thread, clocks=[], book=self.book, historical=True)
         work.apply(Opened(parsed.created_at))
         messages = []
         for at, index, event in parsed.events:
@@ -230,11 +280,11 @@ class Importer:
             raise LineError(f"{where}: no {where} named '{shown(name)}'")
         return found
 
-    def _action(self, thread: Thread, at, event: dict, where: str, contact):
+    def _action(self, thread: PlainThread, at, event: dict, where: str, contact):
         """The clock action a checked history event stands for, and the message it stores."""
         kind = event["type"]
         if kind == "customer_message":
-            message = Message(
+            message = self.message_type(
                 thread=thread,
                 author_kind=Message.Author.CUSTOMER,
                 contact=contact,
@@ -254,7 +304,7 @@ class Importer:
             author_kind = (
                 Message.Author.SYSTEM if automatic and author is None else Message.Author.AGENT
             )
-            message = Message(
+            message = self.message_type(
                 thread=thread,
                 author_kind=author_kind,
                 author_user=author,
@@ -279,3 +329,25 @@ class Importer:
         else:  # priority, channel
             value = event[kind]
         return FieldsChanged(at, changes={kind: value}, reason=reason, actor=actor), None
+
+
+class ModelImporter(Importer):
+    """The same import on model instances, the book asked afresh each time, written with
+    insert_rows: the way it was done before plain rows, kept so a bench or a test can show both
+    write the same rows."""
+
+    thread_type, message_type, clockwork_type = Thread, Message, Clockwork
+
+    def policy_book(self) -> PolicyBook:
+        return PolicyBook.load()
+
+    @staticmethod
+    def _write_rows(works: list, messages: list, now) -> None:
+        store.insert(works, messages)
+
+
+def _replayed(head: list, failure: OSError | None) -> Iterator:
+    """The lines read ahead, then the read error that stopped them (if one did)."""
+    yield from head
+    if failure is not None:
+        raise failure

@@ -65,6 +65,21 @@ def test_a_batch_size_below_one_is_refused(tmp_path):
         call_command("import_threads", str(file_of(tmp_path, [])), "--batch-size", "0")
 
 
+def test_workers_below_one_are_refused(tmp_path):
+    with pytest.raises(CommandError, match="expected a whole number of at least 1"):
+        call_command("import_threads", str(file_of(tmp_path, [])), "--workers", "0")
+
+
+def test_workers_asked_for_where_they_cannot_share_the_file_import_in_one_process(
+    standard, now, tmp_path, capsys
+):
+    # Inside a test's transaction (and on SQLite) the workers could not see what it holds.
+    path = file_of(tmp_path, [history(n) for n in range(1, 31)])
+    call_command("import_threads", str(path), "--workers", "2")
+    assert "30 threads imported" in capsys.readouterr().out
+    assert Thread.objects.count() == 30
+
+
 def test_lines_that_are_not_json_are_named(standard, now, tmp_path, capsys):
     lines = ["{not json", "[" * 100_000, "1" * 5000, '"a string"', "{}", history(1)]
     with pytest.raises(SystemExit):

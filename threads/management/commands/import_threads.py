@@ -1,9 +1,10 @@
 """manage.py import_threads FILE.jsonl: replay historical threads (format in the README).
 
-Every bad line is reported with its number, the field and the rule, and skipped; the rest is
-imported. Running the same file again (or twice at once) changes nothing. Exit code 0 = every
-line imported or already there, 1 = some lines were rejected (a line that is not valid UTF-8
-among them), 2 = the file cannot be read (missing, a directory, no permission, a read error).
+A large file is shared by one worker process per core (--workers). Every bad line is reported
+with its number, the field and the rule, and skipped; the rest is imported. Running the same
+file again (or twice at once) changes nothing. Exit code 0 = every line imported or already
+there, 1 = some lines were rejected (a line that is not valid UTF-8 among them), 2 = the file
+cannot be read (missing, a directory, no permission, a read error).
 """
 
 import argparse
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from threads.importer import Importer, ImportReport, read_lines
 
 
-def batch_size(value: str) -> int:
+def whole_number(value: str) -> int:
     try:
         size = int(value)
     except ValueError:
@@ -30,10 +31,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("path")
-        parser.add_argument("--batch-size", type=batch_size, default=500)
+        parser.add_argument("--batch-size", type=whole_number, default=500)
+        parser.add_argument(
+            "--workers",
+            type=whole_number,
+            default=None,
+            help="Processes sharing the file (default: one per core; one on SQLite, for a small "
+            "file or inside a transaction).",
+        )
         parser.add_argument("--quiet-progress", action="store_true")
 
-    def handle(self, *args, path, batch_size, quiet_progress, **options):
+    def handle(self, *args, path, batch_size, workers, quiet_progress, **options):
         try:
             with open(path, "rb") as handle:
                 handle.read(1)
@@ -59,7 +67,8 @@ class Command(BaseCommand):
         report = ImportReport()
         unreadable = None
         try:
-            Importer(batch_size=batch_size).run(read_lines(path), report, progress)
+            importer = Importer(batch_size=batch_size, workers=workers)
+            importer.run(read_lines(path), report, progress)
         except OSError as error:  # the file went away or the disk failed midway
             unreadable = f"cannot read {path} after line {report.lines}: {error}"
         elapsed = time.monotonic() - started
