@@ -59,3 +59,17 @@ def test_keys_and_people_have_separate_rates(agent):
         assert [key.get(THREADS).status_code for _ in range(3)] == [200, 200, 200]
         api = person_client(agent)
         assert [api.get(THREADS).status_code for _ in range(2)] == [200, 429]
+
+
+def test_a_key_at_a_high_rate_is_counted_not_listed(zendesk):
+    """At an integration's rate the check costs the same on the 1,000th request as on the first:
+    the cache holds one count per key and window, not the time of every request."""
+    from django_ratelimit.core import get_usage
+
+    from integrations.models import IntegrationKey
+
+    with rates(key="1000000/min", user="1000/min"):
+        assert {zendesk.get(THREADS).status_code for _ in range(30)} == {200}
+    key = IntegrationKey.objects.get(name="Zendesk bridge")
+    usage = get_usage(None, group="api-key", key=lambda *_: f"key-{key.prefix}", rate="1000000/min")
+    assert usage["count"] == 30
