@@ -204,11 +204,14 @@ def main() -> None:
     redis = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
     os.environ["SLA_DELIVER_ON_COMMIT"] = "false"  # seeding here queues nothing
     url = setup(name="burst")
+    from django.conf import settings
+
     print(f"$ .venv/bin/python bench/alert_burst.py {count} {slow:g}")
     print(
         f"{count} urgent clocks due at the same instant; e-mail (aiosmtpd), Slack and webhook "
         f"stand-ins on 127.0.0.1, the webhook answering in {slow:g} s; one qcluster "
-        f"(2 workers), PostgreSQL + Redis; load average before: {os.getloadavg()[0]:.2f}"
+        f"({settings.Q_CLUSTER['workers']} workers), PostgreSQL + Redis; load average before: "
+        f"{os.getloadavg()[0]:.2f}"
     )
     burst, repeats, stopped, load = run(
         "burst", count, ["email", "slack", "webhook"], slow, url, redis

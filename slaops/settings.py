@@ -272,7 +272,9 @@ else:
 # the broker hands it to another worker (retry), and a failing task is not retried forever.
 Q_CLUSTER = {
     "name": "slaops",
-    "workers": env.int("Q_WORKERS", default=2),
+    # Four: the evaluator and the mail poller each tick through most of every minute, and the
+    # alerts' delivery, replies and the other scheduled runs must not wait for them.
+    "workers": env.int("Q_WORKERS", default=4),
     "timeout": env.int("Q_TIMEOUT", default=50),
     "retry": env.int("Q_RETRY", default=60),
     "max_attempts": 3,

@@ -21,6 +21,14 @@ def test_a_poll_run_ticks_until_its_time_is_up(settings, monkeypatch):
     polls = []
     monkeypatch.setattr(tasks.time, "monotonic", lambda: now[0])
     monkeypatch.setattr(tasks.time, "sleep", lambda s: now.__setitem__(0, now[0] + s))
-    monkeypatch.setattr(tasks, "poll_all", lambda: polls.append(now[0]) or {})
+    monkeypatch.setattr(tasks, "poll_all", lambda: polls.append(now[0]) or {"support": "0 new"})
     tasks.poll()
     assert polls == [0.0, 15.0, 30.0]  # a fourth at 45 s would be past the run's 40 s
+
+
+def test_a_poll_run_without_mailboxes_frees_its_worker_at_once(settings, monkeypatch):
+    """Two ticking tasks (evaluator, poller) would otherwise hold both default workers for most
+    of every minute, and alerts would wait for a free one."""
+    settings.MAIL_POLL_TICK_SECONDS, settings.MAIL_POLL_RUN_SECONDS = 15, 40
+    monkeypatch.setattr(tasks.time, "sleep", lambda s: pytest.fail("slept without a mailbox"))
+    assert tasks.poll() == {}
