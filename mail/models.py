@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from policies.vocabulary import Priority
+from slaops.secrets import SecretCharField
 
 
 class Security(models.TextChoices):
@@ -45,7 +46,7 @@ class Mailbox(models.Model):
         "IMAP security", max_length=10, choices=Security.choices, default=Security.SSL
     )
     imap_user = models.CharField("IMAP user", max_length=255, blank=True)
-    imap_password = models.CharField("IMAP password", max_length=500, blank=True)
+    imap_password = SecretCharField("IMAP password", max_length=500, blank=True)
     imap_folder = models.CharField("IMAP folder", max_length=255, default="INBOX")
     # Sending: SMTP. Empty host = through the server's EMAIL_URL.
     smtp_host = models.CharField(
@@ -59,7 +60,7 @@ class Mailbox(models.Model):
         "SMTP security", max_length=10, choices=Security.choices, default=Security.STARTTLS
     )
     smtp_user = models.CharField("SMTP user", max_length=255, blank=True)
-    smtp_password = models.CharField("SMTP password", max_length=500, blank=True)
+    smtp_password = SecretCharField("SMTP password", max_length=500, blank=True)
     # Kept by the poller.
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, help_text="What went wrong on the last poll.")

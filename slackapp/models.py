@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from policies.vocabulary import Priority
+from slaops.secrets import SecretCharField
 
 
 class SlackApp(models.Model):
@@ -17,10 +18,10 @@ class SlackApp(models.Model):
         help_text="The workspace's id, e.g. T0123ABCD (Slack: workspace settings, or the "
         "“team_id” of any event).",
     )
-    bot_token = models.CharField(
+    bot_token = SecretCharField(
         max_length=255, help_text="The Bot User OAuth Token (xoxb-…). Write-only once saved."
     )
-    signing_secret = models.CharField(
+    signing_secret = SecretCharField(
         max_length=255,
         help_text="Basic Information → App Credentials → Signing Secret. Write-only once saved.",
     )

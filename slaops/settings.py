@@ -33,10 +33,10 @@ def _private_var_dir() -> None:
             path.chmod(mode & 0o700)
 
 
-def _embedded_secret_key() -> str:
+def _embedded_secret_key(name: str = "secret_key") -> str:
     # The embedded shape must run without configuration, yet never with a key that is public:
     # generate one per installation and keep it beside the SQLite file.
-    path = VAR_DIR / "secret_key"
+    path = VAR_DIR / name
     if not path.exists():
         VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -49,6 +49,13 @@ _private_var_dir()
 
 
 SECRET_KEY = env.str("SECRET_KEY", default="") or _embedded_secret_key()
+# Secrets at rest (slaops/secrets.py): Fernet keys derived from SECRET_KEY (and
+# SECRET_KEY_FALLBACKS) with each of these salts; the first encrypts, all decrypt. Rotation and
+# what to keep in SECURITY.md. The embedded shape keeps one beside its SQLite file.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+SALT_KEY = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or [
+    _embedded_secret_key("field_encryption_key")
+]
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

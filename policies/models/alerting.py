@@ -7,6 +7,7 @@ from django.db.models.signals import m2m_changed, post_delete
 from policies.alert_kinds import TRANSPORTS, AlertEvent, channel_kinds, transport_choices
 from policies.configuration import ConfigurationModel, ConfigurationVersion
 from policies.models.policies import SlaPolicy
+from slaops.secrets import SecretCharField, SecretURLField
 
 
 class AlertChannel(ConfigurationModel):
@@ -19,10 +20,11 @@ class AlertChannel(ConfigurationModel):
     addresses = models.TextField(
         blank=True, help_text="E-mail: one address per line or comma separated."
     )
-    url = models.URLField(
+    # Both encrypted at rest (slaops/secrets.py): a Slack or Teams URL is its own password.
+    url = SecretURLField(
         max_length=500, blank=True, help_text="Slack incoming-webhook URL, or your endpoint."
     )
-    secret = models.CharField(
+    secret = SecretCharField(
         max_length=200,
         blank=True,
         help_text="Webhook signing secret (whsec_…); generated when left empty.",
