@@ -2,16 +2,22 @@
 (with “Retry now”)."""
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 
 from mail import services
 from mail.connections import connection_report
 from mail.forms import MailboxForm
 from mail.models import Attachment, InboundEmail, Mailbox, OutboundEmail
 
+TEST_BUTTON = "_test_connection"
+
 
 @admin.register(Mailbox)
 class MailboxAdmin(admin.ModelAdmin):
     form = MailboxForm
+    change_form_template = "admin/mail/mailbox/change_form.html"
     list_display = ["name", "address", "active", "reads", "sends", "team", "last_polled_at"]
     list_filter = ["active"]
     list_select_related = ["team"]
@@ -72,10 +78,67 @@ class MailboxAdmin(admin.ModelAdmin):
     @admin.action(description="Test connection", permissions=["change"])
     def check_connection(self, request, queryset):
         for mailbox in queryset:
-            results = connection_report(mailbox)
-            text = " ".join(message for _, message in results)
-            level = messages.SUCCESS if all(ok for ok, _ in results) else messages.ERROR
-            self.message_user(request, f"{mailbox.name}: {text}", level)
+            self._report(request, mailbox)
+
+    def _report(self, request, mailbox: Mailbox) -> None:
+        results = connection_report(mailbox)
+        text = " ".join(message for _, message in results)
+        level = messages.SUCCESS if all(ok for ok, _ in results) else messages.ERROR
+        self.message_user(request, f"{mailbox.name}: {text}", level)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        for text in getattr(form, "cleared", []):
+            self.message_user(request, text, messages.WARNING)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST" and TEST_BUTTON in request.POST:
+            return self._test_unsaved(request, object_id, form_url)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def _test_unsaved(self, request, object_id, form_url):
+        """The page's "Test connection" button: tests what the form says now, without saving
+        it, under the same rule as saving (a password is not sent to a server it was not saved
+        for), and shows the page again with what was typed."""
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if object_id and obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        allowed = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        )
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, obj, change=obj is not None)(
+            request.POST, request.FILES, instance=obj
+        )
+        if form.is_valid():
+            candidate = form.save(commit=False)  # not saved: only tried
+            for text in form.cleared:
+                self.message_user(
+                    request, text.replace("was removed", "was not used"), messages.WARNING
+                )
+            self._report(request, candidate)
+        fieldsets = self.get_fieldsets(request, obj)
+        admin_form = helpers.AdminForm(
+            form, list(fieldsets), {}, self.get_readonly_fields(request, obj), model_admin=self
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Change {self.opts.verbose_name}" if obj else f"Add {self.opts.verbose_name}",
+            "subtitle": str(obj) if obj else None,
+            "adminform": admin_form,
+            "object_id": object_id,
+            "original": obj,
+            "is_popup": False,
+            "to_field": None,
+            "media": self.media + admin_form.media,
+            "inline_admin_formsets": [],
+            "errors": helpers.AdminErrorList(form, []),
+            "preserved_filters": self.get_preserved_filters(request),
+        }
+        return self.render_change_form(
+            request, context, add=obj is None, change=obj is not None, obj=obj, form_url=form_url
+        )
 
 
 class AttachmentInline(admin.TabularInline):

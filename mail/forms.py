@@ -1,5 +1,6 @@
-"""The mailbox form of the admin: passwords write-only once saved, hosts checked against the
-destination rule when saved (and again on every connection)."""
+"""The mailbox form of the admin: passwords write-only once saved and tied to the server they were
+saved for, hosts checked against the destination rule when saved (and again on every
+connection)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -7,6 +8,12 @@ from django.core.exceptions import ValidationError
 from mail.models import Mailbox
 from policies.secret_fields import SecretField
 from slaops.outbound import DestinationNotAllowed, check_address
+
+# What a saved password is tied to: change one and the password must be typed again.
+DESTINATION = {
+    "imap": ("imap_host", "imap_port", "imap_security", "imap_user"),
+    "smtp": ("smtp_host", "smtp_port", "smtp_security", "smtp_user"),
+}
 
 
 class MailboxForm(forms.ModelForm):
@@ -69,4 +76,29 @@ class MailboxForm(forms.ModelForm):
         data = super().clean()
         if data.get("imap_host") and not data.get("imap_user"):
             self.add_error("imap_user", "Reading a mailbox over IMAP needs its user name.")
+        self.cleared = self._clear_moved_passwords(data)
         return data
+
+    def _clear_moved_passwords(self, data) -> list[str]:
+        """A saved password goes only where it was saved for: when the host, port, user or
+        security of its server changes, it is removed unless it is typed again (as GitHub does
+        with a webhook's URL and secret). Otherwise whoever may edit a mailbox could point it at
+        their own server and press "Test connection" to receive the password."""
+        if self.instance.pk is None:
+            return []
+        cleared = []
+        for protocol, password in (("imap", "imap_password"), ("smtp", "smtp_password")):
+            if self[password].data or not getattr(self.instance, password):
+                continue  # typed again, or nothing saved
+            moved = [
+                name
+                for name in DESTINATION[protocol]
+                if name in data and data[name] != getattr(self.instance, name)
+            ]
+            if moved:
+                data[password] = ""
+                cleared.append(
+                    f"The saved {self.fields[password].label} was removed because the "
+                    f"{self.fields[moved[0]].label} changed: type it again."
+                )
+        return cleared

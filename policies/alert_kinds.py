@@ -155,6 +155,9 @@ class TransportKind:
     # The field that is write-only once saved (secret_fields.SecretField): the form shows only
     # a hint of it ("••••3f2a") and the admin never renders it back.
     secret: str = ""
+    # The field naming where the secret itself is sent (PagerDuty's routing key travels in the
+    # body to its URL): when it changes, the saved secret must be typed again.
+    secret_sent_to: str = ""
     held_in_quiet_hours: bool = True  # paging: held until the calendar opens (unless 24/7)
 
 
@@ -190,6 +193,7 @@ TRANSPORTS: dict[str, TransportKind] = {
         fields=("url", "secret"),  # the Events API URL (empty: the default), the routing key
         check=pagerduty_is_valid,
         secret="secret",  # whoever has the routing key can open incidents on the service
+        secret_sent_to="url",
         held_in_quiet_hours=False,  # paging is for waking people: PagerDuty's schedules decide
     ),
     "teams": TransportKind(

@@ -145,6 +145,7 @@ class AlertChannelForm(forms.ModelForm):
             if name not in kind.fields:
                 data[name] = ""  # a kind's leftovers (an old secret above all) are not kept
         saved = self.saved_secret()
+        self._forget_moved_secret(kind, data)
         if (
             saved in kind.fields
             and saved != kind.secret
@@ -159,6 +160,22 @@ class AlertChannelForm(forms.ModelForm):
                 "kind.",
             )
         return data
+
+    def _forget_moved_secret(self, kind, data) -> None:
+        """A saved secret that travels to an editable destination (a PagerDuty routing key to
+        its Events API URL) is not sent to a new one unless it is typed again."""
+        name, where = kind.secret, kind.secret_sent_to
+        if not (self.instance.pk and name and where and name in self.fields):
+            return
+        if self.instance.kind != data.get("kind") or self[name].data:
+            return  # another kind keeps nothing anyway; typed again: the manager's choice
+        if getattr(self.instance, name) and data.get(where, "") != getattr(self.instance, where):
+            data[name] = ""
+            self.add_error(
+                name,
+                f"Type the {self.fields[name].label.lower()} again: it is sent to the "
+                f"{self.fields[where].label}, which changed.",
+            )
 
 
 class SlaPolicyForm(forms.ModelForm):

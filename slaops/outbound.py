@@ -155,8 +155,8 @@ def resolve(host: str, port: int) -> list[str]:
     """Every address the name resolves to, in the resolver's order (tests replace this)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
-        raise Unreachable(f"cannot resolve {host}: {error}") from None
+    except (socket.gaierror, UnicodeError):
+        raise Unreachable(f"cannot resolve {host}") from None
     return list(dict.fromkeys(info[4][0] for info in found))
 
 
@@ -167,7 +167,17 @@ def checked_addresses(host: str, port: int) -> list[str]:
     if not addresses:
         raise Unreachable(f"cannot resolve {host}")
     for address in addresses:
-        check_address(ipaddress.ip_address(address.split("%")[0]))
+        checked = ipaddress.ip_address(address.split("%")[0])
+        try:
+            check_address(checked)
+        except DestinationNotAllowed:
+            if host.strip("[]") == str(checked):
+                raise  # an address typed as it is: naming it tells nothing new
+            # Say what kind of address, never which: the message reaches a manager, who must
+            # not learn what names inside the server's network resolve to.
+            raise DestinationNotAllowed(
+                f"destination not allowed: {host} resolves to {address_problem(checked)}"
+            ) from None
     return addresses
 
 

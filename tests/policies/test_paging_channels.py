@@ -137,3 +137,22 @@ def test_a_user_who_may_only_view_sees_neither_secret(client, django_user_model,
         assert page.status_code == 200
         body = page.content.decode()
         assert "flowSigSecret" not in body and ROUTING_KEY not in body
+
+
+def test_a_routing_key_is_not_kept_for_a_new_events_api_url(manager_client, pagerduty, settings):
+    # Whoever may edit the channel must not send the saved key to a URL of their choosing.
+    settings.SLA_HTTP_ALLOWED_HOSTS = ["127.0.0.1", "collector.example.com"]
+    url = "https://collector.example.com/v2/enqueue"
+    response = channel_post(manager_client, pagerduty, url=url)
+
+    assert "Type the signing secret or routing key again" in errors(response)["secret"][0]
+    pagerduty.refresh_from_db()
+    assert (pagerduty.url, pagerduty.secret) == ("", ROUTING_KEY)
+
+
+def test_a_routing_key_typed_again_goes_with_the_new_url(manager_client, pagerduty):
+    url = "https://events.eu.pagerduty.com/v2/enqueue"
+    assert channel_post(manager_client, pagerduty, url=url, secret=ROUTING_KEY).status_code == 302
+
+    pagerduty.refresh_from_db()
+    assert (pagerduty.url, pagerduty.secret) == (url, ROUTING_KEY)
