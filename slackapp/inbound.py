@@ -3,6 +3,7 @@ thread, replies in its Slack thread are its messages, bot messages are automatic
 deletions are recorded as automatic internal notes (they move no clock), and the resolve
 reaction by an agent resolves it. Slack's `ts` is each message's time."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -19,7 +20,13 @@ SUBJECT_LENGTH = 80
 IGNORED_SUBTYPES = {"channel_join", "channel_leave", "channel_topic", "channel_purpose"}
 
 
+TS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")  # Slack's "1700000000.123456"
+
+
 def slack_time(ts: str) -> datetime:
+    """A message's time from its ts; ValueError for anything else ("nan", "1e300", "²")."""
+    if not isinstance(ts, str) or not TS.fullmatch(ts):
+        raise ValueError(f"ts: not a Slack timestamp: {str(ts)[:40]!r}")
     return datetime.fromtimestamp(float(ts), tz=UTC)
 
 
@@ -51,7 +58,7 @@ def handle(pk: int) -> None:
             return
         try:
             status, note = _map(event)
-        except (ThreadError, ValueError, KeyError, TypeError) as error:
+        except (ThreadError, ValueError, KeyError, TypeError, AttributeError) as error:
             status, note = SlackEvent.Status.FAILED, f"{type(error).__name__}: {error}"[:300]
         event.status, event.note = status, note[:300]
         event.save(update_fields=["status", "note"])
@@ -97,6 +104,13 @@ def _ours(app: SlackApp, body: dict) -> bool:
     return SlackPost.objects.filter(app=app, slack_ts=body.get("ts", "")).exists()
 
 
+def _text(body: dict) -> str:
+    text = body.get("text") or ""
+    if not isinstance(text, str):
+        raise TypeError("text: not a string")
+    return text
+
+
 def _is_bot(body: dict) -> bool:
     return bool(body.get("bot_id")) or body.get("subtype") == "bot_message"
 
@@ -107,7 +121,7 @@ def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]
     person = slack_user(app, body["user"])
     if person.agent_id is not None:
         return SlackEvent.Status.IGNORED, "an agent's top-level message opens no thread"
-    text = body.get("text", "")
+    text = _text(body)
     opening = dict(
         subject=(text.strip().splitlines() or [""])[0][:SUBJECT_LENGTH],
         first_message=text,
@@ -145,7 +159,7 @@ def _reply(event: SlackEvent, channel: SlackChannel, body: dict) -> tuple[str, s
         thread = thread_for(app, channel.channel_id, body["thread_ts"])
         if thread is None:
             return SlackEvent.Status.IGNORED, "a reply in a Slack thread that is not tracked"
-    at, text, ts = slack_time(body["ts"]), body.get("text", ""), body["ts"]
+    at, text, ts = slack_time(body["ts"]), _text(body), body["ts"]
     if _is_bot(body):
         services.agent_reply(
             thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"

@@ -1,6 +1,8 @@
 """Who wrote in Slack: a linked agent or a customer. A Slack user not linked by hand is looked up
 once with users.info (scope users:read.email); an e-mail that is an active agent's links them."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -8,8 +10,12 @@ from accounts.roles import AGENTS, MANAGERS
 from slackapp import web
 from slackapp.models import SlackApp, SlackUser
 
+USER_ID = re.compile(r"[A-Z0-9]{1,20}")  # U0123ABCD, W0123ABCD
+
 
 def slack_user(app: SlackApp, user_id: str) -> SlackUser:
+    if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
+        raise ValueError(f"user: not a Slack user id: {str(user_id)[:40]!r}")
     person, _ = SlackUser.objects.get_or_create(app=app, slack_user_id=user_id)
     if person.agent_id is None and person.looked_up_at is None:
         _look_up(app, person)

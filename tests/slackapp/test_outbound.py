@@ -213,3 +213,13 @@ def test_the_test_message_is_posted_as_plain_text(workspace, slack):
     (call,) = slack.to("chat.postMessage")
     assert call.args["text"].startswith("Test message from SLA Ops")
     assert call.args["parse"] == "none" and call.args["link_names"] is False
+
+
+def test_a_rate_limit_with_a_retry_after_that_is_not_ascii_digits_backs_off(
+    thread, agent, slack, django_capture_on_commit_callbacks
+):
+    slack.fail("chat.postMessage", "429:²")
+    post = answer(thread, agent, django_capture_on_commit_callbacks)
+    post.refresh_from_db()
+    assert post.status == "pending" and "429" in post.last_error
+    assert post.next_attempt_at > post.created_at
