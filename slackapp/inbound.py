@@ -1,7 +1,8 @@
 """Slack events into threads: a customer's top-level message in a connected channel opens a
-thread, replies in its Slack thread are its messages, bot messages are automatic, edits and
-deletions are recorded as automatic internal notes (they move no clock), and the resolve
-reaction by an agent resolves it. Slack's `ts` is each message's time."""
+thread, replies in its Slack thread are its messages, bot messages are automatic (our
+workspace's bots as system messages, a Slack Connect customer organisation's bots as the
+customer's), edits and deletions are recorded as automatic internal notes (they move no clock),
+and the resolve reaction by an agent resolves it. Slack's `ts` is each message's time."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -115,6 +116,30 @@ def _is_bot(body: dict) -> bool:
     return bool(body.get("bot_id")) or body.get("subtype") == "bot_message"
 
 
+def _author_teams(body: dict) -> set[str]:
+    """The workspaces a message names for its author. In a Slack Connect channel a bot carries
+    its own team (`bot_profile.team_id`) and the message its author's (`user_team`,
+    `source_team`, `team`)."""
+    profile = body.get("bot_profile")
+    named = [
+        profile.get("team_id") if isinstance(profile, dict) else None,
+        body.get("user_team"),
+        body.get("source_team"),
+        body.get("team"),
+    ]
+    return {team for team in named if isinstance(team, str) and team}
+
+
+def _customers_bot(app: SlackApp, payload: dict, body: dict) -> bool:
+    """A bot is ours only when every team the message names is our workspace: a customer
+    organisation's bot in a shared channel must not read as our "System". A bot naming no team
+    is ours in a channel only our workspace is in, the customer's in an externally shared one."""
+    teams = _author_teams(body)
+    if teams:
+        return teams != {app.team_id}
+    return payload.get("is_ext_shared_channel") is True
+
+
 def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]:
     if _is_bot(body):
         return SlackEvent.Status.IGNORED, "a bot's top-level message opens no thread"
@@ -160,6 +185,11 @@ def _reply(event: SlackEvent, channel: SlackChannel, body: dict) -> tuple[str, s
         if thread is None:
             return SlackEvent.Status.IGNORED, "a reply in a Slack thread that is not tracked"
     at, text, ts = slack_time(body["ts"]), _text(body), body["ts"]
+    if _is_bot(body) and _customers_bot(app, event.payload, body):
+        services.message_receive(
+            thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"
+        )
+        return SlackEvent.Status.DONE, f"the customer's bot on #{thread.pk}"
     if _is_bot(body):
         services.agent_reply(
             thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"
