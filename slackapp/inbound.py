@@ -1,8 +1,10 @@
 """Slack events into threads: a customer's top-level message in a connected channel opens a
-thread, replies in its Slack thread are its messages, bot messages are automatic, edits and
-deletions are recorded as automatic internal notes (they move no clock), and the resolve
-reaction by an agent resolves it. Slack's `ts` is each message's time."""
+thread, replies in its Slack thread are its messages, bot messages are automatic (our
+workspace's bots as system messages, a Slack Connect customer organisation's bots as the
+customer's), edits and deletions are recorded as automatic internal notes (they move no clock),
+and the resolve reaction by an agent resolves it. Slack's `ts` is each message's time."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
@@ -19,7 +21,13 @@ SUBJECT_LENGTH = 80
 IGNORED_SUBTYPES = {"channel_join", "channel_leave", "channel_topic", "channel_purpose"}
 
 
+TS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")  # Slack's "1700000000.123456"
+
+
 def slack_time(ts: str) -> datetime:
+    """A message's time from its ts; ValueError for anything else ("nan", "1e300", "²")."""
+    if not isinstance(ts, str) or not TS.fullmatch(ts):
+        raise ValueError(f"ts: not a Slack timestamp: {str(ts)[:40]!r}")
     return datetime.fromtimestamp(float(ts), tz=UTC)
 
 
@@ -51,7 +59,7 @@ def handle(pk: int) -> None:
             return
         try:
             status, note = _map(event)
-        except (ThreadError, ValueError, KeyError, TypeError) as error:
+        except (ThreadError, ValueError, KeyError, TypeError, AttributeError) as error:
             status, note = SlackEvent.Status.FAILED, f"{type(error).__name__}: {error}"[:300]
         event.status, event.note = status, note[:300]
         event.save(update_fields=["status", "note"])
@@ -97,8 +105,39 @@ def _ours(app: SlackApp, body: dict) -> bool:
     return SlackPost.objects.filter(app=app, slack_ts=body.get("ts", "")).exists()
 
 
+def _text(body: dict) -> str:
+    text = body.get("text") or ""
+    if not isinstance(text, str):
+        raise TypeError("text: not a string")
+    return text
+
+
 def _is_bot(body: dict) -> bool:
     return bool(body.get("bot_id")) or body.get("subtype") == "bot_message"
+
+
+def _author_teams(body: dict) -> set[str]:
+    """The workspaces a message names for its author. In a Slack Connect channel a bot carries
+    its own team (`bot_profile.team_id`) and the message its author's (`user_team`,
+    `source_team`, `team`)."""
+    profile = body.get("bot_profile")
+    named = [
+        profile.get("team_id") if isinstance(profile, dict) else None,
+        body.get("user_team"),
+        body.get("source_team"),
+        body.get("team"),
+    ]
+    return {team for team in named if isinstance(team, str) and team}
+
+
+def _customers_bot(app: SlackApp, payload: dict, body: dict) -> bool:
+    """A bot is ours only when every team the message names is our workspace: a customer
+    organisation's bot in a shared channel must not read as our "System". A bot naming no team
+    is ours in a channel only our workspace is in, the customer's in an externally shared one."""
+    teams = _author_teams(body)
+    if teams:
+        return teams != {app.team_id}
+    return payload.get("is_ext_shared_channel") is True
 
 
 def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]:
@@ -107,7 +146,7 @@ def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]
     person = slack_user(app, body["user"])
     if person.agent_id is not None:
         return SlackEvent.Status.IGNORED, "an agent's top-level message opens no thread"
-    text = body.get("text", "")
+    text = _text(body)
     opening = dict(
         subject=(text.strip().splitlines() or [""])[0][:SUBJECT_LENGTH],
         first_message=text,
@@ -145,7 +184,12 @@ def _reply(event: SlackEvent, channel: SlackChannel, body: dict) -> tuple[str, s
         thread = thread_for(app, channel.channel_id, body["thread_ts"])
         if thread is None:
             return SlackEvent.Status.IGNORED, "a reply in a Slack thread that is not tracked"
-    at, text, ts = slack_time(body["ts"]), body.get("text", ""), body["ts"]
+    at, text, ts = slack_time(body["ts"]), _text(body), body["ts"]
+    if _is_bot(body) and _customers_bot(app, event.payload, body):
+        services.message_receive(
+            thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"
+        )
+        return SlackEvent.Status.DONE, f"the customer's bot on #{thread.pk}"
     if _is_bot(body):
         services.agent_reply(
             thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"

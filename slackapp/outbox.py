@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from slackapp import web
 from slackapp.models import SlackApp, SlackPost
+from slaops.mrkdwn import NO_AUTOLINK, escape
 from threads.models import Message
 
 MAX_ATTEMPTS = 8
@@ -59,10 +60,14 @@ def _claim(pk: int) -> SlackPost | None:
     return SlackPost.objects.select_related("app", "message__author_user").get(pk=pk)
 
 
-def _text(post: SlackPost) -> str:
+def content(post: SlackPost) -> dict:
+    """chat.postMessage's message: the agent's name in bold and their reply, both escaped
+    (slaops/mrkdwn.py) so the reply reads as written and cannot mention the channel, ping a
+    person or show a link under a false label. Blocks, if a reply ever gets them, take the same
+    `escape` in every text object."""
     author = post.message.author_user
     name = (author.get_full_name() or author.username) if author else "Support"
-    return f"*{name}*: {post.message.body}"
+    return {"text": f"*{escape(name)}*: {escape(post.message.body)}", "mrkdwn": True} | NO_AUTOLINK
 
 
 def send(pk: int) -> str:
@@ -77,8 +82,7 @@ def send(pk: int) -> str:
             "chat_postMessage",
             channel=post.channel_id,
             thread_ts=post.thread_ts,
-            text=_text(post),
-            mrkdwn=True,
+            **content(post),
         )
     except web.SlackFailure as failure:
         post.last_error = failure.message[:300]

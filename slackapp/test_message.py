@@ -4,6 +4,9 @@ channel, or to the triage channel."""
 
 from slackapp import web
 from slackapp.models import SlackApp
+from slaops.mrkdwn import NO_AUTOLINK, escape
+
+TEXT = "Test message from SLA Ops: SLA alerts will appear here."
 
 
 def send_test_message(app: SlackApp) -> list[str]:
@@ -26,7 +29,8 @@ def send_test_message(app: SlackApp) -> list[str]:
                 app,
                 "chat_postMessage",
                 channel=channel_id,
-                text="Test message from SLA Ops: SLA alerts will appear here.",
+                text=escape(TEXT),  # ours, but every text we post takes the same road
+                **NO_AUTOLINK,
             )
             lines.append(f"{channel_id}: sent")
         except web.SlackFailure as failure:

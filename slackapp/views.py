@@ -2,12 +2,16 @@
 
 Public, but only a request signed with a Slack app's signing secret (slack_sdk's
 SignatureVerifier: HMAC-SHA256 over v0:timestamp:body, timestamp within 5 minutes) is read.
+Its headers are checked before use (the timestamp ASCII digits, the signature v0= and 64 hex
+digits) and its body is decoded as UTF-8 with errors refused: malformed input is a JSON 4xx
+naming what is wrong, never a 500.
 The answer comes within Slack's 3 seconds because the view only stores the event (unique by
 event_id, so Slack's retries and duplicates are no-ops) and queues its mapping as a django-q2
 task: mapping may ask Slack who a user is (users.info), which can be slow.
 """
 
 import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -19,30 +23,32 @@ from slack_sdk.signature import SignatureVerifier
 from slackapp.models import SlackApp, SlackEvent
 
 MAX_BODY = 1024 * 1024
+# Unix seconds in ASCII digits: "²".isdigit() is true and int("²") fails, and a 5,000-digit
+# number is more than int() will read.
+TIMESTAMP = re.compile(r"[0-9]{1,12}")
+SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")  # hmac.compare_digest refuses non-ASCII text
 
 
 def _refused(why: str, status: int = 401) -> JsonResponse:
     return JsonResponse({"error": why}, status=status)
 
 
-def _signed_by(request) -> SlackApp | None:
+def _signed_by(body: str, timestamp: str, signature: str) -> SlackApp | None:
     """The enabled app whose signing secret signed this request (timestamp window included)."""
-    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
-    signature = request.headers.get("X-Slack-Signature", "")
-    if not timestamp.isdigit() or not signature:
-        return None
     for app in SlackApp.objects.filter(enabled=True).exclude(signing_secret=""):
         verifier = SignatureVerifier(app.signing_secret)
-        if verifier.is_valid(body=request.body, timestamp=timestamp, signature=signature):
+        # The decoded body encodes back to the same bytes, which is what Slack signed.
+        if verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
             return app
     return None
 
 
 def _stored(app: SlackApp, payload: dict, repeat: bool) -> SlackEvent | None:
     """The new event row, or None for one already received (a retry or a duplicate)."""
-    event = payload.get("event") or {}
-    item = event.get("item") or {}
-    message = event.get("message") or {}
+    event = payload["event"]
+    item, message = event.get("item"), event.get("message")
+    item = item if isinstance(item, dict) else {}
+    message = message if isinstance(message, dict) else {}
     try:
         with transaction.atomic():
             return SlackEvent.objects.create(
@@ -65,12 +71,22 @@ def _stored(app: SlackApp, payload: dict, repeat: bool) -> SlackEvent | None:
 def events(request):
     if len(request.body) > MAX_BODY:
         return _refused("request too large", 413)
-    app = _signed_by(request)
+    timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+    signature = request.headers.get("X-Slack-Signature", "")
+    if not TIMESTAMP.fullmatch(timestamp):
+        return _refused("X-Slack-Request-Timestamp: missing or not Unix seconds")
+    if not SIGNATURE.fullmatch(signature):
+        return _refused("X-Slack-Signature: missing or not v0= and 64 hex digits")
+    try:
+        body = request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _refused("body: not UTF-8", 400)
+    app = _signed_by(body, timestamp, signature)
     if app is None:
         return _refused("invalid or stale signature (X-Slack-Signature, X-Slack-Request-Timestamp)")
     try:
-        payload = json.loads(request.body)
-    except ValueError:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return _refused("body: not JSON", 400)
     if not isinstance(payload, dict):
         return _refused("body: not a JSON object", 400)

@@ -7,6 +7,7 @@ host resolves to must pass outbound.check_address. The base URL is a setting, no
 manager types, so no one can point the bot token at another host.
 """
 
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from slaops import outbound
 
 SLACK_API_HOSTS = frozenset({"slack.com", "slack-gov.com"})
 TIMEOUT = 10  # seconds
+RETRY_AFTER = re.compile(r"[0-9]{1,6}")  # seconds, ASCII digits ("²".isdigit() is true)
 
 # Slack's error codes after which trying again cannot help: the token or the channel is gone.
 PERMANENT = frozenset(
@@ -89,7 +91,7 @@ def call(app, method: str, **arguments) -> dict:
             wait = answer.headers.get("Retry-After") or answer.headers.get("retry-after")
             raise SlackFailure(
                 "Slack answered 429 (rate limited)",
-                retry_after=int(wait) if str(wait or "").isdigit() else None,
+                retry_after=int(wait) if RETRY_AFTER.fullmatch(str(wait or "")) else None,
             ) from None
         said = f"Slack answered {answer.status_code}" + (f": {code}" if code else "")
         raise SlackFailure(said, permanent=code in PERMANENT, code=code) from None

@@ -22,7 +22,9 @@ class Call:
 class FakeSlack:
     port: int = 0
     calls: list[Call] = field(default_factory=list)
-    users: dict[str, dict] = field(default_factory=dict)  # user id -> {"name", "email"}
+    # user id -> {"name", "email", "team"}; "team" (their workspace) defaults to `team`.
+    users: dict[str, dict] = field(default_factory=dict)
+    team: str = "T0ACME"  # the workspace the bot token belongs to
     # method -> answers to give first, in order: "429:30" (Retry-After 30) or an error code.
     failures: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -51,13 +53,23 @@ class FakeSlack:
         if failure:
             return 200, {}, {"ok": False, "error": failure}
         if method == "auth.test":
-            return 200, {}, {"ok": True, "user_id": "UBOT", "team": "Acme Support"}
+            return (
+                200,
+                {},
+                {
+                    "ok": True,
+                    "user_id": "UBOT",
+                    "team": "Acme Support",
+                    "team_id": self.team,
+                },
+            )
         if method == "users.info":
             person = self.users.get(args.get("user", ""))
             if person is None:
                 return 200, {}, {"ok": False, "error": "user_not_found"}
             profile = {"real_name": person["name"], "email": person.get("email", "")}
-            return 200, {}, {"ok": True, "user": {"id": args["user"], "profile": profile}}
+            user = {"id": args["user"], "team_id": person.get("team", self.team)}
+            return 200, {}, {"ok": True, "user": user | {"profile": profile}}
         if method == "chat.postMessage":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": ts}
         if method == "chat.update":

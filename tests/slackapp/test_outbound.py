@@ -175,3 +175,51 @@ def test_an_api_reply_with_send_reaches_the_slack_thread(
     assert response.status_code == 201, response.content
     (call,) = slack.to("chat.postMessage")
     assert "On it from the API" in call.args["text"]
+
+
+SLACK_CONTROLS = ("<!channel>", "<!here>", "<!everyone>", "<@U123>", "<#C0GENERAL>", "<https://")
+
+
+def test_a_reply_cannot_page_the_customers_channel_ping_anyone_or_disguise_a_link(
+    thread, agent, slack, django_capture_on_commit_callbacks
+):
+    agent.first_name, agent.last_name = "<!here>", "Alex"
+    agent.save(update_fields=["first_name", "last_name"])
+    body = (
+        "Hi <!channel> <!everyone> <@U123> in <#C0GENERAL> see <https://evil.example|docs> & more"
+    )
+    answer(thread, agent, django_capture_on_commit_callbacks, body=body)
+
+    (call,) = slack.to("chat.postMessage")
+    text = call.args["text"]
+    assert text == (
+        "*&lt;!here&gt; Alex*: Hi &lt;!channel&gt; &lt;!everyone&gt; &lt;@U123&gt; in "
+        "&lt;#C0GENERAL&gt; see &lt;https://evil.example|docs&gt; &amp; more"
+    )
+    for control in SLACK_CONTROLS:
+        assert control not in text
+    # Plain words such as "@channel" are not turned into mentions either.
+    assert call.args["parse"] == "none" and call.args["link_names"] is False
+    # The history keeps what the agent wrote.
+    assert thread.messages.get(author_kind="agent").body == body
+
+
+def test_the_test_message_is_posted_as_plain_text(workspace, slack):
+    from policies.models import AlertChannel
+    from slackapp.test_message import send_test_message
+
+    AlertChannel.objects.create(name="Triage", kind="slack_app", addresses="C0TRIAGE")
+    send_test_message(workspace)
+    (call,) = slack.to("chat.postMessage")
+    assert call.args["text"].startswith("Test message from SLA Ops")
+    assert call.args["parse"] == "none" and call.args["link_names"] is False
+
+
+def test_a_rate_limit_with_a_retry_after_that_is_not_ascii_digits_backs_off(
+    thread, agent, slack, django_capture_on_commit_callbacks
+):
+    slack.fail("chat.postMessage", "429:²")
+    post = answer(thread, agent, django_capture_on_commit_callbacks)
+    post.refresh_from_db()
+    assert post.status == "pending" and "429" in post.last_error
+    assert post.next_attempt_at > post.created_at

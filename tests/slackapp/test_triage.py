@@ -113,3 +113,22 @@ def test_the_test_alert_posts_to_the_triage_channel(triage, slack):
     assert all(result.ok for result in results)
     (call,) = slack.to("chat.postMessage")
     assert call.args["channel"] == "C0TRIAGE" and "Test alert" in call.args["text"]
+
+
+def test_a_triage_message_and_the_assignees_dm_escape_the_subject(triage, slack, post_event, agent):
+    attack = "<!channel> see <https://evil.example|docs> <@U123>"
+    with time_machine.travel(MONDAY + timedelta(seconds=1), tick=False):
+        post_event(callback(message(MONDAY.timestamp(), attack)))
+    thread = Thread.objects.get()
+    with time_machine.travel(MONDAY + timedelta(minutes=2), tick=False):
+        services.thread_update(thread=thread, assignee=agent)
+
+    tick(46)
+    posts = slack.to("chat.postMessage")
+    assert {call.args["channel"] for call in posts} == {"C0TRIAGE", "UAGENT"}
+    for call in posts:
+        sent = str(call.args)
+        assert "&lt;!channel&gt; see &lt;https://evil.example|docs&gt; &lt;@U123&gt;" in sent
+        for control in ("<!channel>", "<https://evil", "<@U123>"):
+            assert control not in sent
+        assert call.args["parse"] == "none" and call.args["link_names"] is False

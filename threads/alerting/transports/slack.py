@@ -1,11 +1,13 @@
 """Slack alerts through an incoming webhook: a Block Kit message with a plain-text fallback.
 
-Everything we did not write ourselves (subjects, account names) is escaped as Slack asks, so a
-subject cannot mention @channel or show a link under a false label; our own links still work."""
+Everything we did not write ourselves (subjects, account names) is escaped as Slack asks
+(slaops/mrkdwn.py, shared with the Slack app's replies), so a subject cannot mention @channel or
+show a link under a false label; our own links still work."""
 
 import json
 import time
 
+from slaops.mrkdwn import escape, escape_within, link
 from threads.alerting.transports.base import (
     Alert,
     PermanentError,
@@ -43,28 +45,6 @@ SLACK_ERRORS = CHANNEL_GONE | {
 }
 INLINE_WAIT = 1  # seconds: wait for a Retry-After this short; reschedule anything longer
 HEADER_LIMIT = 150  # characters Slack allows in a header block
-
-
-def escape(text: str) -> str:
-    """Slack's three control characters as entities (api.slack.com: "Escaping text")."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def escape_within(text: str, limit: int) -> str:
-    """Escaped and cut to `limit` characters without cutting an entity in half."""
-    out, used = [], 0
-    for char in text:
-        piece = escape(char)
-        if used + len(piece) > limit:
-            break
-        out.append(piece)
-        used += len(piece)
-    return "".join(out)
-
-
-def link(url: str, label: str) -> str:
-    # Our own URL (SITE_URL + a path); only the label comes from outside.
-    return f"<{escape(url)}|{escape(label)}>"
 
 
 def message(alert: Alert) -> dict:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from policies.models import AlertChannel
+from slaops.mrkdwn import NO_AUTOLINK
 from threads.alerting.alert import Alert
 from threads.alerting.transports.base import PermanentError, Result, TransientError, Transport
 from threads.alerting.transports.slack import message as block_kit
@@ -55,7 +56,8 @@ class SlackAppTransport(Transport):
         prepared = delivery.channel.slack_app
         if prepared.app is None:
             raise PermanentError("No enabled Slack app (admin → Slack → Slack apps).")
-        content = block_kit(alert)
+        # The webhook's escaped Block Kit message, for the triage channel and the DM alike.
+        content = block_kit(alert) | NO_AUTOLINK
         try:
             if delivery.recipient.endswith(f":{ASSIGNEE}"):
                 return self._direct(delivery, alert, prepared, content)
