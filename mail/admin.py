@@ -55,6 +55,17 @@ class MailboxAdmin(admin.ModelAdmin):
                 "description": "Agents' replies go out from this address with the agent's name.",
             },
         ),
+        (
+            "Which thread an e-mail joins",
+            {
+                "fields": ["authserv_id", "microsoft_365", "plus_addressing"],
+                "description": "A reply to one of our e-mails, or one carrying the thread's code "
+                "([#238-k7qxa2mbte] in the subject), always joins its thread. A bare [#238] or a "
+                "customer's own earlier e-mail joins only if the sender is verified: your "
+                "receiving mail server must have found the sender genuine (DMARC pass). "
+                "Anything else opens a new thread noted “possibly about #238”.",
+            },
+        ),
         ("Last poll", {"fields": ["last_polled_at", "last_error"]}),
     ]
 
@@ -155,7 +166,7 @@ class AttachmentInline(admin.TabularInline):
 @admin.register(InboundEmail)
 class InboundEmailAdmin(admin.ModelAdmin):
     list_display = ["received_at", "mailbox", "kind", "from_address", "subject", "thread", "via"]
-    list_filter = ["kind", "mailbox", "via"]
+    list_filter = ["kind", "mailbox", "via", "sender_vouched"]
     list_select_related = ["mailbox", "thread"]
     search_fields = ["from_address", "subject", "message_id"]
     date_hierarchy = "received_at"
@@ -169,6 +180,8 @@ class InboundEmailAdmin(admin.ModelAdmin):
         "from_address",
         "from_name",
         "subject",
+        "recipients",
+        "sender_vouched",
         "references",
         "full_text",
         "bounced_message_id",

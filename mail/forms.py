@@ -47,6 +47,9 @@ class MailboxForm(forms.ModelForm):
             "smtp_security",
             "smtp_user",
             "smtp_password",
+            "authserv_id",
+            "microsoft_365",
+            "plus_addressing",
         ]
 
     def clean_address(self):
@@ -65,6 +68,12 @@ class MailboxForm(forms.ModelForm):
         except DestinationNotAllowed as error:
             raise ValidationError(str(error)) from None
         return host
+
+    def clean_authserv_id(self):
+        value = self.cleaned_data.get("authserv_id", "").strip().lower()
+        if any(c.isspace() or c in ";()=" for c in value):
+            raise ValidationError("Only the server's name, e.g. mx.google.com.")
+        return value
 
     def clean_imap_host(self):
         return self._host("imap_host")

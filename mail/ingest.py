@@ -1,7 +1,9 @@
 """The one way an e-mail comes in, whatever brought it (IMAP, a provider's webhook, a file):
 parse it, store it once per mailbox, and hand it to the thread services.
 
-A customer's e-mail opens a thread or is added to the one it answers; an auto-reply is stored as
+A customer's e-mail opens a thread or is added to the one it answers (mail/matching.py: only
+what a forger cannot fake joins one; a thread it merely names is noted on the new one); an
+auto-reply is stored as
 an automatic message that starts and stops nothing; a bounce is stored and flagged on the reply
 it is about; our own messages coming back are stored and ignored.
 """
@@ -15,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from mail import matching
+from mail import matching, vouching
 from mail.models import Attachment, InboundEmail, Mailbox, OutboundEmail
 from mail.parsing import Parsed, parse
 from policies.vocabulary import Channel
@@ -45,9 +47,12 @@ def ingest(
     via: str,
     received_at: datetime | None = None,
     parsed: Parsed | None = None,
+    provider_verdict: bool = False,
 ) -> Outcome:
     """Store one raw e-mail for `mailbox` and act on it. The same Message-ID in the same mailbox
     again is a no-op, so a poll that is repeated (after a crash) doubles nothing.
+
+    `provider_verdict`: the provider that brought it says the sender passed DMARC (Amazon SES).
 
     Raises mail.parsing.ParseError for what is not an e-mail, and ThreadError when a rule of
     the thread services refuses it."""
@@ -58,7 +63,8 @@ def ingest(
     now = received_at or timezone.now()
     try:
         with transaction.atomic():
-            return Outcome(_ingest(raw, parsed, mailbox, via, now), True)
+            vouched = vouching.vouched_for(parsed, mailbox, provider_verdict=provider_verdict)
+            return Outcome(_ingest(raw, parsed, mailbox, via, now, vouched), True)
     except IntegrityError:
         # Another worker stored the same message meanwhile: same answer as coming second.
         existing = InboundEmail.objects.filter(
@@ -69,13 +75,15 @@ def ingest(
         return Outcome(existing, False)
 
 
-def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetime):
+def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetime, vouched: bool):
     inbound = InboundEmail(
         mailbox=mailbox,
         message_id=parsed.message_id,
         from_address=parsed.from_address,
         from_name=parsed.from_name,
         subject=parsed.subject,
+        recipients=parsed.to,
+        sender_vouched=vouched,
         references=parsed.related_ids,
         full_text=parsed.full_text,
         bounced_message_id=parsed.bounced_message_id,
@@ -91,16 +99,17 @@ def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetim
         inbound.kind = Kind.LOOP
     elif parsed.auto_reply:
         inbound.kind = Kind.AUTO_REPLY
-        inbound.thread = matching.thread_for(parsed)
+        inbound.thread = matching.thread_for(parsed, mailbox=mailbox, vouched=vouched).thread
     else:
         inbound.kind = Kind.CUSTOMER
-        inbound.thread = matching.thread_for(parsed)
+        match = matching.thread_for(parsed, mailbox=mailbox, vouched=vouched)
+        inbound.thread = match.thread
     # The thread services are idempotent by Message-ID (a thread per source and external id, a
     # message per thread and external id), so two workers taking the same e-mail at once make
     # one thread; the second then fails on the unique (mailbox, Message-ID) row below and its
     # whole savepoint is rolled back.
     if inbound.kind == Kind.CUSTOMER:
-        _customer_wrote(inbound, parsed, mailbox, now)
+        _customer_wrote(inbound, parsed, mailbox, now, match.possibly)
     elif inbound.kind == Kind.AUTO_REPLY and inbound.thread and not inbound.thread.is_closed:
         # An out-of-office on a resolved thread must not reopen it: stored, not a message.
         inbound.thread_message, _ = services.message_receive(
@@ -117,7 +126,9 @@ def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetim
     return inbound
 
 
-def _customer_wrote(inbound: InboundEmail, parsed: Parsed, mailbox: Mailbox, now: datetime):
+def _customer_wrote(
+    inbound: InboundEmail, parsed: Parsed, mailbox: Mailbox, now: datetime, possibly: Thread | None
+):
     if inbound.thread is not None:
         inbound.thread_message, _ = services.message_receive(
             thread=inbound.thread,
@@ -143,6 +154,25 @@ def _customer_wrote(inbound: InboundEmail, parsed: Parsed, mailbox: Mailbox, now
     )
     inbound.thread = created.thread
     inbound.thread_message = created.thread.messages.order_by("id").first()
+    if possibly is not None and created.created:
+        # An internal note (it starts and stops nothing); the thread it names is left as it is.
+        services.agent_reply(
+            thread=created.thread,
+            body=possibly_about(possibly),
+            public=False,
+            automatic=True,
+            external_id=f"possibly-about:{possibly.pk}",
+            via=_via(mailbox),
+        )
+
+
+def possibly_about(thread: Thread) -> str:
+    return (
+        f"Possibly about #{thread.pk}: this e-mail names that thread, but nothing a forger cannot "
+        "fake ties it there (a reply to one of our e-mails, the thread's code, or a sender "
+        "verified by the mail server), so it opened a new thread. If it belongs there, answer "
+        "there."
+    )
 
 
 def _when(parsed: Parsed, now: datetime, thread: Thread | None) -> datetime:

@@ -61,6 +61,31 @@ class Mailbox(models.Model):
     )
     smtp_user = models.CharField("SMTP user", max_length=255, blank=True)
     smtp_password = SecretCharField("SMTP password", max_length=500, blank=True)
+    # Who vouches for a sender (mail/vouching.py): the server that receives this mailbox's mail.
+    authserv_id = models.CharField(
+        "receiving server's name in Authentication-Results",
+        max_length=255,
+        blank=True,
+        help_text="The name your receiving mail server writes first in the "
+        "Authentication-Results line of every e-mail it accepts (e.g. mx.google.com for Gmail, "
+        "amazonses.com for Amazon SES). An e-mail whose sender that server found genuine (DMARC "
+        "pass) may join its own thread by a bare [#123] in the subject; others open a new "
+        "thread. Empty: no sender is taken as genuine by this line.",
+    )
+    microsoft_365 = models.BooleanField(
+        "Microsoft 365",
+        default=False,
+        help_text="Tick if Microsoft 365 (Exchange Online) receives this mailbox's mail: it "
+        "writes no server name of its own, so the topmost Authentication-Results line is read.",
+    )
+    plus_addressing = models.BooleanField(
+        "replies to support+…",
+        default=False,
+        help_text="Ask customers to reply to this address with the thread's code after a + "
+        "(support+238-k7qxa2mbte@…), so a reply finds its thread even when a mail client drops "
+        "the subject. Tick only if mail to support+anything@ reaches this mailbox (Gmail, "
+        "Google Workspace and Microsoft 365 do; a Postfix server needs recipient_delimiter = +).",
+    )
     # Kept by the poller.
     last_polled_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, help_text="What went wrong on the last poll.")
@@ -104,6 +129,12 @@ class InboundEmail(models.Model):
     from_address = models.EmailField(max_length=254, blank=True)
     from_name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=300, blank=True)
+    recipients = models.JSONField(default=list, blank=True, help_text="To and Cc addresses.")
+    sender_vouched = models.BooleanField(
+        "sender verified",
+        default=False,
+        help_text="The receiving server or provider found the sender genuine (DMARC pass).",
+    )
     references = models.JSONField(default=list, blank=True, help_text="In-Reply-To + References.")
     full_text = models.TextField(blank=True, help_text="The whole text, quotes and signature too.")
     bounced_message_id = models.CharField(max_length=300, blank=True)

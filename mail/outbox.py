@@ -17,6 +17,7 @@ from django.core.mail import EmailMessage
 from django.utils import timezone
 
 from mail.connections import MailServerError, smtp_connection, smtp_problem
+from mail.matching import reply_address
 from mail.models import OutboundEmail
 
 Status = OutboundEmail.Status
@@ -77,11 +78,16 @@ def build(outbound: OutboundEmail, connection=None) -> EmailMessage:
         headers["In-Reply-To"] = outbound.in_reply_to
     if outbound.references:
         headers["References"] = " ".join(outbound.references)
+    mailbox = outbound.mailbox
+    # The thread's token in the address replied to: found again even without the subject.
+    thread_id = outbound.reply.thread_id
+    reply_to = [reply_address(mailbox, thread_id)] if mailbox.plus_addressing else None
     return EmailMessage(
         subject=" ".join(outbound.subject.split()),
         body=outbound.reply.body,
-        from_email=formataddr((name, outbound.mailbox.address)),
+        from_email=formataddr((name, mailbox.address)),
         to=[outbound.to_address],
+        reply_to=reply_to,
         headers=headers,
         connection=connection,
     )

@@ -50,6 +50,10 @@ class Parsed:
     bounced_message_id: str
     headers: dict[str, str] = field(default_factory=dict)
     attachments: list[Part] = field(default_factory=list)
+    # Every address of every From field: more than one is never a sender anyone vouches for.
+    from_addresses: list[str] = field(default_factory=list)
+    # The Authentication-Results fields, topmost (the last server's) first.
+    authentication_results: list[str] = field(default_factory=list)
 
     @property
     def related_ids(self) -> list[str]:
@@ -87,6 +91,8 @@ def parse(raw: bytes) -> Parsed:
         bounced_message_id=_bounced_id(message) if bounce else "",
         headers={k: _header(message, k) for k in ("X-SLA-Ops-Thread", "X-SLA-Ops-Mailbox")},
         attachments=list(_attachments(message)),
+        from_addresses=[a for _, a in sender],
+        authentication_results=_all(message, "Authentication-Results"),
     )
 
 
@@ -96,6 +102,15 @@ def _header(message: EmailMessage, name: str) -> str:
     except (ValueError, IndexError, TypeError):  # a header the parser cannot make sense of
         return ""
     return " ".join(str(value).split()) if value is not None else ""
+
+
+def _all(message: EmailMessage, name: str) -> list[str]:
+    """Every field of that name, in the order they stand (a server adds its own on top)."""
+    try:
+        values = message.get_all(name) or []
+        return [" ".join(str(v).split()) for v in values]
+    except (ValueError, IndexError, TypeError):
+        return []
 
 
 def _addresses(message: EmailMessage, name: str) -> list[tuple[str, str]]:

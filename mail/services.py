@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from mail.matching import subject_tag
+from mail.matching import subject_tag, without_tags
 from mail.models import InboundEmail, Mailbox, OutboundEmail
 from threads.models import Message, Thread
 
@@ -88,11 +88,12 @@ def _name(author) -> str:
 
 
 def _subject(thread: Thread) -> str:
-    subject = " ".join(thread.subject.split())
+    # Every reply carries the thread's token (mail/matching.py); a tag the customer's subject
+    # brought (another thread's, or a bare [#123]) is replaced by it.
+    subject = without_tags(thread.subject)
     if not subject.lower().startswith(("re:", "re :")):
         subject = f"Re: {subject}"
-    tag = subject_tag(thread)
-    return subject if tag in subject else f"{subject} {tag}"
+    return f"{subject} {subject_tag(thread)}"
 
 
 def retry_now(*, outbound: OutboundEmail) -> bool:

@@ -18,6 +18,7 @@ from django.http import HttpResponse, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 
 from mail.ingest import ingest
+from mail.matching import mailbox_address
 from mail.models import Mailbox
 from mail.parsing import ParseError
 from threads.services import ThreadError
@@ -34,7 +35,8 @@ PROVIDERS = {
 
 
 def mailbox_for(recipients: list[str]) -> Mailbox | None:
-    addresses = [r.lower() for r in recipients if r]
+    # support+238-k7qxa2mbte@… (a reply to the thread's address) is the mailbox support@…
+    addresses = [mailbox_address(r) for r in recipients if r]
     if addresses:
         found = Mailbox.objects.filter(active=True, address__in=addresses).first()
         if found is not None:
@@ -45,7 +47,14 @@ def mailbox_for(recipients: list[str]) -> Mailbox | None:
     return None
 
 
-def receive(message, *, provider: str) -> str:
+def dmarc_verdict(event) -> bool:
+    """The provider's own word that the sender passed DMARC: only Amazon SES gives one."""
+    receipt = event.esp_event.get("receipt") if isinstance(event.esp_event, dict) else None
+    verdict = receipt.get("dmarcVerdict") if isinstance(receipt, dict) else None
+    return isinstance(verdict, dict) and verdict.get("status") == "PASS"
+
+
+def receive(message, *, provider: str, provider_verdict: bool = False) -> str:
     """One provider message into the ingest; what became of it (for the log)."""
     recipients = [a.addr_spec for a in (message.to or []) + (message.cc or [])]
     if message.envelope_recipient:
@@ -55,7 +64,9 @@ def receive(message, *, provider: str) -> str:
         log.warning("Inbound mail from %s for %s: no mailbox has it", provider, recipients)
         return "no mailbox"
     try:
-        return ingest(message.as_bytes(), mailbox=mailbox, via=provider).describe()
+        return ingest(
+            message.as_bytes(), mailbox=mailbox, via=provider, provider_verdict=provider_verdict
+        ).describe()
     except (ParseError, ThreadError) as error:
         # Answered 200 all the same: the provider retrying would only bring the same refusal.
         log.warning("Inbound mail from %s not taken: %s", provider, error)
@@ -68,7 +79,8 @@ def _with_ingest(base, provider: str):
             self.run_validators(request)
             for event in self.parse_events(request):
                 if event.message is not None:
-                    receive(event.message, provider=provider)
+                    verdict = provider == "amazon_ses" and dmarc_verdict(event)
+                    receive(event.message, provider=provider, provider_verdict=verdict)
             return HttpResponse()
 
     return InboundView

@@ -150,4 +150,33 @@ def test_the_demo_samples_become_threads(db, settings):
     assert kinds["<export-fails-2@mail.acme.de>"] == "customer"
     assert kinds["<ooo-hank-1@globex.com>"] == "auto_reply"
     assert kinds["<bounce-1@mx.slaops.example>"] == "bounce"
-    assert Thread.objects.count() == 2  # the follow-up joined the first thread
+    # Anna's follow-up answers her own first mail, and nothing vouches that she sent it (the
+    # demo mailbox names no receiving server): a thread of its own, noted as possibly the first.
+    assert Thread.objects.count() == 3
+    first = InboundEmail.objects.get(message_id="<export-fails-1@mail.acme.de>").thread
+    follow_up = InboundEmail.objects.get(message_id="<export-fails-2@mail.acme.de>").thread
+    assert follow_up != first
+    assert follow_up.messages.filter(body__startswith=f"Possibly about #{first.pk}:").exists()
+
+
+def test_a_manager_names_the_receiving_server_that_vouches_for_senders(manager_client):
+    page = manager_client.get(ADD).content.decode()
+    assert "Which thread an e-mail joins" in page
+    assert "Microsoft 365" in page and "recipient_delimiter" in page
+    response = manager_client.post(
+        ADD, form(authserv_id=" MX.Google.com ", microsoft_365="", plus_addressing="on")
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    mailbox = Mailbox.objects.get()
+    assert (mailbox.authserv_id, mailbox.microsoft_365, mailbox.plus_addressing) == (
+        "mx.google.com",
+        False,
+        True,
+    )
+
+
+def test_a_receiving_server_name_with_a_verdict_in_it_is_refused(manager_client):
+    response = manager_client.post(ADD, form(authserv_id="mx.example.net; dmarc=pass"))
+    assert response.status_code == 200
+    assert "Only the server" in response.content.decode()
+    assert not Mailbox.objects.exists()

@@ -20,6 +20,14 @@ def take(desk, raw, moment=MONDAY):
         return ingest(raw, mailbox=desk["mailbox"], via="file")
 
 
+def verified(raw: bytes, domain="acme.com") -> bytes:
+    """As the mailbox's receiving server hands it on: its DMARC verdict on top."""
+    return (
+        f"Authentication-Results: mx.example.net; dmarc=pass header.from={domain}\r\n".encode()
+        + raw
+    )
+
+
 def running(thread):
     return sorted(
         SlaClock.objects.filter(thread=thread, state="pending").values_list("metric", flat=True)
@@ -68,18 +76,24 @@ def test_an_answer_to_our_reply_lands_on_the_same_thread_and_starts_next_respons
     assert running(thread) == ["next_response", "resolution"]
 
 
-def test_a_reply_to_the_customers_first_mail_threads_by_references(desk):
+def test_a_vouched_follow_up_to_the_customers_first_mail_threads_by_references(desk):
+    desk["mailbox"].authserv_id = "mx.example.net"
+    desk["mailbox"].save()
     thread = take(desk, mail()).inbound.thread
-    later = mail(
-        message_id="<m3@acme.com>", body="More detail", headers={"References": "<m1@acme.com>"}
+    later = verified(
+        mail(
+            message_id="<m3@acme.com>", body="More detail", headers={"References": "<m1@acme.com>"}
+        )
     )
     assert take(desk, later, MONDAY + timedelta(minutes=5)).inbound.thread == thread
     assert thread.messages.count() == 2
 
 
-def test_the_subject_tag_threads_only_for_the_threads_own_contact(desk):
+def test_the_subject_tag_threads_only_for_the_threads_own_contact_vouched_for(desk):
+    desk["mailbox"].authserv_id = "mx.example.net"
+    desk["mailbox"].save()
     thread = take(desk, mail()).inbound.thread
-    own = mail(subject=f"Printer [#{thread.pk}]", message_id="<t1@acme.com>")
+    own = verified(mail(subject=f"Printer [#{thread.pk}]", message_id="<t1@acme.com>"))
     stranger = mail(
         subject=f"Printer [#{thread.pk}]", message_id="<t2@evil.example>", sender="x@evil.example"
     )
@@ -88,14 +102,17 @@ def test_the_subject_tag_threads_only_for_the_threads_own_contact(desk):
 
 
 def test_an_out_of_office_reply_is_an_automatic_message_that_starts_nothing(desk, agent):
+    from mail.services import reply_queue
+
     thread = take(desk, mail()).inbound.thread
     with at(MONDAY + timedelta(minutes=10)):
-        services.agent_reply(thread=thread, author=agent, body="On it")
+        reply, _ = services.agent_reply(thread=thread, author=agent, body="On it")
+        outbound = reply_queue(message=reply, author=agent)
     ooo = mail(
         subject="Out of office",
         body="Back on Monday",
         message_id="<ooo@acme.com>",
-        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": "<m1@acme.com>"},
+        headers={"Auto-Submitted": "auto-replied", "In-Reply-To": outbound.message_id},
     )
     inbound = take(desk, ooo, MONDAY + timedelta(minutes=20)).inbound
     assert inbound.kind == InboundEmail.Kind.AUTO_REPLY

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from mail.ingest import ingest
+from mail.matching import thread_token
 from mail.models import OutboundEmail
 from mail.outbox import send_due
 from mail.services import NotSendable, reply_queue, retry_now
@@ -50,7 +51,10 @@ def test_a_reply_reaches_the_customer_with_the_threading_headers(thread, agent, 
     headers = received.message
     assert received.rcpt_tos == ["ann@acme.com"]
     assert str(headers["From"]) == "Alex Kim <support@example.net>"
-    assert str(headers["Subject"]) == f"Re: Printer on fire [#{thread.pk}]"
+    assert (
+        str(headers["Subject"]) == f"Re: Printer on fire [#{thread.pk}-{thread_token(thread.pk)}]"
+    )
+    assert "Reply-To" not in headers  # plus-addressing is off until a manager ticks it
     assert str(headers["Message-ID"]) == outbound.message_id
     assert str(headers["In-Reply-To"]) == "<m1@acme.com>"
     assert str(headers["References"]) == "<m1@acme.com>"

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from mail.imap import poll
+from mail.matching import thread_token
 from mail.models import InboundEmail, OutboundEmail
 from mail.outbox import send_due
 from tests.mail.conftest import MONDAY, at, mail
@@ -46,7 +47,7 @@ def test_a_conversation_by_email_from_first_mail_to_the_customers_answer(
     [sent] = server.received
     assert str(sent.message["In-Reply-To"]) == "<m1@acme.com>"
     assert str(sent.message["References"]) == "<m1@acme.com>"
-    assert f"[#{thread.pk}]" in str(sent.message["Subject"])
+    assert f"[#{thread.pk}-{thread_token(thread.pk)}]" in str(sent.message["Subject"])
     assert clocks(thread)["first_response"] == "achieved"
 
     # 10:45 the customer answers that message: same thread, the next-response clock starts.
