@@ -45,6 +45,7 @@ def ingest(
     via: str,
     received_at: datetime | None = None,
     parsed: Parsed | None = None,
+    provider_dmarc_pass: bool | None = None,
 ) -> Outcome:
     """Store one raw e-mail for `mailbox` and act on it. The same Message-ID in the same mailbox
     again is a no-op, so a poll that is repeated (after a crash) doubles nothing.
@@ -52,6 +53,8 @@ def ingest(
     Raises mail.parsing.ParseError for what is not an e-mail, and ThreadError when a rule of
     the thread services refuses it."""
     parsed = parsed or parse(raw)
+    if provider_dmarc_pass is not None:  # a provider's verdict (SES), for the threading rules
+        parsed.provider_dmarc_pass = provider_dmarc_pass
     existing = InboundEmail.objects.filter(mailbox=mailbox, message_id=parsed.message_id).first()
     if existing is not None:
         return Outcome(existing, False)
