@@ -2,8 +2,10 @@
 the server only after it is stored; "Test connection" in plain words."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from imap_tools import MailBoxUnencrypted
 
 from mail.connections import MailServerError, connection_report
 from mail.imap import poll, poll_all
@@ -106,3 +108,36 @@ def test_one_failing_mailbox_does_not_stop_the_others(imap_server, imap_mailbox,
         report = poll_all()
     assert report["Support"] == "1 new of 1"
     assert report["Broken"].startswith("failed:")
+
+
+def test_an_oversize_email_is_noted_on_its_thread_once_and_stays_in_the_mailbox(
+    imap_server, imap_mailbox, settings
+):
+    settings.MAIL_MAX_MESSAGE_BYTES = 100 * 1024
+    big = mail(
+        message_id="<big@acme.com>",
+        attachments=[("scan.pdf", "application/pdf", b"x" * 200 * 1024)],
+    )
+    imap_server.deliver(imap_mailbox.imap_user, big, mail(message_id="<small@acme.com>"))
+    fetched = []
+    real_fetch = MailBoxUnencrypted.fetch
+
+    def spy(box, *args, **kwargs):
+        fetched.append(kwargs.get("headers_only", False))
+        return real_fetch(box, *args, **kwargs)
+
+    with mock.patch.object(MailBoxUnencrypted, "fetch", spy), at(MONDAY):
+        poll(imap_mailbox)
+        poll(imap_mailbox)
+    noted = InboundEmail.objects.get(message_id="<big@acme.com>")
+    message = noted.thread_message
+    assert "was too large to import" in message.body and "ann@acme.com" in message.body
+    assert "still in the mailbox support@example.net" in message.body
+    assert noted.attachments.count() == 0 and Thread.objects.count() == 2
+    assert InboundEmail.objects.count() == 2 and fetched[0] is True  # headers only, first
+    user = imap_mailbox.imap_user
+    with MailBoxUnencrypted(imap_server.host, imap_server.port).login(
+        user, imap_server.users[user]
+    ) as box:
+        kept = [m for m in box.fetch(mark_seen=False) if m.size_rfc822 > 100 * 1024]
+    assert len(kept) == 1 and {"\\Seen", "\\Flagged"} <= set(kept[0].flags)
