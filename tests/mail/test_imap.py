@@ -10,6 +10,7 @@ from imap_tools import MailBoxUnencrypted
 from mail.connections import MailServerError, connection_report
 from mail.imap import poll, poll_all
 from mail.models import InboundEmail
+from slaops import outbound
 from tests.mail.conftest import MONDAY, at, mail
 from threads.models import Thread
 
@@ -89,7 +90,20 @@ def test_nothing_listening_is_said_in_plain_words(imap_mailbox):
 def test_a_private_address_is_refused_unless_the_operator_allows_it(imap_mailbox, settings):
     settings.SLA_ALLOW_PRIVATE_DESTINATIONS = False
     [(ok, said), _] = connection_report(imap_mailbox)
-    assert not ok and "127.0.0.1 is a loopback address" in said
+    assert not ok and "not allowed, the host points to a loopback address" in said
+
+
+def test_test_connection_names_no_address_an_internal_host_resolves_to(
+    imap_mailbox, settings, monkeypatch
+):
+    settings.SLA_ALLOW_PRIVATE_DESTINATIONS = False
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["10.20.30.40"])
+    imap_mailbox.imap_host = imap_mailbox.smtp_host = "db.internal.example"
+    [(ok, said), (sent, smtp_said)] = connection_report(imap_mailbox)
+    assert not ok and not sent
+    for text in (said, smtp_said):
+        assert "db.internal.example" in text and "a private address" in text
+        assert "10.20.30.40" not in text
 
 
 def test_one_failing_mailbox_does_not_stop_the_others(imap_server, imap_mailbox, desk):
