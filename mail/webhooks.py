@@ -133,6 +133,9 @@ class _Inbound:
             with self.once(request):
                 events = self.parse_events(request)
                 received = [self.received(e) for e in events if e.message is not None]
+                limit = settings.MAIL_MAX_MESSAGE_BYTES
+                if any(len(each.raw) > limit for each in received):
+                    raise Refused(413, "body", f"An e-mail is larger than {limit / MIB:g} MiB.")
                 for each in received:
                     receive(each, provider=self.provider)
         except SuspiciousOperation:

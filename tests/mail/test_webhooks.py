@@ -308,3 +308,12 @@ def test_amazon_ses_passes_on_its_dmarc_verdict_and_asks_sns_for_basic_auth(
     assert verdicts == [False, None]
     assert ses(ses_notification(mail())).status_code == 401  # SNS then sends its basic auth
     assert ses(ses_notification(mail()), **basic("postmaster:guess")).status_code == 400
+
+
+def test_an_email_larger_than_the_setting_inside_a_post_within_the_limit_is_a_413(
+    desk, configured, settings
+):
+    settings.MAIL_MAX_MESSAGE_BYTES = 512 * 1024
+    raw = mail(attachments=[("big.bin", "application/octet-stream", b"x" * 600 * 1024)])
+    response = postmark({"RawEmail": raw.decode(), "OriginalRecipient": "support@example.net"})
+    assert response.status_code == 413 and not InboundEmail.objects.exists()
