@@ -120,10 +120,17 @@ def _quietly_close(box) -> None:
 
 
 def _described(protocol: str, where: str, error: Exception) -> MailServerError:
+    # Only the host as typed and a plain reason: the addresses a name resolves to are the
+    # server's network, not the manager's business.
     if isinstance(error, DestinationNotAllowed):
-        return MailServerError(f"{protocol} server {where}: {error}.", permanent=True)
+        # slaops.outbound names the kind of address a name resolves to, never the address.
+        reason = str(error).removeprefix("destination not allowed: ")
+        return MailServerError(
+            f"{protocol} server {where}: not allowed, {reason}.",
+            permanent=True,
+        )
     if isinstance(error, Unreachable):
-        return MailServerError(f"{protocol} server {where}: {error}.")
+        return MailServerError(f"{protocol} server {where}: the host name does not resolve.")
     if isinstance(error, ssl.SSLCertVerificationError):
         return MailServerError(
             f"The {protocol} server {where} has a TLS certificate we cannot trust "
@@ -140,7 +147,8 @@ def _described(protocol: str, where: str, error: Exception) -> MailServerError:
     if isinstance(error, TimeoutError | socket.timeout):
         return MailServerError(f"The {protocol} server {where} did not answer in time.")
     if isinstance(error, OSError):
-        return MailServerError(f"Cannot reach the {protocol} server {where}: {error}.")
+        reason = error.strerror or "the connection failed"
+        return MailServerError(f"Cannot reach the {protocol} server {where}: {reason}.")
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return MailServerError(
             f"The SMTP server {where} refused the user name or password.", permanent=True

@@ -8,10 +8,14 @@ marked read too, so it does not block the mailbox, and the mailbox says why.
 """
 
 import contextlib
+import email
 import logging
+import re
 import threading
 import zlib
 from dataclasses import dataclass, field
+from email.policy import compat32
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.db import DatabaseError, connection, connections
@@ -26,6 +30,13 @@ from threads.services import ThreadError
 
 log = logging.getLogger(__name__)
 CHUNK = 200  # messages fetched in one request, and marked read together once committed
+_UID = re.compile(rb"UID (\d+)")
+_SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+# What an oversize message's note keeps of its headers: enough to thread it as it would.
+_KEPT_HEADERS = {
+    "from", "to", "cc", "subject", "date", "message-id", "in-reply-to", "references",
+    "auto-submitted", "precedence", "x-autoreply", "x-autorespond",
+}  # fmt: skip
 
 
 class RawMessage(MailMessage):
@@ -51,6 +62,7 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollResult:
         with imap_open(mailbox) as box:
             box.email_message_class = RawMessage
             uids = box.uids(AND(seen=False))[:limit]
+            uids = _set_aside_oversize(box, uids, mailbox, result)
             # (An empty uid_list would make imap-tools fetch the whole folder.)
             fetched = box.fetch(uid_list=uids, mark_seen=False, bulk=CHUNK) if uids else []
             chunk: list[RawMessage] = []
@@ -131,6 +143,67 @@ def _take(message, parsed, mailbox, result, lock=None) -> bool:
         result.fetched += 1
         result.new += outcome.new
     return True
+
+
+def _sizes(box, uids: list[str]) -> dict[str, int]:
+    """RFC822.SIZE of each message, asked before anything is fetched."""
+    if not uids:
+        return {}
+    _, data = box.client.uid("FETCH", ",".join(uids), "(RFC822.SIZE)")
+    sizes = {}
+    for line in data:
+        line = line[0] if isinstance(line, tuple) else line
+        uid, size = _UID.search(line or b""), _SIZE.search(line or b"")
+        if uid and size:
+            sizes[uid.group(1).decode()] = int(size.group(1))
+    return sizes
+
+
+def _set_aside_oversize(box, uids: list[str], mailbox: Mailbox, result: PollResult) -> list[str]:
+    """The uids small enough to fetch. A larger message is not fetched: its headers open or
+    update its thread with a note saying so, and it stays in the mailbox, read and flagged (its
+    Message-ID makes the note once, whatever the polls)."""
+    limit = settings.MAIL_MAX_MESSAGE_BYTES
+    sizes = _sizes(box, uids)
+    too_big = [uid for uid in uids if sizes.get(uid, 0) > limit]
+    if not too_big:
+        return uids
+    noted = []
+    for message in box.fetch(AND(uid=too_big), headers_only=True, mark_seen=False):
+        stand_in = oversize_note(message.raw, sizes[message.uid], limit, mailbox)
+        if _take(_Stub(message.uid, stand_in), None, mailbox, result):
+            noted.append(message.uid)
+    if noted:
+        box.client.uid("STORE", ",".join(noted), "+FLAGS", "(\\Seen \\Flagged)")
+    return [uid for uid in uids if uid not in too_big]
+
+
+@dataclass
+class _Stub:
+    uid: str
+    raw: bytes
+
+
+def oversize_note(header: bytes, size: int, limit: int, mailbox: Mailbox) -> bytes:
+    """An e-mail made of the big one's own headers (so it threads as it would) and a note."""
+    kept = email.message_from_bytes(header, policy=compat32)
+    lines = [
+        f"{name}: {value}".encode("utf-8", "surrogateescape")
+        for name, value in kept.items()
+        if name.lower() in _KEPT_HEADERS
+    ]
+    sender = parseaddr(str(kept.get("From", "")))[1] or "an unknown sender"
+    note = (
+        f"An e-mail of {_mib(size)} from {sender} was too large to import (at most "
+        f"{_mib(limit)}, MAIL_MAX_MESSAGE_BYTES). It is still in the mailbox {mailbox.address}, "
+        f"folder {mailbox.imap_folder}, marked read and flagged."
+    )
+    body = b"Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+    return b"\r\n".join(lines) + b"\r\n" + body + note.encode() + b"\r\n"
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f} MiB"
 
 
 def _mark_read(box, uids: list[str]) -> None:

@@ -47,23 +47,28 @@ def ingest(
     via: str,
     received_at: datetime | None = None,
     parsed: Parsed | None = None,
-    provider_verdict: bool = False,
+    provider_dmarc_pass: bool | None = None,
 ) -> Outcome:
     """Store one raw e-mail for `mailbox` and act on it. The same Message-ID in the same mailbox
     again is a no-op, so a poll that is repeated (after a crash) doubles nothing.
 
-    `provider_verdict`: the provider that brought it says the sender passed DMARC (Amazon SES).
+    `provider_dmarc_pass`: the DMARC verdict of the provider that brought it, where it gives one
+    (Amazon SES): True vouches for the sender.
 
     Raises mail.parsing.ParseError for what is not an e-mail, and ThreadError when a rule of
     the thread services refuses it."""
     parsed = parsed or parse(raw)
+    if provider_dmarc_pass is not None:  # a provider's verdict (SES), for the threading rules
+        parsed.provider_dmarc_pass = provider_dmarc_pass
     existing = InboundEmail.objects.filter(mailbox=mailbox, message_id=parsed.message_id).first()
     if existing is not None:
         return Outcome(existing, False)
     now = received_at or timezone.now()
     try:
         with transaction.atomic():
-            vouched = vouching.vouched_for(parsed, mailbox, provider_verdict=provider_verdict)
+            vouched = vouching.vouched_for(
+                parsed, mailbox, provider_verdict=parsed.provider_dmarc_pass is True
+            )
             return Outcome(_ingest(raw, parsed, mailbox, via, now, vouched), True)
     except IntegrityError:
         # Another worker stored the same message meanwhile: same answer as coming second.

@@ -218,3 +218,14 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"to {self.to_address}: {self.subject} ({self.get_status_display()})"
+
+
+class MailgunToken(models.Model):
+    """A Mailgun signature's token, seen once: the same signed post again is a replay. Kept for
+    twice the accepted timestamp window (MAIL_MAILGUN_MAX_AGE_SECONDS), then deleted."""
+
+    token = models.CharField(max_length=100, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.token

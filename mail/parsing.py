@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 
 import nh3
 
+MAX_ADDRESS = 254  # RFC 5321's longest path; a longer "address" is no address
 MAX_ID = 300  # longer Message-IDs (rare, hostile) are replaced by their digest
 # RFC 3834 and what common auto-responders send instead.
 AUTO_REPLY_HEADERS = ("X-Autoreply", "X-Autorespond", "X-Auto-Response-Suppress")
@@ -54,6 +55,9 @@ class Parsed:
     from_addresses: list[str] = field(default_factory=list)
     # The Authentication-Results fields, topmost (the last server's) first.
     authentication_results: list[str] = field(default_factory=list)
+    # The provider's DMARC verdict where it sends one (Amazon SES's dmarcVerdict): True pass,
+    # False fail, None when nobody said (IMAP, the other providers).
+    provider_dmarc_pass: bool | None = None
 
     @property
     def related_ids(self) -> list[str]:
@@ -62,23 +66,24 @@ class Parsed:
 
 
 class ParseError(Exception):
-    """Not an e-mail we can read (no sender, nothing to parse)."""
+    """Not an e-mail we can read (no headers, nothing to parse)."""
 
 
 def parse(raw: bytes) -> Parsed:
     message = email.message_from_bytes(raw, policy=default_policy)
     if not isinstance(message, EmailMessage) or not message.keys():
         raise ParseError("not an e-mail: no headers")
-    sender = _addresses(message, "From")
-    if not sender:
-        raise ParseError("no sender: the From header is missing or has no address")
-    from_name, from_address = sender[0]
+    # A From without a usable address (none, a group, one too long to be an address) is kept
+    # with an unknown sender: the message is never lost over its From. Of several addresses
+    # the first is the sender.
+    sender = [(n, a) for n, a in _addresses(message, "From") if len(a) <= MAX_ADDRESS]
+    from_name, from_address = sender[0] if sender else (_header(message, "From"), "")
     text = body_text(message)
     bounce = message.get_content_type() == "multipart/report"
     return Parsed(
         message_id=_message_id(message, raw),
         subject=_header(message, "Subject")[:300],
-        from_address=from_address[:254],
+        from_address=from_address,
         from_name=from_name[:200],
         to=[a for _, a in _addresses(message, "To") + _addresses(message, "Cc")],
         date=_date(message),

@@ -354,6 +354,14 @@ MAIL_INGEST_WORKERS = env.int("MAIL_INGEST_WORKERS", default=4)
 MAIL_DATE_TRUST_SECONDS = env.int("MAIL_DATE_TRUST_SECONDS", default=900)
 MAIL_KEEP_RAW = env.bool("MAIL_KEEP_RAW", default=True)  # the original .eml beside each message
 MAIL_MAX_ATTACHMENT_BYTES = env.int("MAIL_MAX_ATTACHMENT_BYTES", default=25 * 1024 * 1024)
+# The largest e-mail taken in: by default one carrying an attachment of the size above (base64
+# makes it 4/3 larger) and 2 MiB more of text. Larger ones are refused before they are read: an
+# IMAP one opens or updates its thread with a note and stays in the mailbox (read, flagged), a
+# provider's post is answered 413. A provider's post may be twice this size (the message parsed
+# and raw side by side); Amazon SES's (an SNS notification, at most 256 KiB) at most 1 MiB.
+MAIL_MAX_MESSAGE_BYTES = env.int(
+    "MAIL_MAX_MESSAGE_BYTES", default=MAIL_MAX_ATTACHMENT_BYTES * 4 // 3 + 2 * 1024 * 1024
+)
 MAIL_TIMEOUT = env.int("MAIL_TIMEOUT", default=20)  # seconds for an IMAP or SMTP server
 # Replies that fail to send are retried with backoff (30 s doubling, at most an hour) until
 # they are this old, then marked failed.
@@ -370,6 +378,9 @@ ANYMAIL = {
     "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
     "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
 }
+# Mailgun's signature covers a timestamp and a token, not the body: a post is taken only within
+# this many seconds of its timestamp (either way), and each token once.
+MAIL_MAILGUN_MAX_AGE_SECONDS = env.int("MAIL_MAILGUN_MAX_AGE_SECONDS", default=300)
 # Which mailbox a provider's inbound mail is for when no recipient matches a mailbox address.
 MAIL_WEBHOOK_DEFAULT_MAILBOX = env.str("MAIL_WEBHOOK_DEFAULT_MAILBOX", default="")
 

@@ -2,12 +2,15 @@
 the server only after it is stored; "Test connection" in plain words."""
 
 from datetime import timedelta
+from unittest import mock
 
 import pytest
+from imap_tools import MailBoxUnencrypted
 
 from mail.connections import MailServerError, connection_report
 from mail.imap import poll, poll_all
 from mail.models import InboundEmail
+from slaops import outbound
 from tests.mail.conftest import MONDAY, at, mail
 from threads.models import Thread
 
@@ -42,13 +45,13 @@ def test_a_message_that_cannot_be_read_is_set_aside_and_the_others_come_in(
     imap_server, imap_mailbox
 ):
     imap_server.deliver(
-        imap_mailbox.imap_user, b"Subject: no sender\r\n\r\nhello\r\n", mail(message_id="<ok@x>")
+        imap_mailbox.imap_user, b"only words, no headers\r\n", mail(message_id="<ok@x>")
     )
     with at(MONDAY):
         result = poll(imap_mailbox)
     assert result.new == 1 and len(result.refused) == 1
     imap_mailbox.refresh_from_db()
-    assert "no sender" in imap_mailbox.last_error
+    assert "not an e-mail" in imap_mailbox.last_error
     assert imap_server.unread(imap_mailbox.imap_user) == 0  # it does not block the mailbox
 
 
@@ -87,7 +90,20 @@ def test_nothing_listening_is_said_in_plain_words(imap_mailbox):
 def test_a_private_address_is_refused_unless_the_operator_allows_it(imap_mailbox, settings):
     settings.SLA_ALLOW_PRIVATE_DESTINATIONS = False
     [(ok, said), _] = connection_report(imap_mailbox)
-    assert not ok and "127.0.0.1 is a loopback address" in said
+    assert not ok and "not allowed, 127.0.0.1 is a loopback address" in said
+
+
+def test_test_connection_names_no_address_an_internal_host_resolves_to(
+    imap_mailbox, settings, monkeypatch
+):
+    settings.SLA_ALLOW_PRIVATE_DESTINATIONS = False
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["10.20.30.40"])
+    imap_mailbox.imap_host = imap_mailbox.smtp_host = "db.internal.example"
+    [(ok, said), (sent, smtp_said)] = connection_report(imap_mailbox)
+    assert not ok and not sent
+    for text in (said, smtp_said):
+        assert "db.internal.example" in text and "a private address" in text
+        assert "10.20.30.40" not in text
 
 
 def test_one_failing_mailbox_does_not_stop_the_others(imap_server, imap_mailbox, desk):
@@ -106,3 +122,36 @@ def test_one_failing_mailbox_does_not_stop_the_others(imap_server, imap_mailbox,
         report = poll_all()
     assert report["Support"] == "1 new of 1"
     assert report["Broken"].startswith("failed:")
+
+
+def test_an_oversize_email_is_noted_on_its_thread_once_and_stays_in_the_mailbox(
+    imap_server, imap_mailbox, settings
+):
+    settings.MAIL_MAX_MESSAGE_BYTES = 100 * 1024
+    big = mail(
+        message_id="<big@acme.com>",
+        attachments=[("scan.pdf", "application/pdf", b"x" * 200 * 1024)],
+    )
+    imap_server.deliver(imap_mailbox.imap_user, big, mail(message_id="<small@acme.com>"))
+    fetched = []
+    real_fetch = MailBoxUnencrypted.fetch
+
+    def spy(box, *args, **kwargs):
+        fetched.append(kwargs.get("headers_only", False))
+        return real_fetch(box, *args, **kwargs)
+
+    with mock.patch.object(MailBoxUnencrypted, "fetch", spy), at(MONDAY):
+        poll(imap_mailbox)
+        poll(imap_mailbox)
+    noted = InboundEmail.objects.get(message_id="<big@acme.com>")
+    message = noted.thread_message
+    assert "was too large to import" in message.body and "ann@acme.com" in message.body
+    assert "still in the mailbox support@example.net" in message.body
+    assert noted.attachments.count() == 0 and Thread.objects.count() == 2
+    assert InboundEmail.objects.count() == 2 and fetched[0] is True  # headers only, first
+    user = imap_mailbox.imap_user
+    with MailBoxUnencrypted(imap_server.host, imap_server.port).login(
+        user, imap_server.users[user]
+    ) as box:
+        kept = [m for m in box.fetch(mark_seen=False) if m.size_rfc822 > 100 * 1024]
+    assert len(kept) == 1 and {"\\Seen", "\\Flagged"} <= set(kept[0].flags)

@@ -1,5 +1,7 @@
 """Reading raw e-mails: text, HTML made safe, quotes and signatures trimmed, kinds of mail."""
 
+import re
+
 import pytest
 
 from mail.parsing import ParseError, html_to_text, parse, trimmed
@@ -86,7 +88,30 @@ def test_a_path_in_an_attachment_name_is_not_a_path():
     assert "/" not in parsed.attachments[0].filename
 
 
-@pytest.mark.parametrize("raw", [b"", b"not an e-mail at all", b"Subject: hi\n\nno sender"])
+@pytest.mark.parametrize("raw", [b"", b"not an e-mail at all", b"only words, no headers\n"])
 def test_what_is_not_an_email_is_refused_with_the_reason(raw):
     with pytest.raises(ParseError):
         parse(raw)
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        None,  # no From at all
+        "Ann Lee",  # a name, no address
+        "undisclosed-recipients:;",  # an empty group
+        "=?utf-8?b?////?= <>",  # a broken encoded word, an empty address
+        f"Ann <{'a' * 300}@acme.com>",  # longer than any address can be
+    ],
+)
+def test_a_from_without_a_usable_address_is_kept_with_an_unknown_sender(sender):
+    raw = mail(sender=sender or "x@y")
+    if sender is None:
+        raw = re.sub(rb"^From: .*\r?\n", b"", raw, flags=re.MULTILINE)
+    parsed = parse(raw)
+    assert parsed.from_address == "" and parsed.display_text.startswith("Hello")
+
+
+def test_of_several_from_addresses_the_first_is_the_sender():
+    parsed = parse(mail(sender="ann@acme.com, bob@other.example"))
+    assert parsed.from_address == "ann@acme.com"

@@ -16,7 +16,7 @@ from mail.matching import reply_address, thread_token
 from mail.models import InboundEmail, Mailbox
 from mail.outbox import build
 from mail.services import reply_queue
-from mail.webhooks import dmarc_verdict, mailbox_for, receive
+from mail.webhooks import AmazonSesInbound, mailbox_for, receive
 from tests.mail.conftest import MONDAY, at, mail
 from threads import services
 from threads.models import SlaClock, SlaEvent, Thread
@@ -337,14 +337,15 @@ def test_amazon_ses_says_dmarc_passed_in_its_receipt(mailbox, email_thread):
             esp_event={"notificationType": "Received", "receipt": receipt},
         )
 
-    assert dmarc_verdict(event("PASS")) and not dmarc_verdict(event("FAIL"))
-    assert not dmarc_verdict(AnymailInboundEvent(event_type=EventType.INBOUND, esp_event=None))
+    view = object.__new__(AmazonSesInbound)  # its receipt reading, without its settings
+    assert view.received(event("PASS")).dmarc_pass is True
+    assert view.received(event("FAIL")).dmarc_pass is False
     failed = event("FAIL")
     with at(LATER):
-        receive(failed.message, provider="amazon_ses", provider_verdict=dmarc_verdict(failed))
+        receive(view.received(failed), provider="amazon_ses")
     assert InboundEmail.objects.get(message_id="<forged-1@evil.example>").thread != email_thread
     passed = event("PASS")
     passed.message.replace_header("Message-ID", "<ses-2@acme.com>")
     with at(LATER):
-        receive(passed.message, provider="amazon_ses", provider_verdict=dmarc_verdict(passed))
+        receive(view.received(passed), provider="amazon_ses")
     assert InboundEmail.objects.get(message_id="<ses-2@acme.com>").thread == email_thread
