@@ -6,10 +6,14 @@ class SlaopsConfig(AppConfig):
     verbose_name = "SLA Ops"
 
     def ready(self):
+        from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import post_migrate
 
         from slaops import checks  # noqa: F401 - registers the database checks
+        from slaops.login_throttle import count_failure
         from slaops.schedules import ensure_schedules_after_migrate
+
+        user_login_failed.connect(count_failure, dispatch_uid="slaops-login-throttle")
 
         # No sender: this app has no models, so Django never sends it post_migrate; the handler
         # acts once, on the last app's signal.
