@@ -17,8 +17,8 @@ def timetable_complete(app_configs=None, databases=None, **kwargs):
                 Warning(
                     "The task timetable is incomplete: "
                     + ", ".join(gaps)
-                    + " missing or out of date, so nothing runs it (no evaluation, alerts, "
-                    "mail or Slack sends).",
+                    + " missing or out of date: those periodic tasks do not run as configured "
+                    "(slaops/schedules.py).",
                     hint="Run `manage.py ensure_schedules` (migrate and qcluster also do it).",
                     id="slaops.W001",
                 )
