@@ -1,6 +1,8 @@
 """API rate limits: per integration key (rate "key") and per person (rate "user"); a request
 without either (only the public schema allows one) counts against its address at the "user"
-rate. Over the limit is a 429 with Retry-After, in the API's error shape.
+rate. Over the limit is a 429 with Retry-After, in the API's error shape. The address is
+slaops.client_address's (X-Forwarded-For only from a trusted proxy; IPv6 by /64), never DRF's
+get_ident, which believes any X-Forwarded-For a client sends.
 
 Counts live in Django's default cache, which settings make one for every process (files in var/
 embedded, Redis when REDIS_URL is set), so N web workers grant the rate once, not N times."""
@@ -13,6 +15,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import BaseThrottle
 
 from integrations.authentication import integration_key
+from slaops.client_address import client_group
 
 
 class RateLimited(Throttled):
@@ -57,4 +60,4 @@ class PerClientRateThrottle(BaseThrottle):
             return f"key-{key.prefix}"
         if request.user and request.user.is_authenticated:
             return f"user-{request.user.pk}"
-        return f"address-{self.get_ident(request)}"
+        return f"address-{client_group(request)}"

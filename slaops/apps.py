@@ -7,12 +7,18 @@ class SlaopsConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
+        from django.contrib.auth.signals import user_login_failed
         from django.db.models.signals import post_migrate
 
-        from slaops import checks  # noqa: F401  (registers the system checks)
+        from slaops import checks  # noqa: F401 - registers the database checks
         from slaops.admin_lookups import guard
+        from slaops.login_throttle import count_failure
         from slaops.schedules import ensure_schedules_after_migrate
 
-        post_migrate.connect(ensure_schedules_after_migrate, sender=self)
+        user_login_failed.connect(count_failure, dispatch_uid="slaops-login-throttle")
+
+        # No sender: this app has no models, so Django never sends it post_migrate; the handler
+        # acts once, on the last app's signal.
+        post_migrate.connect(ensure_schedules_after_migrate, dispatch_uid="slaops-timetable")
         # The admin loaded every app's admin module before this app's ready(): guard them all.
         guard(admin.site)

@@ -1,10 +1,14 @@
 """Every periodic task of SLA Ops, in one place: an operator reads the timetable here.
 
-`ensure_schedules()` upserts django-q2 `Schedule` rows by name; it runs after every migrate and
-from `make run`, so changing a setting (SLA_EVALUATE_EVERY) and migrating updates the timetable.
+`ensure_schedules()` upserts django-q2 `Schedule` rows by name. It runs after every `migrate`
+(so the timetable exists wherever the database does), when a cluster starts (so a changed
+setting such as SLA_EVALUATE_EVERY reaches the schedule) and from `make run`; `manage.py check
+--database default` warns when a schedule is missing or out of date (slaops/checks.py).
 """
 
+from django.apps import apps
 from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 
@@ -51,20 +55,52 @@ def timetable() -> list[dict]:
     ]
 
 
-def ensure_schedules() -> list[str]:
+def ensure_schedules(using: str = "default") -> list[str]:
     from django_q.models import Schedule
 
     names = []
     for entry in timetable():
         name = entry.pop("name")
-        schedule, created = Schedule.objects.update_or_create(
+        schedule, created = Schedule.objects.using(using).update_or_create(
             name=name, defaults={**entry, "repeats": -1}
         )
         if created or schedule.next_run is None:
-            Schedule.objects.filter(pk=schedule.pk).update(next_run=timezone.now())
+            Schedule.objects.using(using).filter(pk=schedule.pk).update(next_run=timezone.now())
         names.append(name)
     return names
 
 
-def ensure_schedules_after_migrate(sender, **kwargs) -> None:
-    ensure_schedules()
+def timetable_gaps(using: str = "default") -> list[str]:
+    """Names of the timetable's schedules that are missing or differ from it ([] when whole)."""
+    from django_q.models import Schedule
+
+    saved = {
+        row["name"]: row
+        for row in Schedule.objects.using(using).values(
+            "name", "func", "schedule_type", "minutes", "repeats"
+        )
+    }
+    gaps = []
+    for entry in timetable():
+        row = saved.get(entry["name"])
+        wanted = {**entry, "repeats": -1}
+        if row is None or any(row[field] != value for field, value in wanted.items()):
+            gaps.append(entry["name"])
+    return gaps
+
+
+def schedule_table_exists(using: str) -> bool:
+    from django_q.models import Schedule
+
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        return Schedule._meta.db_table in connection.introspection.table_names(cursor)
+
+
+def ensure_schedules_after_migrate(app_config, using, **kwargs) -> None:
+    """post_migrate handler, connected for every app: Django sends the signal once per app with
+    models, so it acts on the last one (every table migrated by then), and only if django-q2's
+    tables exist (`migrate django_q zero` leaves none to write to)."""
+    last = [config for config in apps.get_app_configs() if config.models_module][-1]
+    if app_config is last and schedule_table_exists(using):
+        ensure_schedules(using)

@@ -4,11 +4,13 @@ Defaults give the embedded shape (SQLite + django-q2 ORM broker on one machine);
 DATABASE_URL, REDIS_URL, EMAIL_URL, SECRET_KEY, ALLOWED_HOSTS and HTTPS=true (see .env.example).
 """
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SLAOPS_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -93,6 +95,17 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Client addresses (slaops/client_address.py), for the login lockout and throttle, the API rate
+# limits and the logs: X-Forwarded-For is believed only with BEHIND_PROXY=true and only from a
+# peer inside TRUSTED_PROXIES (comma-separated CIDRs; default: a proxy on this machine).
+BEHIND_PROXY = env.bool("BEHIND_PROXY", default=False)
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1/32", "::1/128"])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"TRUSTED_PROXIES: {_proxy!r} is not a CIDR ({error})") from None
+
 # Login lockout (django-axes), for the agents' login and the admin alike: after
 # AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is refused
 # for AXES_COOLOFF_MINUTES even with the right password.
@@ -102,9 +115,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-if env.bool("BEHIND_PROXY", default=False):
-    AXES_IPWARE_PROXY_COUNT = 1
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "slaops.client_address.client_address"
+
+# Password spraying (slaops/login_throttle.py): after LOGIN_THROTTLE_AFTER failed logins from one
+# address (any usernames; IPv6 counted by /64), each further attempt from it waits, 429 with
+# Retry-After: LOGIN_THROTTLE_FIRST_DELAY_SECONDS, doubling with each failure up to
+# LOGIN_THROTTLE_MAX_DELAY_SECONDS. A slowdown, not a lockout (an office shares one address);
+# the count is forgotten LOGIN_THROTTLE_WINDOW_MINUTES after the address's last failure.
+LOGIN_THROTTLE_AFTER = env.int("LOGIN_THROTTLE_AFTER", default=20)
+LOGIN_THROTTLE_WINDOW_MINUTES = env.int("LOGIN_THROTTLE_WINDOW_MINUTES", default=15)
+LOGIN_THROTTLE_FIRST_DELAY_SECONDS = env.int("LOGIN_THROTTLE_FIRST_DELAY_SECONDS", default=1)
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = env.int("LOGIN_THROTTLE_MAX_DELAY_SECONDS", default=300)
 
 # The API refuses bodies above this size with a JSON 413 (pages keep Django's own limit).
 SLA_API_MAX_BODY_BYTES = env.int("SLA_API_MAX_BODY_BYTES", default=1024 * 1024)
@@ -148,6 +169,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "slaops.login_throttle.LoginThrottle",  # before axes: a throttled login is not counted
     # Last, as django-axes asks: it turns a lockout raised during login into its answer.
     "axes.middleware.AxesMiddleware",
 ]

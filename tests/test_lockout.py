@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -21,6 +22,9 @@ def lockout_on(settings):
     settings.AXES_ENABLED = True
     settings.AXES_FAILURE_LIMIT = 5
     settings.AXES_COOLOFF_TIME = 15 / 60
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -102,3 +106,32 @@ def test_the_api_takes_no_password_so_it_cannot_be_used_to_guess_one(manager):
     assert response.status_code in (401, 403)
     assert response.json()["errors"] == {}
     assert APIClient().post("/api-auth/login/", {"username": "maria"}).status_code == 404
+
+
+def test_behind_a_proxy_one_guesser_does_not_lock_out_everyone(client, manager, clock, settings):
+    # Every request comes from the proxy's address; the lockout must key on the client it names.
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    via_proxy = {"REMOTE_ADDR": "10.0.0.2"}
+    for n in range(5):
+        log_in(client, LOGINS["app"], f"guess-{n}", HTTP_X_FORWARDED_FOR="203.0.113.9", **via_proxy)
+    guesser = log_in(
+        client, LOGINS["app"], "pw-maria", HTTP_X_FORWARDED_FOR="203.0.113.9", **via_proxy
+    )
+    assert guesser.status_code == 429
+
+    response = log_in(
+        client, LOGINS["app"], "pw-maria", HTTP_X_FORWARDED_FOR="198.51.100.7", **via_proxy
+    )
+    assert response.status_code == 302 and signed_in(client)
+    from axes.models import AccessAttempt
+
+    assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["203.0.113.9"]
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_lockout(client, manager, clock, settings):
+    settings.BEHIND_PROXY = False
+    for n in range(5):
+        log_in(client, LOGINS["app"], f"guess-{n}", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+    response = log_in(client, LOGINS["app"], "pw-maria", HTTP_X_FORWARDED_FOR="192.0.2.1")
+    assert response.status_code == 429 and not signed_in(client)

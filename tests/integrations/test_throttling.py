@@ -5,6 +5,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
+from rest_framework.test import APIClient
 
 from tests.integrations.conftest import THREADS, key_client, person_client
 
@@ -73,3 +74,52 @@ def test_a_key_at_a_high_rate_is_counted_not_listed(zendesk):
     key = IntegrationKey.objects.get(name="Zendesk bridge")
     usage = get_usage(None, group="api-key", key=lambda *_: f"key-{key.prefix}", rate="1000000/min")
     assert usage["count"] == 30
+
+
+SCHEMA = "/api/schema/"  # the one endpoint open to a caller without key or session
+
+
+def anonymous_gets(count: int, remote: str = "203.0.113.9", forwarded=None) -> list[int]:
+    client = APIClient()
+    answers = []
+    for n in range(count):
+        extra = {"REMOTE_ADDR": remote(n) if callable(remote) else remote}
+        if forwarded is not None:
+            extra["HTTP_X_FORWARDED_FOR"] = forwarded(n) if callable(forwarded) else forwarded
+        answers.append(client.get(SCHEMA, **extra).status_code)
+    return answers
+
+
+def test_a_forged_x_forwarded_for_does_not_dodge_the_anonymous_limit(db, settings):
+    # The replay: 25 requests, each naming another address, against 20/min: all 25 passed.
+    settings.BEHIND_PROXY = False
+    with rates(key="1000/min", user="20/min"):
+        answers = anonymous_gets(25, forwarded=lambda n: f"198.51.100.{n}")
+    assert answers == [200] * 20 + [429] * 5
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(db, settings):
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    with rates(key="1000/min", user="3/min"):
+        answers = anonymous_gets(4, remote="203.0.113.9", forwarded=lambda n: f"198.51.100.{n}")
+    assert answers == [200, 200, 200, 429]
+
+
+def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(db, settings):
+    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    with rates(key="1000/min", user="3/min"):
+        first = anonymous_gets(4, remote="10.0.0.2", forwarded="198.51.100.7")
+        second = anonymous_gets(1, remote="10.0.0.2", forwarded="192.0.2.44")
+    assert first == [200, 200, 200, 429]
+    assert second == [200]
+
+
+def test_ipv6_addresses_in_one_64_share_the_anonymous_limit(db, settings):
+    settings.BEHIND_PROXY = False
+    with rates(key="1000/min", user="3/min"):
+        answers = anonymous_gets(4, remote=lambda n: f"2001:db8:1:2::{n + 1}")
+        neighbour = anonymous_gets(1, remote="2001:db8:1:3::1")
+    assert answers == [200, 200, 200, 429]
+    assert neighbour == [200]

@@ -10,6 +10,9 @@ django-q2's own command stops badly, in three ways this fixes:
 - A SIGTERM to the whole process group (systemd, `kill -- -pgid`) kills the sentinel at once
   (it keeps the default handler) and each worker in the middle of its task. Here a worker
   finishes its task and exits, and this process waits for it before exiting.
+
+It also writes the timetable (slaops/schedules.py) before starting, so a changed setting such as
+SLA_EVALUATE_EVERY reaches the schedule with the next cluster start.
 """
 
 import signal
@@ -18,6 +21,7 @@ from django_q.management.commands.qcluster import Command as DjangoQCommand
 from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
 
 from slaops import stopping
+from slaops.schedules import ensure_schedules
 
 
 class Command(DjangoQCommand):
@@ -28,6 +32,7 @@ class Command(DjangoQCommand):
         from django_q.cluster import Cluster
 
         settings.SECRET_KEY  # noqa: B018 - as django-q2: tasks are signed, so fail early
+        ensure_schedules()
         # Connected before the sentinel forks the workers, which inherit them.
         post_spawn.connect(stopping.worker_spawned, dispatch_uid="slaops-stop")
         pre_execute.connect(stopping.task_starting, dispatch_uid="slaops-stop")
