@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Team
 from accounts.selectors import viewer_zone
 from policies.vocabulary import Priority, ThreadStatus
+from slaops.ids import parse_id
 from threads import services
 from threads.models import Thread
 from threads.pages.detail import assignable_people
@@ -25,10 +26,7 @@ from threads.selectors import visible_threads
 
 
 def _page_number(raw) -> int:
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
+    return parse_id(raw) or 1
 
 
 def _sort_links(query: QueryDict, current: str) -> dict[str, str]:

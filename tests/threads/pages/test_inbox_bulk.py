@@ -136,3 +136,23 @@ def test_a_view_needs_a_name(agent_client, setup):
     response = agent_client.post("/inbox/views/", {"name": "  ", "query": "q=x"})
     assert "The view was not saved: Give the view a name." in said(agent_client, response)
     assert Team.objects.count() == 2
+
+
+@pytest.mark.parametrize("field", ["threads", "assignee", "team"])
+@pytest.mark.parametrize("value", ["²", "٣", "99999999999999999999999"])
+def test_a_bulk_change_naming_a_unicode_digit_is_refused_with_a_message(
+    agent_client, setup, other_agent, field, value
+):
+    thread = open_thread(berlin(23, 10), "One")
+    ids = [thread.pk, value] if field == "threads" else [thread.pk]
+    data = {"action": "assign", "assignee": other_agent.pk}
+    if field == "team":
+        data.update(action="team", team=value)
+    elif field == "assignee":
+        data["assignee"] = value
+    response = bulk(agent_client, berlin(23, 10, 5), ids, **data)
+    assert response.status_code == 302
+    page = said(agent_client, response)
+    assert "Nothing was changed:" in page
+    thread.refresh_from_db()
+    assert (thread.assignee_id, thread.team_id) == (None, None)
