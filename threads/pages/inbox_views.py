@@ -1,4 +1,4 @@
-"""The inbox pages: the list, a bulk change, saving and deleting a view.
+"""The inbox pages: the list, a bulk change, saving, copying and deleting a view.
 
 Reads come from threads/pages/inbox.py; every change to a thread goes through
 `threads.services.thread_change`, one transaction per thread, and each refusal is reported with
@@ -20,7 +20,7 @@ from threads.models import Thread
 from threads.pages.detail import assignable_people
 from threads.pages.inbox import SORTS, inbox
 from threads.pages.inbox_forms import BulkForm, InboxFilterForm, SavedViewForm
-from threads.pages.inbox_saved import delete_view, normalise, save_view, views_for
+from threads.pages.inbox_saved import copy_view, delete_view, normalise, save_view, views_for
 from threads.pages.views import agent_action, agent_page
 from threads.selectors import visible_threads
 
@@ -153,6 +153,17 @@ def inbox_view_save(request):
     else:
         shared = f", shared with {view.team.name}" if view.team_id else ""
         messages.success(request, f"View “{view.name}” saved{shared}.")
+    return _back_to_inbox(request)
+
+
+@require_POST
+@agent_page
+def inbox_view_copy(request, pk: int):
+    view, problem = copy_view(user=request.user, pk=pk)
+    if problem:
+        messages.error(request, f"The view was not copied: {problem}")
+    else:
+        messages.success(request, f"View “{view.name}” saved as your own.")
     return _back_to_inbox(request)
 
 
