@@ -332,6 +332,10 @@ COLUMNS = {
         "external_id": Thread._meta.get_field("external_id"),
     },
     "AccountSerializer": {"email_domains": 253},  # a JSON list; the longest domain name
+    "AccountLookupSerializer": {  # looked up, never stored: as long as what they match
+        "name": Account._meta.get_field("name"),
+        "domain": 253,
+    },
 }
 RESPONSE_ONLY = {"ErrorSerializer"}
 OUR_APPS = ("threads.", "accounts.", "policies.", "integrations.", "slaops.")
