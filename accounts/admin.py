@@ -83,10 +83,11 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["email", "name", "account"]
+    list_display = ["email", "name", "account", "source"]
     list_select_related = ["account"]
     search_fields = ["email", "name", "account__name"]
     autocomplete_fields = ["account"]
+    readonly_fields = ["source"]  # where they first came in: which integration key reads them
 
 
 @admin.register(Team)

@@ -58,6 +58,17 @@ class Contact(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(unique=True)
+    source = models.CharField(
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+        db_index=True,
+        editable=False,
+        help_text="Where this contact first came in (the source of their first thread or "
+        "message, e.g. zendesk); empty when a person added them. An integration key reads only "
+        "the contacts its own source brought in.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,12 +5,21 @@ from accounts.models import Account, Contact, normalise_email
 UNSET = object()  # "leave the account as it is"
 
 
-def contact_upsert(*, email: str, name=None, account=UNSET) -> tuple[Contact, bool]:
-    """The contact with this email, created or updated with the name/account given."""
+def contact_upsert(
+    *, email: str, name=None, account=UNSET, source: str = ""
+) -> tuple[Contact, bool]:
+    """The contact with this email, created or updated with the name/account given. `source` is
+    where a new contact came in (a thread's source; "" = a person added them): it is kept from
+    their first appearance on and never changed, so naming a known address elsewhere does not
+    make the contact another source's."""
     email = normalise_email(email)
     contact, created = Contact.objects.get_or_create(
         email=email,
-        defaults={"name": name or "", "account": None if account is UNSET else account},
+        defaults={
+            "name": name or "",
+            "account": None if account is UNSET else account,
+            "source": source,
+        },
     )
     if not created:
         changed = []

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from mail.matching import subject_tag, without_tags
 from mail.models import InboundEmail, Mailbox, OutboundEmail
+from slaops.ids import parse_id
 from threads.models import Message, Thread
 
 MAX_REFERENCES = 20  # the newest ones; mail clients need only the chain's ends
@@ -23,9 +24,9 @@ class NotSendable(Exception):
 def reply_mailbox(thread: Thread) -> Mailbox | None:
     """The mailbox a thread's replies go out from: the one it came in by, or the one its last
     e-mail came to."""
-    ident = thread.source.removeprefix("email:")
-    if thread.source.startswith("email:") and ident.isdigit():
-        mailbox = Mailbox.objects.filter(pk=int(ident), active=True).first()
+    ident = parse_id(thread.source.removeprefix("email:"))
+    if thread.source.startswith("email:") and ident is not None:
+        mailbox = Mailbox.objects.filter(pk=ident, active=True).first()
         if mailbox is not None:
             return mailbox
     inbound = (

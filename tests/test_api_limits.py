@@ -332,6 +332,10 @@ COLUMNS = {
         "external_id": Thread._meta.get_field("external_id"),
     },
     "AccountSerializer": {"email_domains": 253},  # a JSON list; the longest domain name
+    "AccountLookupSerializer": {  # looked up, never stored: as long as what they match
+        "name": Account._meta.get_field("name"),
+        "domain": 253,
+    },
 }
 RESPONSE_ONLY = {"ErrorSerializer"}
 OUR_APPS = ("threads.", "accounts.", "policies.", "integrations.", "slaops.")
@@ -393,7 +397,11 @@ def test_pages_and_api_answers_carry_the_security_headers(manager_client):
         assert response["X-Content-Type-Options"] == "nosniff"
 
 
-@pytest.mark.parametrize("value", ["1e400", "1.5", "true", "99999999999999999999999", "-1", '"7x"'])
+# "²" and "٣" are digits to str.isdigit() (int() refuses the first, reads 3 from the second).
+@pytest.mark.parametrize(
+    "value",
+    ["1e400", "1.5", "true", "99999999999999999999999", "-1", '"7x"', '"²"', '"٣"', '" 1"', '"+1"'],
+)
 def test_an_id_that_is_not_a_whole_number_of_an_object_is_a_400_naming_the_field(
     api, thread, value
 ):
@@ -420,3 +428,19 @@ def test_an_id_that_is_not_a_whole_number_of_an_object_is_a_400_naming_the_field
 def test_an_id_filter_that_is_not_a_whole_number_is_a_400(api, thread):
     assert api.get(f"{THREADS}?tier=1.5").status_code == 400
     assert api.get(f"{THREADS}?team=99999999999999999999999").status_code == 400
+
+
+@pytest.mark.parametrize("name", ["tier", "team", "assignee"])
+@pytest.mark.parametrize("value", ["²", "٣", "1_0", "+1"])
+def test_an_id_filter_with_a_unicode_digit_is_a_400_naming_the_filter(api, thread, name, value):
+    assert_shaped(api.get(THREADS, {name: value}), 400, [name])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/accounts/", "/api/v1/contacts/", THREADS])
+def test_an_object_id_with_a_unicode_digit_is_a_404_never_a_500(api, thread, path):
+    assert_shaped(api.get(f"{path}²/"), 404, [])
+    assert_shaped(api.get(f"{THREADS}²/messages/"), 404, [])
+
+
+def test_a_page_number_with_a_unicode_digit_is_a_404_never_a_500(api, thread):
+    assert_shaped(api.get(THREADS, {"page": "²"}), 404, [])

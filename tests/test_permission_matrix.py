@@ -77,6 +77,8 @@ ROWS = {
     ],
     # Only the view's owner may delete it; anyone else is told there is no such view.
     "inbox-view-delete": [("post", {}, E(LOGIN, 403, 302, 302, 302, 302, LOGIN, LOGIN))],
+    # "Save as my view": a view shared with one's teams; anything else is told it is not found.
+    "inbox-view-copy": [("post", {}, E(LOGIN, 403, 302, 302, 302, 302, LOGIN, LOGIN))],
     "queue-live": [("get", None, PAGE)],
     "notifications": [("get", None, PAGE)],
     "notification-read": [  # the agent's own notification: anyone else's is not found
@@ -146,12 +148,17 @@ ROWS = {
         # A late event an integration replays: its time is the thread's opening.
         ("post", "late-message", E(401, 403, 400, 404, 400, 400, 201, 404)),
     ],
+    # Lists are scoped (a key: its source's threads' accounts; the limited agent: their teams'
+    # threads'); an exact look-up by name or e-mail domain finds an account for every reader.
     "api:account-list": [
         ("get", None, API_READ),
+        ("get", {"name": "Other"}, API_READ),
+        ("get", {"domain": "acme.com"}, API_READ),
         ("post", "new-account", E(401, 403, 403, 403, 201, 201, 403, 403)),
     ],
+    # Acme is on Zendesk's thread only, of a team the limited agent is not in.
     "api:account-detail": [
-        ("get", None, API_READ),
+        ("get", None, THREAD_READ),
         ("patch", {"name": "Acme Ltd"}, E(401, 403, 403, 403, 200, 200, 403, 403)),
         ("delete", None, E(401, 403, 403, 403, 405, 405, 403, 403)),
     ],
@@ -160,8 +167,9 @@ ROWS = {
         # Moving a contact to another account changes its tier and SLA: managers only.
         ("post", "move-contact", E(401, 403, 403, 403, 200, 200, 403, 403)),
     ],
-    # The contact is on Zendesk's thread only: another source's key does not see it.
-    "api:contact-detail": [("get", None, E(401, 403, 200, 200, 200, 200, 200, 404))],
+    # The contact came in through Zendesk's thread: another source's key and the limited agent
+    # do not see it.
+    "api:contact-detail": [("get", None, THREAD_READ)],
 }
 
 # Admin: what a manager meets in each app. In the apps they run, every list answers 200 and the
@@ -248,7 +256,7 @@ def world(agent, manager, django_user_model, settings, tmp_path):
         source="zendesk",
         external_id="ZD-1",
         team=Team.objects.create(name="Tech"),
-        contact=contact_upsert(email="ann@acme.com", account=acme)[0],
+        contact=contact_upsert(email="ann@acme.com", account=acme, source="zendesk")[0],
     ).thread
     event = SlaEvent.objects.filter(thread=thread).first()
     notification = Notification.objects.create(user=agent, thread=thread, event=event)

@@ -1,8 +1,9 @@
 """Who may see which threads: the team scoping the agents' pages and the API share."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from accounts.models import AgentProfile, Team
+from threads.models import Message, Thread
 
 
 def team_ids(user) -> list[int]:
@@ -36,3 +37,26 @@ def visible_threads(threads: QuerySet, *, user) -> QuerySet:
     """The threads among `threads` this person may see and work, on the pages and the API."""
     limit = visible_limit(user)
     return threads if limit is None else threads.filter(limit)
+
+
+def visible_accounts(accounts: QuerySet, *, user) -> QuerySet:
+    """The accounts a person may read: all, or for a team-limited person the accounts of the
+    threads they may see."""
+    limit = visible_limit(user)
+    if limit is None:
+        return accounts
+    threads = Thread.objects.filter(limit)
+    return accounts.filter(Exists(threads.filter(account=OuterRef("pk"))))
+
+
+def visible_contacts(contacts: QuerySet, *, user) -> QuerySet:
+    """The contacts a person may read: all, or for a team-limited person those who opened or
+    wrote on a thread they may see."""
+    limit = visible_limit(user)
+    if limit is None:
+        return contacts
+    threads = Thread.objects.filter(limit)
+    return contacts.filter(
+        Exists(threads.filter(contact=OuterRef("pk")))
+        | Exists(Message.objects.filter(contact=OuterRef("pk"), thread__in=threads))
+    )

@@ -132,7 +132,7 @@ def thread_create(
     try:
         with transaction.atomic():  # a savepoint: a racing duplicate must not spoil the caller
             if contact is None and contact_email:
-                contact, account = _contact_for(contact_email, contact_name, account)
+                contact, account = _contact_for(contact_email, contact_name, account, source)
             if account is None and contact is not None:
                 account = contact.account
             thread = Thread.objects.create(
@@ -171,7 +171,7 @@ def thread_create(
     return Created(thread, True)
 
 
-def _contact_for(email: str, name: str | None, account: Account | None):
+def _contact_for(email: str, name: str | None, account: Account | None, source: str):
     """The contact who wrote and the thread's account. Opening a thread never rewrites who a
     known contact is (their name, or an account they already belong to: that would change the
     tier and so the SLA); a new contact joins the given account or the one that claims the
@@ -188,7 +188,7 @@ def _contact_for(email: str, name: str | None, account: Account | None):
         return contact, contact.account
     account = account or account_for_email(email)
     if contact is None:
-        contact, _ = contact_upsert(email=email, name=name, account=account)
+        contact, _ = contact_upsert(email=email, name=name, account=account, source=source)
     elif account is not None:
         contact, _ = contact_upsert(email=email, account=account)
     return contact, account

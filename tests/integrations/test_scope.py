@@ -212,6 +212,91 @@ def test_a_key_reads_only_the_contacts_of_its_threads(zendesk, intercom):
     assert zendesk.get(f"/api/v1/contacts/{bob.pk}/").status_code == 404
 
 
+def contact_emails(client) -> list[str]:
+    response = client.get("/api/v1/contacts/")
+    assert response.status_code == 200
+    return [c["email"] for c in response.json()["results"]]
+
+
+def account_names(client, **lookup) -> list[str]:
+    response = client.get("/api/v1/accounts/", lookup)
+    assert response.status_code == 200
+    return [a["name"] for a in response.json()["results"]]
+
+
+def test_naming_another_sources_contact_in_a_message_does_not_make_it_readable(
+    zendesk, intercom, standard
+):
+    open_thread(intercom, contact_email="vip@globex.com", contact_name="Very Important")
+    vip = Contact.objects.get(email="vip@globex.com")
+    ours = open_thread(zendesk, contact_email="ann@acme.com")
+    named = zendesk.post(
+        f"{THREADS}{ours['id']}/messages/",
+        {"author": "customer", "body": "Hi", "contact_email": "vip@globex.com"},
+        format="json",
+    )
+    assert named.status_code == 201
+    assert named.json()["contact"] == vip.pk  # linked, as the message says
+    assert "Very Important" not in named.content.decode()
+    assert contact_emails(zendesk) == ["ann@acme.com"]
+    assert zendesk.get(f"/api/v1/contacts/{vip.pk}/").status_code == 404
+
+
+def test_opening_a_thread_for_another_sources_contact_does_not_make_it_readable(
+    zendesk, intercom, standard
+):
+    open_thread(intercom, contact_email="vip@globex.com", contact_name="Very Important")
+    open_thread(zendesk, contact_email="vip@globex.com")
+    assert contact_emails(zendesk) == []
+    assert contact_emails(intercom) == ["vip@globex.com"]
+
+
+def test_a_contact_a_person_added_is_not_readable_by_a_key(zendesk, manager, standard):
+    person_client(manager).post(
+        "/api/v1/contacts/", {"email": "ceo@acme.com", "name": "The CEO"}, format="json"
+    )
+    ours = open_thread(zendesk, contact_email="ceo@acme.com")
+    assert ours["contact"] == Contact.objects.get(email="ceo@acme.com").pk
+    assert contact_emails(zendesk) == []
+
+
+def test_a_key_reads_the_contact_its_source_brought_in_on_a_message(zendesk, standard):
+    ours = open_thread(zendesk, contact_email="ann@acme.com")
+    zendesk.post(
+        f"{THREADS}{ours['id']}/messages/",
+        {"author": "customer", "body": "Me too", "contact_email": "bob@acme.com"},
+        format="json",
+    )
+    assert contact_emails(zendesk) == ["ann@acme.com", "bob@acme.com"]
+
+
+def test_a_key_lists_only_the_accounts_of_its_sources_threads(zendesk, intercom, standard):
+    acme = Account.objects.create(name="Acme", email_domains=["acme.com"])
+    globex = Account.objects.create(name="Globex", email_domains=["globex.com"])
+    open_thread(zendesk, contact_email="ann@acme.com")
+    open_thread(intercom, contact_email="vip@globex.com")
+    assert account_names(zendesk) == ["Acme"]
+    assert zendesk.get(f"/api/v1/accounts/{acme.pk}/").status_code == 200
+    assert zendesk.get(f"/api/v1/accounts/{globex.pk}/").status_code == 404
+
+
+def test_a_key_finds_any_account_by_its_exact_name_or_domain(zendesk, standard):
+    Account.objects.create(name="Globex", email_domains=["globex.com", "globex.de"])
+    Account.objects.create(name="Globex Two", email_domains=["globex.co"])
+    assert account_names(zendesk) == []
+    assert account_names(zendesk, name="globex") == ["Globex"]
+    assert account_names(zendesk, domain="GLOBEX.DE") == ["Globex"]
+    assert account_names(zendesk, domain="globex") == []  # a domain, not a part of one
+    assert account_names(zendesk, name="Glob") == []
+    assert account_names(zendesk, name="Globex", domain="globex.co") == []
+
+
+def test_a_blank_account_look_up_is_a_400_naming_it(zendesk):
+    response = zendesk.get("/api/v1/accounts/?name=")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["name"]
+
+
 # ------------------------------------------------------------------------ people act now
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client
 
-from accounts.models import AgentProfile, Team
+from accounts.models import Account, AgentProfile, Contact, Team
 from tests.factories import policy
 from tests.integrations.conftest import THREADS, person_client
 from threads import services
@@ -148,3 +148,49 @@ def test_a_thread_moved_to_another_team_leaves_their_notifications(limited, thre
     page = client.get("/notifications/").content.decode()
     assert "About billing" in page
     assert "About tech" not in page
+
+
+@pytest.fixture
+def customers(agent):
+    """Acme writes to Billing (the limited agent's team), Globex to Tech."""
+    policy("Round the clock", targets=[("first_response", "", 60)])
+    billing = Team.objects.create(name="Billing")
+    billing.members.add(agent)
+    tech = Team.objects.create(name="Tech")
+    acme = Account.objects.create(name="Acme", email_domains=["acme.com"])
+    globex = Account.objects.create(name="Globex", email_domains=["globex.com"])
+    ours = services.thread_create(
+        subject="Invoice", first_message="Help", team=billing, contact_email="ann@acme.com"
+    ).thread
+    services.thread_create(
+        subject="Down", first_message="Help", team=tech, contact_email="vip@globex.com"
+    )
+    bob = Contact.objects.create(email="bob@acme.com", account=acme)
+    services.message_receive(thread=ours, body="Me too", contact=bob)  # cc'd, writes too
+    return {"acme": acme, "globex": globex}
+
+
+def names(response, field) -> list[str]:
+    assert response.status_code == 200
+    return [row[field] for row in response.json()["results"]]
+
+
+def test_the_api_lists_only_the_accounts_and_contacts_of_their_teams_threads(limited, customers):
+    api = person_client(limited)
+    assert names(api.get("/api/v1/accounts/"), "name") == ["Acme"]
+    assert names(api.get("/api/v1/contacts/"), "email") == ["ann@acme.com", "bob@acme.com"]
+    globex = customers["globex"]
+    assert api.get(f"/api/v1/accounts/{globex.pk}/").status_code == 404
+    vip = globex.contacts.get()
+    assert api.get(f"/api/v1/contacts/{vip.pk}/").status_code == 404
+
+
+def test_a_limited_agent_finds_an_account_by_its_exact_name(limited, customers):
+    api = person_client(limited)
+    assert names(api.get("/api/v1/accounts/", {"name": "Globex"}), "name") == ["Globex"]
+
+
+def test_an_agent_without_the_limit_lists_every_account_and_contact(agent, customers):
+    api = person_client(agent)
+    assert names(api.get("/api/v1/accounts/"), "name") == ["Acme", "Globex"]
+    assert len(names(api.get("/api/v1/contacts/"), "email")) == 3

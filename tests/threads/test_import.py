@@ -194,6 +194,16 @@ def test_imported_contacts_join_their_account(standard, tmp_path):
     assert Thread.objects.get().account.name == "Acme"
 
 
+def test_imported_contacts_belong_to_the_source_of_their_thread(standard, tmp_path):
+    # So the source's integration key reads them, and no other key does.
+    Contact.objects.create(email="known@example.com")  # a person added them: stays so
+    rows = [STORY, {**STORY, "external_id": "L-2", "contact_email": "known@example.com"}]
+    with time_machine.travel(NOW, tick=False):
+        call_command("import_threads", str(write(tmp_path, *rows)))
+    sources = dict(Contact.objects.values_list("email", "source"))
+    assert sources == {"ann@example.com": "legacy", "known@example.com": ""}
+
+
 def test_history_before_a_pause_counts_toward_resolution(standard, tmp_path):
     with time_machine.travel(NOW, tick=False):
         call_command("import_threads", str(write(tmp_path, STORY)))

@@ -22,6 +22,7 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from policies.models import AlertChannel
+from slaops.ids import parse_id
 from slaops.stopping import stopping
 from threads.alerting.alert import Alert, alert_for, sample_alert
 from threads.alerting.attempt import Outcome, attempt, attempt_in_worker
@@ -151,7 +152,7 @@ def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:
     full = [key for key, queue in queues.items() if len(queue) >= QUEUED_PER_DESTINATION]
     if "email" in full:
         rows = rows.exclude(kind=Delivery.Kind.EMAIL)
-    full_channels = [int(key[8:]) for key in full if key[8:].isdigit()]  # "channel:<id>"
+    full_channels = [pk for key in full if (pk := parse_id(key[8:]))]  # "channel:<id>"
     if full_channels:
         rows = rows.exclude(channel_id__in=full_channels)
     page = list(

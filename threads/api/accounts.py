@@ -1,4 +1,10 @@
-"""Customer accounts and contacts: serializers and viewsets."""
+"""Customer accounts and contacts: serializers and viewsets.
+
+Who reads which: managers and agents every account and contact; a team-limited agent those of
+the threads they may see; an integration key the accounts of its source's threads and the
+contacts its source brought in (see `scoped_accounts`, `scoped_contacts`). Anyone who may read
+accounts finds one by its exact name or e-mail domain (`?name=`, `?domain=`), to name it when
+opening a thread; anything else outside their scope is a 404, so ids do not leak."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -12,9 +18,30 @@ from accounts.services import UNSET, contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import READ
 from policies.models import Tier
-from threads import services
+from threads import selectors, services
 from threads.api.fields import BAD_INPUT, ApiModelSerializer, IdField, TextField, one_line
 from threads.models import Message, Thread
+
+
+def scoped_accounts(request, accounts):
+    """The accounts this caller may list and read by id."""
+    key = integration_key(request)
+    if key is None:
+        return selectors.visible_accounts(accounts, user=request.user)
+    return accounts.filter(Exists(Thread.objects.filter(account=OuterRef("pk"), source=key.source)))
+
+
+def scoped_contacts(request, contacts):
+    """The contacts this caller may list and read by id. A key reads only contacts its own
+    source brought in (`Contact.source`) and that are on its threads: naming a known address in
+    a message links that contact to the message and shows the key nothing more of them."""
+    key = integration_key(request)
+    if key is None:
+        return selectors.visible_contacts(contacts, user=request.user)
+    return contacts.filter(source=key.source).filter(
+        Exists(Thread.objects.filter(contact=OuterRef("pk"), source=key.source))
+        | Exists(Message.objects.filter(contact=OuterRef("pk"), thread__source=key.source))
+    )
 
 
 class AccountSerializer(ApiModelSerializer):
@@ -62,7 +89,64 @@ class ContactSerializer(ApiModelSerializer):
         return one_line(value)
 
 
+class AccountLookupSerializer(serializers.Serializer):
+    """Query parameters of the account list: an exact look-up across every account."""
+
+    name = TextField(
+        max_length=200,
+        required=False,
+        help_text="The account with exactly this name (case-insensitive), whoever's threads "
+        "it is on.",
+    )
+    domain = TextField(
+        max_length=253,
+        required=False,
+        help_text="The account that claims this e-mail domain (exact), whoever's threads it is on.",
+    )
+
+    def validate(self, data):
+        # A query string drops blank parameters before validation; a blank look-up would then
+        # list the caller's accounts, which an integrator could take for the one it asked for.
+        blank = {
+            name: "Give a value: a blank look-up finds no account."
+            for name in ("name", "domain")
+            if name in self.initial_data and not self.initial_data[name].strip()
+        }
+        if blank:
+            raise serializers.ValidationError(blank)
+        return data
+
+    def validate_name(self, value: str) -> str:
+        return value.strip()
+
+    def validate_domain(self, value: str) -> str:
+        return value.strip().lower()
+
+
+def looked_up(accounts, lookup: dict):
+    """The accounts of an exact look-up, or None when none was asked for."""
+    if not lookup:
+        return None
+    if "name" in lookup:
+        accounts = accounts.filter(name__iexact=lookup["name"])
+    if "domain" in lookup:
+        domain = lookup["domain"]
+        # Narrow in SQL (the JSON text holds the quoted domain), then confirm exactly.
+        candidates = accounts.filter(email_domains__icontains=f'"{domain}"')
+        claimed = [a.pk for a in candidates if domain in a.email_domains]
+        accounts = accounts.filter(pk__in=claimed)
+    return accounts
+
+
 @extend_schema_view(
+    list=extend_schema(
+        summary="List accounts, or find one by exact name or e-mail domain",
+        description="Lists the accounts this caller may read (an integration key: those of its "
+        "source's threads; a team-limited agent: those of their teams' threads). `?name=` or "
+        "`?domain=` finds an account by exact name or e-mail domain among all of them.",
+        parameters=[AccountLookupSerializer],
+        responses={200: AccountSerializer(many=True), 400: BAD_INPUT},
+    ),
     create=extend_schema(responses={201: AccountSerializer, 400: BAD_INPUT}),
     update=extend_schema(responses={200: AccountSerializer, 400: BAD_INPUT}),
     partial_update=extend_schema(responses={200: AccountSerializer, 400: BAD_INPUT}),
@@ -77,13 +161,24 @@ class AccountViewSet(
     """Customer accounts. A tier change re-matches the account's open threads.
 
     Reading needs the permission to view accounts (Agents, Managers); creating and changing the
-    account permissions (Managers). Integration keys may read them, to name an account."""
+    account permissions (Managers). Integration keys may read them, to name an account: those of
+    their source's threads, and any one found by its exact name or domain."""
 
     lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
     integration_access = READ
     queryset = Account.objects.order_by("name", "id")
     serializer_class = AccountSerializer
+
+    def get_queryset(self):
+        accounts = super().get_queryset()
+        if self.action == "list":
+            lookup = AccountLookupSerializer(data=self.request.query_params)
+            lookup.is_valid(raise_exception=True)
+            found = looked_up(accounts, lookup.validated_data)
+            if found is not None:
+                return found
+        return scoped_accounts(self.request, accounts)
 
     def perform_update(self, serializer):
         account = serializer.instance
@@ -106,8 +201,9 @@ class ContactViewSet(
     viewsets.GenericViewSet,
 ):
     """People who write in. POST upserts by email (lower-cased) and needs the contact
-    permissions (Managers). An integration key reads only the contacts of its source's threads
-    (threads and customer messages upsert their contacts themselves)."""
+    permissions (Managers). An integration key reads only the contacts its source brought in
+    (threads and customer messages upsert their contacts themselves); a team-limited agent those
+    of the threads they may see."""
 
     lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
@@ -116,14 +212,7 @@ class ContactViewSet(
     serializer_class = ContactSerializer
 
     def get_queryset(self):
-        contacts = super().get_queryset()
-        key = integration_key(self.request)
-        if key is None:
-            return contacts
-        return contacts.filter(
-            Exists(Thread.objects.filter(contact=OuterRef("pk"), source=key.source))
-            | Exists(Message.objects.filter(contact=OuterRef("pk"), thread__source=key.source))
-        )
+        return scoped_contacts(self.request, super().get_queryset())
 
     @extend_schema(
         responses={

@@ -11,6 +11,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from slaops.fields import SANE_YEARS
+from slaops.ids import parse_id
 
 # A "+" in a query string arrives as a space: "…T09:00:00 01:00" means "…T09:00:00+01:00".
 _SPACED_OFFSET = re.compile(r"^(.*\d)\s(\d{2}(?::?\d{2})?)$")
@@ -78,27 +79,23 @@ class LineField(TextField):
         return one_line(super().to_internal_value(data))
 
 
-# The largest id a BigAutoField holds: anything beyond names nothing and must not reach the
-# database driver (SQLite raises OverflowError on it).
-MAX_ID = 2**63 - 1
-
-
 class IdField(serializers.PrimaryKeyRelatedField):
-    """An object's id: a whole number (or its digits as a string). A float (1.5, 1e400), a
-    boolean or a number beyond any id is refused as such, never rounded or passed on."""
+    """An object's id: a whole number (or its ASCII digits as a string). A float (1.5, 1e400), a
+    boolean, "²" or a number beyond any id is refused as such, never rounded or passed on."""
 
     default_error_messages = {
         "incorrect_type": "Give the object's id as a whole number.",
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, str) and data.strip().isdigit():
-            data = int(data)
-        if isinstance(data, bool) or not isinstance(data, int):
+        if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        if not 0 < data <= MAX_ID:
+        pk = parse_id(data)
+        if pk is None:
+            if isinstance(data, str):
+                self.fail("incorrect_type", data_type="str")
             self.fail("does_not_exist", pk_value=data)
-        return super().to_internal_value(data)
+        return super().to_internal_value(pk)
 
 
 class StrictInput:

@@ -8,6 +8,7 @@ from accounts.models import Account, Team, normalise_email
 from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from slaops.formatting import format_duration
+from slaops.ids import parse_id
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,
@@ -198,12 +199,13 @@ class ThreadFilterSerializer(serializers.Serializer):
     def validate_assignee(self, value: str):
         if value.strip().lower() == "none":
             return None
-        try:
-            return User.objects.get(pk=int(value))
-        except (ValueError, OverflowError, User.DoesNotExist):
+        pk = parse_id(value)
+        user = User.objects.filter(pk=pk).first() if pk is not None else None
+        if user is None:
             raise serializers.ValidationError(
                 f'"{value}" is not a user id; give a user id or "none".'
-            ) from None
+            )
+        return user
 
 
 class ThreadCreateSerializer(StrictSerializer):

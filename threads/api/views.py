@@ -369,7 +369,9 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if data["author"] == Message.Author.CUSTOMER:
             contact = None
             if "contact_email" in data:
-                contact, _ = contact_upsert(email=data["contact_email"])
+                key = integration_key(self.request)
+                source = key.source if key is not None else ""  # "" = a person added them
+                contact, _ = contact_upsert(email=data["contact_email"], source=source)
             return services.message_receive(
                 contact=contact, needs_reply=data["needs_reply"], **common
             )

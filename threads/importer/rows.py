@@ -122,13 +122,15 @@ def insert_contacts(contacts: list[Contact]) -> bool:
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO accounts_contact (account_id, name, email, created_at) "
-            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) "
+            "INSERT INTO accounts_contact (account_id, name, email, source, created_at) "
+            "SELECT * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], "
+            "%s::timestamptz[]) "
             "ON CONFLICT (email) DO NOTHING RETURNING id, email",
             [
                 [c.account.pk if c.account is not None else None for c in contacts],
                 [c.name for c in contacts],
                 [c.email for c in contacts],
+                [c.source for c in contacts],
                 [now] * len(contacts),
             ],
         )

@@ -239,7 +239,9 @@ class Importer:
         if email:
             contact = contacts.get(email) or plan.new_contacts.get(email)
             if contact is None:
-                contact = Contact(email=email, name=data["contact_name"], account=account)
+                contact = Contact(
+                    email=email, name=data["contact_name"], account=account, source=data["source"]
+                )
                 plan.new_contacts[email] = contact
             if account is None:
                 account = contact.account or self.account_for_domain(email)

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Contact
 from policies.vocabulary import Metric, Priority
+from slaops.ids import parse_id
 from threads.clocks.measure import engine_for, measure
 from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, Thread
 from threads.selectors import team_ids, visible_limit
@@ -119,9 +120,9 @@ def search_ids(q: str) -> list[int]:
     found: set[int] = set()
     for rows, column in parts:
         found.update(rows.order_by(f"-{column}").values_list(column, flat=True)[:SEARCH_CAP])
-    number = q.lstrip("#")
-    if number.isdigit() and len(number) < 12:
-        found.add(int(number))
+    number = parse_id(q.lstrip("#"))
+    if number is not None:
+        found.add(number)
     return sorted(found, reverse=True)[:SEARCH_CAP]
 
 

@@ -7,6 +7,7 @@ from django import forms
 from accounts.models import Team
 from policies.models import Tier
 from policies.vocabulary import Channel, Priority, ThreadStatus
+from slaops.ids import parse_id
 from threads.models import ClockState
 from threads.pages.detail import assignable_people
 from threads.pages.inbox import ANY, NO_CLOCK, OPEN, PAUSED, SORTS, InboxFilters
@@ -92,9 +93,10 @@ class BulkForm(forms.Form):
     def clean_threads(self) -> list[int]:
         ids = []
         for raw in self._ids:
-            if not str(raw).isdigit():
+            pk = parse_id(raw)
+            if pk is None:
                 raise forms.ValidationError(f"“{str(raw)[:20]}” is not a thread number.")
-            ids.append(int(raw))
+            ids.append(pk)
         if len(ids) > 200:
             raise forms.ValidationError("At most 200 threads at once.")
         return list(dict.fromkeys(ids))
@@ -102,7 +104,8 @@ class BulkForm(forms.Form):
     def _person(self, raw: str):
         if raw == UNASSIGN:
             return None
-        person = assignable_people().filter(pk=int(raw)).first() if raw.isdigit() else None
+        pk = parse_id(raw)
+        person = assignable_people().filter(pk=pk).first() if pk is not None else None
         if person is None:
             raise forms.ValidationError("Choose someone who works threads (or “Unassigned”).")
         return person
@@ -110,7 +113,8 @@ class BulkForm(forms.Form):
     def _team(self, raw: str):
         if raw == UNASSIGN:
             return None
-        team = Team.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        pk = parse_id(raw)
+        team = Team.objects.filter(pk=pk).first() if pk is not None else None
         if team is None:
             raise forms.ValidationError("Choose a team (or “No team”).")
         return team

@@ -1,5 +1,8 @@
 """The inbox's views: the built-in ones (mine, my team's, unassigned, breaching) and those an
-agent saved for themselves or shared with one of their teams."""
+agent saved for themselves or shared with one of their teams.
+
+A shared view is changed (saved over, deleted) only by its owner: a teammate who wants it
+otherwise copies it to their own views and changes the copy."""
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -20,7 +23,7 @@ class View:
     query: str  # a normalised query string (see `normalise`)
     pk: int | None = None
     shared_with: str = ""  # a team's name when shared
-    mine: bool = False  # its owner may delete it
+    mine: bool = False  # its owner may change and delete it; others may copy it
 
 
 BUILT_IN = [
@@ -70,16 +73,36 @@ def save_view(*, user, name: str, query: str, team_id: int | None) -> tuple[Save
                 view = _shared(user, name, query, team_id)
     except IntegrityError:
         return None, f"A view called “{name}” already exists."
+    except NotYours:
+        return None, (
+            f"“{name}” is shared with the team by someone else, and only they can change it: "
+            "give yours another name, or save theirs as your own view and change that."
+        )
     return view, ""
 
 
+class NotYours(Exception):
+    """A view of this name is shared with the team by someone else."""
+
+
 def _shared(user, name, query, team_id):
-    view = SavedView.objects.filter(team_id=team_id, name=name).first()
+    view = SavedView.objects.select_for_update().filter(team_id=team_id, name=name).first()
     if view is None:
         return SavedView.objects.create(owner=user, team_id=team_id, name=name, query=query)
+    if view.owner_id != user.pk:
+        raise NotYours
     view.query = query
     view.save(update_fields=["query"])
     return view
+
+
+def copy_view(*, user, pk: int) -> tuple[SavedView | None, str]:
+    """Saves a view shared with one of the person's teams as their own (replacing their own view
+    of the same name); the error in words when there is no such view."""
+    shared = SavedView.objects.filter(pk=pk, team_id__in=team_ids(user)).first()
+    if shared is None:
+        return None, "No such view shared with your teams."
+    return save_view(user=user, name=shared.name, query=shared.query, team_id=None)
 
 
 def delete_view(*, user, pk: int) -> str:

@@ -1,4 +1,4 @@
-"""The inbox pages: the list, a bulk change, saving and deleting a view.
+"""The inbox pages: the list, a bulk change, saving, copying and deleting a view.
 
 Reads come from threads/pages/inbox.py; every change to a thread goes through
 `threads.services.thread_change`, one transaction per thread, and each refusal is reported with
@@ -14,21 +14,19 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.models import Team
 from accounts.selectors import viewer_zone
 from policies.vocabulary import Priority, ThreadStatus
+from slaops.ids import parse_id
 from threads import services
 from threads.models import Thread
 from threads.pages.detail import assignable_people
 from threads.pages.inbox import SORTS, inbox
 from threads.pages.inbox_forms import BulkForm, InboxFilterForm, SavedViewForm
-from threads.pages.inbox_saved import delete_view, normalise, save_view, views_for
+from threads.pages.inbox_saved import copy_view, delete_view, normalise, save_view, views_for
 from threads.pages.views import agent_action, agent_page
 from threads.selectors import visible_threads
 
 
 def _page_number(raw) -> int:
-    try:
-        return max(1, int(raw))
-    except (TypeError, ValueError):
-        return 1
+    return parse_id(raw) or 1
 
 
 def _sort_links(query: QueryDict, current: str) -> dict[str, str]:
@@ -155,6 +153,17 @@ def inbox_view_save(request):
     else:
         shared = f", shared with {view.team.name}" if view.team_id else ""
         messages.success(request, f"View “{view.name}” saved{shared}.")
+    return _back_to_inbox(request)
+
+
+@require_POST
+@agent_page
+def inbox_view_copy(request, pk: int):
+    view, problem = copy_view(user=request.user, pk=pk)
+    if problem:
+        messages.error(request, f"The view was not copied: {problem}")
+    else:
+        messages.success(request, f"View “{view.name}” saved as your own.")
     return _back_to_inbox(request)
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/bulk/", inbox_views.inbox_bulk, name="inbox-bulk"),
     path("inbox/views/", inbox_views.inbox_view_save, name="inbox-view-save"),
     path("inbox/views/<int:pk>/delete/", inbox_views.inbox_view_delete, name="inbox-view-delete"),
+    path("inbox/views/<int:pk>/copy/", inbox_views.inbox_view_copy, name="inbox-view-copy"),
     path("queue/", views.queue, name="queue"),
     path("queue/live/", views.queue_fragment, name="queue-live"),
     path("threads/<int:pk>/", views.thread_page, name="thread"),

@@ -146,3 +146,13 @@ def test_a_teams_test_alert_is_one_card(web):
 
     assert result.ok and result.message == "accepted (202)"
     assert texts(card_of(web.to(FLOW)[0]))[0] == "Test alert from SLA Ops"
+
+
+def test_a_retry_after_of_unicode_digits_is_ignored_not_a_crash(web):
+    configure(channels=[channel("teams", url=web.script(FLOW, ["429:Retry-After=²", "202"]))])
+    breach()
+
+    assert run().retrying == 1
+    waiting = Delivery.objects.get()
+    assert waiting.last_error == "Teams answered 429 Too Many Requests"
+    assert waiting.next_attempt_at > NOW

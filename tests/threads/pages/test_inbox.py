@@ -186,3 +186,21 @@ def test_pages_follow_each_other_in_every_sort(agent_client, setup, agent, monke
     for page in range(1, 5):
         due += inbox_threads(get(agent_client, moment, "/inbox/", page=page))
     assert due[-1] == threads[2].pk  # paused: no clock counting down, after the others
+
+
+@pytest.mark.parametrize("q", ["²", "#²", "#٣"])
+def test_searching_for_a_unicode_digit_is_a_plain_text_search(agent_client, setup, q):
+    open_thread(berlin(23, 10), "Printer on fire")
+    wanted = open_thread(berlin(23, 10), f"Room {q.lstrip('#')} is cold")
+    response = get(agent_client, berlin(23, 10, 5), "/inbox/", q=q.lstrip("#"))
+    assert response.status_code == 200
+    assert inbox_threads(response) == [wanted.pk]
+    assert get(agent_client, berlin(23, 10, 5), "/inbox/", q=q).status_code == 200
+
+
+def test_a_page_number_with_a_unicode_digit_is_the_first_page(agent_client, setup):
+    thread = open_thread(berlin(23, 10), "Printer on fire")
+    for page in ("²", "٣"):
+        response = get(agent_client, berlin(23, 10, 5), "/inbox/", page=page)
+        assert response.status_code == 200
+        assert inbox_threads(response) == [thread.pk]

@@ -136,3 +136,78 @@ def test_a_view_needs_a_name(agent_client, setup):
     response = agent_client.post("/inbox/views/", {"name": "  ", "query": "q=x"})
     assert "The view was not saved: Give the view a name." in said(agent_client, response)
     assert Team.objects.count() == 2
+
+
+@pytest.mark.parametrize("field", ["threads", "assignee", "team"])
+@pytest.mark.parametrize("value", ["²", "٣", "99999999999999999999999"])
+def test_a_bulk_change_naming_a_unicode_digit_is_refused_with_a_message(
+    agent_client, setup, other_agent, field, value
+):
+    thread = open_thread(berlin(23, 10), "One")
+    ids = [thread.pk, value] if field == "threads" else [thread.pk]
+    data = {"action": "assign", "assignee": other_agent.pk}
+    if field == "team":
+        data.update(action="team", team=value)
+    elif field == "assignee":
+        data["assignee"] = value
+    response = bulk(agent_client, berlin(23, 10, 5), ids, **data)
+    assert response.status_code == 302
+    page = said(agent_client, response)
+    assert "Nothing was changed:" in page
+    thread.refresh_from_db()
+    assert (thread.assignee_id, thread.team_id) == (None, None)
+
+
+@pytest.fixture
+def shared_by_agent(client, agent, other_agent, setup):
+    """alex shares "Big accounts" with Support; sam is in Support too."""
+    setup["support"].members.add(agent, other_agent)
+    client.force_login(agent)
+    client.post(
+        "/inbox/views/", {"name": "Big accounts", "query": "tier=1", "team": setup["support"].pk}
+    )
+    view = SavedView.objects.get()
+    client.force_login(other_agent)
+    return view
+
+
+def test_a_teammate_cannot_save_over_a_view_another_shared(client, shared_by_agent, setup):
+    response = client.post(
+        "/inbox/views/",
+        {"name": "Big accounts", "query": "priority=low", "team": setup["support"].pk},
+    )
+    assert "only they can change it" in said(client, response)
+    assert SavedView.objects.get().query == "tier=1"
+
+
+def test_a_teammate_cannot_delete_a_view_another_shared(client, shared_by_agent):
+    response = client.post(f"/inbox/views/{shared_by_agent.pk}/delete/")
+    assert "No such view among those you saved." in said(client, response)
+    assert SavedView.objects.get().query == "tier=1"
+
+
+def test_a_teammate_saves_a_shared_view_as_their_own_and_changes_the_copy(
+    client, shared_by_agent, other_agent
+):
+    page = html(client.get("/inbox/"))
+    assert f"/inbox/views/{shared_by_agent.pk}/copy/" in page  # "Save as my view"
+    assert f"/inbox/views/{shared_by_agent.pk}/delete/" not in page
+    response = client.post(f"/inbox/views/{shared_by_agent.pk}/copy/")
+    assert "View “Big accounts” saved as your own." in said(client, response)
+    mine = SavedView.objects.get(owner=other_agent)
+    assert (mine.name, mine.team, mine.query) == ("Big accounts", None, "tier=1")
+    client.post("/inbox/views/", {"name": "Big accounts", "query": "priority=low"})
+    mine.refresh_from_db()
+    assert mine.query == "priority=low"
+    assert SavedView.objects.get(pk=shared_by_agent.pk).query == "tier=1"
+
+
+def test_a_view_shared_with_another_team_cannot_be_copied(client, agent, other_agent, setup):
+    client.force_login(agent)
+    client.post(
+        "/inbox/views/", {"name": "Big accounts", "query": "tier=1", "team": setup["support"].pk}
+    )
+    client.force_login(other_agent)  # in Billing, not Support
+    response = client.post(f"/inbox/views/{SavedView.objects.get().pk}/copy/")
+    assert "No such view shared with your teams." in said(client, response)
+    assert not SavedView.objects.filter(owner=other_agent).exists()

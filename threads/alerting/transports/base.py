@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from policies.models import AlertChannel
 from slaops import outbound
+from slaops.ids import parse_id
 from threads.alerting.alert import Alert
 from threads.models import Delivery
 
@@ -60,8 +61,9 @@ def retry_after_seconds(value: str | None) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return int(value)
+    seconds = parse_id(value, allow_zero=True)  # ASCII digits: "²" is a digit to isdigit()
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError):
