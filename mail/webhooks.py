@@ -46,6 +46,7 @@ from mail.matching import mailbox_address
 from mail.models import Mailbox, MailgunToken
 from mail.parsing import ParseError, parse
 from slaops.api_errors import error_response
+from slaops.ids import parse_id
 from threads.services import ThreadError
 
 log = logging.getLogger(__name__)
@@ -292,9 +293,10 @@ def _tolerant_postmark(event: dict) -> dict:
 
 
 def _check_fresh(timestamp: str) -> None:
-    if not (timestamp.isascii() and timestamp.isdigit()):
+    seconds = parse_id(timestamp, allow_zero=True)
+    if seconds is None:
         raise Refused(400, "timestamp", "Mailgun's timestamp is not a number of seconds.")
-    age = abs(timezone.now().timestamp() - int(timestamp))
+    age = abs(timezone.now().timestamp() - seconds)
     if age > settings.MAIL_MAILGUN_MAX_AGE_SECONDS:
         raise Refused(
             400,
@@ -354,9 +356,9 @@ def _read_body(request, provider: str, is_form: bool) -> None:
     if not raw_length:
         if request.META.get("HTTP_TRANSFER_ENCODING", "identity").lower() != "identity":
             raise Refused(411, "Content-Length", "Send the body with a Content-Length header.")
-    elif not (raw_length.isascii() and raw_length.isdigit()):
+    elif parse_id(raw_length, allow_zero=True) is None:
         raise Refused(400, "Content-Length", "Content-Length is not a number of bytes.")
-    elif int(raw_length) > limit:
+    elif parse_id(raw_length, allow_zero=True) > limit:
         raise Refused(
             413,
             "body",

@@ -18,6 +18,7 @@ from django.http.response import HttpResponseRedirectBase
 from django.urls import is_valid_path
 
 from slaops.api_errors import NON_FIELD, error_body, error_response, status_detail
+from slaops.ids import parse_id
 
 API_PREFIX = "/api/"
 
@@ -80,11 +81,8 @@ class ApiRequestLimits:
                 # ASGI one would hand all of it: ask for the length, which the limit can check.
                 return error_response(411, "Send the body with a Content-Length header.")
             return None
-        try:
-            length = int(raw_length)
-        except ValueError:
-            length = -1
-        if length < 0:
+        length = parse_id(raw_length, allow_zero=True)  # ASCII digits: " 3" and "٣" are no length
+        if length is None:
             return error_response(400, "Content-Length is not a number of bytes.")
         if length > max_bytes:
             return _too_large(max_bytes)
