@@ -145,6 +145,7 @@ def run(label: str, count: int, channels: list[str], slow: float, url: str, redi
         "REDIS_URL": redis,
         "DJANGO_SETTINGS_MODULE": "slaops.settings",
         "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.SALT_KEY),
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
         "SLA_HTTP_ALLOWED_HOSTS": "127.0.0.1",  # the stand-ins are local servers
         "SLA_ALLOW_PRIVATE_DESTINATIONS": "true",

@@ -91,6 +91,7 @@ def run(label, count, spread, tick_seconds, url):
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "slaops.settings",
         "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.SALT_KEY),
         "SLA_TICK_SECONDS": str(tick_seconds),
         # The receiver is a local server: let alerts go to it.
         "SLA_HTTP_ALLOWED_HOSTS": "127.0.0.1",

@@ -7,15 +7,16 @@ class SlaopsConfig(AppConfig):
 
     def ready(self):
         from django.contrib import admin
-        from django.contrib.auth.signals import user_login_failed
+        from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.db.models.signals import post_migrate
 
         from slaops import checks  # noqa: F401 - registers the database checks
         from slaops.admin_lookups import guard
-        from slaops.login_throttle import count_failure
+        from slaops.login_throttle import count_failure, remember_device
         from slaops.schedules import ensure_schedules_after_migrate
 
         user_login_failed.connect(count_failure, dispatch_uid="slaops-login-throttle")
+        user_logged_in.connect(remember_device, dispatch_uid="slaops-login-device")
 
         # No sender: this app has no models, so Django never sends it post_migrate; the handler
         # acts once, on the last app's signal.

@@ -10,6 +10,11 @@ rather than a lockout, because an office behind one NAT shares the address; noth
 count but LOGIN_THROTTLE_WINDOW_MINUTES without a failure, so one person signing in does not
 clear the way for a sprayer next to them.
 
+Known devices pass (OWASP's "device cookie"): a browser someone signed in from gets a signed
+cookie naming them, and a login for that same username with that cookie is not slowed by the
+address (django-axes still locks that username and address after its own count). So a sprayer
+next to an office's NAT holds back only people signing in from a new browser.
+
 Counts live in Django's default cache like the API rate limits: `add` then `incr` (atomic on
 Redis), and the wait is taken with `add`, so of many attempts racing for the same slot one
 passes.
@@ -20,6 +25,7 @@ import math
 import time
 
 from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.shortcuts import render
 
@@ -28,6 +34,9 @@ from slaops.client_address import client_address, client_group
 log = logging.getLogger(__name__)
 
 LOGIN_VIEWS = frozenset({"login", "admin:login"})
+DEVICE_COOKIE = "slaops_device"
+DEVICE_SALT = "slaops.login-throttle.device"
+DEVICE_DAYS = 180
 
 
 def _keys(group: str) -> tuple[str, str]:
@@ -78,17 +87,53 @@ def count_failure(sender, request=None, **kwargs) -> None:
         )  # fmt: skip
 
 
+def remember_device(sender, request=None, user=None, **kwargs) -> None:
+    """user_logged_in receiver: the response gives this browser its device cookie."""
+    if request is not None and user is not None:
+        request.slaops_device_for = user.get_username()
+
+
+def _device_username(request) -> str | None:
+    try:
+        return signing.loads(
+            request.COOKIES.get(DEVICE_COOKIE, ""),
+            salt=DEVICE_SALT,
+            max_age=DEVICE_DAYS * 24 * 3600,
+        )
+    except signing.BadSignature:
+        return None
+
+
+def is_known_device(request) -> bool:
+    known = _device_username(request)
+    return known is not None and known.casefold() == request.POST.get("username", "").casefold()
+
+
 class LoginThrottle:
-    """Answers a throttled login attempt (a POST to the agents' or the admin's login) with 429."""
+    """Answers a throttled login attempt (a POST to the agents' or the admin's login) with 429,
+    unless it comes from a known device for the same username."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        username = getattr(request, "slaops_device_for", None)
+        if username is not None:
+            response.set_cookie(
+                DEVICE_COOKIE,
+                signing.dumps(username, salt=DEVICE_SALT),
+                max_age=DEVICE_DAYS * 24 * 3600,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.method != "POST" or request.resolver_match.view_name not in LOGIN_VIEWS:
+            return None
+        if is_known_device(request):
             return None
         wait = seconds_to_wait(request)
         if not wait:

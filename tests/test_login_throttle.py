@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.test import Client
+
+from slaops.login_throttle import DEVICE_COOKIE
 
 pytestmark = pytest.mark.django_db
 
@@ -150,3 +153,27 @@ def test_a_forged_x_forwarded_for_does_not_dodge_the_throttle(client, clock):
 def test_the_login_page_itself_still_opens_during_the_wait(client, clock):
     spray(client, 25)
     assert client.get(LOGINS["app"], REMOTE_ADDR=SPRAYER).status_code == 200
+
+
+def test_a_colleague_on_a_browser_they_signed_in_from_before_is_not_slowed(manager, clock):
+    # An office behind one NAT: the sprayer shares its address, not its browsers.
+    colleague, sprayer = Client(), Client()
+    assert log_in(colleague, "maria", "pw-maria").status_code == 302
+    colleague.post("/logout/")
+    assert spray(sprayer, 25)[-1].status_code == 429
+    assert log_in(colleague, "maria", "pw-maria").status_code == 302
+
+
+def test_a_known_device_passes_only_for_its_own_username(manager, clock):
+    browser = Client()
+    assert log_in(browser, "maria", "pw-maria").status_code == 302
+    browser.post("/logout/")
+    spray(Client(), 25)
+    assert log_in(browser, "someone-else").status_code == 429
+
+
+def test_a_forged_device_cookie_is_worth_nothing(manager, clock):
+    spray(Client(), 25)
+    forged = Client()
+    forged.cookies[DEVICE_COOKIE] = "maria:forged-signature"
+    assert log_in(forged, "maria", "pw-maria").status_code == 429

@@ -41,6 +41,7 @@ def test_a_poller_killed_mid_batch_and_restarted_stores_every_message_once(
         "DATABASE_URL": database_url(),
         "SLAOPS_VAR_DIR": str(tmp_path),
         "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.SALT_KEY),  # and read its secrets
         "SLA_ALLOW_PRIVATE_DESTINATIONS": "true",
         "SLA_DELIVER_ON_COMMIT": "false",
         "MAIL_POLL_BATCH": str(COUNT),

@@ -52,6 +52,7 @@ def start_cluster(tmp_path, **overrides) -> subprocess.Popen:
         "REDIS_URL": os.environ["REDIS_URL"],
         "SLAOPS_VAR_DIR": str(tmp_path),
         "SECRET_KEY": settings.SECRET_KEY,  # tasks are signed: both sides need the same key
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.SALT_KEY),  # and read its secrets
         "Q_WORKERS": "2",
         "SLA_TICK_SECONDS": "0",
         # The receiver is a local server: let alerts go to it.
@@ -301,6 +302,7 @@ def test_ctrl_c_on_serve_stops_the_web_server_and_the_cluster_with_all_workers_w
         "REDIS_URL": os.environ["REDIS_URL"],
         "SLAOPS_VAR_DIR": str(tmp_path),
         "SECRET_KEY": settings.SECRET_KEY,
+        "FIELD_ENCRYPTION_KEYS": ",".join(settings.SALT_KEY),  # and read its secrets
         "Q_WORKERS": "2",
         "LOG_LEVEL": "WARNING",
     }
