@@ -226,7 +226,14 @@ def connection_report(mailbox: Mailbox) -> list[tuple[bool, str]]:
         try:
             connection.open()
             connection.close()
-            results.append((True, "SMTP: connected and signed in."))
+            if mailbox.smtp_user and mailbox.smtp_password:
+                results.append((True, "SMTP: connected and signed in."))
+            else:
+                # Nothing to sign in with (a password removed because the server changed):
+                # say so rather than "signed in", which would hide why a relay refuses mail.
+                results.append(
+                    (True, "SMTP: connected, not signed in (no user and password saved).")
+                )
         except Exception as error:
             results.append((False, f"SMTP: {smtp_problem(mailbox, error)}"))
     else:

@@ -123,3 +123,20 @@ def test_testing_the_unsaved_form_uses_a_password_typed_there(manager_client, ma
     assert response.status_code == 200
     assert b"typed-now-789" in b"".join(attacker.heard)
     assert "typed-now-789" not in response.content.decode()  # never echoed into the page
+
+
+def test_the_smtp_test_says_it_did_not_sign_in_once_the_password_was_removed(db):
+    from mail.connections import connection_report
+    from tests.threads.servers import smtp_server
+
+    with smtp_server() as server:
+        mailbox = Mailbox.objects.create(
+            name="Support",
+            address="support@acme.example",
+            smtp_host=server.host,
+            smtp_port=server.port,
+            smtp_security="none",
+            smtp_user="support",
+        )
+        [_, (ok, said)] = connection_report(mailbox)
+    assert ok and said == "SMTP: connected, not signed in (no user and password saved)."
