@@ -32,7 +32,7 @@ class EvaluationReport:
 def due_thread_ids(now: datetime, limit: int) -> list[int]:
     """Threads with a clock whose next warning, due time or escalation has passed.
 
-    Three small queries, each served by its partial index, instead of one OR that scans."""
+    Four small queries, each served by its partial index, instead of one OR that scans."""
     running = SlaClock.objects.filter(paused=False)
     queries = [
         running.filter(
@@ -46,6 +46,13 @@ def due_thread_ids(now: datetime, limit: int) -> list[int]:
         running.filter(
             state=ClockState.BREACHING, escalate_at__isnull=False, escalate_at__lte=now
         ).order_by("escalate_at"),
+        # A moved clock past its policy's due time: a miss for objectives (no alert).
+        running.filter(
+            state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
+            override_due_at__isnull=False,
+            missed_at__isnull=True,
+            original_due_at__lt=now,
+        ).order_by("original_due_at"),
     ]
     ids: dict[int, None] = {}
     for query in queries:

@@ -21,9 +21,11 @@ from policies.models.policies import (
     Tier,
     WarningThreshold,
 )
+from policies.models.reasons import BreachReason
 
 __all__ = [
     "AlertChannel",
+    "BreachReason",
     "Calendar",
     "ConfigurationVersion",
     "EscalationLevel",

@@ -7,7 +7,7 @@ takes any of them. `actor` is the person who made the change when it differs fro
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # Thread fields whose change matches the policy again; the others are only recorded.
 REMATCH_FIELDS = ("priority", "channel", "team", "tier")
@@ -77,6 +77,19 @@ class Reapplied(Action):
     account moved to another time zone): they take it, keeping their start. `why` says which."""
 
     why: str = ""
+
+
+@dataclass(frozen=True)
+class DueMoved(Action):
+    """A person moved the due time of the running clock of `metric`: to `due_at`, or by
+    `extend_by` business time from its current due time. `reason` says why (required). The
+    policy's due time is kept beside it; objectives count against that one."""
+
+    metric: str = ""
+    due_at: datetime | None = None
+    extend_by: timedelta | None = None
+    reason: str = ""
+    actor: object = None
 
 
 def field_value(value):

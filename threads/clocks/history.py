@@ -12,6 +12,7 @@ from datetime import datetime
 from threads.clocks.actions import (
     AgentWrote,
     CustomerWrote,
+    DueMoved,
     FieldsChanged,
     NoReplyNeeded,
     StatusChanged,
@@ -100,13 +101,29 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
     for thread_id, at, pk, kind, details in (
         SlaEvent.objects.filter(
             thread_id__in=thread_ids,
-            kind__in=[EventKind.THREAD_CHANGED, EventKind.NO_REPLY_NEEDED, EventKind.ESCALATED],
+            kind__in=[
+                EventKind.THREAD_CHANGED,
+                EventKind.NO_REPLY_NEEDED,
+                EventKind.ESCALATED,
+                EventKind.OVERRIDDEN,
+            ],
         )
         .order_by("at", "pk")
         .values_list("thread_id", "at", "pk", "kind", "details")
     ):
         if kind == EventKind.ESCALATED:
             escalated.add((thread_id, at))
+            continue
+        if kind == EventKind.OVERRIDDEN:
+            # A moved due time is told again as the instant it was moved to.
+            if at <= now and details.get("due_at") and not details.get("exempt"):
+                action = DueMoved(
+                    at,
+                    metric=details.get("metric", ""),
+                    due_at=datetime.fromisoformat(details["due_at"]),
+                    reason=details.get("reason", ""),
+                )
+                actions[thread_id].append((at, 1, pk, action))
             continue
         if kind == EventKind.NO_REPLY_NEEDED:
             if at <= now:

@@ -35,6 +35,8 @@ class ClockMoves:
     created: list[SlaClock] = field(default_factory=list)
     dirty: set = field(default_factory=set)  # ids of touched existing clocks
     thread_fields: set = field(default_factory=set)
+    # Instants whose objective figures changed (outcome.settle), for the rollups.
+    count_changes: list = field(default_factory=list)
     # What a new clock and a new event are made of: the models, or for an import's replay plain
     # objects with the same attributes (threads/importer/plain.py), written as rows with COPY.
     clock_type: ClassVar[type] = SlaClock
@@ -120,13 +122,21 @@ class ClockMoves:
             self._next_escalation(clock)
             return
         remaining = clock.target_duration - clock.used
-        clock.due_at = engine.add(at, max(remaining, timedelta()))
+        clock.original_due_at = engine.add(at, max(remaining, timedelta()))
+        moved = clock.override_due_at
+        clock.due_at = clock.original_due_at if moved is None else moved
         clock.warn_at = None
         clock.escalate_at = None
+        # A moved due time keeps each warning's business time before due.
+        left = engine.between(at, moved) if moved is not None and moved > at else timedelta()
         while clock.warnings_passed < len(clock.warnings):
             offset = timedelta(seconds=clock.warnings[clock.warnings_passed][0])
-            if offset > clock.used:
+            if moved is None and offset > clock.used:
                 clock.warn_at = engine.add(at, offset - clock.used)
+                break
+            before_due = clock.target_duration - offset
+            if moved is not None and left > before_due:
+                clock.warn_at = engine.add(at, left - before_due)
                 break
             clock.warnings_passed += 1
 
@@ -171,7 +181,53 @@ class ClockMoves:
             clock.paused_for += max(at - clock.paused_at, timedelta())
             clock.paused_at = None
 
+    def _passed_original_due(self, clock: SlaClock, at: datetime) -> None:
+        """A moved clock past the due time its policy gave: a miss for objectives from then
+        (the moved due time decides its state and alerts, not what objectives count)."""
+        if (
+            clock.override_due_at is not None
+            and clock.missed_at is None
+            and not clock.paused
+            and clock.original_due_at is not None
+            and clock.original_due_at < at
+        ):
+            clock.missed_at = clock.original_due_at
+            self.touch(clock)
+
+    def move_due(self, clock: SlaClock, at: datetime, to: datetime, reason: str) -> None:
+        """Move a running clock's due time to `to` (a person's override, with their reason):
+        warnings and escalations follow it; a breach it lifts is no longer one for alerts,
+        while objectives still count the policy's due time."""
+        old = clock.due_at
+        clock.used = self.used_at(clock, at)
+        clock.running_since = at
+        clock.override_due_at = to
+        clock.overridden_by_id = getattr(self.actor, "pk", None)
+        clock.overridden_at = at
+        clock.override_reason = reason
+        if clock.state == ClockState.BREACHING and to > at:
+            clock.state = ClockState.PENDING
+            clock.breached_at = None
+            clock.escalations_fired = 0
+        clock.warnings_passed = 0
+        self._schedule(clock, at)
+        if clock.warnings_passed and clock.state == ClockState.PENDING:
+            clock.state = ClockState.IMMINENT_BREACH
+        self.touch(clock)
+        self.record(
+            EventKind.OVERRIDDEN,
+            at,
+            clock,
+            metric=clock.metric,
+            reason=reason,
+            by=getattr(self.actor, "username", "") or "",
+            old_due_at=old.isoformat() if old else None,
+            due_at=to.isoformat(),
+            original_due_at=clock.original_due_at.isoformat() if clock.original_due_at else None,
+        )
+
     def stop(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
+        self._passed_original_due(clock, at)
         clock.used = self.used_at(clock, at)
         self._unpause(clock, at)
         breached = clock.state == ClockState.BREACHING
@@ -228,7 +284,8 @@ class ClockMoves:
         clock.ever_paused = True
         clock.warn_at = None
         clock.escalate_at = None
-        clock.due_at = None
+        self._passed_original_due(clock, at)
+        clock.due_at = clock.original_due_at = None
         self.touch(clock)
         self.record(
             EventKind.PAUSED, at, clock, reason=reason, status=status, used=_seconds(clock.used)
@@ -286,9 +343,17 @@ class ClockMoves:
         clock.warnings_passed = sum(1 for offset, _ in clock.warnings if offset <= _seconds(used))
         # A breach already recorded stays one: a longer target cannot take it back.
         was_breaching = clock.state == ClockState.BREACHING
-        breaching = was_breaching or due < at or used > target.duration
+        moved = clock.override_due_at
+        if moved is None:
+            breaching = was_breaching or due < at or used > target.duration
+        else:  # a moved due time decides the state; the policy's only what objectives count
+            breaching = was_breaching or moved < at
+            if clock.missed_at is None and (due < at or used > target.duration):
+                clock.missed_at = min(due, at)
         if breaching:
-            clock.breached_at = clock.breached_at if was_breaching else due
+            clock.breached_at = clock.breached_at if was_breaching else (moved or due)
+            if moved is None and clock.missed_at is None:
+                clock.missed_at = clock.breached_at
             clock.state = ClockState.BREACHING
         else:
             clock.breached_at = None
@@ -298,7 +363,8 @@ class ClockMoves:
         if was_running:
             self._schedule(clock, at)
             if not breaching:
-                clock.due_at = due
+                clock.original_due_at = due
+                clock.due_at = due if moved is None else moved
         self.touch(clock)
         self.record(
             EventKind.RETARGETED,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from threads.bulk import update_rows
-from threads.clocks import store
+from threads.clocks import outcome, store
 from threads.clocks.actions import Action, Opened, TimePassed
 from threads.clocks.book import PolicyBook
 from threads.clocks.history import load_histories
@@ -132,7 +132,10 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
     told_places = _ordinals(told.clocks)
     by_key = {stored_places[id(c)]: c for c in stored}
     same: dict[int, SlaClock] = {}  # id(told clock) -> the stored clock it is
-    fields = [*store.CLOCK_FIELDS, "started_at"]
+    # Who moved a due time and why stay as recorded: the history tells only where it moved to.
+    kept = {"overridden_by", "overridden_at", "override_reason"}
+    fields = [name for name in [*store.CLOCK_FIELDS, "started_at"] if name not in kept]
+    count_changes: list = []
     attnames = [SlaClock._meta.get_field(name).attname for name in fields]
     changed, new_clocks = [], []
     for clock in told.clocks:
@@ -140,8 +143,13 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
         if existing is None:
             clock.thread = thread
             new_clocks.append(clock)
+            count_changes += [clock.counted_at] if clock.counted_at else []
             continue
         same[id(clock)] = existing
+        clock.exempt = existing.exempt  # a person's decision, not the history's
+        outcome.settle(clock, told.thread)
+        if (existing.counted_as, existing.counted_at) != (clock.counted_as, clock.counted_at):
+            count_changes += [t for t in (existing.counted_at, clock.counted_at) if t]
         if any(getattr(existing, a) != getattr(clock, a) for a in attnames):
             for a in attnames:
                 setattr(existing, a, getattr(clock, a))
@@ -153,10 +161,12 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
                 _correction(thread, orphan, now, withdrawn="clock", state=orphan.state)
             )
             orphan.state = ClockState.CANCELLED
+            orphan.missed_at = None
             orphan.running_since = None
             orphan.paused = False
             orphan.warn_at = orphan.due_at = orphan.escalate_at = None
             orphan.stopped_at = orphan.stopped_at or now
+            count_changes += outcome.settle(orphan, thread)
             changed.append(orphan)
 
     recorded: dict[tuple, list[SlaEvent]] = {}
@@ -201,6 +211,7 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
             )
         )
     _save(thread, told, changed, new_clocks, result)
+    outcome.record_changes(count_changes, now)
     Delivery.objects.filter(
         event__in=[e.pk for e in withdrawn],
         status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],

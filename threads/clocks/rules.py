@@ -10,12 +10,14 @@ from datetime import datetime, timedelta
 
 from policies.models import SlaPolicy, SlaTarget
 from policies.vocabulary import Metric
+from threads.clocks import outcome
 from threads.clocks.actions import (
     RELATION_FIELDS,
     REMATCH_FIELDS,
     Action,
     AgentWrote,
     CustomerWrote,
+    DueMoved,
     FieldsChanged,
     NoReplyNeeded,
     Opened,
@@ -38,7 +40,8 @@ class Clockwork(ClockMoves):
 
     def apply(self, action: Action) -> None:
         """Apply one action at its instant. An action that names its actor is theirs; the
-        work's own actor (and via) is kept for the rest."""
+        work's own actor (and via) is kept for the rest. What each clock counts as in
+        objectives is settled after every action, with the thread as it is then."""
         actor = getattr(action, "actor", None)
         previous = self.actor
         if actor is not None:
@@ -47,6 +50,8 @@ class Clockwork(ClockMoves):
             self._dispatch(action)
         finally:
             self.actor = previous
+        for clock in self.clocks:
+            self.count_changes.extend(outcome.settle(clock, self.thread))
 
     def _dispatch(self, action: Action) -> None:
         at = action.at
@@ -73,6 +78,9 @@ class Clockwork(ClockMoves):
                 self.catch_up(at)
             case Reapplied(why=why):
                 self._reapply(at, why=why)
+            case DueMoved():
+                self.catch_up(at)
+                self._move_due(action)
             case _:
                 raise TypeError(f"not a clock action: {action!r}")
 
@@ -119,6 +127,7 @@ class Clockwork(ClockMoves):
                     offset = timedelta(seconds=clock.warnings[clock.warnings_passed][0])
                     clock.warn_at = self.engine(clock).add(clock.running_since, offset - clock.used)
                 self.touch(clock)
+            self._passed_original_due(clock, now)
             if clock.state != ClockState.BREACHING and clock.due_at and clock.due_at < now:
                 self._breach(clock)
             while (
@@ -133,6 +142,8 @@ class Clockwork(ClockMoves):
         self.record(EventKind.BREACHING, clock.due_at, clock, due_at=clock.due_at.isoformat())
         clock.state = ClockState.BREACHING
         clock.breached_at = clock.due_at
+        if clock.override_due_at is None and clock.missed_at is None:
+            clock.missed_at = clock.due_at
         clock.holder_id = self.thread.assignee_id
         clock.warn_at = None
         self._next_escalation(clock)
@@ -156,6 +167,17 @@ class Clockwork(ClockMoves):
             self._fields_changed(
                 changes, at, why=f"escalation level {level}", escalation_level=level
             )
+
+    def _move_due(self, action: DueMoved) -> None:
+        """A person's override of the running clock of a metric (live callers check that there
+        is one and that it is not paused; a replayed history finds what it finds)."""
+        clock = next(iter(self.running(action.metric)), None)
+        if clock is None or clock.paused or (action.due_at is None and clock.due_at is None):
+            return
+        to = action.due_at
+        if to is None:
+            to = self.engine(clock).add(clock.due_at, action.extend_by)
+        self.move_due(clock, action.at, to, action.reason)
 
     def _opened(self, at: datetime) -> None:
         """A new thread: match its policy and start resolution time."""

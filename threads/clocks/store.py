@@ -13,6 +13,7 @@ from policies.vocabulary import Metric
 from threads.bulk import by_copy, create_rows, insert_rows, together, update_rows
 from threads.clocks import locked
 from threads.clocks.book import PolicyBook
+from threads.clocks.outcome import COUNTED_FIELDS, record_changes, settle
 from threads.clocks.rules import Clockwork
 from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
 
@@ -40,6 +41,13 @@ CLOCK_FIELDS = [
     "paused_at",
     "paused_for",
     "holder",
+    "original_due_at",
+    "override_due_at",
+    "overridden_by",
+    "overridden_at",
+    "override_reason",
+    "missed_at",
+    *COUNTED_FIELDS,
 ]
 
 
@@ -153,6 +161,13 @@ def save(works: list[Clockwork]) -> None:
     from threads.alerting.outbox import record_alerts
 
     events = [e for w in works for e in w.events]
+    changed_instants = [i for w in works for i in w.count_changes] + [
+        instant
+        for w in works
+        for c in w.clocks
+        if c.pk is None or c.pk in w.dirty
+        for instant in settle(c, w.thread)
+    ]
     # Threads, clocks and events in one round trip where the database allows (the inserts'
     # fetch of their new keys waits for the updates sent before them); many events go by COPY,
     # which psycopg's pipeline cannot carry, after it.
@@ -169,6 +184,7 @@ def save(works: list[Clockwork]) -> None:
             create_rows(SlaEvent, events)
     if many:
         create_rows(SlaEvent, events)
+    record_changes(changed_instants)
     if events:
         record_alerts([w for w in works if w.events])
 

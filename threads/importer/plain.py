@@ -158,6 +158,25 @@ class PlainClock(_Plain):
         "paused_at",
         "paused_for",
         "holder_id",
+        "original_due_at",
+        "override_due_at",
+        "overridden_by_id",
+        "overridden_at",
+        "override_reason",
+        "exempt",
+        "missed_at",
+        "counted_as",
+        "counted_at",
+        "scope_tier",
+        "scope_account",
+        "scope_team",
+        "scope_priority",
+        "scope_channel",
+        "breach_reason_id",
+        "breach_note",
+        "breach_reason_by_id",
+        "breach_reason_at",
+        "breach_reason_confirmed",
     )
     policy = _Related()
     target = _Related()
@@ -200,6 +219,13 @@ class PlainClock(_Plain):
         self.escalate_at = self.paused_at = None
         self.paused_for = _NO_TIME
         self.holder_id = None
+        self.original_due_at = self.override_due_at = self.overridden_at = None
+        self.overridden_by_id = self.breach_reason_id = self.breach_reason_by_id = None
+        self.override_reason = self.breach_note = self.counted_as = ""
+        self.exempt = self.breach_reason_confirmed = False
+        self.missed_at = self.counted_at = self.breach_reason_at = None
+        self.scope_tier = self.scope_account = self.scope_team = None
+        self.scope_priority = self.scope_channel = ""
 
     @property
     def is_running(self) -> bool:

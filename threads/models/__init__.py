@@ -1,7 +1,7 @@
 """Support threads, their messages, the SLA clocks running on them, the events of each clock,
 and the outbox. One module per part; import from here."""
 
-from threads.models.clocks import EventKind, SlaClock, SlaEvent, SlaEventQuerySet
+from threads.models.clocks import CountChange, EventKind, SlaClock, SlaEvent, SlaEventQuerySet
 from threads.models.outbox import Delivery, DeliveryAttempt, Notification
 from threads.models.saved_views import SavedView
 from threads.models.threads import (
@@ -18,6 +18,7 @@ __all__ = [
     "FINISHED_STATES",
     "RUNNING_STATES",
     "ClockState",
+    "CountChange",
     "Delivery",
     "DeliveryAttempt",
     "EventKind",

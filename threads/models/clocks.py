@@ -60,6 +60,43 @@ class SlaClock(models.Model):
         related_name="+",
         help_text="The assignee when the clock breached or stopped.",
     )
+    # A person moved the due time (threads/clocks/rules.py, DueMoved): the instant it was moved
+    # to, who, when and why. `original_due_at` is the due time the policy gives, kept beside it:
+    # objectives count against that one. Exempt: the clock counts in no objective.
+    original_due_at = models.DateTimeField(null=True, blank=True)
+    override_due_at = models.DateTimeField(null=True, blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    overridden_at = models.DateTimeField(null=True, blank=True)
+    override_reason = models.TextField(blank=True)
+    exempt = models.BooleanField(default=False)
+    # What the clock counts as in objectives and from when (threads/clocks/outcome.py): missed
+    # from the instant it passed its original due time (running or not), achieved or cancelled
+    # at its stop; and the thread's attributes at that instant, which scopes match on.
+    missed_at = models.DateTimeField(null=True, blank=True)
+    counted_as = models.CharField(max_length=10, blank=True, default="")
+    counted_at = models.DateTimeField(null=True, blank=True)
+    scope_tier = models.IntegerField(null=True, blank=True)
+    scope_account = models.IntegerField(null=True, blank=True)
+    scope_team = models.IntegerField(null=True, blank=True)
+    scope_priority = models.CharField(max_length=10, blank=True, default="")
+    scope_channel = models.CharField(max_length=10, blank=True, default="")
+    # Why it missed (policies.BreachReason), given by whoever works the thread; confirmed when a
+    # manager gave or confirmed it. Only a confirmed excused reason excuses a breach.
+    breach_reason = models.ForeignKey(
+        "policies.BreachReason",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clocks",
+    )
+    breach_note = models.TextField(blank=True)
+    breach_reason_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    breach_reason_at = models.DateTimeField(null=True, blank=True)
+    breach_reason_confirmed = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["started_at", "id"]
@@ -109,6 +146,19 @@ class SlaClock(models.Model):
                 name="clock_breached",
                 condition=Q(breached_at__isnull=False),
             ),
+            # A moved clock passing its original due time: a miss for objectives, no alert.
+            models.Index(
+                fields=["original_due_at"],
+                name="clock_original_due",
+                condition=Q(
+                    state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
+                    paused=False,
+                    override_due_at__isnull=False,
+                    missed_at__isnull=True,
+                ),
+            ),
+            # Objectives' live counts (today) and their daily rollups.
+            models.Index(fields=["counted_at"], name="clock_counted", condition=~Q(counted_as="")),
         ]
 
     def __str__(self) -> str:
@@ -136,8 +186,22 @@ class EventKind(models.TextChoices):
     NO_POLICY = "no_policy", "No policy matches"
     THREAD_CHANGED = "thread_changed", "Thread changed"
     NO_REPLY_NEEDED = "no_reply_needed", "Marked no reply needed"
+    # A person moved a clock's due time or exempted it; a breach reason given or confirmed.
+    OVERRIDDEN = "overridden", "Due time moved"
+    BREACH_REASON = "breach_reason", "Breach reason given"
     # A late event put in its place: an earlier record no longer holds (threads/clocks/rebuild.py).
     CORRECTED = "corrected", "Corrected by a late event"
+
+
+class CountChange(models.Model):
+    """An instant whose objective figures changed after the fact (a correction, a reason, an
+    exemption): the objectives' daily rollups of that day are counted again. Appended in the
+    clock's transaction, read and deleted by the rollup task: never a row many writers update."""
+
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "objective count change"
 
 
 class SlaEventQuerySet(models.QuerySet):
