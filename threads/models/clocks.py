@@ -203,6 +203,9 @@ class CountChange(models.Model):
     class Meta:
         verbose_name = "objective count change"
 
+    def __str__(self) -> str:
+        return f"figures of {self.at:%Y-%m-%d %H:%M} changed"
+
 
 class SlaEventQuerySet(models.QuerySet):
     def update(self, **kwargs):
