@@ -106,6 +106,12 @@ class AgentProfile(models.Model):
         help_text="Sees and works only the threads of their teams, and threads assigned to them "
         "(a thread without a team only when it is assigned to them): on the pages and the API.",
     )
+    may_move_due_times = models.BooleanField(
+        "may move due times",
+        default=False,
+        help_text="May move a clock's due time, with a reason, before it passes (managers "
+        "always may, also after).",
+    )
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"

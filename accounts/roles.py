@@ -63,7 +63,9 @@ MANAGER_PERMISSIONS = frozenset(
             "escalationlevel",
             "notificationrule",
             "alertchannel",
+            "breachreason",
         ),
+        *_every("objectives", "objective", "objectiveperiod"),
         *_every("threads", *THREAD_MODELS),
         # Mailboxes (their passwords are write-only); what came in is a read-only record, what
         # went out may be retried.
@@ -90,6 +92,9 @@ AGENT_PERMISSIONS = frozenset(
         "policies.view_slapolicy",
         "policies.view_tier",
         "policies.view_calendar",
+        "policies.view_breachreason",
+        "objectives.view_objective",
+        "objectives.view_objectiveperiod",
         *_every("threads", *THREAD_MODELS, actions=("add", "change", "view")),
     }
 )

@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "threads",
     "integrations",
     "whatif",
+    "objectives",
     "mail",
     "slackapp",
 ]
@@ -278,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Two fields named "status" with different choices: a thread's and an objective's.
+    "ENUM_NAME_OVERRIDES": {
+        "ThreadStatusEnum": "policies.vocabulary.ThreadStatus",
+        "ObjectiveStatusEnum": "objectives.models.Status",
+    },
 }
 
 REDIS_URL = env.str("REDIS_URL", default="")

@@ -319,6 +319,8 @@ COLUMNS = {
         "reason": 500,  # kept in the event's details; the thread page's form allows as much
     },
     "NoReplyNeededSerializer": {"reason": 500},  # as ThreadChangeSerializer's
+    "ReasonSerializer": {"note": 2000},  # the clock's breach_note (text)
+    "OverrideSerializer": {"extend_by": 40, "reason": 500},  # a duration; as a change's reason
     "MessageCreateSerializer": {
         "body": Message._meta.get_field("body"),
         "contact_email": Contact._meta.get_field("email"),

@@ -12,8 +12,10 @@ from rest_framework.test import APIClient
 
 from accounts.models import Account, Contact
 from integrations.models import IntegrationKey
+from objectives.models import Objective
+from policies.models import BreachReason
 from tests.factories import office_calendar, policy, tier
-from threads.models import Message, SlaEvent, Thread
+from threads.models import Message, SlaClock, SlaEvent, Thread
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 THREADS = "/api/v1/threads/"
@@ -97,12 +99,41 @@ WRITES = {
     ("api:account-detail", "patch"): {"name": "Acme Ltd"},
     ("api:account-detail", "put"): {"name": "Acme Ltd"},
     ("api:contact-list", "post"): {"email": "bob@acme.com"},
+    ("api:thread-clock-reason", "post"): {"reason": 1},
+    ("api:thread-clock-override", "post"): {"extend_by": "1h", "reason": "Asked"},
+    ("api:objective-list", "post"): {
+        "name": "FRT",
+        "metric": "first_response",
+        "target_percent": 95,
+        "period": "month",
+    },
+    ("api:objective-detail", "patch"): {"target_percent": 90},
+    ("api:objective-detail", "put"): {
+        "name": "FRT",
+        "metric": "first_response",
+        "target_percent": 95,
+        "period": "month",
+    },
+    ("api:breach-reason-list", "post"): {"name": "Understaffed"},
+    ("api:breach-reason-detail", "patch"): {"name": "Short-staffed"},
 }
 
 
 def _path(name: str, world) -> str:
     thread, account = world
+    clock = SlaClock.objects.filter(thread_id=thread["id"]).first()
+    objective = Objective.objects.first() or Objective.objects.create(
+        name="Kept", metric="first_response", target_percent=95
+    )
+    reason = BreachReason.objects.first() or BreachReason.objects.create(name="Queue")
+    clock_path = f"{THREADS}{thread['id']}/clocks/{clock.pk}"
     return {
+        "api:thread-clock-reason": f"{clock_path}/reason/",
+        "api:thread-clock-override": f"{clock_path}/override/",
+        "api:objective-list": "/api/v1/objectives/",
+        "api:objective-detail": f"/api/v1/objectives/{objective.pk}/",
+        "api:breach-reason-list": "/api/v1/breach-reasons/",
+        "api:breach-reason-detail": f"/api/v1/breach-reasons/{reason.pk}/",
         "api:thread-list": THREADS,
         "api:thread-detail": f"{THREADS}{thread['id']}/",
         "api:thread-no-reply-needed": f"{THREADS}{thread['id']}/no-reply-needed/",
@@ -125,6 +156,9 @@ def _state():
         SlaEvent.objects.count(),
         list(Account.objects.values_list("name", flat=True)),
         Contact.objects.count(),
+        list(Objective.objects.values_list("name", "target_percent")),
+        list(BreachReason.objects.values_list("name", flat=True)),
+        list(SlaClock.objects.values_list("due_at", "breach_reason_id")),
     )
 
 
@@ -132,11 +166,10 @@ def _state():
 def test_every_writing_endpoint_refuses_an_unknown_field_by_name(world, manager, name, method, api):
     client = APIClient()
     client.force_login(manager)
+    path = _path(name, world)
     before = _state()
 
-    response = getattr(client, method)(
-        _path(name, world), {**WRITES[(name, method)], "colour": "red"}, "json"
-    )
+    response = getattr(client, method)(path, {**WRITES[(name, method)], "colour": "red"}, "json")
 
     assert response.status_code == 400, response.content
     assert response["Content-Type"] == "application/json"

@@ -29,10 +29,11 @@ from accounts.models import Account, AgentProfile, Team
 from accounts.roles import AGENTS, MANAGERS
 from accounts.services import contact_upsert
 from integrations.models import IntegrationKey
-from policies.models import AlertChannel
+from objectives.models import Objective, ObjectiveDay, ObjectivePeriod
+from policies.models import AlertChannel, BreachReason
 from tests.factories import office_calendar, policy, tier
 from threads import services
-from threads.models import Delivery, Notification, SlaEvent
+from threads.models import CountChange, Delivery, Notification, SlaClock, SlaEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -170,6 +171,42 @@ ROWS = {
     # The contact came in through Zendesk's thread: another source's key and the limited agent
     # do not see it.
     "api:contact-detail": [("get", None, THREAD_READ)],
+    # A thread's clocks: people as the thread (keys: no access, a person's word is a person's).
+    "api:thread-clock-list": [("get", None, E(401, 403, 200, 404, 200, 200, 403, 403))],
+    "api:thread-clock-detail": [("get", None, E(401, 403, 200, 404, 200, 200, 403, 403))],
+    # The clock has not missed: a reason is refused by rule (400) to whoever may give one.
+    "api:thread-clock-reason": [
+        ("post", "breach-reason", E(401, 403, 400, 404, 400, 400, 403, 403))
+    ],
+    # Moving a due time: managers (and agents their profile allows, tests/objectives).
+    "api:thread-clock-override": [
+        ("post", {"extend_by": "1h", "reason": "Asked"}, E(401, 403, 403, 404, 200, 200, 403, 403))
+    ],
+    # Objectives: managers write, agents read, keys have no access.
+    "api:objective-list": [
+        ("get", None, E(401, 403, 200, 200, 200, 200, 403, 403)),
+        ("post", "new-objective", E(401, 403, 403, 403, 201, 201, 403, 403)),
+    ],
+    "api:objective-detail": [
+        ("get", None, E(401, 403, 200, 200, 200, 200, 403, 403)),
+        ("patch", {"target_percent": 90}, E(401, 403, 403, 403, 200, 200, 403, 403)),
+        ("put", "new-objective", E(401, 403, 403, 403, 200, 200, 403, 403)),
+        # The manager deletes it; the superuser then finds nothing.
+        ("delete", None, E(401, 403, 403, 403, 204, 404, 403, 403)),
+    ],
+    "api:objective-periods": [("get", None, E(401, 403, 200, 200, 200, 200, 403, 403))],
+    "api:breach-reason-list": [
+        ("get", None, E(401, 403, 200, 200, 200, 200, 403, 403)),
+        ("post", "new-reason", E(401, 403, 403, 403, 201, 201, 403, 403)),
+    ],
+    "api:breach-reason-detail": [
+        ("get", None, E(401, 403, 200, 200, 200, 200, 403, 403)),
+        (
+            "patch",
+            {"description": "When nobody took it"},
+            E(401, 403, 403, 403, 200, 200, 403, 403),
+        ),
+    ],
 }
 
 # Admin: what a manager meets in each app. In the apps they run, every list answers 200 and the
@@ -186,6 +223,7 @@ ADMIN_APPS = {
     "django_q": 403,
     "integrations": 403,
     "mail": RUNS,  # mailboxes (passwords write-only), what came in, what went out
+    "objectives": RUNS,  # objectives (agents read them on their pages and the API)
     "slackapp": 403,  # the bot token and signing secret: superusers only
 }
 # Apps whose manager rows are expected to fail (strictly) while a role change is pending.
@@ -261,6 +299,17 @@ def world(agent, manager, django_user_model, settings, tmp_path):
     event = SlaEvent.objects.filter(thread=thread).first()
     notification = Notification.objects.create(user=agent, thread=thread, event=event)
     mail = _one_of_every_admin_model(event)
+    objective = Objective.objects.create(name="FRT 95%", metric="first_response", target_percent=95)
+    ObjectivePeriod.objects.create(
+        objective=objective,
+        start=timezone.now(),
+        end=timezone.now(),
+        figures={},
+        status="healthy",
+        closed_at=timezone.now(),
+    )
+    ObjectiveDay.objects.create(objective=objective, day=timezone.now().date())
+    reason = BreachReason.objects.create(name="Understaffed")
     assert manager.groups.filter(name=MANAGERS).exists()
     return {
         "people": {
@@ -274,6 +323,9 @@ def world(agent, manager, django_user_model, settings, tmp_path):
         "account": acme,
         "contact": thread.contact,
         "notification": notification,
+        "clock": SlaClock.objects.filter(thread=thread).first(),
+        "objective": objective,
+        "reason": reason,
         **mail,
     }
 
@@ -294,6 +346,7 @@ def _one_of_every_admin_model(event) -> None:
             success=success,
         )
     OrmQ.objects.create(key="slaops", payload="-", lock=now)
+    CountChange.objects.create(at=now)
     who = {"username": "ann", "ip_address": "127.0.0.1", "user_agent": "x", "http_accept": "*/*"}
     AccessAttempt.objects.create(**who, path_info="/login/", failures_since_start=1)
     AccessLog.objects.create(**who, path_info="/login/")
@@ -385,7 +438,13 @@ def _sample(url: Url, world) -> dict:
     elif "pk" in url.kwargs:
         name = url.name.removeprefix("api:")
         ids["pk"] = (
-            world["thread"].pk
+            world["clock"].pk
+            if name.startswith("thread-clock")
+            else world["objective"].pk
+            if name.startswith("objective")
+            else world["reason"].pk
+            if name.startswith("breach-reason")
+            else world["thread"].pk
             if name.startswith("thread")
             else world["account"].pk
             if name.startswith("account")
@@ -422,6 +481,12 @@ def _body(body, world, who):
         return {"threads": [world["thread"].pk], "action": "priority", "priority": "high"}
     if body == "new-account":
         return {"name": f"Initech for {who}"}
+    if body == "new-objective":
+        return {"name": f"FRT for {who}", "metric": "first_response", "target_percent": 95}
+    if body == "new-reason":
+        return {"name": f"Reason of {who}"}
+    if body == "breach-reason":
+        return {"reason": world["reason"].pk}
     if body == "move-contact":
         other = Account.objects.get(name="Other")
         return {"email": world["contact"].email, "account": other.pk}

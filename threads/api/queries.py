@@ -44,9 +44,9 @@ def thread_queryset(*, events: bool = False):
     queryset = Thread.objects.select_related("contact", "assignee", "policy").prefetch_related(
         Prefetch(
             "clocks",
-            queryset=SlaClock.objects.select_related("policy", "calendar").order_by(
-                "started_at", "id"
-            ),
+            queryset=SlaClock.objects.select_related(
+                "policy", "calendar", "breach_reason", "overridden_by"
+            ).order_by("started_at", "id"),
         )
     )
     if events:

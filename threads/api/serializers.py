@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, Team, normalise_email
@@ -9,6 +10,7 @@ from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from slaops.formatting import format_duration
 from slaops.ids import parse_id
+from threads.api.clock_fields import BreachReasonShownSerializer, OverriddenSerializer
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,
@@ -36,6 +38,15 @@ class ClockSerializer(ApiModelSerializer):
     )
     used = serializers.SerializerMethodField()
     left = serializers.SerializerMethodField()
+    original_due_at = UTCDateTimeField(
+        read_only=True, help_text="The due time the policy gives; objectives count against it."
+    )
+    overridden = serializers.SerializerMethodField(
+        help_text="null, or who moved the due time (or exempted the clock), when and why."
+    )
+    breach_reason = serializers.SerializerMethodField(
+        help_text="null, or why the clock missed: {id, name, excused, note}."
+    )
 
     class Meta:
         model = SlaClock
@@ -55,8 +66,36 @@ class ClockSerializer(ApiModelSerializer):
             "left_seconds",
             "used",
             "left",
+            "original_due_at",
+            "overridden",
+            "breach_reason",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(OverriddenSerializer(allow_null=True))
+    def get_overridden(self, clock):
+        if clock.overridden_at is None:
+            return None
+        by = clock.overridden_by
+        return {
+            "by": by.get_username() if by is not None else None,
+            "at": UTCDateTimeField().to_representation(clock.overridden_at),
+            "reason": clock.override_reason,
+            "exempt": clock.exempt,
+        }
+
+    @extend_schema_field(BreachReasonShownSerializer(allow_null=True))
+    def get_breach_reason(self, clock):
+        reason = clock.breach_reason
+        if reason is None:
+            return None
+        return {
+            "id": reason.pk,
+            "name": reason.name,
+            "excused": reason.excused,
+            "note": clock.breach_note,
+            "confirmed": clock.breach_reason_confirmed,
+        }
 
     def to_representation(self, clock):
         now = self.context.get("now") or timezone.now()

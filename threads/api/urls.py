@@ -3,7 +3,9 @@
 from rest_framework.routers import APIRootView, DefaultRouter
 
 from integrations.permissions import READ
+from objectives.api import ObjectiveViewSet
 from threads.api.accounts import AccountViewSet, ContactViewSet
+from threads.api.clocks import BreachReasonViewSet, ClockViewSet
 from threads.api.views import ThreadMessageViewSet, ThreadViewSet
 
 
@@ -28,4 +30,7 @@ router.register("threads", ThreadViewSet, basename="thread")
 router.register(
     r"threads/(?P<thread_id>[0-9]+)/messages", ThreadMessageViewSet, basename="thread-message"
 )
+router.register(r"threads/(?P<thread_id>[0-9]+)/clocks", ClockViewSet, basename="thread-clock")
+router.register("objectives", ObjectiveViewSet, basename="objective")
+router.register("breach-reasons", BreachReasonViewSet, basename="breach-reason")
 urlpatterns = router.urls

@@ -1,0 +1,244 @@
+"""An objective's figures for a period (docs/rules.md, "Objectives"): one formula, in integer
+arithmetic where the contract says so, shared by the API, the pages, the statement and the
+alerts.
+
+Counts come from the daily rollups for days that are over (rollup.py) and from the clocks
+themselves for the rest (today, through the `clock_counted` index), so the cost follows the
+number of days in a period, not the number of clocks.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from objectives.models import Objective, ObjectiveDay, Period, Status
+from objectives.scope import scope_filter
+from threads.clocks.outcome import ACHIEVED, CANCELLED, MISSED, ROLLUP_GRACE
+from threads.models import SlaClock
+
+ROLLING_DAYS = {Period.ROLLING_7D: 7, Period.ROLLING_28D: 28, Period.ROLLING_30D: 30}
+RECENT_DAYS = 7  # the success rate a projection assumes for the rest of the period
+
+
+@dataclass
+class Counts:
+    achieved: int = 0
+    breached: int = 0
+    excused: int = 0
+    cancelled: int = 0
+
+    @property
+    def misses(self) -> int:
+        return self.breached - self.excused
+
+    @property
+    def volume(self) -> int:
+        return self.achieved + self.misses
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(
+            self.achieved + other.achieved,
+            self.breached + other.breached,
+            self.excused + other.excused,
+            self.cancelled + other.cancelled,
+        )
+
+
+# ------------------------------------------------------------------------------ periods
+
+
+def local_midnight(day: date, zone) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone)
+
+
+def period_bounds(objective: Objective, now: datetime) -> tuple[datetime, datetime]:
+    """The period `now` falls in: [start, end) as aware instants in the objective's zone. A
+    rolling window is the last N local days, today included."""
+    zone = objective.zone
+    today = now.astimezone(zone).date()
+    if objective.period in ROLLING_DAYS:
+        first = today - timedelta(days=ROLLING_DAYS[objective.period] - 1)
+        return local_midnight(first, zone), local_midnight(today + timedelta(days=1), zone)
+    if objective.period == Period.QUARTER:
+        first = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+        months = 3
+    else:
+        first = date(today.year, today.month, 1)
+        months = 1
+    following = _add_months(first, months)
+    return local_midnight(first, zone), local_midnight(following, zone)
+
+
+def previous_bounds(objective: Objective, start: datetime) -> tuple[datetime, datetime]:
+    zone = objective.zone
+    first = start.astimezone(zone).date()
+    if objective.period in ROLLING_DAYS:
+        begin = first - timedelta(days=ROLLING_DAYS[objective.period])
+    else:
+        begin = _add_months(first, -3 if objective.period == Period.QUARTER else -1)
+    return local_midnight(begin, zone), start
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# ------------------------------------------------------------------------------- counts
+
+
+def clocks_of(objective: Objective):
+    return (
+        SlaClock.objects.filter(metric=objective.metric)
+        .exclude(counted_as="")
+        .filter(scope_filter(objective.scope))
+    )
+
+
+def count_clocks(objective: Objective, start: datetime, end: datetime) -> Counts:
+    """Counted from the clocks themselves (one aggregate over the `clock_counted` index)."""
+    excused = Q(counted_as=MISSED, breach_reason__excused=True, breach_reason_confirmed=True)
+    found = (
+        clocks_of(objective)
+        .filter(counted_at__gte=start, counted_at__lt=end)
+        .aggregate(
+            achieved=Count("pk", filter=Q(counted_as=ACHIEVED)),
+            breached=Count("pk", filter=Q(counted_as=MISSED)),
+            excused=Count("pk", filter=excused),
+            cancelled=Count("pk", filter=Q(counted_as=CANCELLED)),
+        )
+    )
+    return Counts(**found)
+
+
+def rolled_until(now: datetime, zone) -> date:
+    """The first local day whose rollup may not be counted yet (days before it are over, and
+    have been for ROLLUP_GRACE, so no outcome of theirs is still on its way)."""
+    return (now - ROLLUP_GRACE).astimezone(zone).date()
+
+
+def counts_between(objective: Objective, start: datetime, end: datetime, now: datetime) -> Counts:
+    """The objective's counts for [start, end) as of `now`: rollups of the days that are over
+    (made when missing), the clocks for the rest."""
+    from objectives.rollup import ensure_days
+
+    zone = objective.zone
+    end = min(end, now)
+    if end <= start:
+        return Counts()
+    first_day = start.astimezone(zone).date()
+    open_day = min(rolled_until(now, zone), end.astimezone(zone).date())
+    total = Counts()
+    if open_day > first_day:
+        ensure_days(objective, first_day, open_day, now)
+        rows = ObjectiveDay.objects.filter(
+            objective=objective, day__gte=first_day, day__lt=open_day
+        ).values_list("achieved", "breached", "excused", "cancelled")
+        for row in rows:
+            total = total + Counts(*row)
+    live_from = max(start, local_midnight(open_day, zone))
+    if live_from < end:
+        total = total + count_clocks(objective, live_from, end)
+    return total
+
+
+# ------------------------------------------------------------------------------ figures
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """part ÷ whole × 100, rounded half-up to 2 decimals; None when whole is 0."""
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def allowed_misses(volume: int, target_percent: Decimal) -> int:
+    """⌊volume × (10000 − 100 × target) ÷ 10000⌋ in integers: ⌊1000 × 0.1 %⌋ is 1."""
+    target = int((Decimal(target_percent) * 100).to_integral_value())
+    return volume * (10000 - target) // 10000
+
+
+@dataclass
+class Figures:
+    period_start: datetime
+    period_end: datetime
+    achieved: int
+    breached: int
+    excused: int
+    cancelled: int
+    compliance_percent: Decimal | None
+    allowed_misses: int
+    allowed_misses_period_end: int | None
+    misses: int
+    budget_left: int
+    projected_percent: Decimal | None
+    status: str
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def figures(objective: Objective, now: datetime | None = None) -> Figures:
+    """The current period's figures, as of `now`."""
+    now = now or timezone.now()
+    start, end = period_bounds(objective, now)
+    return figures_for(objective, start, end, now)
+
+
+def figures_for(objective: Objective, start: datetime, end: datetime, now: datetime) -> Figures:
+    counts = counts_between(objective, start, end, now)
+    target = Decimal(objective.target_percent)
+    n = counts.volume
+    compliance = percent(counts.achieved, n)
+    allowed = allowed_misses(n, target)
+    budget_left = allowed - counts.misses
+    previous_start, previous_end = previous_bounds(objective, start)
+    previous = counts_between(objective, previous_start, previous_end, now)
+    expected = max(previous.volume, n) if previous.volume > 0 else None
+    allowed_end = allowed_misses(expected, target) if expected is not None else None
+    projected = None
+    if not objective.rolling and expected is not None:
+        projected = _projection(objective, counts, expected, now)
+    closed = end <= now
+    if closed:
+        status = Status.FAILED if compliance is not None and compliance < target else Status.HEALTHY
+    elif budget_left < 0:
+        status = Status.BELOW_TARGET
+    elif (counts.misses > 0 and counts.misses >= Decimal(objective.at_risk_share) * allowed) or (
+        projected is not None and projected < target
+    ):
+        status = Status.AT_RISK
+    else:
+        status = Status.HEALTHY
+    return Figures(
+        period_start=start,
+        period_end=end,
+        achieved=counts.achieved,
+        breached=counts.breached,
+        excused=counts.excused,
+        cancelled=counts.cancelled,
+        compliance_percent=compliance,
+        allowed_misses=allowed,
+        allowed_misses_period_end=allowed_end,
+        misses=counts.misses,
+        budget_left=budget_left,
+        projected_percent=projected,
+        status=status,
+    )
+
+
+def _projection(objective: Objective, counts: Counts, expected: int, now: datetime):
+    """Compliance at the period's end if the rest of the expected volume meets the last 7 days'
+    success rate (the period's own so far when the last 7 days decided nothing)."""
+    if expected <= 0:
+        return None
+    recent = counts_between(objective, now - timedelta(days=RECENT_DAYS), now, now)
+    rate_of = recent if recent.volume else counts
+    if not rate_of.volume:
+        return None
+    rest = max(expected - counts.volume, 0)
+    kept = Decimal(counts.achieved) + Decimal(rest) * rate_of.achieved / rate_of.volume
+    return (kept * 100 / Decimal(counts.volume + rest)).quantize(Decimal("0.01"), ROUND_HALF_UP)
