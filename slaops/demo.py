@@ -157,6 +157,9 @@ def seed_demo() -> SeedReport:
     if not Thread.objects.exists():
         _demo_history(report)
         _demo_threads(agent, teams, report)
+    from slaops.demo_objectives import seed_objectives
+
+    seed_objectives(report)
     return report
 
 
