@@ -99,9 +99,9 @@ def evaluate(moment):
 
 def sent(objective):
     return list(
-        ObjectiveEvent.objects.filter(objective=objective).order_by("at", "pk").values_list(
-            "kind", flat=True
-        )
+        ObjectiveEvent.objects.filter(objective=objective)
+        .order_by("at", "pk")
+        .values_list("kind", flat=True)
     )
 
 
@@ -303,7 +303,9 @@ def test_four_evaluate_runs_at_once_on_postgresql_alert_once(around_the_clock, m
 def test_an_objective_alert_is_never_held_for_quiet_hours(settings, manager):
     """Saturday night, office hours only, by e-mail (a kind quiet hours hold for clocks)."""
     tier("Free", default=True)
-    policy("Office", calendar=office_calendar(), page_24_7=False, targets=[("first_response", "", 60)])
+    policy(
+        "Office", calendar=office_calendar(), page_24_7=False, targets=[("first_response", "", 60)]
+    )
     mailbox = AlertChannel.objects.create(name="Leads", kind="email", addresses="leads@example.com")
     objective = frt_95(mailbox, notify_managers=False)
     saturday_night = datetime(2026, 11, 28, 23, tzinfo=UTC)
