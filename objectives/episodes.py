@@ -20,10 +20,10 @@ once.
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 
 from objectives.alerts import record_objective_event
+from objectives.conf import setting
 from objectives.figures import Figures, count_clocks, figures
 from objectives.models import Objective, ObjectiveAlertState, ObjectiveEvent, Status
 from objectives.rollup import _json
@@ -63,12 +63,12 @@ def _misses(objective: Objective, found: Figures, window: timedelta, now: dateti
 
 def burn(objective: Objective, found: Figures, now: datetime) -> Burn | None:
     budget = budget_of(found)
-    least = settings.SLA_OBJECTIVE_BURN_MIN_MISSES
-    fast = settings.SLA_OBJECTIVE_FAST_BURN_SHARE
+    least = setting("SLA_OBJECTIVE_BURN_MIN_MISSES")
+    fast = setting("SLA_OBJECTIVE_FAST_BURN_SHARE")
     hour = _misses(objective, found, FAST_WINDOW, now)
     if hour >= least and hour > fast * budget:
         return Burn("burn_rate", hour, 60, budget, fast)
-    slow = settings.SLA_OBJECTIVE_SLOW_BURN_SHARE
+    slow = setting("SLA_OBJECTIVE_SLOW_BURN_SHARE")
     six = _misses(objective, found, SLOW_WINDOW, now)
     if six < least or six <= slow * budget:
         return None
@@ -108,7 +108,7 @@ def transition(state: ObjectiveAlertState, status: str, now: datetime) -> tuple[
         if (state.at_risk_sent or state.spent_sent) and not state.recovered_sent:
             kind = ObjectiveEvent.Kind.RECOVERED
             new["recovered_sent"] = True
-        elif now - since >= timedelta(minutes=settings.SLA_OBJECTIVE_REARM_MINUTES):
+        elif now - since >= timedelta(minutes=setting("SLA_OBJECTIVE_REARM_MINUTES")):
             new.update(at_risk_sent=False, spent_sent=False, recovered_sent=False)
         return new, kind
     new["healthy_since"] = None

@@ -358,15 +358,6 @@ SLA_DELIVERY_PER_DESTINATION = env.int("SLA_DELIVERY_PER_DESTINATION", default=4
 # New alerts are handed to the delivery task as soon as their change commits (the schedule still
 # retries); the tests switch it off and run delivery themselves.
 SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)
-# Objectives' budget alerts (docs/rules.md, "Objectives: alerts"): a fast burn is the last hour
-# spending more than this share of the period's budget of misses, a slow burn the last 6 hours
-# spending more than SLA_OBJECTIVE_SLOW_BURN_SHARE and still burning in the last 30 minutes; each
-# needs at least SLA_OBJECTIVE_BURN_MIN_MISSES misses in its window. An episode is re-armed after
-# SLA_OBJECTIVE_REARM_MINUTES healthy.
-SLA_OBJECTIVE_FAST_BURN_SHARE = env.float("SLA_OBJECTIVE_FAST_BURN_SHARE", default=0.02)
-SLA_OBJECTIVE_SLOW_BURN_SHARE = env.float("SLA_OBJECTIVE_SLOW_BURN_SHARE", default=0.05)
-SLA_OBJECTIVE_BURN_MIN_MISSES = env.int("SLA_OBJECTIVE_BURN_MIN_MISSES", default=3)
-SLA_OBJECTIVE_REARM_MINUTES = env.int("SLA_OBJECTIVE_REARM_MINUTES", default=60)
 # How often the breach queue refreshes its live part, in seconds.
 # Slack's Web API (slackapp/web.py checks it like every outbound address: Slack's own host, or a
 # host in SLA_HTTP_ALLOWED_HOSTS for local use and tests).

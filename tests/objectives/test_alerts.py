@@ -348,3 +348,35 @@ def test_managers_read_objective_alerts_in_the_deliveries_list_and_their_notific
     assert opened_note["Location"].endswith(f"/objectives/objective/{objective.pk}/change/")
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+def test_the_fewest_misses_of_a_burn_is_set_by_the_environment(
+    around_the_clock, manager, hook, monkeypatch
+):
+    monkeypatch.setenv("SLA_OBJECTIVE_BURN_MIN_MISSES", "2")
+    objective = frt_95(hook, notify_managers=False, at_risk_share=1)
+    Objective.objects.filter(pk=objective.pk).update(target_percent=80)
+    kept(27)
+    missed(T0 - timedelta(minutes=90), seen_at=T0 - timedelta(minutes=29))
+    missed(T0 - timedelta(minutes=85), seen_at=T0 - timedelta(minutes=24))
+    evaluate(T0 - timedelta(minutes=23))
+    [event] = ObjectiveEvent.objects.filter(objective=objective)
+    assert event.details["reason"] == "burn_rate" and event.details["burn"]["misses"] == 2
+
+
+def test_a_slow_burn_alerts_only_while_the_last_half_hour_still_burns(
+    around_the_clock, manager, hook
+):
+    objective = frt_95(hook, notify_managers=False, at_risk_share=1)
+    Objective.objects.filter(pk=objective.pk).update(target_percent=80)
+    kept(27)
+    for hours in (5, 3):  # one miss an hour or two apart: no fast burn
+        missed(T0 - timedelta(hours=hours, minutes=61), seen_at=T0 - timedelta(hours=hours))
+    missed(T0 - timedelta(hours=2, minutes=1), seen_at=T0 - timedelta(minutes=60))
+    evaluate(T0)  # 3 misses in 6 hours, none in the last 30 minutes: cooling down
+    assert sent(objective) == []
+
+    missed(T0 - timedelta(minutes=50), seen_at=T0 + timedelta(minutes=11))
+    evaluate(T0 + timedelta(minutes=12))
+    [event] = ObjectiveEvent.objects.filter(objective=objective)
+    assert event.details["reason"] == "slow_burn" and event.details["burn"]["misses"] == 4
