@@ -380,3 +380,24 @@ def test_a_slow_burn_alerts_only_while_the_last_half_hour_still_burns(
     evaluate(T0 + timedelta(minutes=12))
     [event] = ObjectiveEvent.objects.filter(objective=objective)
     assert event.details["reason"] == "slow_burn" and event.details["burn"]["misses"] == 4
+
+
+def test_slack_teams_and_pagerduty_say_which_objective_and_its_budget(
+    around_the_clock, manager, hook
+):
+    from threads.alerting.alert import alert_for
+    from threads.alerting.transports import pagerduty, slack, teams
+
+    objective = frt_95(hook, notify_managers=False)
+    kept(19)
+    missed(START + timedelta(hours=5))
+    evaluate(T0)
+    alert = alert_for(Delivery.objects.select_related("objective_event__objective").get())
+    posted = slack.message(alert)
+    assert posted["blocks"][0]["text"]["text"] == "FRT 95% monthly at risk: 1 miss of 1 allowed"
+    shown = [field["text"] for field in posted["blocks"][1]["fields"]]
+    assert "*Status*\nAt risk" in shown and "*Budget left*\n0" in shown
+    facts = {f["title"]: f["value"] for f in teams.card(alert)["body"][1]["facts"]}
+    assert facts["Objective"] == "FRT 95% monthly" and facts["Budget left"] == "0"
+    paged = pagerduty.trigger(alert, "k" * 32)
+    assert paged["dedup_key"] == f"slaops-objective-{objective.pk}@sla.example.com"
