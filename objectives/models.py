@@ -140,3 +140,43 @@ class ObjectivePeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.objective}: {self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+
+class ObjectiveEvent(models.Model):
+    """Something an objective's alerts said (objectives/alerts.py): the outbox rows
+    (threads.Delivery, in-app notifications) are written in the same transaction."""
+
+    class Kind(models.TextChoices):
+        AT_RISK = "objective_at_risk", "Objective at risk"
+        BUDGET_SPENT = "objective_budget_spent", "Objective below target (budget spent)"
+        RECOVERED = "objective_recovered", "Objective recovered"
+
+    objective = models.ForeignKey(Objective, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    at = models.DateTimeField()
+    details = models.JSONField(default=dict, help_text="The figures and the reason.")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.objective}: {self.get_kind_display()} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class ObjectiveAlertState(models.Model):
+    """Where an objective's alert episode stands: one row per objective, moved only by
+    compare-and-set on `version`, so two evaluators never alert the same change twice."""
+
+    objective = models.OneToOneField(
+        Objective, on_delete=models.CASCADE, primary_key=True, related_name="alert_state"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.HEALTHY)
+    at_risk_sent = models.BooleanField(default=False)
+    spent_sent = models.BooleanField(default=False)
+    recovered_sent = models.BooleanField(default=False)
+    healthy_since = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.objective}: {self.get_status_display()}"

@@ -29,6 +29,12 @@ def timetable() -> list[dict]:
             "minutes": 1,
         },
         {
+            "name": "objectives-evaluate",  # rollups, closed periods, budget alerts
+            "func": "objectives.tasks.evaluate_objectives",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+        },
+        {
             "name": "mail-poll",
             "func": "mail.tasks.poll",
             "schedule_type": Schedule.MINUTES,

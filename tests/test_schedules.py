@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 EVERY_SCHEDULE = {
     "sla-evaluate",
     "sla-deliver",
+    "objectives-evaluate",
     "mail-poll",
     "mail-send",
     "slack-send",

@@ -62,8 +62,18 @@ class DeliveryAdmin(InViewerZone, HistoryAdmin):
         "what_went_wrong",
     ]
     list_filter = ["status", "kind", "channel", "held_for_quiet_hours"]
-    list_select_related = ["channel", "user", "event__thread__assignee"]
-    search_fields = ["recipient", "channel__name", "event__thread__subject"]
+    list_select_related = [
+        "channel",
+        "user",
+        "event__thread__assignee",
+        "objective_event__objective",
+    ]
+    search_fields = [
+        "recipient",
+        "channel__name",
+        "event__thread__subject",
+        "objective_event__objective__name",
+    ]
     date_hierarchy = "created_at"
     inlines = [DeliveryAttemptInline]
     actions = ["retry_now"]
@@ -104,8 +114,12 @@ class DeliveryAdmin(InViewerZone, HistoryAdmin):
     def to(self, obj):
         return recipient_name(obj)
 
-    @admin.display(description="thread", ordering="event__thread_id")
+    @admin.display(description="thread or objective", ordering="event__thread_id")
     def thread_link(self, obj):
+        if obj.objective_event_id:
+            objective = obj.objective_event.objective
+            url = reverse("admin:objectives_objective_change", args=[objective.pk])
+            return format_html('<a href="{}">Objective: {}</a>', url, objective.name[:60])
         thread = obj.event.thread if obj.event_id else None
         if thread is None:
             return "—"

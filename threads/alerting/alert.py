@@ -128,9 +128,14 @@ class Alert:
     clock_state: str = ""  # the clock's state when the alert was read (it may have moved on)
     details: dict = field(default_factory=dict)
     is_test: bool = False
+    # An objective's alert (objectives/alerts.py): id, name, metric, target_percent, period,
+    # status and status_label; None for a clock's.
+    objective: dict | None = None
 
     @property
     def current_state_label(self) -> str:
+        if self.objective is not None:
+            return self.objective["status_label"]
         return ClockState(self.current_state).label if self.current_state else ""
 
     @property
@@ -151,9 +156,14 @@ def recipient_zone(delivery: Delivery) -> str | None:
 
 
 def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
-    """Read the delivery's event, thread and clock (select_related them) into an Alert."""
+    """Read the delivery's event, thread and clock (select_related them) into an Alert; an
+    objective's event is read by objectives.alerts."""
     from threads.clocks.measure import measure
 
+    if delivery.objective_event_id:
+        from objectives.alerts import objective_alert
+
+        return objective_alert(delivery)
     now = now or timezone.now()
     event = delivery.event
     thread = event.thread

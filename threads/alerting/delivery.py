@@ -162,6 +162,7 @@ def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:
             "event__thread__account",
             "event__clock__policy",
             "event__clock__calendar",
+            "objective_event__objective",
         ).order_by("next_attempt_at", "id")[:PAGE]
     )
     first_tries = dict(
@@ -201,6 +202,8 @@ def unsendable(delivery: Delivery) -> str:
         return "The alert channel was deleted."
     if channel is not None and not channel.enabled:
         return f"Channel “{channel.name}” is disabled: {channel.disabled_reason or 'by a manager'}"
+    if delivery.event_id is None:
+        return ""  # an objective's event: nothing about it goes stale
     clock = delivery.event.clock
     if (
         delivery.event.kind == EventKind.WARNING

@@ -24,7 +24,18 @@ class Delivery(models.Model):
         RETRYING = "retrying", "Retrying"
         DEAD = "dead", "Dead (gave up)"
 
-    event = models.ForeignKey(SlaEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # What is alerted: a clock's event, or an objective's (objectives.ObjectiveEvent, named by
+    # string so threads never imports objectives); exactly one of them.
+    event = models.ForeignKey(
+        SlaEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    objective_event = models.ForeignKey(
+        "objectives.ObjectiveEvent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
     kind = models.CharField(max_length=10, choices=delivery_kinds)
     channel = models.ForeignKey(
         "policies.AlertChannel",
@@ -59,7 +70,16 @@ class Delivery(models.Model):
             # However many workers record an event, each recipient gets it once.
             models.UniqueConstraint(
                 fields=["event", "kind", "recipient"], name="one_delivery_per_recipient"
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["objective_event", "kind", "recipient"],
+                name="one_objective_delivery_per_recipient",
+            ),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False, objective_event__isnull=True)
+                | Q(event__isnull=True, objective_event__isnull=False),
+                name="delivery_alerts_one_event",
+            ),
         ]
         indexes = [
             models.Index(
@@ -112,8 +132,20 @@ class Notification(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
     )
-    event = models.ForeignKey(SlaEvent, on_delete=models.CASCADE, related_name="+")
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    # A clock's event on its thread, or an objective's event (no thread).
+    event = models.ForeignKey(
+        SlaEvent, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    thread = models.ForeignKey(
+        Thread, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    objective_event = models.ForeignKey(
+        "objectives.ObjectiveEvent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
     title = models.CharField(max_length=300)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -122,7 +154,15 @@ class Notification(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event")
+            models.UniqueConstraint(fields=["user", "event"], name="one_notification_per_event"),
+            models.UniqueConstraint(
+                fields=["user", "objective_event"], name="one_notification_per_objective_event"
+            ),
+            models.CheckConstraint(
+                condition=Q(event__isnull=False, thread__isnull=False, objective_event__isnull=True)
+                | Q(event__isnull=True, thread__isnull=True, objective_event__isnull=False),
+                name="notification_of_one_event",
+            ),
         ]
         indexes = [
             models.Index(

@@ -5,7 +5,6 @@ poll build their parts with the same detail.thread_parts."""
 
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from threads.models import Notification
@@ -33,7 +32,7 @@ def bell(request):
 def notification_open(request, pk: int):
     """A notification's link: marks it read, then shows its thread."""
     try:
-        thread_id = open_notification(user=request.user, notification_id=pk)
+        target = open_notification(user=request.user, notification_id=pk)
     except Notification.DoesNotExist:
         raise Http404("No such notification.") from None
-    return redirect(reverse("thread", args=[thread_id]))
+    return redirect(target)

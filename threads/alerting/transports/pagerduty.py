@@ -45,6 +45,8 @@ def installation() -> str:
 def dedup_key(alert: Alert) -> str:
     if alert.is_test:
         return f"slaops-test@{installation()}"
+    if alert.objective is not None:  # one incident per objective's episode
+        return f"slaops-objective-{alert.objective['id']}@{installation()}"
     return f"slaops-clock-{alert.clock_id}@{installation()}"
 
 
@@ -121,6 +123,10 @@ class PagerDutyTransport(Transport):
         if alert.is_test:  # a test opens an incident and closes it again at once
             self._post(channel, trigger(alert, channel.secret))
             return self._post(channel, resolve(alert, channel.secret))
+        if alert.objective is not None:  # at risk and below target page; recovered resolves
+            if alert.event_kind == "objective_recovered":
+                return self._post(channel, resolve(alert, channel.secret))
+            return self._post(channel, trigger(alert, channel.secret))
         if alert.clock_id is None:
             raise PermanentError("Nothing to page: the alert has no clock.")
         if alert.event_kind in STOPS:

@@ -50,16 +50,31 @@ HEADER_LIMIT = 150  # characters Slack allows in a header block
 def message(alert: Alert) -> dict:
     """The Block Kit payload; `text` is what notifications and old clients show."""
     thread = f"#{alert.thread_id} {alert.subject}" if alert.thread_id else alert.subject
-    fields = [
-        ("Thread", link(alert.link, thread)),
-        ("Metric", escape(alert.metric_label or "—")),
-        ("State", escape(alert.current_state_label or alert.event_label)),
-        ("Due", escape(alert.due_text)),
-        ("Time left", escape(alert.time_left_text)),
-        ("Account", escape(alert.account or "—")),
-    ]
+    if alert.objective is not None:
+        figures = alert.details.get("figures") or {}
+        fields = [
+            ("Objective", link(alert.link, alert.subject)),
+            ("Metric", escape(alert.metric_label or "—")),
+            ("Status", escape(alert.current_state_label)),
+            ("Target", escape(f"{alert.objective['target_percent']} %")),
+            ("Compliance", escape(_percent(figures.get("compliance_percent")))),
+            ("Budget left", escape(str(figures.get("budget_left", "—")))),
+        ]
+        text = f"{escape(alert.title)} {link(alert.link, 'open')}"
+        button = "Open the objective"
+    else:
+        fields = [
+            ("Thread", link(alert.link, thread)),
+            ("Metric", escape(alert.metric_label or "—")),
+            ("State", escape(alert.current_state_label or alert.event_label)),
+            ("Due", escape(alert.due_text)),
+            ("Time left", escape(alert.time_left_text)),
+            ("Account", escape(alert.account or "—")),
+        ]
+        text = f"{escape(alert.title)} (due {escape(alert.due_text)}) {link(alert.link, 'open')}"
+        button = "Open the thread"
     return {
-        "text": f"{escape(alert.title)} (due {escape(alert.due_text)}) {link(alert.link, 'open')}",
+        "text": text,
         "blocks": [
             {
                 "type": "header",
@@ -79,13 +94,17 @@ def message(alert: Alert) -> dict:
                 "elements": [
                     {
                         "type": "button",
-                        "text": {"type": "plain_text", "text": "Open the thread"},
+                        "text": {"type": "plain_text", "text": button},
                         "url": alert.link,
                     }
                 ],
             },
         ],
     }
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{value} %"
 
 
 class SlackTransport(Transport):

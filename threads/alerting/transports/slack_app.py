@@ -61,7 +61,7 @@ class SlackAppTransport(Transport):
         try:
             if delivery.recipient.endswith(f":{ASSIGNEE}"):
                 return self._direct(delivery, alert, prepared, content)
-            known = prepared.posted.get(alert.thread_id)
+            known = prepared.posted.get(alert.thread_id) if alert.thread_id else None
             if known:
                 try:
                     web.call(prepared.app, "chat_update", channel=known[0], ts=known[1], **content)
@@ -80,14 +80,14 @@ class SlackAppTransport(Transport):
             if failure.permanent:
                 raise PermanentError(failure.message, disable_channel=True) from None
             raise TransientError(failure.message, retry_after=failure.retry_after) from None
-        if alert.is_test:
+        if alert.is_test or alert.thread_id is None:  # an objective's: no thread message kept
             return Result(200)
         return Result(200, remember={"channel": data.get("channel", ""), "ts": data.get("ts", "")})
 
     def _direct(self, delivery, alert, prepared, content) -> Result:
         from slackapp import web
 
-        if alert.is_test:
+        if alert.is_test or delivery.event_id is None:
             return Result()
         user = prepared.people.get(delivery.event.thread.assignee_id)
         if user is None:

@@ -38,8 +38,30 @@ def text_run(text: str, **style) -> dict:
     return {"type": "TextRun", "text": plain(text), **style}
 
 
+def facts(alert: Alert) -> list[dict]:
+    """Our own labels beside the title: a clock's state and due time, an objective's figures."""
+    if alert.objective is not None:
+        figures = alert.details.get("figures") or {}
+        compliance = figures.get("compliance_percent")
+        return [
+            {"title": "Objective", "value": plain(alert.subject)},
+            {"title": "Metric", "value": alert.metric_label or "—"},
+            {"title": "Status", "value": alert.current_state_label},
+            {"title": "Target", "value": f"{alert.objective['target_percent']} %"},
+            {"title": "Compliance", "value": "—" if compliance is None else f"{compliance} %"},
+            {"title": "Budget left", "value": str(figures.get("budget_left", "—"))},
+        ]
+    return [
+        {"title": "Metric", "value": alert.metric_label or "—"},
+        {"title": "State", "value": alert.current_state_label or alert.event_label},
+        {"title": "Due", "value": alert.due_text},
+        {"title": "Time left", "value": alert.time_left_text},
+        {"title": "Priority", "value": alert.priority_label},
+    ]
+
+
 def card(alert: Alert) -> dict:
-    breaching = alert.current_state in ("breaching", "breached")
+    breaching = alert.current_state in ("breaching", "breached", "below_target")
     body = [
         {
             "type": "RichTextBlock",
@@ -52,16 +74,7 @@ def card(alert: Alert) -> dict:
                 )
             ],
         },
-        {
-            "type": "FactSet",
-            "facts": [
-                {"title": "Metric", "value": alert.metric_label or "—"},
-                {"title": "State", "value": alert.current_state_label or alert.event_label},
-                {"title": "Due", "value": alert.due_text},
-                {"title": "Time left", "value": alert.time_left_text},
-                {"title": "Priority", "value": alert.priority_label},
-            ],
-        },
+        {"type": "FactSet", "facts": facts(alert)},
     ]
     if alert.account:
         body.append(
@@ -77,7 +90,13 @@ def card(alert: Alert) -> dict:
         "msteams": {"width": "Full"},
         "fallbackText": plain(alert.title),
         "body": body,
-        "actions": [{"type": "Action.OpenUrl", "title": "Open the thread", "url": alert.link}],
+        "actions": [
+            {
+                "type": "Action.OpenUrl",
+                "title": "Open the objective" if alert.objective else "Open the thread",
+                "url": alert.link,
+            }
+        ],
     }
 
 

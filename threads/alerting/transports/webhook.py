@@ -1,4 +1,5 @@
-"""Outgoing webhooks: "sla.status_transitioned", signed as Standard Webhooks."""
+"""Outgoing webhooks: "sla.status_transitioned" for a clock, "sla.objective" for an objective's
+alert (its `event` and `objective` named at the top), signed as Standard Webhooks."""
 
 import base64
 import json
@@ -23,13 +24,43 @@ from threads.models import Delivery
 
 TIMEOUT = 10  # seconds
 EVENT_TYPE = "sla.status_transitioned"
+OBJECTIVE_TYPE = "sla.objective"
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z") if value else None
 
 
+def objective_payload(alert: Alert) -> dict:
+    """An objective's alert: which event ("objective_at_risk", …) about which objective."""
+    named = {"id": alert.objective["id"], "name": alert.objective["name"]}
+    return {
+        "type": OBJECTIVE_TYPE,
+        "timestamp": _iso(alert.issued_at),
+        "event": alert.event_kind,
+        "objective": named,
+        "data": {
+            "event_id": alert.event_id,
+            "event": alert.event_kind,
+            "objective": {
+                **named,
+                "metric": alert.objective["metric"],
+                "target_percent": alert.objective["target_percent"],
+                "period": alert.objective["period"],
+            },
+            "title": alert.title,
+            "previous_status": alert.previous_state,
+            "status": alert.current_state,
+            "at": _iso(alert.at),
+            "details": alert.details,
+            "link": alert.link,
+        },
+    }
+
+
 def payload(alert: Alert) -> dict:
+    if alert.objective is not None:
+        return objective_payload(alert)
     return {
         "type": "sla.test" if alert.is_test else EVENT_TYPE,
         # When the alert was issued: the same on every retry, like the webhook-id.
