@@ -238,3 +238,35 @@ def test_the_statement_is_for_managers(month, client, agent):
     url = reverse("reports:statement", args=[month["acme"].pk])
     assert client.get(url, {"period": "2026-11"}).status_code == 403
     assert client.get(url, {"period": "2026-11", "download": "csv"}).status_code == 403
+
+
+def test_the_server_side_pdf_is_a_pdf_and_fetches_nothing(month, manager_client):
+    from threads.reports.statement import pdf_available
+
+    if not pdf_available():
+        pytest.skip("WeasyPrint or its system libraries (Pango) are not installed")
+    opened(
+        START + timedelta(days=5),
+        month["acme"],
+        replied_after=timedelta(minutes=5),
+        subject='<img src="http://127.0.0.1:9/tracker.png">',
+    )
+    url = reverse("reports:statement", args=[month["acme"].pk])
+    with at(NOW):
+        page = manager_client.get(url, {"period": "2026-11"}).content.decode()
+        response = manager_client.get(url, {"period": "2026-11", "download": "pdf"})
+    assert 'id="statement-pdf"' in page
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert "attachment" in response["Content-Disposition"]
+    from tests.threads.browser import SCREENSHOTS
+
+    SCREENSHOTS.parent.mkdir(parents=True, exist_ok=True)
+    (SCREENSHOTS.parent / "statement-server.pdf").write_bytes(response.content)
+
+
+def test_a_fetch_from_the_pdf_is_refused():
+    from threads.reports.statement import _refuse_fetch
+
+    with pytest.raises(ValueError):
+        _refuse_fetch("http://127.0.0.1:9/x.png")

@@ -2,6 +2,8 @@
 PDF from the browser (its print stylesheet is the default), the same rows as a streamed CSV, and
 a server-side PDF only where WeasyPrint and its system libraries are installed."""
 
+import functools
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -114,6 +116,7 @@ def csv_rows(objectives):
             ]
 
 
+@functools.cache
 def pdf_available() -> bool:
     """WeasyPrint imports only where its system libraries (Pango) are installed."""
     try:
