@@ -227,10 +227,11 @@ def test_a_closed_period_is_marked_and_a_later_correction_shown_as_one(month, ma
     assert ObjectivePeriod.objects.get().correction is not None
 
 
-def test_a_bad_period_is_a_400_naming_it(month, manager_client):
+@pytest.mark.parametrize("period", ["November", "9999-12", "0001-01", "2026-13", "2026-1"])
+def test_a_bad_period_is_a_400_naming_it(month, manager_client, period):
     url = reverse("reports:statement", args=[month["acme"].pk])
-    response = manager_client.get(url, {"period": "November"})
-    assert response.status_code == 400 and "period" in response.content.decode()
+    response = manager_client.get(url, {"period": period})
+    assert response.status_code == 400 and "period: give a month" in response.content.decode()
 
 
 def test_the_statement_is_for_managers(month, client, agent):
