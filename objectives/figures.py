@@ -90,19 +90,27 @@ def _add_months(day: date, months: int) -> date:
 # ------------------------------------------------------------------------------- counts
 
 
-def clocks_of(objective: Objective):
-    return (
+def clocks_of(objective: Objective, account_id: int | None = None):
+    """The objective's counted clocks; with `account_id`, only that account's (as the clock kept
+    it when it counted: an account's statement)."""
+    clocks = (
         SlaClock.objects.filter(metric=objective.metric)
         .exclude(counted_as="")
         .filter(scope_filter(objective.scope))
     )
+    return clocks if account_id is None else clocks.filter(scope_account=account_id)
 
 
-def count_clocks(objective: Objective, start: datetime, end: datetime) -> Counts:
+EXCUSED = Q(counted_as=MISSED, breach_reason__excused=True, breach_reason_confirmed=True)
+
+
+def count_clocks(
+    objective: Objective, start: datetime, end: datetime, account_id: int | None = None
+) -> Counts:
     """Counted from the clocks themselves (one aggregate over the `clock_counted` index)."""
-    excused = Q(counted_as=MISSED, breach_reason__excused=True, breach_reason_confirmed=True)
+    excused = EXCUSED
     found = (
-        clocks_of(objective)
+        clocks_of(objective, account_id)
         .filter(counted_at__gte=start, counted_at__lt=end)
         .aggregate(
             achieved=Count("pk", filter=Q(counted_as=ACHIEVED)),
@@ -188,20 +196,26 @@ def figures(objective: Objective, now: datetime | None = None) -> Figures:
     return figures_for(objective, start, end, now)
 
 
-def figures_for(objective: Objective, start: datetime, end: datetime, now: datetime) -> Figures:
-    counts = counts_between(objective, start, end, now)
+def figures_for(
+    objective: Objective, start: datetime, end: datetime, now: datetime, *, counter=None
+) -> Figures:
+    """The figures of [start, end) as of `now`. `counter(start, end, now) -> Counts` counts the
+    clocks (default: the objective's rollups and live count; an account's statement counts that
+    account's clocks only), so every caller shares this one formula."""
+    counter = counter or (lambda begin, until, at: counts_between(objective, begin, until, at))
+    counts = counter(start, end, now)
     target = Decimal(objective.target_percent)
     n = counts.volume
     compliance = percent(counts.achieved, n)
     allowed = allowed_misses(n, target)
     budget_left = allowed - counts.misses
     previous_start, previous_end = previous_bounds(objective, start)
-    previous = counts_between(objective, previous_start, previous_end, now)
+    previous = counter(previous_start, previous_end, now)
     expected = max(previous.volume, n) if previous.volume > 0 else None
     allowed_end = allowed_misses(expected, target) if expected is not None else None
     projected = None
     if not objective.rolling and expected is not None:
-        projected = _projection(objective, counts, expected, now)
+        projected = _projection(counter, counts, expected, now)
     closed = end <= now
     if closed:
         status = Status.FAILED if compliance is not None and compliance < target else Status.HEALTHY
@@ -230,12 +244,12 @@ def figures_for(objective: Objective, start: datetime, end: datetime, now: datet
     )
 
 
-def _projection(objective: Objective, counts: Counts, expected: int, now: datetime):
+def _projection(counter, counts: Counts, expected: int, now: datetime):
     """Compliance at the period's end if the rest of the expected volume meets the last 7 days'
     success rate (the period's own so far when the last 7 days decided nothing)."""
     if expected <= 0:
         return None
-    recent = counts_between(objective, now - timedelta(days=RECENT_DAYS), now, now)
+    recent = counter(now - timedelta(days=RECENT_DAYS), now, now)
     rate_of = recent if recent.volume else counts
     if not rate_of.volume:
         return None

@@ -69,13 +69,15 @@ def apply_count_changes(limit: int = 5000) -> int:
         return 0
     instants = sorted({at for _, at in changes})
     with transaction.atomic():
+        # Taken off the list first: a recount below counts through ensure_days, which applies
+        # the changes still listed (it would come back here for these very ones, without end).
+        CountChange.objects.filter(pk__lte=changes[-1][0]).delete()
         for objective in Objective.objects.all():
             days = {at.astimezone(objective.zone).date() for at in instants}
             ObjectiveDay.objects.filter(objective=objective, day__in=days).delete()
             for period in ObjectivePeriod.objects.filter(objective=objective):
                 if any(period.start <= at < period.end for at in instants):
                     _recount(period)
-        CountChange.objects.filter(pk__lte=changes[-1][0]).delete()
     return len(changes)
 
 

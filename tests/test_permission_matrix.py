@@ -105,6 +105,8 @@ ROWS = {
         for provider in ("postmark", "mailgun", "sendgrid", "amazon_ses")
     },
     "reports:compliance": [("get", None, E(LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN))],
+    # An account's statement (page, CSV): managers only, as the reports.
+    "reports:statement": [("get", None, E(LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN))],
     # Slack's Events API: public, but only a request signed with a Slack app's signing secret
     # is read (signed requests: tests/slackapp/test_inbound.py); a session or key is no signature.
     "slack-events": [
@@ -425,6 +427,7 @@ def _admin_object_id(url: Url) -> str:
 def _sample(url: Url, world) -> dict:
     ids = {
         "thread_id": world["thread"].pk,
+        "account_id": world["account"].pk,
         "format": "json",
         "object_id": _admin_object_id(url) if url.admin else "999999",
         "id": _admin_object_id(url) if url.admin else "999999",

@@ -8,9 +8,10 @@ from datetime import timedelta
 from policies.vocabulary import Metric
 from slaops import csv_export
 from slaops.formatting import format_duration
+from threads.reports import contract
 from threads.reports import queries as reports
 
-TABLES = ("summary", "breakdown", "trend", "breaches")
+TABLES = ("summary", "breakdown", "trend", "breaches", "reasons", "overridden")
 
 
 def _pct(rate):
@@ -39,6 +40,10 @@ def _summary(span, data):
         "p90 minutes",
         "time paused",
         "time paused minutes",
+        "excused",
+        "contract breached",
+        "contract achievement %",
+        "operations achievement %",
     ]
     rows = (
         [
@@ -53,6 +58,10 @@ def _summary(span, data):
             minutes(s.p90),
             format_duration(s.paused),
             minutes(s.paused),
+            s.excused,
+            s.contract_breached,
+            _pct(s.contract_rate),
+            _pct(s.rate),
         ]
         for s in reports.summary(span)
     )
@@ -108,7 +117,49 @@ def _breaches(span, data):
     return header, rows
 
 
-_BUILDERS = {"summary": _summary, "breakdown": _breakdown, "trend": _trend, "breaches": _breaches}
+def _reasons(span, data):
+    header = ["reason", "excused", "breaches", "confirmed", "awaiting a manager"]
+    rows = (
+        [r.name, r.excused_text, r.breaches, r.confirmed, r.pending] for r in contract.reasons(span)
+    )
+    return header, rows
+
+
+def _overridden(span, data):
+    header = [
+        "metric",
+        "overridden clocks",
+        "kept the original due time",
+        "missed the original due time",
+        "achievement % (original)",
+        "kept the moved due time",
+        "missed the moved due time",
+        "achievement % (moved)",
+    ]
+    rows = (
+        [
+            o.label,
+            o.clocks,
+            o.original_kept,
+            o.original_missed,
+            _pct(o.original_rate),
+            o.moved_kept,
+            o.moved_missed,
+            _pct(o.moved_rate),
+        ]
+        for o in contract.overridden(span)
+    )
+    return header, rows
+
+
+_BUILDERS = {
+    "summary": _summary,
+    "breakdown": _breakdown,
+    "trend": _trend,
+    "breaches": _breaches,
+    "reasons": _reasons,
+    "overridden": _overridden,
+}
 
 
 def download(table: str, span: reports.ReportRange, data: dict):

@@ -65,6 +65,7 @@ class MetricSummary:
     median: timedelta | None = None
     p90: timedelta | None = None
     paused: timedelta = field(default_factory=timedelta)
+    excused: int = 0  # breaches with a confirmed excused reason: out of the contract view
 
     @property
     def label(self) -> str:
@@ -72,7 +73,17 @@ class MetricSummary:
 
     @property
     def rate(self) -> float | None:
+        """Operations: every breach counts."""
         return achievement_rate(self.achieved, self.breached)
+
+    @property
+    def contract_breached(self) -> int:
+        return self.breached - self.excused
+
+    @property
+    def contract_rate(self) -> float | None:
+        """Contract: excused breaches left out (threads/reports/contract.py)."""
+        return achievement_rate(self.achieved, self.contract_breached)
 
 
 def achievement_rate(achieved: int, breached: int) -> float | None:
@@ -99,7 +110,14 @@ def summary(report_range: ReportRange) -> list[MetricSummary]:
     """Per metric: outcomes, median and p90 business time to stop, time spent paused."""
     clocks = finished_clocks(report_range)
     measured = Q(state__in=[ClockState.ACHIEVED, ClockState.BREACHED])
-    annotations = {**_outcome_counts(), "paused": Sum("paused_for")}
+    excused = Q(
+        state=ClockState.BREACHED, breach_reason__excused=True, breach_reason_confirmed=True
+    )
+    annotations = {
+        **_outcome_counts(),
+        "excused": Count("id", filter=excused),
+        "paused": Sum("paused_for"),
+    }
     on_postgres = connection.vendor == "postgresql"
     if on_postgres:  # one pass over the clocks for counts and percentiles
         annotations["median"] = PercentileCont("used", 0.5, filter=measured)
@@ -112,6 +130,7 @@ def summary(report_range: ReportRange) -> list[MetricSummary]:
             breached=row["breached"],
             cancelled=row["cancelled"],
             paused=row["paused"] or timedelta(),
+            excused=row["excused"],
             median=row.get("median"),
             p90=row.get("p90"),
         )
@@ -305,7 +324,11 @@ def full_report(
         "breakdown": lambda: breakdown(report_range, by),
         "trend": lambda: trend(report_range, per=per, metric=metric),
         "breaches": lambda: breach_page(report_range, page),
+        "reasons": lambda: contract.reasons(report_range),
+        "overridden": lambda: contract.overridden(report_range),
     }
+    from threads.reports import contract
+
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return {name: job() for name, job in jobs.items()}
     from concurrent.futures import ThreadPoolExecutor

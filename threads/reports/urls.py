@@ -2,7 +2,10 @@
 
 from django.urls import path
 
-from threads.reports import views
+from threads.reports import statement, views
 
 app_name = "reports"
-urlpatterns = [path("", views.compliance, name="compliance")]
+urlpatterns = [
+    path("", views.compliance, name="compliance"),
+    path("statement/<int:account_id>/", statement.page, name="statement"),
+]

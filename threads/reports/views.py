@@ -56,6 +56,8 @@ def compliance(request):
         "by_label": reports.DIMENSIONS[data["by"]][2],
         "trend": trend,
         "breaches": breaches,
+        "reasons": result["reasons"],
+        "overridden": result["overridden"],
         "breach_count": f"{breaches.paginator.count:,}",  # as the queue counts: 1,081
         "breach_range": f"{breaches.start_index():,}–{breaches.end_index():,}",
         "breach_pages": breaches.paginator.get_elided_page_range(breaches.number),
