@@ -154,10 +154,16 @@ class Watch:
         return f"{self.objective.name}: {Status(self.status).label.lower()}"
 
 
-def watches(now: datetime) -> list[Watch]:
-    """The objectives at risk or below target now (figures of each objective, once a request)."""
+def watches(now: datetime, metrics=None) -> list[Watch]:
+    """The objectives at risk or below target now, among those of `metrics` (None: all): the
+    figures of each, read once a request."""
+    objectives = Objective.objects.all()
+    if metrics is not None:
+        if not metrics:
+            return []
+        objectives = objectives.filter(metric__in=set(metrics))
     found = []
-    for objective in Objective.objects.all():
+    for objective in objectives:
         status = figures(objective, now).status
         if status in WORRYING:
             found.append(Watch(objective, status))
@@ -165,17 +171,8 @@ def watches(now: datetime) -> list[Watch]:
 
 
 def _attributes(clock: SlaClock, thread: Thread) -> dict:
-    """What a scope matches on: the thread as it is now for a running clock, the clock's own
-    snapshot once it counted."""
-    if clock.counted_as:
-        return {
-            "policies": clock.policy_id,
-            "tiers": clock.scope_tier,
-            "accounts": clock.scope_account,
-            "teams": clock.scope_team,
-            "priorities": clock.scope_priority,
-            "channels": clock.scope_channel,
-        }
+    """What a scope matches a running clock on: its policy and the thread as it is now (the
+    thread it will count with, unless it changes before the outcome)."""
     return {
         "policies": clock.policy_id,
         "tiers": thread.tier_id,
@@ -199,9 +196,11 @@ def in_scope(objective: Objective, clock: SlaClock, thread: Thread) -> bool:
 
 
 def marks(clocks: list[tuple[SlaClock, Thread]], found: list[Watch]) -> dict[int, list[Watch]]:
-    """Clock id -> the worrying objectives it counts in (pure: no query)."""
+    """Running clock id -> the worrying objectives it will count in (pure: no query)."""
     result: dict[int, list[Watch]] = {}
     for clock, thread in clocks:
+        if not clock.is_running:
+            continue
         hit = [w for w in found if in_scope(w.objective, clock, thread)]
         if hit:
             result[clock.pk] = hit

@@ -67,3 +67,29 @@ class ExemptForm(forms.Form):
     reason = forms.CharField(
         max_length=500, strip=True, error_messages={"required": "Say why it is exempt."}
     )
+
+
+def clock_actions(clocks, user, now: datetime) -> list[dict]:
+    """Which of a clock's forms this person is offered on the thread page (the services decide
+    again on the POST): a reason on a missed clock (not once a manager confirmed it, unless a
+    manager), moving a running due time (managers; agents allowed to, before it passes), and an
+    exemption (managers)."""
+    from accounts.roles import is_manager
+    from threads.overrides import may_move_due_times
+
+    manager = is_manager(user)
+    mover = may_move_due_times(user)
+    offered = []
+    for clock in clocks:
+        missed = clock.missed_at is not None or clock.breached_at is not None
+        passed = clock.due_at is not None and clock.due_at <= now
+        running = clock.is_running and not clock.paused
+        item = {
+            "clock": clock,
+            "reason": missed and (manager or not clock.breach_reason_confirmed),
+            "move": running and mover and (manager or not passed),
+            "exempt": manager and not clock.exempt and clock.counted_as != "cancelled",
+        }
+        if item["reason"] or item["move"] or item["exempt"]:
+            offered.append(item)
+    return offered
