@@ -112,7 +112,8 @@ def contributors(objective: Objective, start: datetime, end: datetime):
         return [(row[column], row["n"]) for row in rows[:TOP]]
 
     teams = top("scope_team")
-    team_names = dict(Team.objects.filter(pk__in=[k for k, _ in teams if k]).values_list("pk", "name"))
+    named = Team.objects.filter(pk__in=[k for k, _ in teams if k])
+    team_names = dict(named.values_list("pk", "name"))
     agents = top("holder")
     people = {
         p.pk: p.get_full_name() or p.get_username()
@@ -152,6 +153,10 @@ class Watch:
     @property
     def label(self) -> str:
         return f"{self.objective.name}: {Status(self.status).label.lower()}"
+
+
+def any_objective() -> bool:
+    return Objective.objects.exists()
 
 
 def watches(now: datetime, metrics=None) -> list[Watch]:
@@ -205,4 +210,3 @@ def marks(clocks: list[tuple[SlaClock, Thread]], found: list[Watch]) -> dict[int
         if hit:
             result[clock.pk] = hit
     return result
-

@@ -67,9 +67,7 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
                 "clocks",
                 queryset=SlaClock.objects.select_related(
                     "policy", "calendar", "overridden_by", "breach_reason", "breach_reason_by"
-                ).order_by(
-                    "started_at", "id"
-                ),
+                ).order_by("started_at", "id"),
             ),
             Prefetch(
                 "messages",
