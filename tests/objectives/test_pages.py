@@ -219,6 +219,8 @@ def test_an_agent_gives_a_reason_on_the_thread_page_which_waits_for_a_manager(
     notes = html[html.index('class="breach-reason"') :]
     assert "Customer unreachable" in notes and "waiting for a manager" in notes
     assert "No answer on the phone" in notes
+    history = html[html.index('id="history"') :]
+    assert "First response: breach reason “Customer unreachable”, excused (waiting for a" in history
     assert SlaEvent.objects.filter(clock=clock, kind=EventKind.BREACH_REASON).count() == 1
 
 
@@ -294,6 +296,7 @@ def test_a_manager_extends_a_due_time_and_the_clock_says_by_whom_and_why(
     note = html[html.index('class="override"') :]
     assert "Due moved by <strong>Maria</strong>: customer asked for Monday" in note
     assert "the policy's due time was" in note
+    assert "First response due time moved" in html and ": customer asked for Monday." in html
 
 
 def test_a_new_due_time_is_read_in_the_persons_zone(manager_client, around_the_clock, manager):

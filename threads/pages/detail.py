@@ -23,7 +23,12 @@ from threads.pages.queue import QueueRow, queue_row
 from threads.selectors import visible_threads
 
 # Kinds whose line of history already says the reason given (threads.pages.history.describe_event).
-REASON_IN_TEXT = {EventKind.THREAD_CHANGED, EventKind.PAUSED}
+REASON_IN_TEXT = {
+    EventKind.THREAD_CHANGED,
+    EventKind.PAUSED,
+    EventKind.BREACH_REASON,
+    EventKind.OVERRIDDEN,
+}
 
 
 @dataclass
