@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("", include("threads.pages.urls")),
+    path("", include("objectives.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("threads.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -107,6 +107,17 @@ ROWS = {
     "reports:compliance": [("get", None, E(LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN))],
     # An account's statement (page, CSV): managers only, as the reports.
     "reports:statement": [("get", None, E(LOGIN, 403, 403, 403, 200, 200, LOGIN, LOGIN))],
+    # Objectives pages: managers and agents read (managers edit in the admin); the missed
+    # clocks an objective lists are those of threads the person may see.
+    "objectives": [("get", None, PAGE)],
+    "objective": [("get", None, PAGE)],
+    # Breaches without a reason: whoever works threads, their visible threads only.
+    "breaches-unexplained": [("get", None, PAGE)],
+    # A clock's actions on the thread page go back with a message, also when the service refuses
+    # (this clock has not missed; an agent may not move or exempt): the thread's rules decide.
+    "thread-clock-give-reason": [("post", "breach-reason", THREAD_ACTION)],
+    "thread-clock-move-due": [("post", {"extend_by": "1h", "reason": "Asked"}, THREAD_ACTION)],
+    "thread-clock-exempt": [("post", {"reason": "Test thread"}, THREAD_ACTION)],
     # Slack's Events API: public, but only a request signed with a Slack app's signing secret
     # is read (signed requests: tests/slackapp/test_inbound.py); a session or key is no signature.
     "slack-events": [

@@ -346,7 +346,7 @@ def test_managers_read_objective_alerts_in_the_deliveries_list_and_their_notific
     note = Notification.objects.get(user=manager)
     opened_note = client.get(reverse("notification-open", args=[note.pk]))
     assert opened_note.status_code == 302
-    assert opened_note["Location"].endswith(f"/objectives/objective/{objective.pk}/change/")
+    assert opened_note["Location"].endswith(f"/objectives/{objective.pk}/")  # its page
     note.refresh_from_db()
     assert note.read_at is not None
 

@@ -14,6 +14,7 @@ from accounts.models import Team
 from accounts.roles import AGENTS, MANAGERS
 from accounts.selectors import viewer_zone
 from mail import selectors as mail_selectors
+from objectives import board
 from policies.models import Tier
 from policies.vocabulary import Metric
 from threads.models import Delivery, EventKind, Message, SlaClock, SlaEvent, Thread
@@ -22,7 +23,12 @@ from threads.pages.queue import QueueRow, queue_row
 from threads.selectors import visible_threads
 
 # Kinds whose line of history already says the reason given (threads.pages.history.describe_event).
-REASON_IN_TEXT = {EventKind.THREAD_CHANGED, EventKind.PAUSED}
+REASON_IN_TEXT = {
+    EventKind.THREAD_CHANGED,
+    EventKind.PAUSED,
+    EventKind.BREACH_REASON,
+    EventKind.OVERRIDDEN,
+}
 
 
 @dataclass
@@ -64,9 +70,9 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
         .prefetch_related(
             Prefetch(
                 "clocks",
-                queryset=SlaClock.objects.select_related("policy", "calendar").order_by(
-                    "started_at", "id"
-                ),
+                queryset=SlaClock.objects.select_related(
+                    "policy", "calendar", "overridden_by", "breach_reason", "breach_reason_by"
+                ).order_by("started_at", "id"),
             ),
             Prefetch(
                 "messages",
@@ -121,6 +127,11 @@ def thread_parts(*, thread_id: int, user) -> dict:
         raise Http404("No thread with this id.") from None
     zone = viewer_zone(user)
     mail_selectors.attach_email_state(detail.messages)
+    running = [(row.clock, detail.thread) for row in detail.clocks if row.clock.is_running]
+    found = board.watches(detail.now, [clock.metric for clock, _ in running])
+    at_risk = board.marks(running, found)
+    for row in detail.clocks:  # the objectives at risk that this clock will count in
+        row.at_risk = at_risk.get(row.clock.pk, [])
     return {
         "detail": detail,
         "thread": detail.thread,

@@ -65,6 +65,18 @@ def describe_event(event, names: dict, zone: str) -> str:
         return "Marked “no reply needed”."
     if kind == EventKind.THREAD_CHANGED:
         return _describe_change(d, names)
+    if kind == EventKind.BREACH_REASON:
+        note = f" — {d['note']}" if d.get("note") else ""
+        state = "confirmed" if d.get("confirmed") else "waiting for a manager"
+        excused = ", excused" if d.get("excused") else ""
+        return f"{metric}: breach reason “{d.get('reason')}”{excused} ({state}){note}."
+    if kind == EventKind.OVERRIDDEN:
+        if d.get("exempt"):
+            return f"{metric} exempt from objectives: {d.get('reason', '')}."
+        return (
+            f"{metric} due time moved {_when(d.get('old_due_at'), zone)} → "
+            f"{_when(d.get('due_at'), zone)}: {d.get('reason', '')}."
+        )
     return event.get_kind_display()
 
 

@@ -2,7 +2,7 @@
 filtered and sorted. The page costs a fixed number of queries however many threads match."""
 
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -71,6 +71,7 @@ class Badge:
 class InboxRow:
     thread: Thread
     badge: Badge | None
+    at_risk: list = field(default_factory=list)  # objectives at risk its running clocks count in
 
 
 @dataclass

@@ -5,7 +5,7 @@ A filter value that is not a choice is dropped and named in a message, never a 5
 from django import forms
 
 from accounts.models import Team
-from policies.models import Tier
+from policies.models import BreachReason, Tier
 from policies.vocabulary import Channel, Priority, ThreadStatus
 from slaops.ids import parse_id
 from threads.models import ClockState
@@ -69,7 +69,8 @@ class InboxFilterForm(forms.Form):
 NO_CHANGE = ""
 UNASSIGN = "none"
 BULK_ACTIONS = [("assign", "Assign to"), ("team", "Move to team"), ("status", "Set status"),
-                ("priority", "Set priority")]  # fmt: skip
+                ("priority", "Set priority"),
+                ("breach_reason", "Give a breach reason")]  # fmt: skip
 
 
 class BulkForm(forms.Form):
@@ -84,6 +85,8 @@ class BulkForm(forms.Form):
     status = forms.ChoiceField(choices=_any("—", ThreadStatus.choices), required=False)
     priority = forms.ChoiceField(choices=_any("—", Priority.choices), required=False)
     reason = forms.CharField(required=False, max_length=500)
+    breach_reason = forms.CharField(required=False)  # to every missed clock of the threads
+    note = forms.CharField(required=False, max_length=2000, strip=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,6 +138,12 @@ class BulkForm(forms.Form):
                 if not data.get("status"):
                     raise forms.ValidationError("Choose a status.")
                 data["changes"] = {}
+            elif action == "breach_reason":
+                pk = parse_id(data.get("breach_reason") or "")
+                found = BreachReason.objects.filter(pk=pk).first() if pk else None
+                if found is None:
+                    raise forms.ValidationError("Choose one of the breach reasons offered.")
+                data["breach_reason"], data["changes"] = found, {}
         except forms.ValidationError as error:
             self.add_error({"assign": "assignee"}.get(action, action), error)
         return data

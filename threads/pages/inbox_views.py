@@ -6,6 +6,7 @@ the thread's number and the service's own words."""
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Q
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,10 +14,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
 from accounts.selectors import viewer_zone
+from objectives import board
+from policies.models import BreachReason
 from policies.vocabulary import Priority, ThreadStatus
 from slaops.ids import parse_id
-from threads import services
-from threads.models import Thread
+from threads import overrides, services
+from threads.models import RUNNING_STATES, SlaClock, Thread
 from threads.pages.detail import assignable_people
 from threads.pages.inbox import SORTS, inbox
 from threads.pages.inbox_forms import BulkForm, InboxFilterForm, SavedViewForm
@@ -50,6 +53,7 @@ def inbox_page(request):
     for problem in form.problems():
         messages.warning(request, problem)
     listing = inbox(user=request.user, filters=filters, page=_page_number(request.GET.get("page")))
+    _mark_at_risk(listing)
     query = request.GET.copy()
     query.pop("page", None)
     current = normalise(query)
@@ -71,9 +75,29 @@ def inbox_page(request):
             "teams": Team.objects.order_by("name"),
             "statuses": ThreadStatus.choices,
             "priorities": Priority.choices,
+            "breach_reasons": BreachReason.objects.filter(active=True).order_by("name"),
             "view_form": SavedViewForm(user=request.user),
         },
     )
+
+
+def _mark_at_risk(listing) -> None:
+    """Each row's objectives at risk that one of its running clocks counts in: the objectives
+    first (none: nothing more is read), then the shown threads' running clocks in one read."""
+    if not listing.rows or not board.any_objective():
+        return
+    threads = {row.thread.pk: row for row in listing.rows}
+    running = list(
+        SlaClock.objects.filter(thread_id__in=threads, state__in=RUNNING_STATES).only(
+            "pk", "thread_id", "metric", "policy_id", "exempt", "state"
+        )
+    )
+    found = board.watches(listing.now, [clock.metric for clock in running])
+    owner = {clock.pk: threads[clock.thread_id] for clock in running}
+    pairs = [(clock, owner[clock.pk].thread) for clock in running]
+    for clock_id, watched in board.marks(pairs, found).items():
+        row = owner[clock_id]
+        row.at_risk.extend(w for w in watched if w not in row.at_risk)
 
 
 def _back_to_inbox(request):
@@ -84,8 +108,35 @@ def _back_to_inbox(request):
     return redirect(reverse("inbox") + (f"?{query}" if query else ""))
 
 
+def _give_reason(request, thread_id: int, data: dict) -> str:
+    """The reason to every clock of the thread past its policy's due time."""
+    missed = list(
+        SlaClock.objects.filter(thread_id=thread_id)
+        .filter(Q(missed_at__isnull=False) | Q(breached_at__isnull=False))
+        .values_list("pk", flat=True)
+    )
+    if not missed:
+        return "no clock of this thread has missed its due time."
+    try:
+        with transaction.atomic():
+            thread = Thread.objects.get(pk=thread_id)
+            for clock_id in missed:
+                overrides.clock_give_reason(
+                    thread=thread,
+                    clock_id=clock_id,
+                    reason=data["breach_reason"],
+                    note=data.get("note", ""),
+                    actor=request.user,
+                )
+    except overrides.ClockRefused as error:
+        return str(error)
+    return ""
+
+
 def _apply(request, thread_id: int, data: dict) -> str:
     """One thread's change in its own transaction; the refusal in words, or ""."""
+    if data["action"] == "breach_reason":
+        return _give_reason(request, thread_id, data)
     changes = data["changes"]
     status = data.get("status") if data["action"] == "status" else None
     try:

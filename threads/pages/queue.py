@@ -1,7 +1,7 @@
 """Reads for the breach queue: running clocks most urgent first, the counts per state and the
 paused clocks. The page costs a fixed number of queries however many rows it shows."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from django.core.paginator import Page, Paginator
@@ -51,6 +51,7 @@ class QueueRow:
     left: timedelta
     ticking: bool  # its calendar is open now, so business time passes with wall time
     reason: str = ""  # paused rows: why
+    at_risk: list = field(default_factory=list)  # the thread page: objectives at risk it counts in
     resumes_at: datetime | None = None  # frozen because its calendar is closed: when it reopens
 
     @property

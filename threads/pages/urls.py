@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from threads.pages import inbox_views, live, views
+from threads.pages import clock_views, inbox_views, live, views
 
 urlpatterns = [
     path("inbox/", inbox_views.inbox_page, name="inbox"),
@@ -21,6 +21,22 @@ urlpatterns = [
     ),
     path("threads/<int:pk>/status/", views.thread_status, name="thread-status"),
     path("threads/<int:pk>/details/", views.thread_details, name="thread-details"),
+    # A clock's actions (threads/pages/clock_views.py): a breach reason, a moved due time, exempt.
+    path(
+        "threads/<int:thread_id>/clocks/<int:pk>/reason/",
+        clock_views.clock_give_reason,
+        name="thread-clock-give-reason",
+    ),
+    path(
+        "threads/<int:thread_id>/clocks/<int:pk>/due/",
+        clock_views.clock_move_due,
+        name="thread-clock-move-due",
+    ),
+    path(
+        "threads/<int:thread_id>/clocks/<int:pk>/exempt/",
+        clock_views.clock_exempt,
+        name="thread-clock-exempt",
+    ),
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
     path("notifications/read-all/", views.notifications_read_all, name="notifications-read-all"),

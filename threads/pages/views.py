@@ -22,10 +22,12 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.selectors import viewer_zone
 from mail import selectors as mail_selectors
 from mail import services as mail_services
+from policies.models import BreachReason
 from policies.vocabulary import Metric, ThreadStatus
 from slackapp import services as slack_services
 from threads import services
 from threads.models import Notification, Thread
+from threads.pages.clock_forms import clock_actions
 from threads.pages.detail import thread_parts
 from threads.pages.forms import (
     DetailsForm,
@@ -133,6 +135,7 @@ def _refused(request, thread_id: int, what: str, form, **forms):
 def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
     context = thread_parts(thread_id=thread_id, user=request.user)
     thread, detail = context["thread"], context["detail"]
+    now = detail.now
     context |= {
         "message_form": forms.get("message_form") or MessageForm(),
         "status_form": forms.get("status_form") or StatusForm(initial={"status": thread.status}),
@@ -146,6 +149,8 @@ def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
         ),
         "pause_hint": _pause_hint(thread),
         "reply_by_mail": mail_selectors.reply_address(thread),
+        "clock_actions": clock_actions([row.clock for row in detail.clocks], request.user, now),
+        "breach_reasons": BreachReason.objects.filter(active=True).order_by("name"),
         "response_running": any(
             row.clock.is_running and row.clock.metric != Metric.RESOLUTION for row in detail.clocks
         ),

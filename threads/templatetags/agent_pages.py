@@ -20,11 +20,12 @@ def agent_nav(context) -> dict:
     """{% agent_nav as nav %}: unread notifications, and whether to link reports and the admin."""
     user = context.get("user")
     if user is None or not user.is_authenticated:
-        return {"unread": 0, "reports": False, "admin": False}
+        return {"unread": 0, "reports": False, "admin": False, "objectives": False}
     return {
         "unread": unread_count(user),
         "live_seconds": settings.SLA_LIVE_REFRESH_SECONDS,
         "reports": is_manager(user),
+        "objectives": user.has_perm("objectives.view_objective"),
         # Staff with at least one permission in the admin (the admin refuses the others).
         "admin": user.is_active and user.is_staff and bool(user.get_all_permissions()),
     }
