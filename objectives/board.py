@@ -19,7 +19,7 @@ from objectives.figures import (
     local_midnight,
     rolled_until,
 )
-from objectives.models import Objective, ObjectiveDay, Status
+from objectives.models import Objective, ObjectiveAlertState, ObjectiveDay, Status
 from threads.clocks.outcome import MISSED
 from threads.models import SlaClock, Thread
 from threads.selectors import visible_threads
@@ -161,15 +161,19 @@ def any_objective() -> bool:
 
 def watches(now: datetime, metrics=None) -> list[Watch]:
     """The objectives at risk or below target now, among those of `metrics` (None: all): the
-    figures of each, read once a request."""
-    objectives = Objective.objects.all()
+    status the objectives' task keeps (evaluated every minute, objectives/episodes.py), or, for
+    an objective it has not seen yet, its figures read now. One query for every page and poll."""
+    objectives = Objective.objects.select_related("alert_state")
     if metrics is not None:
         if not metrics:
             return []
         objectives = objectives.filter(metric__in=set(metrics))
     found = []
     for objective in objectives:
-        status = figures(objective, now).status
+        try:
+            status = objective.alert_state.status
+        except ObjectiveAlertState.DoesNotExist:
+            status = figures(objective, now).status
         if status in WORRYING:
             found.append(Watch(objective, status))
     return found
