@@ -199,10 +199,12 @@ def figures_for(objective: Objective, start: datetime, end: datetime, now: datet
     previous = counts_between(objective, previous_start, previous_end, now)
     expected = max(previous.volume, n) if previous.volume > 0 else None
     allowed_end = allowed_misses(expected, target) if expected is not None else None
+    closed = end <= now
     projected = None
     if not objective.rolling and expected is not None:
-        projected = _projection(objective, counts, expected, now)
-    closed = end <= now
+        # Once the period is over nothing is left to project: its compliance is the outcome
+        # (and a closed period's recount does not drift with the days after it).
+        projected = compliance if closed else _projection(objective, counts, expected, now)
     if closed:
         status = Status.FAILED if compliance is not None and compliance < target else Status.HEALTHY
     elif budget_left < 0:

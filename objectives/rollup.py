@@ -69,13 +69,20 @@ def apply_count_changes(limit: int = 5000) -> int:
         return 0
     instants = sorted({at for _, at in changes})
     with transaction.atomic():
+        # The rows read, exactly: one committed meanwhile under a lower key is read next time.
+        # Deleted first, so the recounts below (which ask for rollups) do not read them again.
+        CountChange.objects.filter(pk__in=[pk for pk, _ in changes]).delete()
+        periods = []
         for objective in Objective.objects.all():
             days = {at.astimezone(objective.zone).date() for at in instants}
             ObjectiveDay.objects.filter(objective=objective, day__in=days).delete()
-            for period in ObjectivePeriod.objects.filter(objective=objective):
-                if any(period.start <= at < period.end for at in instants):
-                    _recount(period)
-        CountChange.objects.filter(pk__lte=changes[-1][0]).delete()
+            periods += [
+                period
+                for period in ObjectivePeriod.objects.filter(objective=objective)
+                if any(period.start <= at < period.end for at in instants)
+            ]
+        for period in periods:
+            _recount(period)
     return len(changes)
 
 
@@ -99,7 +106,10 @@ def _json(values: dict) -> dict:
 
 def _recount(period: ObjectivePeriod) -> None:
     now = timezone.now()
-    recount = _snapshot(period.objective, period.start, period.end, now)
+    zone = period.objective.zone  # the bounds as the snapshot wrote them, in the local zone
+    recount = _snapshot(
+        period.objective, period.start.astimezone(zone), period.end.astimezone(zone), now
+    )
     if recount == period.figures:
         if period.correction is not None:
             period.correction, period.corrected_at = None, now
