@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from objectives.models import Objective, ObjectiveDay, Period, Status
+from objectives.models import Objective, Period, Status
 from objectives.scope import scope_filter
 from threads.clocks.outcome import ACHIEVED, CANCELLED, MISSED, ROLLUP_GRACE
 from threads.models import SlaClock
@@ -120,29 +120,43 @@ def rolled_until(now: datetime, zone) -> date:
     return (now - ROLLUP_GRACE).astimezone(zone).date()
 
 
+class Tally:
+    """One objective's counts as of `now`, for any span that starts on a local day: the
+    rollups of the days that are over, read in one query (made when missing), and the clocks
+    from the first day not rolled up yet, each live span counted once."""
+
+    def __init__(self, objective: Objective, now: datetime, first_day: date):
+        from objectives.rollup import ensure_days
+
+        self.objective, self.now, self.zone = objective, now, objective.zone
+        self.open_day = max(rolled_until(now, self.zone), first_day)
+        self.days = ensure_days(objective, first_day, self.open_day, now)
+        self.live: dict = {}
+
+    def between(self, start: datetime, end: datetime) -> Counts:
+        """Counts for [start, end) (start aligned to its local midnight)."""
+        end = min(end, self.now)
+        if end <= start:
+            return Counts()
+        zone = self.zone
+        first_day = start.astimezone(zone).date()
+        open_day = min(self.open_day, end.astimezone(zone).date())
+        total = Counts()
+        for day, counts in self.days.items():
+            if first_day <= day < open_day:
+                total = total + counts
+        live_from = max(start, local_midnight(open_day, zone))
+        if live_from < end:
+            if (live_from, end) not in self.live:
+                self.live[live_from, end] = count_clocks(self.objective, live_from, end)
+            total = total + self.live[live_from, end]
+        return total
+
+
 def counts_between(objective: Objective, start: datetime, end: datetime, now: datetime) -> Counts:
     """The objective's counts for [start, end) as of `now`: rollups of the days that are over
     (made when missing), the clocks for the rest."""
-    from objectives.rollup import ensure_days
-
-    zone = objective.zone
-    end = min(end, now)
-    if end <= start:
-        return Counts()
-    first_day = start.astimezone(zone).date()
-    open_day = min(rolled_until(now, zone), end.astimezone(zone).date())
-    total = Counts()
-    if open_day > first_day:
-        ensure_days(objective, first_day, open_day, now)
-        rows = ObjectiveDay.objects.filter(
-            objective=objective, day__gte=first_day, day__lt=open_day
-        ).values_list("achieved", "breached", "excused", "cancelled")
-        for row in rows:
-            total = total + Counts(*row)
-    live_from = max(start, local_midnight(open_day, zone))
-    if live_from < end:
-        total = total + count_clocks(objective, live_from, end)
-    return total
+    return Tally(objective, now, start.astimezone(objective.zone).date()).between(start, end)
 
 
 # ------------------------------------------------------------------------------ figures
@@ -189,14 +203,17 @@ def figures(objective: Objective, now: datetime | None = None) -> Figures:
 
 
 def figures_for(objective: Objective, start: datetime, end: datetime, now: datetime) -> Figures:
-    counts = counts_between(objective, start, end, now)
+    previous_start, previous_end = previous_bounds(objective, start)
+    recent_start = now - timedelta(days=RECENT_DAYS)
+    first = min(previous_start, recent_start).astimezone(objective.zone).date()
+    tally = Tally(objective, now, first)  # one read of the rollups for all three spans
+    counts = tally.between(start, end)
     target = Decimal(objective.target_percent)
     n = counts.volume
     compliance = percent(counts.achieved, n)
     allowed = allowed_misses(n, target)
     budget_left = allowed - counts.misses
-    previous_start, previous_end = previous_bounds(objective, start)
-    previous = counts_between(objective, previous_start, previous_end, now)
+    previous = tally.between(previous_start, previous_end)
     expected = max(previous.volume, n) if previous.volume > 0 else None
     allowed_end = allowed_misses(expected, target) if expected is not None else None
     closed = end <= now
@@ -204,7 +221,8 @@ def figures_for(objective: Objective, start: datetime, end: datetime, now: datet
     if not objective.rolling and expected is not None:
         # Once the period is over nothing is left to project: its compliance is the outcome
         # (and a closed period's recount does not drift with the days after it).
-        projected = compliance if closed else _projection(objective, counts, expected, now)
+        recent = tally.between(recent_start, now)
+        projected = compliance if closed else _projection(counts, recent, expected)
     if closed:
         status = Status.FAILED if compliance is not None and compliance < target else Status.HEALTHY
     elif budget_left < 0:
@@ -232,12 +250,11 @@ def figures_for(objective: Objective, start: datetime, end: datetime, now: datet
     )
 
 
-def _projection(objective: Objective, counts: Counts, expected: int, now: datetime):
+def _projection(counts: Counts, recent: Counts, expected: int):
     """Compliance at the period's end if the rest of the expected volume meets the last 7 days'
     success rate (the period's own so far when the last 7 days decided nothing)."""
     if expected <= 0:
         return None
-    recent = counts_between(objective, now - timedelta(days=RECENT_DAYS), now, now)
     rate_of = recent if recent.volume else counts
     if not rate_of.volume:
         return None

@@ -41,23 +41,31 @@ def count_day(objective: Objective, day: date) -> ObjectiveDay:
     )
 
 
-def ensure_days(objective: Objective, first: date, until: date, now: datetime) -> None:
-    """Rollups for every day in [first, until) that has none yet."""
+def ensure_days(objective: Objective, first: date, until: date, now: datetime) -> dict:
+    """Rollups for every day in [first, until), counted for the days that have none yet:
+    day -> Counts."""
+    from objectives.figures import Counts
+
+    if until <= first:
+        return {}
     apply_count_changes()
-    have = set(
-        ObjectiveDay.objects.filter(objective=objective, day__gte=first, day__lt=until).values_list(
-            "day", flat=True
-        )
-    )
+    days = {
+        day: Counts(*row)
+        for day, *row in ObjectiveDay.objects.filter(
+            objective=objective, day__gte=first, day__lt=until
+        ).values_list("day", "achieved", "breached", "excused", "cancelled")
+    }
     missing = [
         first + timedelta(days=n)
         for n in range((until - first).days)
-        if first + timedelta(days=n) not in have
+        if first + timedelta(days=n) not in days
     ]
     if missing:
-        ObjectiveDay.objects.bulk_create(
-            [count_day(objective, day) for day in missing], ignore_conflicts=True
-        )
+        rows = [count_day(objective, day) for day in missing]
+        ObjectiveDay.objects.bulk_create(rows, ignore_conflicts=True)
+        for row in rows:
+            days[row.day] = Counts(row.achieved, row.breached, row.excused, row.cancelled)
+    return days
 
 
 def apply_count_changes(limit: int = 5000) -> int:
