@@ -48,7 +48,8 @@ def ensure_days(objective: Objective, first: date, until: date, now: datetime) -
 
     if until <= first:
         return {}
-    apply_count_changes()
+    while apply_count_changes() == CHANGES_AT_ONCE:
+        pass  # every change told so far, however many: a figure never reads a stale day
     days = {
         day: Counts(*row)
         for day, *row in ObjectiveDay.objects.filter(
@@ -68,10 +69,14 @@ def ensure_days(objective: Objective, first: date, until: date, now: datetime) -
     return days
 
 
-def apply_count_changes(limit: int = 5000) -> int:
+CHANGES_AT_ONCE = 5000
+
+
+def apply_count_changes(limit: int | None = None) -> int:
     """Forget the rollups of the days whose figures changed after the fact (they are counted
     again when next needed), and recount closed periods they fall in. Returns how many changes
     were read."""
+    limit = limit or CHANGES_AT_ONCE
     changes = list(CountChange.objects.order_by("pk").values_list("pk", "at")[:limit])
     if not changes:
         return 0

@@ -16,6 +16,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Team
 from integrations.models import IntegrationKey
+from objectives import rollup
 from objectives.figures import count_clocks, counts_between, figures, period_bounds, previous_bounds
 from objectives.models import Objective, ObjectiveDay, ObjectivePeriod
 from objectives.rollup import apply_count_changes, close_periods, count_day
@@ -23,7 +24,7 @@ from policies.models import BreachReason
 from tests.factories import policy, tier
 from threads import overrides, services
 from threads.evaluator import evaluate
-from threads.models import SlaClock
+from threads.models import CountChange, SlaClock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 OCT_1 = datetime(2026, 10, 1, tzinfo=UTC)
@@ -227,6 +228,18 @@ def test_a_rebuild_after_tampered_rollups_says_which_objective_was_wrong(setting
         ]
         assert "before: achieved=1 breached=7" in out and "after:  achieved=1 breached=1" in out
         call_command("rebuild_objectives", "--objective", str(objectives[0].pk))  # agrees now
+
+
+def test_a_figure_reads_every_change_told_however_many(setting, monkeypatch):
+    la = setting[0][0]
+    for day in (20, 21, 22):
+        opened(utc(10, day, 15), replied_after=timedelta(minutes=90))
+    with at(utc(10, 25, 12)):
+        assert figures(la).breached == 3
+        ObjectiveDay.objects.filter(objective=la).update(breached=0)  # as if stale
+        CountChange.objects.bulk_create(CountChange(at=utc(10, day, 16)) for day in (20, 21, 22))
+        monkeypatch.setattr(rollup, "CHANGES_AT_ONCE", 2)  # more changes than one read takes
+        assert figures(la).breached == 3
 
 
 @pytest.mark.server("postgres")
