@@ -242,6 +242,24 @@ def test_a_figure_reads_every_change_told_however_many(setting, monkeypatch):
         assert figures(la).breached == 3
 
 
+def test_an_objective_given_another_scope_counts_its_past_days_again(setting, manager):
+    la, support = setting[0][0], setting[1]
+    opened(utc(10, 20, 15), team=support, replied_after=timedelta(minutes=90))
+    opened(utc(10, 21, 15), replied_after=timedelta(minutes=90))
+    client = APIClient()
+    client.force_login(manager)
+    with at(utc(10, 25, 12)):
+        assert figures(la).breached == 2
+        changed = client.patch(
+            f"/api/v1/objectives/{la.pk}/", {"scope": {"teams": [support.pk]}}, "json"
+        )
+        assert changed.json()["current"]["breached"] == 1
+        la.refresh_from_db()
+        la.time_zone = "Pacific/Auckland"
+        la.save()
+        assert_rollups_agree()
+
+
 @pytest.mark.server("postgres")
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_breaches_leave_the_counts_equal_to_a_recount():
