@@ -3,8 +3,8 @@ arithmetic where the contract says so, shared by the API, the pages, the stateme
 alerts.
 
 Counts come from the daily rollups for days that are over (rollup.py) and from the clocks
-themselves for the rest (today, through the `clock_counted` index), so the cost follows the
-number of days in a period, not the number of clocks.
+themselves for the rest (today, through the `clock_counted_metric` index), so the cost follows
+the number of days in a period, not the number of clocks.
 """
 
 from dataclasses import asdict, dataclass
@@ -99,7 +99,7 @@ def clocks_of(objective: Objective):
 
 
 def count_clocks(objective: Objective, start: datetime, end: datetime) -> Counts:
-    """Counted from the clocks themselves (one aggregate over the `clock_counted` index)."""
+    """Counted from the clocks themselves (one aggregate over `clock_counted_metric`)."""
     excused = Q(counted_as=MISSED, breach_reason__excused=True, breach_reason_confirmed=True)
     found = (
         clocks_of(objective)
