@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/queue_page.py 10000 1000000
 	$(BIN)/python bench/inbox_page.py 10000 1000000
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/objectives.py
 	$(BIN)/python bench/whatif.py
 	$(BIN)/python bench/mail_ingest.py 2000
 

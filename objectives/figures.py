@@ -3,8 +3,8 @@ arithmetic where the contract says so, shared by the API, the pages, the stateme
 alerts.
 
 Counts come from the daily rollups for days that are over (rollup.py) and from the clocks
-themselves for the rest (today, through the `clock_counted` index), so the cost follows the
-number of days in a period, not the number of clocks.
+themselves for the rest (today, through the `clock_counted_metric` index), so the cost follows
+the number of days in a period, not the number of clocks.
 """
 
 from dataclasses import asdict, dataclass
@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from objectives.models import Objective, ObjectiveDay, Period, Status
+from objectives.models import Objective, Period, Status
 from objectives.scope import scope_filter
 from threads.clocks.outcome import ACHIEVED, CANCELLED, MISSED, ROLLUP_GRACE
 from threads.models import SlaClock
@@ -91,8 +91,7 @@ def _add_months(day: date, months: int) -> date:
 
 
 def clocks_of(objective: Objective, account_id: int | None = None):
-    """The objective's counted clocks; with `account_id`, only that account's (as the clock kept
-    it when it counted: an account's statement)."""
+    """The objective's counted clocks (one account's only, for its statement)."""
     clocks = (
         SlaClock.objects.filter(metric=objective.metric)
         .exclude(counted_as="")
@@ -107,7 +106,7 @@ EXCUSED = Q(counted_as=MISSED, breach_reason__excused=True, breach_reason_confir
 def count_clocks(
     objective: Objective, start: datetime, end: datetime, account_id: int | None = None
 ) -> Counts:
-    """Counted from the clocks themselves (one aggregate over the `clock_counted` index)."""
+    """Counted from the clocks themselves (one aggregate over `clock_counted_metric`)."""
     excused = EXCUSED
     found = (
         clocks_of(objective, account_id)
@@ -128,29 +127,43 @@ def rolled_until(now: datetime, zone) -> date:
     return (now - ROLLUP_GRACE).astimezone(zone).date()
 
 
+class Tally:
+    """One objective's counts as of `now`, for any span that starts on a local day: the
+    rollups of the days that are over, read in one query (made when missing), and the clocks
+    from the first day not rolled up yet, each live span counted once."""
+
+    def __init__(self, objective: Objective, now: datetime, first_day: date):
+        from objectives.rollup import ensure_days
+
+        self.objective, self.now, self.zone = objective, now, objective.zone
+        self.open_day = max(rolled_until(now, self.zone), first_day)
+        self.days = ensure_days(objective, first_day, self.open_day, now)
+        self.live: dict = {}
+
+    def between(self, start: datetime, end: datetime) -> Counts:
+        """Counts for [start, end) (start aligned to its local midnight)."""
+        end = min(end, self.now)
+        if end <= start:
+            return Counts()
+        zone = self.zone
+        first_day = start.astimezone(zone).date()
+        open_day = min(self.open_day, end.astimezone(zone).date())
+        total = Counts()
+        for day, counts in self.days.items():
+            if first_day <= day < open_day:
+                total = total + counts
+        live_from = max(start, local_midnight(open_day, zone))
+        if live_from < end:
+            if (live_from, end) not in self.live:
+                self.live[live_from, end] = count_clocks(self.objective, live_from, end)
+            total = total + self.live[live_from, end]
+        return total
+
+
 def counts_between(objective: Objective, start: datetime, end: datetime, now: datetime) -> Counts:
     """The objective's counts for [start, end) as of `now`: rollups of the days that are over
     (made when missing), the clocks for the rest."""
-    from objectives.rollup import ensure_days
-
-    zone = objective.zone
-    end = min(end, now)
-    if end <= start:
-        return Counts()
-    first_day = start.astimezone(zone).date()
-    open_day = min(rolled_until(now, zone), end.astimezone(zone).date())
-    total = Counts()
-    if open_day > first_day:
-        ensure_days(objective, first_day, open_day, now)
-        rows = ObjectiveDay.objects.filter(
-            objective=objective, day__gte=first_day, day__lt=open_day
-        ).values_list("achieved", "breached", "excused", "cancelled")
-        for row in rows:
-            total = total + Counts(*row)
-    live_from = max(start, local_midnight(open_day, zone))
-    if live_from < end:
-        total = total + count_clocks(objective, live_from, end)
-    return total
+    return Tally(objective, now, start.astimezone(objective.zone).date()).between(start, end)
 
 
 # ------------------------------------------------------------------------------ figures
@@ -196,27 +209,43 @@ def figures(objective: Objective, now: datetime | None = None) -> Figures:
     return figures_for(objective, start, end, now)
 
 
+class Counter:
+    """Counts from the clocks alone through `counter(start, end, now)`, for a caller whose
+    clocks no rollup holds (an account's statement counts that account's clocks only)."""
+
+    def __init__(self, counter, now: datetime):
+        self.counter, self.now = counter, now
+
+    def between(self, start: datetime, end: datetime) -> Counts:
+        return self.counter(start, end, self.now)
+
+
 def figures_for(
     objective: Objective, start: datetime, end: datetime, now: datetime, *, counter=None
 ) -> Figures:
-    """The figures of [start, end) as of `now`. `counter(start, end, now) -> Counts` counts the
-    clocks (default: the objective's rollups and live count; an account's statement counts that
-    account's clocks only), so every caller shares this one formula."""
-    counter = counter or (lambda begin, until, at: counts_between(objective, begin, until, at))
-    counts = counter(start, end, now)
+    """The figures of [start, end) as of `now`, by the one formula. `counter(start, end, now)
+    -> Counts` replaces the objective's rollups and live count (an account's statement)."""
+    previous_start, previous_end = previous_bounds(objective, start)
+    recent_start = now - timedelta(days=RECENT_DAYS)
+    first = min(previous_start, recent_start).astimezone(objective.zone).date()
+    # One read of the rollups for all three spans.
+    tally = Counter(counter, now) if counter else Tally(objective, now, first)
+    counts = tally.between(start, end)
     target = Decimal(objective.target_percent)
     n = counts.volume
     compliance = percent(counts.achieved, n)
     allowed = allowed_misses(n, target)
     budget_left = allowed - counts.misses
-    previous_start, previous_end = previous_bounds(objective, start)
-    previous = counter(previous_start, previous_end, now)
+    previous = tally.between(previous_start, previous_end)
     expected = max(previous.volume, n) if previous.volume > 0 else None
     allowed_end = allowed_misses(expected, target) if expected is not None else None
+    closed = end <= now
     projected = None
     if not objective.rolling and expected is not None:
-        projected = _projection(counter, counts, expected, now)
-    closed = end <= now
+        # Once the period is over nothing is left to project: its compliance is the outcome
+        # (and a closed period's recount does not drift with the days after it).
+        recent = tally.between(recent_start, now)
+        projected = compliance if closed else _projection(counts, recent, expected)
     if closed:
         status = Status.FAILED if compliance is not None and compliance < target else Status.HEALTHY
     elif budget_left < 0:
@@ -244,12 +273,11 @@ def figures_for(
     )
 
 
-def _projection(counter, counts: Counts, expected: int, now: datetime):
+def _projection(counts: Counts, recent: Counts, expected: int):
     """Compliance at the period's end if the rest of the expected volume meets the last 7 days'
     success rate (the period's own so far when the last 7 days decided nothing)."""
     if expected <= 0:
         return None
-    recent = counter(now - timedelta(days=RECENT_DAYS), now, now)
     rate_of = recent if recent.volume else counts
     if not rate_of.volume:
         return None

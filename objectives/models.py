@@ -77,6 +77,20 @@ class Objective(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    # What decides which clocks count on which day: a change drops the daily rollups, counted
+    # again when next read (closed periods keep their snapshot, see rollup.py).
+    COUNTING_FIELDS = ("metric", "scope", "time_zone")
+
+    def save(self, *args, **kwargs):
+        before = None
+        if self.pk is not None:
+            before = (
+                Objective.objects.filter(pk=self.pk).values(*self.COUNTING_FIELDS).first() or None
+            )
+        super().save(*args, **kwargs)
+        if before and any(before[name] != getattr(self, name) for name in self.COUNTING_FIELDS):
+            ObjectiveDay.objects.filter(objective=self).delete()
+
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)

@@ -41,43 +41,61 @@ def count_day(objective: Objective, day: date) -> ObjectiveDay:
     )
 
 
-def ensure_days(objective: Objective, first: date, until: date, now: datetime) -> None:
-    """Rollups for every day in [first, until) that has none yet."""
-    apply_count_changes()
-    have = set(
-        ObjectiveDay.objects.filter(objective=objective, day__gte=first, day__lt=until).values_list(
-            "day", flat=True
-        )
-    )
+def ensure_days(objective: Objective, first: date, until: date, now: datetime) -> dict:
+    """Rollups for every day in [first, until), counted for the days that have none yet:
+    day -> Counts."""
+    from objectives.figures import Counts
+
+    if until <= first:
+        return {}
+    while apply_count_changes() == CHANGES_AT_ONCE:
+        pass  # every change told so far, however many: a figure never reads a stale day
+    days = {
+        day: Counts(*row)
+        for day, *row in ObjectiveDay.objects.filter(
+            objective=objective, day__gte=first, day__lt=until
+        ).values_list("day", "achieved", "breached", "excused", "cancelled")
+    }
     missing = [
         first + timedelta(days=n)
         for n in range((until - first).days)
-        if first + timedelta(days=n) not in have
+        if first + timedelta(days=n) not in days
     ]
     if missing:
-        ObjectiveDay.objects.bulk_create(
-            [count_day(objective, day) for day in missing], ignore_conflicts=True
-        )
+        rows = [count_day(objective, day) for day in missing]
+        ObjectiveDay.objects.bulk_create(rows, ignore_conflicts=True)
+        for row in rows:
+            days[row.day] = Counts(row.achieved, row.breached, row.excused, row.cancelled)
+    return days
 
 
-def apply_count_changes(limit: int = 5000) -> int:
+CHANGES_AT_ONCE = 5000
+
+
+def apply_count_changes(limit: int | None = None) -> int:
     """Forget the rollups of the days whose figures changed after the fact (they are counted
     again when next needed), and recount closed periods they fall in. Returns how many changes
     were read."""
+    limit = limit or CHANGES_AT_ONCE
     changes = list(CountChange.objects.order_by("pk").values_list("pk", "at")[:limit])
     if not changes:
         return 0
     instants = sorted({at for _, at in changes})
     with transaction.atomic():
-        # Taken off the list first: a recount below counts through ensure_days, which applies
-        # the changes still listed (it would come back here for these very ones, without end).
-        CountChange.objects.filter(pk__lte=changes[-1][0]).delete()
+        # The rows read, exactly: one committed meanwhile under a lower key is read next time.
+        # Deleted first, so the recounts below (which ask for rollups) do not read them again.
+        CountChange.objects.filter(pk__in=[pk for pk, _ in changes]).delete()
+        periods = []
         for objective in Objective.objects.all():
             days = {at.astimezone(objective.zone).date() for at in instants}
             ObjectiveDay.objects.filter(objective=objective, day__in=days).delete()
-            for period in ObjectivePeriod.objects.filter(objective=objective):
-                if any(period.start <= at < period.end for at in instants):
-                    _recount(period)
+            periods += [
+                period
+                for period in ObjectivePeriod.objects.filter(objective=objective)
+                if any(period.start <= at < period.end for at in instants)
+            ]
+        for period in periods:
+            _recount(period)
     return len(changes)
 
 
@@ -101,7 +119,10 @@ def _json(values: dict) -> dict:
 
 def _recount(period: ObjectivePeriod) -> None:
     now = timezone.now()
-    recount = _snapshot(period.objective, period.start, period.end, now)
+    zone = period.objective.zone  # the bounds as the snapshot wrote them, in the local zone
+    recount = _snapshot(
+        period.objective, period.start.astimezone(zone), period.end.astimezone(zone), now
+    )
     if recount == period.figures:
         if period.correction is not None:
             period.correction, period.corrected_at = None, now

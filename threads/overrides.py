@@ -133,6 +133,14 @@ def clock_move_due(
     if extend_by is not None and extend_by <= timedelta():
         raise ClockRefused("extend_by", "Give a positive duration, e.g. 2h.")
     work = store.load(thread, actor=actor)
+    if extend_by is not None:
+        held = next(c for c in work.clocks if c.pk == clock.pk)
+        if work.engine(held).add(held.due_at, extend_by) <= now:
+            raise ClockRefused(
+                "extend_by",
+                "That much business time after the due time is still past: give more, or a "
+                "due_at in the future.",
+            )
     work.apply(
         DueMoved(
             now, metric=clock.metric, due_at=due_at, extend_by=extend_by, reason=reason, actor=actor

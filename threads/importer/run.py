@@ -16,7 +16,7 @@ from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from accounts.models import Account, Contact, Team
-from threads.clocks import store
+from threads.clocks import outcome, store
 from threads.clocks.actions import (
     AgentWrote,
     CustomerWrote,
@@ -187,6 +187,8 @@ class Importer:
             if plan.linked_contacts:
                 Contact.objects.bulk_update(plan.linked_contacts, ["account"])
             self._write_rows(plan.works, plan.messages, now)
+            # Imported outcomes land on days objectives may have rolled up already.
+            outcome.record_new_clocks([c for w in plan.works for c in w.created], now)
 
     @staticmethod
     def _write_rows(works: list, messages: list, now) -> None:

@@ -157,8 +157,13 @@ class SlaClock(models.Model):
                     missed_at__isnull=True,
                 ),
             ),
-            # Objectives' live counts (today) and their daily rollups.
-            models.Index(fields=["counted_at"], name="clock_counted", condition=~Q(counted_as="")),
+            # Objectives' live counts (today) and their daily rollups: every objective names
+            # its metric, so the index leads with it (a third of the rows of a day to read).
+            models.Index(
+                fields=["metric", "counted_at"],
+                name="clock_counted_metric",
+                condition=~Q(counted_as=""),
+            ),
         ]
 
     def __str__(self) -> str:
