@@ -9,8 +9,16 @@ BEFORE = [("accounts", "0004_agentprofile_only_my_teams"), ("threads", "0010_sav
 AFTER = [("accounts", "0005_contact_source")]
 
 
+@pytest.fixture
+def back_to_latest():
+    """Migrating back leaves later migrations unapplied: put them back for the next tests."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_saved_contact_takes_the_source_of_its_first_message():
+def test_a_saved_contact_takes_the_source_of_its_first_message(back_to_latest):
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     old = executor.loader.project_state(BEFORE).apps
