@@ -326,3 +326,43 @@ def test_a_closed_month_is_kept_as_it_closed(around_the_clock, manager_api):
     october = next(p for p in periods if p["period_start"].startswith("2026-10-01"))
     assert october["figures"]["breached"] == 1 and october["status"] == "failed"
     assert october["correction"] is None
+
+
+def test_moving_a_breached_clocks_due_time_keeps_the_policys_due_time(around_the_clock, manager_api):
+    thread = opened(START)
+    clock = frt(thread)
+    with at(START + timedelta(minutes=90)):
+        services.thread_catch_up(thread=thread)
+        url = f"/api/v1/threads/{thread.pk}/clocks/{clock.pk}/override/"
+        shown = manager_api.post(url, {"extend_by": "1h", "reason": "Asked"}, "json").json()
+    assert shown["original_due_at"] == "2026-11-02T10:00:00Z"  # not the request's time
+    assert shown["due_at"] == "2026-11-02T11:00:00Z"  # an hour after the due time it had
+    assert shown["state"] == "pending"  # the moved due time lifts the breach (for alerts)
+    assert shown["left_seconds"] == 30 * 60  # time left until the moved due time
+
+
+def test_a_late_message_keeps_the_account_objectives_count_the_clock_on(
+    around_the_clock, manager_api, key_api
+):
+    from accounts.models import Account
+
+    acme = Account.objects.create(name="Acme", email_domains=["acme.com"])
+    with at(START):
+        made = key_api.post(
+            "/api/v1/threads/",
+            {"subject": "Export", "message": "Help", "contact_email": "ann@acme.com"},
+            "json",
+        ).json()
+    with at(START + timedelta(minutes=30)):
+        key_api.post(
+            f"/api/v1/threads/{made['id']}/messages/",
+            {"author": "customer", "body": "More", "created_at": "2026-11-02T09:20:00Z"},
+            "json",
+        )
+        key_api.post(
+            f"/api/v1/threads/{made['id']}/messages/",
+            {"author": "agent", "body": "On it", "created_at": "2026-11-02T09:10:00Z"},
+            "json",
+        )
+    clock = SlaClock.objects.get(thread_id=made["id"], metric="first_response")
+    assert (clock.counted_as, clock.scope_account) == ("achieved", acme.pk)

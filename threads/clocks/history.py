@@ -47,6 +47,8 @@ class History:
             "team_id": self.initial["team"],
             "tier_id": self.initial["tier"],
             "assignee_id": self.assignee_id,
+            # What objectives keep of the thread when one of its clocks counts (its scope).
+            "account_id": self.account_id,
             "created_at": self.created_at,
         }
         # Positional arguments: the quick way through Model.__init__ (thousands per run).

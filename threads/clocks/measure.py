@@ -22,6 +22,11 @@ def used_at(clock: SlaClock, at: datetime, engines=engine_for) -> timedelta:
 
 def measure(clock: SlaClock, at: datetime) -> tuple[timedelta, timedelta]:
     """Business time the clock has used by `at`, and what is left of its target (negative once
-    past due)."""
+    past due). A running clock whose due time a person moved has left the business time until
+    the moved due time (negative, by the same measure, once it passed)."""
     used = used_at(clock, at)
+    moved = getattr(clock, "override_due_at", None)
+    if moved is not None and clock.is_running and not clock.paused:
+        engine = engine_for(clock)
+        return used, engine.between(at, moved) if moved >= at else -engine.between(moved, at)
     return used, clock.target_duration - used

@@ -199,6 +199,12 @@ class ClockMoves:
         warnings and escalations follow it; a breach it lifts is no longer one for alerts,
         while objectives still count the policy's due time."""
         old = clock.due_at
+        # The policy's due time, when it has passed already, stays what it was: worked out again
+        # from now it would read as now (nothing left of the target).
+        policy_due = clock.original_due_at or (
+            clock.due_at if clock.state == ClockState.BREACHING else None
+        )
+        passed = policy_due if policy_due is not None and policy_due <= at else None
         clock.used = self.used_at(clock, at)
         clock.running_since = at
         clock.override_due_at = to
@@ -211,6 +217,8 @@ class ClockMoves:
             clock.escalations_fired = 0
         clock.warnings_passed = 0
         self._schedule(clock, at)
+        if passed is not None:
+            clock.original_due_at = passed
         if clock.warnings_passed and clock.state == ClockState.PENDING:
             clock.state = ClockState.IMMINENT_BREACH
         self.touch(clock)
