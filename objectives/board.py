@@ -211,6 +211,6 @@ def marks(clocks: list[tuple[SlaClock, Thread]], found: list[Watch]) -> dict[int
         if not clock.is_running:
             continue
         hit = [w for w in found if in_scope(w.objective, clock, thread)]
-        if hit:
-            result[clock.pk] = hit
+        if hit:  # the worst first: one mark shows it, the others are in its title
+            result[clock.pk] = sorted(hit, key=lambda w: w.status != Status.BELOW_TARGET)
     return result

@@ -37,6 +37,7 @@ def _shown(objective: Objective, now) -> dict:
         "chart": burn_down_chart(
             found.burn, first, last, label=f"{objective.name}: error budget left per day"
         ),
+        "first_day": first,  # both in the objective's zone (the page's zone is the reader's)
         "last_day": last,
     }
 
