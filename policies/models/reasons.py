@@ -15,8 +15,9 @@ class BreachReason(models.Model):
         "text for customers",
         max_length=200,
         blank=True,
-        help_text="What a customer's statement says for a breach with this reason; empty: its "
-        "name.",
+        help_text="What a customer's statement says for a breach with this reason; empty: "
+        "“Outside our control” for an excused reason, “Missed on our side” otherwise (never the "
+        "name, which is the team's word).",
     )
     excused = models.BooleanField(
         default=False,
@@ -35,7 +36,11 @@ class BreachReason(models.Model):
 
     @property
     def shown_to_customers(self) -> str:
-        return self.customer_text or self.name
+        """The text a customer's statement gives: never the name, which is the team's own word
+        ("Understaffed"); without a text of its own, a plain one."""
+        return self.customer_text or (
+            "Outside our control" if self.excused else "Missed on our side"
+        )
 
     def is_used(self) -> bool:
         return self.pk is not None and self.clocks.exists()

@@ -328,7 +328,9 @@ def test_a_closed_month_is_kept_as_it_closed(around_the_clock, manager_api):
     assert october["correction"] is None
 
 
-def test_moving_a_breached_clocks_due_time_keeps_the_policys_due_time(around_the_clock, manager_api):
+def test_moving_a_breached_clocks_due_time_keeps_the_policys_due_time(
+    around_the_clock, manager_api
+):
     thread = opened(START)
     clock = frt(thread)
     with at(START + timedelta(minutes=90)):
