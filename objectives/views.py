@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.roles import is_manager
 from accounts.selectors import viewer_zone
 from objectives.board import card, missed_clocks
 from objectives.charts import burn_down_chart
@@ -91,11 +92,21 @@ def unexplained_breaches(request):
         .order_by("-missed_at", "-pk")
     )
     page = Paginator(clocks, 50).get_page(parse_id(request.GET.get("page", "")) or 1)
+    # Reasons agents gave that wait for a manager (excusing nothing until confirmed).
+    waiting = (
+        SlaClock.objects.filter(
+            breach_reason__isnull=False, breach_reason_confirmed=False, thread__in=visible
+        )
+        .select_related("thread", "breach_reason", "breach_reason_by")
+        .order_by("-breach_reason_at", "-pk")[:100]
+    )
     return render(
         request,
         "objectives/unexplained.html",
         {
             "page": page,
+            "waiting": waiting,
+            "may_confirm": is_manager(request.user),
             "reasons": BreachReason.objects.filter(active=True).order_by("name"),
             "zone": viewer_zone(request.user),
             "here": request.get_full_path(),

@@ -432,3 +432,27 @@ def test_no_role_no_objectives_page(client, django_user_model, db):
     assert client.get("/objectives/").status_code == 403
     nobody.groups.add(Group.objects.get(name=AGENTS))
     assert client.get("/objectives/").status_code == 200
+
+
+def test_a_manager_confirms_an_agents_reason_from_the_waiting_list(
+    around_the_clock, agent, manager
+):
+    from django.test import Client
+
+    from threads import overrides
+
+    thread = opened(START, replied_after=timedelta(minutes=90))
+    clock = frt(thread)
+    reason = BreachReason.objects.create(name="Customer unreachable", excused=True)
+    overrides.clock_give_reason(thread=thread, clock_id=clock.pk, reason=reason, actor=agent)
+    lead = Client()
+    lead.force_login(manager)
+    page = lead.get("/breaches/unexplained/").content.decode()
+    assert "Waiting for a manager" in page and "Confirm" in page
+    lead.post(
+        f"/threads/{thread.pk}/clocks/{clock.pk}/reason/",
+        {"reason": reason.pk, "note": "", "next": "/breaches/unexplained/"},
+    )
+    clock.refresh_from_db()
+    assert clock.breach_reason_confirmed
+    assert "No reason waits for a manager." in lead.get("/breaches/unexplained/").content.decode()
