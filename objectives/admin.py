@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from objectives.forms import ObjectiveForm
 from objectives.models import Objective, ObjectivePeriod
 
 
@@ -18,6 +19,7 @@ class PeriodInline(admin.TabularInline):
 
 @admin.register(Objective)
 class ObjectiveAdmin(admin.ModelAdmin):
+    form = ObjectiveForm
     list_display = ["name", "metric", "target_percent", "period", "time_zone", "notify_managers"]
     list_filter = ["metric", "period"]
     search_fields = ["name"]
@@ -28,11 +30,14 @@ class ObjectiveAdmin(admin.ModelAdmin):
         (
             "Which clocks count",
             {
-                "fields": ["scope"],
-                "description": 'An object such as {"teams": [3], "priorities": ["urgent"]}: '
-                "any of policies, tiers, accounts, teams (ids), priorities, channels. Empty: "
-                "every clock of the metric. A clock is matched on its thread as it was when the "
-                "clock was decided.",
+                "fields": [
+                    "scope_policies",
+                    "scope_tiers",
+                    "scope_accounts",
+                    "scope_teams",
+                    "scope_priorities",
+                    "scope_channels",
+                ],
             },
         ),
         ("Alerts", {"fields": ["at_risk_share", "alert_channels", "notify_managers"]}),

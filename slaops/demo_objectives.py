@@ -1,11 +1,15 @@
 """The demo's promises: breach reasons a desk keeps, two objectives over the demo's history, and
 reasons on some of its past breaches (so the contract and operations figures differ)."""
 
+from datetime import timedelta
 from decimal import Decimal
+
+from django.utils import timezone
 
 from policies.models import BreachReason, Tier
 from policies.vocabulary import Metric
 
+HISTORY_DAYS = 60  # the demo's history goes back 42 days
 REASONS = [
     ("Customer unreachable", True, "The customer did not answer our questions in time."),
     ("Third-party outage", True, "A provider we depend on was down."),
@@ -37,7 +41,7 @@ def seed_objectives(report) -> None:
             ("Enterprise first responses 98%", Metric.FIRST_RESPONSE, "98", "month", scope)
         )
     for name, metric, target, period, scope in objectives:
-        _, created = Objective.objects.get_or_create(
+        objective, created = Objective.objects.get_or_create(
             name=name,
             defaults={
                 "metric": metric,
@@ -48,6 +52,11 @@ def seed_objectives(report) -> None:
             },
         )
         if created:
+            # As if the desk had kept it since before the demo's history: its past months
+            # close as snapshots (GET /api/v1/objectives/{id}/periods/).
+            Objective.objects.filter(pk=objective.pk).update(
+                created_at=timezone.now() - timedelta(days=HISTORY_DAYS)
+            )
             report.created.append(f"objective {name}")
     # Every third past breach got a reason, confirmed as a manager would.
     missed = SlaClock.objects.filter(missed_at__isnull=False, breach_reason__isnull=True)
