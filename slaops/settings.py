@@ -279,8 +279,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Two fields named "status" with different choices: a thread's and an objective's.
-    "ENUM_NAME_OVERRIDES": {
+    "ENUM_NAME_OVERRIDES": {  # two fields named "status": a thread's and an objective's
         "ThreadStatusEnum": "policies.vocabulary.ThreadStatus",
         "ObjectiveStatusEnum": "objectives.models.Status",
     },
@@ -417,4 +416,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {n: {"level": "ERROR"} for n in ("weasyprint", "fontTools")},  # PDF layout chatter
 }
