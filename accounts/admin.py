@@ -42,12 +42,23 @@ class ContactInline(admin.TabularInline):
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     form = AccountForm
-    list_display = ["name", "tier_or_default", "time_zone", "domains", "contact_count"]
+    list_display = [
+        "name", "tier_or_default", "time_zone", "domains", "contact_count", "statement"
+    ]  # fmt: skip
     list_filter = ["tier", "time_zone"]
     list_select_related = ["tier"]
     search_fields = ["name", "email_domains", "contacts__email"]
     autocomplete_fields = ["tier"]
     inlines = [ContactInline]
+
+    @admin.display(description="statement")
+    def statement(self, obj):
+        """The account's statement of this month's promises (reports, managers only)."""
+        from django.urls import reverse
+        from django.utils.html import format_html
+
+        url = reverse("reports:statement", args=[obj.pk])
+        return format_html('<a href="{}">Statement</a>', url)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_contacts=Count("contacts"))
