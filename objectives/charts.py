@@ -9,6 +9,8 @@ from django.utils.safestring import mark_safe
 
 from threads.reports.charts import BLUE, GREY, RED, _legend, _pct, nice_top
 
+LABEL_GAP = 13  # pixels between two grid labels (11 px text)
+
 
 def burn_down_chart(
     points: list[tuple[date, int]], first: date, last: date, label: str = ""
@@ -34,7 +36,12 @@ def burn_down_chart(
         f'<svg class="chart burn-down" role="img" width="100%" height="{height}" '
         f'aria-label="{escape(label or "Error budget left per day")}">'
     ]
-    for value in sorted({high, high // 2, 0, low}):
+    # Zero (spent) and the extremes first; a line whose label would touch a kept one is left out.
+    kept: list[int] = []
+    for value in dict.fromkeys([0, low, high, high // 2]):
+        if all(abs(y(value) - y(other)) >= LABEL_GAP for other in kept):
+            kept.append(value)
+    for value in sorted(kept):
         css = "zero" if value == 0 else "grid"
         colour = RED if value == 0 else "#e2e5ea"
         dash = "" if value == 0 else ' stroke-dasharray="3 3"'
