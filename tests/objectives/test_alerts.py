@@ -6,7 +6,6 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.db import connection
 from django.urls import reverse
 
@@ -15,6 +14,7 @@ from objectives.models import Objective, ObjectiveAlertState, ObjectiveEvent
 from objectives.tasks import evaluate_objectives
 from policies.models import AlertChannel, BreachReason
 from tests.factories import office_calendar, policy, tier
+from tests.objectives.stories import START, at, opened
 from tests.threads.servers import http_server, smtp_server
 from threads import services
 from threads.alerting.delivery import deliver_due
@@ -22,13 +22,8 @@ from threads.models import Delivery, Notification, SlaClock, Thread
 from threads.overrides import clock_give_reason
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
-START = datetime(2026, 11, 2, 9, tzinfo=UTC)  # a Monday
 T0 = START + timedelta(days=1)
 SITE = "https://sla.example.com"
-
-
-def at(moment):
-    return time_machine.travel(moment, tick=False)
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +31,6 @@ def site(settings, monkeypatch):
     for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
         monkeypatch.delenv(name, raising=False)
     settings.SITE_URL = SITE
-
-
-@pytest.fixture
-def around_the_clock(db):
-    free = tier("Free", default=True)
-    return policy("Standard", tiers=[free], targets=[("first_response", "", 60)])
 
 
 @pytest.fixture
@@ -54,15 +43,6 @@ def web():
 def hook(web):
     url = web.script("/hook", ["204"])
     return AlertChannel.objects.create(name="Ops hook", kind="webhook", url=url)
-
-
-def opened(moment, *, replied_after=None) -> Thread:
-    with at(moment):
-        thread = services.thread_create(subject="Export fails", first_message="Help").thread
-    if replied_after is not None:
-        with at(moment + replied_after):
-            services.agent_reply(thread=thread, body="On it")
-    return thread
 
 
 def missed(moment, *, seen_at=None) -> Thread:

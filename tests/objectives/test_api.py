@@ -1,34 +1,21 @@
 """Objectives through the API as the contract spells them: figures counted from the clocks (a
 clock counts where its outcome was decided), breach reasons, moved due times and exemptions."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-import time_machine
 from rest_framework.test import APIClient
 
 from accounts.models import Team
 from integrations.models import IntegrationKey
 from objectives.figures import allowed_misses
 from policies.models import BreachReason
-from tests.factories import policy, tier
+from tests.objectives.stories import START, at, frt, opened
 from threads import services
-from threads.models import SlaClock, Thread
+from threads.models import SlaClock
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 OBJECTIVES = "/api/v1/objectives/"
-START = datetime(2026, 11, 2, 9, tzinfo=UTC)  # a Monday
-
-
-def at(moment):
-    return time_machine.travel(moment, tick=False)
-
-
-@pytest.fixture
-def around_the_clock(db):
-    """First response within 1 hour, around the clock (no calendar: 24/7, UTC)."""
-    free = tier("Free", default=True)
-    return policy("Standard", tiers=[free], targets=[("first_response", "", 60)])
 
 
 @pytest.fixture
@@ -51,22 +38,6 @@ def key_api(db):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}")
     return client
-
-
-def opened(moment, *, replied_after=None, team=None, priority="normal") -> Thread:
-    """A thread opened at `moment`; an agent replies `replied_after` later (None: never)."""
-    with at(moment):
-        thread = services.thread_create(
-            subject="Export fails", first_message="Help", team=team, priority=priority
-        ).thread
-    if replied_after is not None:
-        with at(moment + replied_after):
-            services.agent_reply(thread=thread, body="On it")
-    return thread
-
-
-def frt(thread) -> SlaClock:
-    return SlaClock.objects.get(thread=thread, metric="first_response")
 
 
 def objective(client, **fields):

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta
 from html import unescape
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Group
 
 from accounts.models import AgentProfile, Team
@@ -15,40 +14,12 @@ from objectives.board import burn_down
 from objectives.figures import figures
 from objectives.models import Objective
 from policies.models import BreachReason
-from tests.factories import policy, tier
+from tests.objectives.stories import START, at, frt, opened
 from threads import services
-from threads.models import EventKind, SlaClock, SlaEvent, Thread
+from threads.models import EventKind, SlaEvent, Thread
 
 pytestmark = pytest.mark.django_db
-START = datetime(2026, 11, 2, 9, tzinfo=UTC)  # a Monday
 LATER = START + timedelta(days=1)  # the pages are read the day after
-
-
-def at(moment):
-    return time_machine.travel(moment, tick=False)
-
-
-@pytest.fixture
-def around_the_clock(db):
-    """First response within 1 hour, around the clock (no calendar: 24/7, UTC)."""
-    return policy(
-        "Standard", tiers=[tier("Free", default=True)], targets=[("first_response", "", 60)]
-    )
-
-
-def opened(moment, *, replied_after=None, **fields) -> Thread:
-    with at(moment):
-        thread = services.thread_create(
-            subject="Export fails", first_message="Help", **fields
-        ).thread
-    if replied_after is not None:
-        with at(moment + replied_after):
-            services.agent_reply(thread=thread, body="On it")
-    return thread
-
-
-def frt(thread) -> SlaClock:
-    return SlaClock.objects.get(thread=thread, metric="first_response")
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import time_machine
 from django.urls import reverse
 
 from accounts.models import Account
@@ -16,26 +15,14 @@ from objectives.models import Objective, ObjectivePeriod
 from objectives.rollup import apply_count_changes, close_periods
 from objectives.statement import statement
 from policies.models import BreachReason
-from tests.factories import policy, tier
+from tests.objectives.stories import START, at, frt
 from threads import overrides, services
-from threads.models import SlaClock, Thread
+from threads.models import Thread
 
 pytestmark = [pytest.mark.django_db]
-START = datetime(2026, 11, 2, 9, tzinfo=UTC)  # a Monday
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 NOTE = "Priya was off sick and nobody covered the queue"
 DESCRIPTION = "Use when the team had too few people on shift"
-
-
-def at(moment):
-    return time_machine.travel(moment, tick=False)
-
-
-@pytest.fixture
-def around_the_clock(db):
-    """First response within 1 hour, around the clock (no calendar: 24/7, UTC)."""
-    free = tier("Free", default=True)
-    return policy("Standard", tiers=[free], targets=[("first_response", "", 60)])
 
 
 @pytest.fixture
@@ -54,10 +41,6 @@ def opened(moment, account, *, replied_after=None, subject="Export fails") -> Th
         with at(moment + replied_after):
             services.agent_reply(thread=thread, body="On it")
     return thread
-
-
-def frt(thread) -> SlaClock:
-    return SlaClock.objects.get(thread=thread, metric="first_response")
 
 
 def late(moment, account, subject="Export fails") -> Thread:

@@ -12,11 +12,7 @@ from tests.objectives import test_statement
 from tests.threads.browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.browser]
-around_the_clock, accounts, month = (
-    test_statement.around_the_clock,
-    test_statement.accounts,
-    test_statement.month,
-)
+accounts, month = test_statement.accounts, test_statement.month  # around_the_clock: conftest
 
 
 @pytest.fixture
