@@ -23,6 +23,15 @@ def number(value):
     return None if value is None else float(value)
 
 
+class NumberField(serializers.DecimalField):
+    """A JSON number: "95" as a string is refused, as text fields refuse numbers."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class FiguresSerializer(serializers.Serializer):
     period_start = UTCDateTimeField(read_only=True)
     period_end = UTCDateTimeField(read_only=True)
@@ -47,7 +56,7 @@ class FiguresSerializer(serializers.Serializer):
 
 
 class ObjectiveSerializer(ApiModelSerializer):
-    target_percent = serializers.DecimalField(
+    target_percent = NumberField(
         max_digits=5,
         decimal_places=2,
         min_value=Decimal("0.01"),
@@ -55,7 +64,7 @@ class ObjectiveSerializer(ApiModelSerializer):
         coerce_to_string=False,
         help_text="e.g. 95 or 99.5 (at most 2 decimals).",
     )
-    at_risk_share = serializers.DecimalField(
+    at_risk_share = NumberField(
         max_digits=3,
         decimal_places=2,
         min_value=Decimal("0.01"),

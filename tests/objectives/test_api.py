@@ -115,6 +115,8 @@ def test_an_unknown_scope_key_is_a_400_naming_it(around_the_clock, manager_api):
     [
         ({"target_percent": 100.5}, "target_percent"),
         ({"target_percent": 95.123}, "target_percent"),
+        ({"target_percent": "95"}, "target_percent"),  # a number, not text
+        ({"target_percent": True}, "target_percent"),
         ({"period": "weekly"}, "period"),
         ({"time_zone": "Mars/Olympus"}, "time_zone"),
         ({"metric": "speed"}, "metric"),
