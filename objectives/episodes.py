@@ -26,7 +26,6 @@ from objectives.alerts import record_objective_event
 from objectives.conf import setting
 from objectives.figures import Figures, count_clocks, figures
 from objectives.models import Objective, ObjectiveAlertState, ObjectiveEvent, Status
-from objectives.rollup import _json
 
 FAST_WINDOW = timedelta(hours=1)
 SLOW_WINDOW = timedelta(hours=6)
@@ -141,7 +140,7 @@ def evaluate(objective: Objective, now: datetime) -> list[ObjectiveEvent]:
             else ("budget" if kind == ObjectiveEvent.Kind.BUDGET_SPENT else ""),
             "status": assessed.status,
             "previous_status": state.status,
-            "figures": _json(assessed.figures.as_dict()),
+            "figures": assessed.figures.as_json(),
             "burn": asdict(assessed.burn) if assessed.burn else None,
         }
         return [record_objective_event(objective, kind, details, now)]

@@ -201,6 +201,18 @@ class Figures:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def as_json(self) -> dict:
+        """Kept in JSON (a closed period's snapshot, an alert's details): instants as ISO text,
+        percentages as numbers."""
+        out = {}
+        for name, value in self.as_dict().items():
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif value is not None and not isinstance(value, int | str):
+                value = float(value)
+            out[name] = value
+        return out
+
 
 def figures(objective: Objective, now: datetime | None = None) -> Figures:
     """The current period's figures, as of `now`."""

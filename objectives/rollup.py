@@ -103,18 +103,7 @@ def _snapshot(objective: Objective, start: datetime, end: datetime, now: datetim
     from objectives.figures import figures_for
 
     found = figures_for(objective, start, end, now)
-    return _json(found.as_dict())
-
-
-def _json(values: dict) -> dict:
-    out = {}
-    for name, value in values.items():
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif value is not None and not isinstance(value, (int, str)):
-            value = float(value)
-        out[name] = value
-    return out
+    return found.as_json()
 
 
 def _recount(period: ObjectivePeriod) -> None:

@@ -13,7 +13,7 @@ from policies.vocabulary import Metric
 from threads.bulk import by_copy, create_rows, insert_rows, together, update_rows
 from threads.clocks import locked
 from threads.clocks.book import PolicyBook
-from threads.clocks.outcome import COUNTED_FIELDS, record_changes, settle
+from threads.clocks.outcome import COUNTED_FIELDS, record_changes
 from threads.clocks.rules import Clockwork
 from threads.models import RUNNING_STATES, Message, SlaClock, SlaEvent, Thread
 
@@ -161,13 +161,8 @@ def save(works: list[Clockwork]) -> None:
     from threads.alerting.outbox import record_alerts
 
     events = [e for w in works for e in w.events]
-    changed_instants = [i for w in works for i in w.count_changes] + [
-        instant
-        for w in works
-        for c in w.clocks
-        if c.pk is None or c.pk in w.dirty
-        for instant in settle(c, w.thread)
-    ]
+    # What the clocks count as was settled after every action (Clockwork.apply).
+    changed_instants = [i for w in works for i in w.count_changes]
     # Threads, clocks and events in one round trip where the database allows (the inserts'
     # fetch of their new keys waits for the updates sent before them); many events go by COPY,
     # which psycopg's pipeline cannot carry, after it.
