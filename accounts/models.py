@@ -85,6 +85,15 @@ class Contact(models.Model):
 class Team(models.Model):
     name = models.CharField(max_length=120, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    calendar = models.ForeignKey(
+        "policies.Calendar",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Business hours the team's own clocks run in. Empty = the thread's policy's "
+        "calendar (around the clock when no policy matches).",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -102,6 +102,30 @@ def active_policies() -> list[SlaPolicy]:
     )
 
 
+def teams_with_targets() -> dict:
+    """Teams with targets of their own, with what their clocks read (calendar, targets,
+    warnings, escalation levels, alert rules and their channels)."""
+    from accounts.models import Team
+
+    teams = (
+        Team.objects.filter(targets__isnull=False)
+        .distinct()
+        .select_related("calendar")
+        .prefetch_related("targets", "thresholds", "escalations", "rules__channels")
+    )
+    return {team.pk: team for team in teams}
+
+
+def team_memberships() -> dict:
+    """user id -> the ids of their teams."""
+    from accounts.models import Team
+
+    members: dict[int, list] = {}
+    for team_id, user_id in Team.members.through.objects.values_list("team_id", "user_id"):
+        members.setdefault(user_id, []).append(team_id)
+    return {user: tuple(sorted(teams)) for user, teams in members.items()}
+
+
 def policy_mismatches(
     policy: SlaPolicy, *, tier_id: int | None, priority: str, channel: str, team_id: int | None
 ) -> list[str]:
@@ -158,8 +182,9 @@ def matching_policy(
     return None
 
 
-def target_for(policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
-    """The policy's target for a metric: one for the thread's priority wins over "any"."""
+def target_for(policy, *, metric: str, priority: str) -> SlaTarget | None:
+    """The policy's (or a team's) target for a metric: one for the thread's priority wins over
+    "any"."""
     candidates = [t for t in policy.targets.all() if t.metric == metric]
     for target in candidates:
         if target.priority == priority:

@@ -38,3 +38,21 @@ class Metric(models.TextChoices):
     FIRST_RESPONSE = "first_response", "First response"
     NEXT_RESPONSE = "next_response", "Next response"
     RESOLUTION = "resolution", "Resolution"
+    # Stops at the first resolve and never resumes (resolution resumes on reopen).
+    FIRST_RESOLUTION = "first_resolution", "First resolution"
+    # A public update at least every N business hours: one clock per cycle between replies.
+    PERIODIC_UPDATE = "periodic_update", "Periodic update"
+    # A team's own (internal) targets, on the team's calendar: never a customer's clock.
+    TEAM_RESPONSE = "team_response", "Team response"
+    TEAM_RESOLUTION = "team_resolution", "Team resolution"
+
+
+# What a policy promises the customer, and what a team promises internally (its OLA).
+POLICY_METRICS = [
+    Metric.FIRST_RESPONSE,
+    Metric.NEXT_RESPONSE,
+    Metric.RESOLUTION,
+    Metric.FIRST_RESOLUTION,
+    Metric.PERIODIC_UPDATE,
+]
+TEAM_METRICS = [Metric.TEAM_RESPONSE, Metric.TEAM_RESOLUTION]

@@ -257,6 +257,9 @@ def agent_reply(
 ) -> tuple[Message, bool]:
     """An agent answers (public) or writes an internal note (public=False)."""
     thread = store.lock(thread, within=within)
+    # The author's teams as they are now, kept on the message: a team's response time stops
+    # for its members only, also when the history is told again after members changed.
+    teams = store.book_of(thread).teams_of(author) if author is not None else ()
     message, at = _add_message(
         thread,
         external_id,
@@ -266,10 +269,11 @@ def agent_reply(
         body=body,
         public=public,
         automatic=automatic,
+        author_teams=list(teams),
     )
     if at is None:
         return message, False
-    action = AgentWrote(at, public=public, automatic=automatic, actor=author)
+    action = AgentWrote(at, public=public, automatic=automatic, actor=author, author_teams=teams)
     _change(thread, [action], given=created_at is not None, via=via, message_id=message.pk)
     return message, True
 

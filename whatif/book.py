@@ -28,6 +28,7 @@ class ReplayBook(PolicyBook):
         return cls(
             policies=book.policies,
             default_tier_id=book.default_tier_id,
+            teams=book.teams,
             by_id={p.pk: p for p in book.policies},
         )
 
@@ -44,8 +45,8 @@ class ReplayBook(PolicyBook):
         target = super().target(policy, metric=metric, priority=priority)
         return self.draft_targets.get(target.pk, target) if target is not None else None
 
-    def thresholds(self, policy: SlaPolicy) -> list:
-        if policy.pk in self.draft_thresholds:
+    def thresholds(self, policy) -> list:
+        if isinstance(policy, SlaPolicy) and policy.pk in self.draft_thresholds:
             return self.draft_thresholds[policy.pk]
         return super().thresholds(policy)
 

@@ -22,6 +22,7 @@ from policies.models.policies import (
     WarningThreshold,
 )
 from policies.models.reasons import BreachReason
+from policies.models.teams import TeamAlertRule, TeamEscalation, TeamTarget, TeamWarning
 
 __all__ = [
     "AlertChannel",
@@ -36,6 +37,10 @@ __all__ = [
     "SlaPolicyQuerySet",
     "SlaTarget",
     "SpecialDay",
+    "TeamAlertRule",
+    "TeamEscalation",
+    "TeamTarget",
+    "TeamWarning",
     "Tier",
     "WarningThreshold",
     "Weekday",

@@ -2,7 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.signals import m2m_changed, post_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from policies.alert_kinds import TRANSPORTS, AlertEvent, channel_kinds, transport_choices
 from policies.configuration import ConfigurationModel, ConfigurationVersion
@@ -48,10 +48,10 @@ class AlertChannel(ConfigurationModel):
             TRANSPORTS[self.kind].check(self)
 
 
-class NotificationRule(ConfigurationModel):
-    """Which SLA events of a policy reach whom, and how."""
+class AlertRule(ConfigurationModel):
+    """Which SLA events reach whom, and how: a policy's rules (NotificationRule) for its clocks,
+    a team's (policies.models.teams.TeamAlertRule) for the team's own clocks."""
 
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="rules")
     events = models.JSONField(default=list, help_text="The events this rule sends.")
     escalation_levels = models.JSONField(
         default=list, blank=True, help_text="For escalations: which levels (empty = every level)."
@@ -66,11 +66,10 @@ class NotificationRule(ConfigurationModel):
     in_app = models.BooleanField(
         "notify people in the app", default=True, help_text="People above get an in-app note."
     )
-    channels = models.ManyToManyField(AlertChannel, blank=True, related_name="rules")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["policy", "id"]
+        abstract = True
 
     def __str__(self) -> str:
         return f"{', '.join(self.events) or 'no events'} → {self.recipients_text()}"
@@ -96,6 +95,16 @@ class NotificationRule(ConfigurationModel):
             raise ValidationError({"events": "Choose at least one event."})
 
 
+class NotificationRule(AlertRule):
+    """Which SLA events of a policy reach whom, and how."""
+
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="rules")
+    channels = models.ManyToManyField(AlertChannel, blank=True, related_name="rules")
+
+    class Meta:
+        ordering = ["policy", "id"]
+
+
 def _configuration_links_changed(sender, action, **kwargs):
     # A policy's tiers and teams and a rule's channels are written by the ORM's own link
     # tables (`.set()`, `.add()`, `.clear()`), which never pass through save().
@@ -103,11 +112,19 @@ def _configuration_links_changed(sender, action, **kwargs):
         ConfigurationVersion.bump()
 
 
-def _team_deleted(sender, **kwargs):
-    # Deleting a team takes it out of policies and escalations without touching their rows.
+def _team_changed(sender, **kwargs):
+    # A team's calendar is configuration the clock rules read (its own clocks run on it), and
+    # deleting a team takes it out of policies and escalations without touching their rows.
     ConfigurationVersion.bump()
 
 
-for _links in (SlaPolicy.tiers.through, SlaPolicy.teams.through, NotificationRule.channels.through):
-    m2m_changed.connect(_configuration_links_changed, sender=_links)
-post_delete.connect(_team_deleted, sender="accounts.Team")
+def _connect_configuration_signals(*links) -> None:
+    for through in links:
+        m2m_changed.connect(_configuration_links_changed, sender=through)
+
+
+_connect_configuration_signals(
+    SlaPolicy.tiers.through, SlaPolicy.teams.through, NotificationRule.channels.through
+)
+post_delete.connect(_team_changed, sender="accounts.Team")
+post_save.connect(_team_changed, sender="accounts.Team")

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from policies.configuration import ConfigurationModel, ConfigurationQuerySet
 from policies.models.calendars import Calendar
-from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
+from policies.vocabulary import POLICY_METRICS, Channel, Priority, ThreadStatus
 from slaops.fields import BusinessDurationField
 from slaops.formatting import format_duration
 
@@ -144,7 +144,8 @@ class SlaPolicy(ConfigurationModel):
 
 class SlaTarget(ConfigurationModel):
     policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
-    metric = models.CharField(max_length=20, choices=Metric.choices)
+    # A team's own targets are the team's (policies.models.teams.TeamTarget), never a policy's.
+    metric = models.CharField(max_length=20, choices=[(m.value, m.label) for m in POLICY_METRICS])
     priority = models.CharField(
         max_length=10,
         choices=Priority.choices,
@@ -170,12 +171,14 @@ class SlaTarget(ConfigurationModel):
         return f"{self.get_metric_display()} ({who}): {format_duration(self.duration)}"
 
 
-class WarningThreshold(ConfigurationModel):
+class Warning(ConfigurationModel):
+    """A warning before a clock's due time: a policy's (WarningThreshold) or a team's
+    (policies.models.teams.TeamWarning)."""
+
     class Kind(models.TextChoices):
         MINUTES_BEFORE = "minutes_before", "minutes before due"
         PERCENT_USED = "percent_used", "% of the target used"
 
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="thresholds")
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.PositiveIntegerField(
         help_text="Minutes before the due time, or a percentage (1–99) of the target, counted "
@@ -183,10 +186,7 @@ class WarningThreshold(ConfigurationModel):
     )
 
     class Meta:
-        ordering = ["policy", "kind", "value"]
-        constraints = [
-            models.UniqueConstraint(fields=["policy", "kind", "value"], name="one_threshold")
-        ]
+        abstract = True
 
     def __str__(self) -> str:
         if self.kind == self.Kind.PERCENT_USED:
@@ -206,10 +206,20 @@ class WarningThreshold(ConfigurationModel):
         return target - timedelta(minutes=self.value)
 
 
-class EscalationLevel(ConfigurationModel):
-    """After a breach, level 1..N fire at “due + offset” (business time) if the clock still runs."""
+class WarningThreshold(Warning):
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="thresholds")
 
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="escalations")
+    class Meta:
+        ordering = ["policy", "kind", "value"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "kind", "value"], name="one_threshold")
+        ]
+
+
+class Escalation(ConfigurationModel):
+    """After a breach, level 1..N fire at “due + offset” (business time) if the clock still
+    runs: a policy's (EscalationLevel) or a team's (policies.models.teams.TeamEscalation)."""
+
     level = models.PositiveSmallIntegerField(help_text="1 fires first.")
     after = BusinessDurationField(
         help_text="Business time after the due time: 30m, 2h. A level due after the clock "
@@ -220,6 +230,7 @@ class EscalationLevel(ConfigurationModel):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        related_name="%(class)s_set",
         help_text="Move the thread to this team (matches the policy again).",
     )
     raise_priority = models.CharField(
@@ -230,10 +241,17 @@ class EscalationLevel(ConfigurationModel):
     )
 
     class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"Level {self.level}: {format_duration(self.after)} after due"
+
+
+class EscalationLevel(Escalation):
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="escalations")
+
+    class Meta:
         ordering = ["policy", "level"]
         constraints = [
             models.UniqueConstraint(fields=["policy", "level"], name="one_escalation_per_level")
         ]
-
-    def __str__(self) -> str:
-        return f"Level {self.level}: {format_duration(self.after)} after due"

@@ -33,9 +33,13 @@ class CustomerWrote(Action):
 
 @dataclass(frozen=True)
 class AgentWrote(Action):
+    """`author_teams`: the teams the author belonged to when they wrote (as recorded on the
+    message: teams keep no history of their members)."""
+
     public: bool = True
     automatic: bool = False
     actor: object = None
+    author_teams: tuple = ()
 
 
 @dataclass(frozen=True)

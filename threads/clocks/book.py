@@ -6,16 +6,19 @@ apply, which engine calendar measures a clock, what a thread's effective tier an
 are. A what-if injects a book that answers with its draft where the draft differs.
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from accounts.models import Team
 from policies import business_time
-from policies.models import Calendar, SlaPolicy, SlaTarget, Tier
+from policies.models import Calendar, SlaPolicy, SlaTarget, TeamTarget, Tier
 from policies.selectors import (
     active_policies,
     business_calendar,
     configuration_version,
     matching_policy,
     target_for,
+    team_memberships,
+    teams_with_targets,
 )
 from threads.models import Thread
 
@@ -37,6 +40,11 @@ class PolicyBook:
     # Set when the book is lent to a thread told again from its history (what-if, rebuild):
     # its account as it was when the thread opened (tier, time zone), read as the live one is.
     account: tuple | None = None
+    # The teams that have targets of their own (team id -> team, its calendar, targets,
+    # warnings, escalations and alert rules read with it): the only ones whose clocks run.
+    teams: dict[int, Team] = field(default_factory=dict)
+    # Every user's teams (user id -> team ids), recorded on each message they write.
+    members: dict[int, tuple] = field(default_factory=dict)
 
     @classmethod
     def load(cls, version: int | None = None) -> "PolicyBook":
@@ -48,7 +56,12 @@ class PolicyBook:
         if _cached is not None and _cached[0] == version:
             return _cached[1]
         default = Tier.default()
-        book = cls(policies=active_policies(), default_tier_id=default.pk if default else None)
+        book = cls(
+            policies=active_policies(),
+            default_tier_id=default.pk if default else None,
+            teams=teams_with_targets(),
+            members=team_memberships(),
+        )
         _cached = (version, book)
         return book
 
@@ -87,8 +100,20 @@ class PolicyBook:
     def target(self, policy: SlaPolicy, *, metric: str, priority: str) -> SlaTarget | None:
         return target_for(policy, metric=metric, priority=priority)
 
-    def thresholds(self, policy: SlaPolicy) -> list:
-        return list(policy.thresholds.all())
+    def thresholds(self, owner: SlaPolicy | Team) -> list:
+        """The warnings of a policy's clocks, or of a team's own clocks."""
+        return list(owner.thresholds.all())
+
+    def teams_of(self, user) -> tuple:
+        """The teams a person belongs to now (recorded on what they write)."""
+        return self.members.get(getattr(user, "pk", None), ())
+
+    def team(self, team_id: int | None) -> Team | None:
+        """The team, if it has targets of its own."""
+        return self.teams.get(team_id) if team_id is not None else None
+
+    def team_target(self, team: Team, *, metric: str, priority: str) -> TeamTarget | None:
+        return target_for(team, metric=metric, priority=priority)
 
     def engine(self, calendar: Calendar | None, zone: str | None) -> business_time.Calendar:
         """The engine calendar the rules measure a clock in (a what-if's book answers with its

@@ -86,17 +86,25 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
         )
     )
     actions: dict[int, list] = {pk: [] for pk in thread_ids}
-    for thread_id, at, pk, author, public, automatic, needs_reply in (
+    for thread_id, at, pk, author, public, automatic, needs_reply, teams in (
         Message.objects.filter(thread_id__in=thread_ids, created_at__lte=now)
         .order_by()
         .values_list(
-            "thread_id", "created_at", "pk", "author_kind", "public", "automatic", "needs_reply"
+            "thread_id",
+            "created_at",
+            "pk",
+            "author_kind",
+            "public",
+            "automatic",
+            "needs_reply",
+            "author_teams",
         )
     ):
         if author == Message.Author.CUSTOMER:
             action = CustomerWrote(at, needs_reply=needs_reply, automatic=automatic)
         else:
-            action = AgentWrote(at, public=public, automatic=automatic)
+            teams = tuple(teams or ())
+            action = AgentWrote(at, public=public, automatic=automatic, author_teams=teams)
         actions[thread_id].append((at, 0, pk, action))
     firsts: dict[int, dict] = {pk: {} for pk in thread_ids}
     escalated: set[tuple[int, datetime]] = set()

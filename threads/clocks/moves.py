@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import ClassVar
 
+from accounts.models import Team
 from policies import business_time
 from policies.deadlines import warning_offsets
 from policies.models import SlaPolicy, SlaTarget
 from policies.vocabulary import Metric
-from threads.clocks import measure
+from threads.clocks import attribution, measure
 from threads.clocks.book import PolicyBook
 from threads.models import ClockState, EventKind, SlaClock, SlaEvent, Thread
 
@@ -93,18 +94,31 @@ class ClockMoves:
         model = policy.calendar if policy.calendar_id else None
         return model, self.book.engine(model, zone).zone
 
-    def _warnings(self, policy: SlaPolicy, target: timedelta) -> list:
+    def _team_calendar(self, team: Team):
+        """A team's clocks run on the team's calendar, else the thread's policy's, else 24/7."""
+        if team.calendar_id:
+            return team.calendar, self.book.engine(team.calendar, None).zone
+        policy = self.book.policy(self.thread.policy_id)
+        if policy is not None:
+            return self._calendar(policy)
+        return None, self.book.engine(None, None).zone
+
+    def _warnings(self, owner: SlaPolicy | Team, target: timedelta) -> list:
         return [
             [int(offset.total_seconds()), label]
-            for offset, label in warning_offsets(self.book.thresholds(policy), target)
+            for offset, label in warning_offsets(self.book.thresholds(owner), target)
         ]
 
     @staticmethod
-    def _escalations(policy: SlaPolicy) -> list:
+    def _escalations(owner: SlaPolicy | Team) -> list:
         return [
             [e.level, int(e.after.total_seconds()), e.reassign_team_id, e.raise_priority]
-            for e in sorted(policy.escalations.all(), key=lambda e: e.level)
+            for e in sorted(owner.escalations.all(), key=lambda e: e.level)
         ]
+
+    def _settle(self, clock: SlaClock, at: datetime) -> None:
+        """Bring the clock's used time up to `at`, the time gained going to its holder."""
+        attribution.add(clock, self.used_at(clock, at))
 
     def _next_escalation(self, clock: SlaClock) -> None:
         """When the next escalation level is due: due time + its offset, in business time."""
@@ -140,7 +154,9 @@ class ClockMoves:
                 break
             clock.warnings_passed += 1
 
-    def start(self, metric: str, at: datetime) -> SlaClock | None:
+    def start(self, metric: str, at: datetime, **extra) -> SlaClock | None:
+        """Start the policy's clock of a metric, if the policy has a target for it (`extra`:
+        more of the clock's attributes, e.g. a periodic update's cycle)."""
         policy = self.book.policy(self.thread.policy_id)
         if policy is None:
             return None
@@ -150,22 +166,17 @@ class ClockMoves:
         if target is None:
             return None
         calendar, zone = self._calendar(policy)
-        clock = self.clock_type(
-            thread=self.thread,
-            metric=metric,
+        clock = self._new_clock(
+            metric,
+            at,
+            policy,
+            target.duration,
+            calendar,
+            zone,
             policy=policy,
             target=target,
-            target_duration=target.duration,
-            calendar=calendar,
-            zone=zone,
-            warnings=self._warnings(policy, target.duration),
-            escalations=self._escalations(policy),
-            started_at=at,
-            running_since=at,
+            **extra,
         )
-        self._schedule(clock, at)
-        self.clocks.append(clock)
-        self.created.append(clock)
         self.record(
             EventKind.STARTED,
             at,
@@ -173,7 +184,50 @@ class ClockMoves:
             policy=policy.name,
             target=_seconds(target.duration),
             due_at=clock.due_at.isoformat(),
+            **extra,
         )
+        return clock
+
+    def start_team(self, metric: str, at: datetime, team: Team) -> SlaClock | None:
+        """Start a team's own clock of a metric, if the team has a target for it."""
+        target = self.book.team_target(team, metric=metric, priority=self.thread.priority)
+        if target is None:
+            return None
+        calendar, zone = self._team_calendar(team)
+        clock = self._new_clock(
+            metric, at, team, target.duration, calendar, zone, policy=None, target=None,
+            team_id=team.pk,
+        )  # fmt: skip
+        self.record(
+            EventKind.STARTED,
+            at,
+            clock,
+            team=team.name,
+            team_id=team.pk,
+            target=_seconds(target.duration),
+            due_at=clock.due_at.isoformat(),
+        )
+        return clock
+
+    def _new_clock(self, metric, at, owner, duration, calendar, zone, **values) -> SlaClock:
+        """A clock started at `at`: `owner` (a policy or a team) gives its warnings and
+        escalation levels; its first stretch is held by whoever holds the thread."""
+        clock = self.clock_type(
+            thread=self.thread,
+            metric=metric,
+            target_duration=duration,
+            calendar=calendar,
+            zone=zone,
+            warnings=self._warnings(owner, duration),
+            escalations=self._escalations(owner),
+            started_at=at,
+            running_since=at,
+            **values,
+        )
+        attribution.begin(clock, at, attribution.holder_of(self.thread))
+        self._schedule(clock, at)
+        self.clocks.append(clock)
+        self.created.append(clock)
         return clock
 
     def _unpause(self, clock: SlaClock, at: datetime) -> None:
@@ -205,7 +259,7 @@ class ClockMoves:
             clock.due_at if clock.state == ClockState.BREACHING else None
         )
         passed = policy_due if policy_due is not None and policy_due <= at else None
-        clock.used = self.used_at(clock, at)
+        self._settle(clock, at)
         clock.running_since = at
         clock.override_due_at = to
         clock.overridden_by_id = getattr(self.actor, "pk", None)
@@ -236,7 +290,7 @@ class ClockMoves:
 
     def stop(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
         self._passed_original_due(clock, at)
-        clock.used = self.used_at(clock, at)
+        self._settle(clock, at)
         self._unpause(clock, at)
         breached = clock.state == ClockState.BREACHING
         if not breached or clock.holder_id is None:
@@ -252,7 +306,7 @@ class ClockMoves:
         self.record(kind, at, clock, why=why, used=_seconds(clock.used), **details)
 
     def cancel(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
-        clock.used = self.used_at(clock, at)
+        self._settle(clock, at)
         self._unpause(clock, at)
         clock.holder_id = self.thread.assignee_id
         clock.state = ClockState.CANCELLED
@@ -285,7 +339,8 @@ class ClockMoves:
         self.stop(clock, at, why, **details)
 
     def pause(self, clock: SlaClock, at: datetime, reason: str, status: str) -> None:
-        clock.used = self.used_at(clock, at)
+        self._settle(clock, at)
+        attribution.forget_marks(clock)
         clock.running_since = None
         clock.paused = True
         clock.paused_at = at
@@ -312,6 +367,7 @@ class ClockMoves:
         self._unpause(clock, at)
         clock.paused = False
         clock.running_since = at
+        attribution.hand_over(clock, at, attribution.holder_of(self.thread))
         self._schedule(clock, at)
         self.touch(clock)
         self.record(
@@ -343,10 +399,12 @@ class ClockMoves:
             # Never paused: measure again from the start in the (possibly new) calendar.
             used = engine.between(clock.started_at, at)
             due = engine.add(clock.started_at, target.duration)
+            attribution.remeasure(clock, at, engine)
+            clock.used = used
         else:
             remaining = target.duration - used
             due = engine.add(at, remaining) if remaining > timedelta() else at
-        clock.used = used
+            attribution.add(clock, used)
         clock.running_since = at if was_running else None
         clock.warnings_passed = sum(1 for offset, _ in clock.warnings if offset <= _seconds(used))
         # A breach already recorded stays one: a longer target cannot take it back.

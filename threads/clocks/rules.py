@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from policies.models import SlaPolicy, SlaTarget
-from policies.vocabulary import Metric
-from threads.clocks import outcome
+from policies.vocabulary import TEAM_METRICS, Metric
+from threads.clocks import attribution, outcome
 from threads.clocks.actions import (
     RELATION_FIELDS,
     REMATCH_FIELDS,
@@ -30,6 +30,15 @@ from threads.clocks.moves import ClockMoves
 from threads.models import CLOSED_STATUSES, ClockState, EventKind, SlaClock, SlaEvent
 
 RESPONSE_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
+# Clocks that pause with the policy's pausing statuses (response clocks run on).
+PAUSING_METRICS = (
+    Metric.RESOLUTION,
+    Metric.FIRST_RESOLUTION,
+    Metric.PERIODIC_UPDATE,
+    *TEAM_METRICS,
+)
+# Clocks a resolve stops (resolution resumes on reopen; the others never do).
+STOPPED_BY_RESOLVE = (*RESPONSE_METRICS, *PAUSING_METRICS)
 # The steps time makes a running clock take, each alerted once.
 STEPS = (EventKind.WARNING, EventKind.BREACHING, EventKind.ESCALATED)
 
@@ -60,8 +69,9 @@ class Clockwork(ClockMoves):
                 self._opened(at)
             case CustomerWrote(needs_reply=needs_reply, automatic=automatic):
                 self._customer_wrote(at, needs_reply=needs_reply, automatic=automatic)
-            case AgentWrote(public=public, automatic=automatic):
-                self._agent_wrote(at, public=public, automatic=automatic)
+            case AgentWrote(public=public, automatic=automatic, author_teams=teams):
+                member = self.thread.team_id is not None and self.thread.team_id in teams
+                self._agent_wrote(at, public=public, automatic=automatic, team_member=member)
             case StatusChanged(status=status, reason=reason):
                 self._status_changed(status, at, reason=reason)
             case FieldsChanged():
@@ -184,7 +194,14 @@ class Clockwork(ClockMoves):
         self.set_thread(tier_id=self.book.effective_tier_id(self.thread))
         self._apply_match(at, initial=True)
         if self.thread.policy_id and not self.thread.is_closed:
-            self.start(Metric.RESOLUTION, at)
+            self._start_resolution(at)
+        if not self.thread.is_closed:
+            self._team_arrives(at)  # a thread's first team is a handoff too
+
+    def _start_resolution(self, at: datetime) -> None:
+        """Resolution time starts, and first resolution with it (never after)."""
+        self.start(Metric.RESOLUTION, at)
+        self.start(Metric.FIRST_RESOLUTION, at)
 
     def _customer_wrote(self, at: datetime, *, needs_reply: bool, automatic: bool) -> None:
         self.catch_up(at)
@@ -217,13 +234,77 @@ class Clockwork(ClockMoves):
         elif self.thread.last_response_at is not None and not self.running(*RESPONSE_METRICS):
             self.start(Metric.NEXT_RESPONSE, at)
 
-    def _agent_wrote(self, at: datetime, *, public: bool, automatic: bool) -> None:
+    def _agent_wrote(
+        self, at: datetime, *, public: bool, automatic: bool, team_member: bool = False
+    ) -> None:
         self.catch_up(at)
-        if not public or automatic:
-            return  # internal notes and auto-replies never answer the customer
+        if automatic:
+            return  # auto-replies never answer anyone
+        if team_member:  # a reply or an internal note by a member of the holding team
+            for clock in self.running(Metric.TEAM_RESPONSE):
+                self.stop(clock, at, why="team member wrote")
+        if not public:
+            return  # internal notes never answer the customer
         self.set_thread(last_response_at=at)
         for clock in self.running(*RESPONSE_METRICS):
             self.stop(clock, at, why="agent replied")
+        for clock in self.running(Metric.PERIODIC_UPDATE):
+            self.stop(clock, at, why="agent updated the customer")
+        if not self.thread.is_closed:
+            self._next_update_cycle(at)
+
+    def _next_update_cycle(self, at: datetime) -> None:
+        """A public reply starts the next periodic-update cycle (the first reply cycle 1)."""
+        cycle = self.thread.update_cycles + 1
+        clock = self.start(Metric.PERIODIC_UPDATE, at, cycle=cycle)
+        if clock is not None:
+            self.set_thread(update_cycles=cycle)
+            self._unless_waiting(clock, at)
+
+    def _pausing(self) -> set:
+        policy = self._policy()
+        return set(policy.pause_statuses) if policy else set()
+
+    def _unless_waiting(self, clock: SlaClock | None, at: datetime) -> None:
+        """A pausing clock started while the thread waits starts paused."""
+        status = self.thread.status
+        if clock is not None and status in self._pausing():
+            self.pause(clock, at, reason="", status=status)
+
+    def _team_arrives(self, at: datetime) -> None:
+        """The thread's team (if it has targets) starts its own clocks."""
+        team = self.book.team(self.thread.team_id)
+        if team is None:
+            return
+        for metric in TEAM_METRICS:
+            self._unless_waiting(self.start_team(metric, at, team), at)
+
+    def _hand_off(self, at: datetime) -> None:
+        """The thread left its team: the team's response time stops (cancelled with time left,
+        breached past due), its resolution time stops; the new team's clocks start."""
+        left = "team removed" if self.thread.team_id is None else "handed to another team"
+        for clock in self.running(*TEAM_METRICS):
+            if clock.metric == Metric.TEAM_RESPONSE:
+                self.withdraw(clock, at, why=left)
+            else:
+                self.stop(clock, at, why=left)
+        if not self.thread.is_closed:
+            self._team_arrives(at)
+
+    def _hand_over(self, at: datetime, *, status: str | None = None, team_id=False) -> None:
+        """Who holds the time is about to change: every running clock's time so far goes to
+        its holder until `at`, and the new holder's stretch begins."""
+        status = self.thread.status if status is None else status
+        team_id = self.thread.team_id if team_id is False else team_id
+        holder = attribution.holder_of(_Holding(status, team_id))
+        for clock in self.running():
+            if clock.paused or clock.attribution.get("holder") == holder:
+                continue
+            if clock.running_since is not None and at > clock.running_since:
+                self._settle(clock, at)
+                clock.running_since = at
+            attribution.hand_over(clock, at, holder)
+            self.touch(clock)
 
     def _no_reply_needed(self, at: datetime, *, reason: str = "") -> None:
         self.catch_up(at)
@@ -246,32 +327,31 @@ class Clockwork(ClockMoves):
         old = self.thread.status
         if old == new:
             return
+        self._hand_over(at, status=new)
         self.set_thread(status=new)
         details = {"field": "status", "old": old, "new": new, "reason": reason}
         if rule:
             details["rule"] = rule
         self.record(EventKind.THREAD_CHANGED, at, **details)
-        policy = self._policy()
-        pausing = set(policy.pause_statuses) if policy else set()
+        pausing = self._pausing()
         resolution = self.resolution_clock()
         if new in CLOSED_STATUSES:
-            for clock in self.running(*RESPONSE_METRICS):
+            for clock in self.running(*STOPPED_BY_RESOLVE):
                 self.stop(clock, at, why=f"thread {new}")
-            if resolution is not None and resolution.is_running:
-                self.stop(resolution, at, why=f"thread {new}")
             return
         if old in CLOSED_STATUSES:
             if resolution is not None and not resolution.is_running:
                 if resolution.state != ClockState.CANCELLED:
+                    resolution.reopens += 1
                     self.resume(resolution, at, why="thread reopened")
             elif resolution is None and self.thread.policy_id:
-                resolution = self.start(Metric.RESOLUTION, at)
-        if resolution is None or not resolution.is_running:
-            return
-        if new in pausing and not resolution.paused:
-            self.pause(resolution, at, reason=reason, status=new)
-        elif new not in pausing and resolution.paused:
-            self.resume(resolution, at, why=f"status {new}")
+                self._start_resolution(at)
+            self._team_arrives(at)  # a reopened thread is its team's again
+        for clock in self.running(*PAUSING_METRICS):
+            if new in pausing and not clock.paused:
+                self.pause(clock, at, reason=reason, status=new)
+            elif new not in pausing and clock.paused:
+                self.resume(clock, at, why=f"status {new}")
 
     def _fields_changed(
         self,
@@ -285,12 +365,15 @@ class Clockwork(ClockMoves):
         """Thread fields take new values; each one that differs is recorded, and a change of
         priority, channel, team or tier matches the policy again."""
         self.catch_up(at)
-        rematch = False
+        rematch = handed_off = False
         for name, value in values.items():
             attname = f"{name}_id" if name in RELATION_FIELDS else name
             old, new = getattr(self.thread, attname), field_value(value)
             if old == new:
                 continue
+            if name == "team":
+                self._hand_over(at, team_id=new)
+                handed_off = True
             self.set_thread(**{attname: new})
             details = {"field": name, "old": old, "new": new}
             if why:
@@ -303,6 +386,8 @@ class Clockwork(ClockMoves):
             rematch = rematch or name in REMATCH_FIELDS
         if rematch:
             self._apply_match(at)
+        if handed_off:  # after the match: a team without a calendar runs on the policy's
+            self._hand_off(at)
 
     def _reapply(self, at: datetime, *, why: str = "") -> None:
         """A manager re-applies edited policies (or the account's zone changed): running clocks
@@ -347,6 +432,8 @@ class Clockwork(ClockMoves):
         if initial:
             return
         for clock in self.running():
+            if clock.metric in TEAM_METRICS:
+                continue  # a team's own clocks follow its targets, never the policy
             target = (
                 self.book.target(policy, metric=clock.metric, priority=self.thread.priority)
                 if policy
@@ -364,4 +451,12 @@ class Clockwork(ClockMoves):
             ):
                 self.retarget(clock, policy, target, at, why=why or "re-matched")
         if policy is not None and self.resolution_clock() is None and not self.thread.is_closed:
-            self.start(Metric.RESOLUTION, at)
+            self._start_resolution(at)
+
+
+@dataclass(frozen=True)
+class _Holding:
+    """A thread's status and team as they are about to be (who will hold the time)."""
+
+    status: str
+    team_id: int | None

@@ -47,6 +47,8 @@ CLOCK_FIELDS = [
     "overridden_at",
     "override_reason",
     "missed_at",
+    "attribution",
+    "reopens",
     *COUNTED_FIELDS,
 ]
 
@@ -70,6 +72,13 @@ def _clock_rows():
         .select_related("calendar", "policy")
         .order_by("started_at", "id")
     )
+
+
+def book_of(thread: Thread) -> PolicyBook:
+    """The book a `load` of this locked thread will read (no query while the configuration
+    version read with the lock is the one cached)."""
+    read = thread.__dict__.get("_locked_clocks")
+    return PolicyBook.load(read[1] if read is not None else None)
 
 
 def load(thread: Thread, *, actor=None, via: str = "", book: PolicyBook | None = None) -> Clockwork:

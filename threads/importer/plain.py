@@ -82,6 +82,7 @@ class PlainThread(_Plain):
         "first_response_started",
         "last_response_at",
         "last_customer_message_at",
+        "update_cycles",
     )
     policy = _Related()
     contact_id = _Key("contact")
@@ -119,6 +120,7 @@ class PlainThread(_Plain):
         self.first_response_started = False
         self.last_response_at = None
         self.last_customer_message_at = None
+        self.update_cycles = 0
 
     @property
     def is_closed(self) -> bool:
@@ -132,6 +134,10 @@ class PlainClock(_Plain):
     __slots__ = (
         "thread",
         "metric",
+        "team_id",
+        "cycle",
+        "reopens",
+        "attribution",
         "_policy",
         "policy_id",
         "_target",
@@ -197,10 +203,16 @@ class PlainClock(_Plain):
         escalations,
         started_at,
         running_since,
+        team_id=None,
+        cycle=None,
     ):
         self.id = None
         self.thread = thread
         self.metric = metric
+        self.team_id = team_id
+        self.cycle = cycle
+        self.reopens = 0
+        self.attribution = {}
         self.policy = policy
         self.target = target
         self.target_duration = target_duration
@@ -267,6 +279,7 @@ class PlainMessage(_Plain):
         "body",
         "created_at",
         "external_id",
+        "author_teams",
     )
     thread_id = _Key("thread")
     contact_id = _Key("contact")
@@ -284,6 +297,7 @@ class PlainMessage(_Plain):
         contact=None,
         public=True,
         needs_reply=True,
+        author_teams=(),
     ):
         self.id = None
         self.thread = thread
@@ -296,6 +310,7 @@ class PlainMessage(_Plain):
         self.body = body
         self.created_at = created_at
         self.external_id = external_id
+        self.author_teams = list(author_teams)
 
 
 class PlainClockwork(Clockwork):
@@ -305,11 +320,13 @@ class PlainClockwork(Clockwork):
     clock_type = PlainClock
     event_type = PlainEvent
 
-    def _warnings(self, policy, target):
-        return self.book.once(("warnings", policy.pk, target), super()._warnings, policy, target)
+    def _warnings(self, owner, target):
+        key = ("warnings", type(owner).__name__, owner.pk, target)
+        return self.book.once(key, super()._warnings, owner, target)
 
-    def _escalations(self, policy):
-        return self.book.once(("escalations", policy.pk), Clockwork._escalations, policy)
+    def _escalations(self, owner):
+        key = ("escalations", type(owner).__name__, owner.pk)
+        return self.book.once(key, Clockwork._escalations, owner)
 
     def engine(self, clock):
         # Asked for every measure of every clock: one lookup by the clock's own keys.
@@ -327,7 +344,10 @@ class ImportBook(PolicyBook):
     @classmethod
     def of(cls, book: PolicyBook) -> "ImportBook":
         memo = cls(
-            policies=book.policies, default_tier_id=book.default_tier_id, account=book.account
+            policies=book.policies,
+            default_tier_id=book.default_tier_id,
+            account=book.account,
+            teams=book.teams,
         )
         memo.answers, memo.engines = {}, {}
         return memo
@@ -353,8 +373,13 @@ class ImportBook(PolicyBook):
             found = self.answers[key] = super().target(policy, metric=metric, priority=priority)
         return found
 
-    def thresholds(self, policy):
-        return self.once(("thresholds", policy.pk), super().thresholds, policy)
+    def thresholds(self, owner):
+        key = ("thresholds", type(owner).__name__, owner.pk)
+        return self.once(key, super().thresholds, owner)
+
+    def team_target(self, team, *, metric, priority):
+        key = ("team_target", team.pk, metric, priority)
+        return self.once(key, super().team_target, team, metric=metric, priority=priority)
 
     def engine(self, calendar, zone):
         key = ("engine", calendar.pk if calendar is not None else None, zone)

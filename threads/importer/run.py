@@ -305,6 +305,8 @@ class Importer:
         if kind in ("agent_reply", "note"):
             author = self._ref(self.users, event["author"], f"{where}.author")
             public, automatic = event["public"], event["automatic"]
+            # Their teams as they are now: an import has no older record of members.
+            teams = self.book.teams_of(author) if author is not None else ()
             author_kind = (
                 Message.Author.SYSTEM if automatic and author is None else Message.Author.AGENT
             )
@@ -317,8 +319,12 @@ class Importer:
                 automatic=automatic,
                 created_at=at,
                 external_id=event["external_id"],
+                author_teams=teams,
             )
-            return AgentWrote(at, public=public, automatic=automatic, actor=author), message
+            action = AgentWrote(
+                at, public=public, automatic=automatic, actor=author, author_teams=teams
+            )
+            return action, message
         # A person's action: who did it ("actor", a username) and why ("reason") go on the
         # record as they do live.
         actor = self._ref(self.users, event["actor"], f"{where}.actor")

@@ -20,6 +20,19 @@ class SlaClock(models.Model):
     target = models.ForeignKey(
         "policies.SlaTarget", null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A team's own clock (team response, team resolution): the team it measures. Its target
+    # is the team's (no policy target); it never changes a customer clock.
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Periodic update: the cycle this clock measures (1 from the first public reply, 2, …).
+    cycle = models.PositiveIntegerField(null=True, blank=True)
+    # Resolution: how often the thread was reopened after a resolve while this clock ran.
+    reopens = models.PositiveIntegerField(default=0)
+    # Who held the time (threads/clocks/attribution.py): business microseconds used per holder
+    # ("team:<id>", "no_team", "status:<status>"), summing to `used`; the holder of the running
+    # stretch; and, until the clock first pauses, where each stretch began (for re-measuring).
+    attribution = models.JSONField(default=dict, blank=True)
     # Snapshots: editing a policy affects clocks started afterwards, not this one.
     target_duration = models.DurationField()
     calendar = models.ForeignKey(

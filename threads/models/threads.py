@@ -71,6 +71,9 @@ class Thread(models.Model):
         null=True, blank=True, help_text="Last public agent reply or “no reply needed”."
     )
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    update_cycles = models.PositiveIntegerField(
+        default=0, help_text="Periodic-update cycles started so far (the last one's number)."
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -118,6 +121,10 @@ class Message(models.Model):
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     external_id = models.CharField(max_length=200, blank=True)
+    # The teams the author belonged to when they wrote (teams keep no history of members): a
+    # team's response clock stops only for its own members, on every path that tells the
+    # history again (import, what-if, rebuild), whichever team held the thread then.
+    author_teams = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
