@@ -94,15 +94,6 @@ class ClockMoves:
         model = policy.calendar if policy.calendar_id else None
         return model, self.book.engine(model, zone).zone
 
-    def _team_calendar(self, team: Team):
-        """A team's clocks run on the team's calendar, else the thread's policy's, else 24/7."""
-        if team.calendar_id:
-            return team.calendar, self.book.engine(team.calendar, None).zone
-        policy = self.book.policy(self.thread.policy_id)
-        if policy is not None:
-            return self._calendar(policy)
-        return None, self.book.engine(None, None).zone
-
     def _warnings(self, owner: SlaPolicy | Team, target: timedelta) -> list:
         return [
             [int(offset.total_seconds()), label]
@@ -153,82 +144,6 @@ class ClockMoves:
                 clock.warn_at = engine.add(at, left - before_due)
                 break
             clock.warnings_passed += 1
-
-    def start(self, metric: str, at: datetime, **extra) -> SlaClock | None:
-        """Start the policy's clock of a metric, if the policy has a target for it (`extra`:
-        more of the clock's attributes, e.g. a periodic update's cycle)."""
-        policy = self.book.policy(self.thread.policy_id)
-        if policy is None:
-            return None
-        target: SlaTarget | None = self.book.target(
-            policy, metric=metric, priority=self.thread.priority
-        )
-        if target is None:
-            return None
-        calendar, zone = self._calendar(policy)
-        clock = self._new_clock(
-            metric,
-            at,
-            policy,
-            target.duration,
-            calendar,
-            zone,
-            policy=policy,
-            target=target,
-            **extra,
-        )
-        self.record(
-            EventKind.STARTED,
-            at,
-            clock,
-            policy=policy.name,
-            target=_seconds(target.duration),
-            due_at=clock.due_at.isoformat(),
-            **extra,
-        )
-        return clock
-
-    def start_team(self, metric: str, at: datetime, team: Team) -> SlaClock | None:
-        """Start a team's own clock of a metric, if the team has a target for it."""
-        target = self.book.team_target(team, metric=metric, priority=self.thread.priority)
-        if target is None:
-            return None
-        calendar, zone = self._team_calendar(team)
-        clock = self._new_clock(
-            metric, at, team, target.duration, calendar, zone, policy=None, target=None,
-            team_id=team.pk,
-        )  # fmt: skip
-        self.record(
-            EventKind.STARTED,
-            at,
-            clock,
-            team=team.name,
-            team_id=team.pk,
-            target=_seconds(target.duration),
-            due_at=clock.due_at.isoformat(),
-        )
-        return clock
-
-    def _new_clock(self, metric, at, owner, duration, calendar, zone, **values) -> SlaClock:
-        """A clock started at `at`: `owner` (a policy or a team) gives its warnings and
-        escalation levels; its first stretch is held by whoever holds the thread."""
-        clock = self.clock_type(
-            thread=self.thread,
-            metric=metric,
-            target_duration=duration,
-            calendar=calendar,
-            zone=zone,
-            warnings=self._warnings(owner, duration),
-            escalations=self._escalations(owner),
-            started_at=at,
-            running_since=at,
-            **values,
-        )
-        attribution.begin(clock, at, attribution.holder_of(self.thread))
-        self._schedule(clock, at)
-        self.clocks.append(clock)
-        self.created.append(clock)
-        return clock
 
     def _unpause(self, clock: SlaClock, at: datetime) -> None:
         if clock.paused_at is not None:
@@ -303,7 +218,7 @@ class ClockMoves:
         clock.escalate_at = None
         self.touch(clock)
         kind = EventKind.BREACHED if breached else EventKind.ACHIEVED
-        self.record(kind, at, clock, why=why, used=_seconds(clock.used), **details)
+        self.record(kind, at, clock, why=why, used=as_seconds(clock.used), **details)
 
     def cancel(self, clock: SlaClock, at: datetime, why: str, **details) -> None:
         self._settle(clock, at)
@@ -351,7 +266,12 @@ class ClockMoves:
         clock.due_at = clock.original_due_at = None
         self.touch(clock)
         self.record(
-            EventKind.PAUSED, at, clock, reason=reason, status=status, used=_seconds(clock.used)
+            EventKind.PAUSED,
+            at,
+            clock,
+            reason=reason,
+            status=status,
+            used=as_seconds(clock.used),
         )
 
     def resume(self, clock: SlaClock, at: datetime, why: str) -> None:
@@ -375,7 +295,7 @@ class ClockMoves:
             at,
             clock,
             why=why,
-            used=_seconds(clock.used),
+            used=as_seconds(clock.used),
             due_at=clock.due_at.isoformat() if clock.due_at else None,
         )
 
@@ -383,7 +303,7 @@ class ClockMoves:
         """The clock keeps its start and takes the new target; a passed due time breaches now."""
         old = {
             "policy": clock.policy.name if clock.policy_id and clock.policy else None,
-            "target": _seconds(clock.target_duration),
+            "target": as_seconds(clock.target_duration),
             "due_at": clock.due_at.isoformat() if clock.due_at else None,
             "state": clock.state,
         }
@@ -406,7 +326,7 @@ class ClockMoves:
             due = engine.add(at, remaining) if remaining > timedelta() else at
             attribution.add(clock, used)
         clock.running_since = at if was_running else None
-        clock.warnings_passed = sum(1 for offset, _ in clock.warnings if offset <= _seconds(used))
+        clock.warnings_passed = sum(1 for offset, _ in clock.warnings if offset <= as_seconds(used))
         # A breach already recorded stays one: a longer target cannot take it back.
         was_breaching = clock.state == ClockState.BREACHING
         moved = clock.override_due_at
@@ -440,7 +360,7 @@ class ClockMoves:
             old=old,
             new={
                 "policy": policy.name,
-                "target": _seconds(target.duration),
+                "target": as_seconds(target.duration),
                 "due_at": clock.due_at.isoformat() if clock.due_at else None,
                 "state": clock.state,
             },
@@ -449,5 +369,5 @@ class ClockMoves:
             self.record(EventKind.BREACHING, at, clock, due_at=due.isoformat(), retargeted=True)
 
 
-def _seconds(value: timedelta) -> int:
+def as_seconds(value: timedelta) -> int:
     return int(value.total_seconds())

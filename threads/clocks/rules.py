@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from policies.models import SlaPolicy, SlaTarget
 from policies.vocabulary import TEAM_METRICS, Metric
-from threads.clocks import attribution, outcome
+from threads.clocks import outcome
 from threads.clocks.actions import (
     RELATION_FIELDS,
     REMATCH_FIELDS,
@@ -26,7 +26,7 @@ from threads.clocks.actions import (
     TimePassed,
     field_value,
 )
-from threads.clocks.moves import ClockMoves
+from threads.clocks.holders import HolderMoves
 from threads.models import CLOSED_STATUSES, ClockState, EventKind, SlaClock, SlaEvent
 
 RESPONSE_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE)
@@ -44,7 +44,7 @@ STEPS = (EventKind.WARNING, EventKind.BREACHING, EventKind.ESCALATED)
 
 
 @dataclass
-class Clockwork(ClockMoves):
+class Clockwork(HolderMoves):
     """The rules: which moves each action calls for, and what time passing does."""
 
     def apply(self, action: Action) -> None:
@@ -261,51 +261,6 @@ class Clockwork(ClockMoves):
             self.set_thread(update_cycles=cycle)
             self._unless_waiting(clock, at)
 
-    def _pausing(self) -> set:
-        policy = self._policy()
-        return set(policy.pause_statuses) if policy else set()
-
-    def _unless_waiting(self, clock: SlaClock | None, at: datetime) -> None:
-        """A pausing clock started while the thread waits starts paused."""
-        status = self.thread.status
-        if clock is not None and status in self._pausing():
-            self.pause(clock, at, reason="", status=status)
-
-    def _team_arrives(self, at: datetime) -> None:
-        """The thread's team (if it has targets) starts its own clocks."""
-        team = self.book.team(self.thread.team_id)
-        if team is None:
-            return
-        for metric in TEAM_METRICS:
-            self._unless_waiting(self.start_team(metric, at, team), at)
-
-    def _hand_off(self, at: datetime) -> None:
-        """The thread left its team: the team's response time stops (cancelled with time left,
-        breached past due), its resolution time stops; the new team's clocks start."""
-        left = "team removed" if self.thread.team_id is None else "handed to another team"
-        for clock in self.running(*TEAM_METRICS):
-            if clock.metric == Metric.TEAM_RESPONSE:
-                self.withdraw(clock, at, why=left)
-            else:
-                self.stop(clock, at, why=left)
-        if not self.thread.is_closed:
-            self._team_arrives(at)
-
-    def _hand_over(self, at: datetime, *, status: str | None = None, team_id=False) -> None:
-        """Who holds the time is about to change: every running clock's time so far goes to
-        its holder until `at`, and the new holder's stretch begins."""
-        status = self.thread.status if status is None else status
-        team_id = self.thread.team_id if team_id is False else team_id
-        holder = attribution.holder_of(_Holding(status, team_id))
-        for clock in self.running():
-            if clock.paused or clock.attribution.get("holder") == holder:
-                continue
-            if clock.running_since is not None and at > clock.running_since:
-                self._settle(clock, at)
-                clock.running_since = at
-            attribution.hand_over(clock, at, holder)
-            self.touch(clock)
-
     def _no_reply_needed(self, at: datetime, *, reason: str = "") -> None:
         self.catch_up(at)
         self.set_thread(last_response_at=at)
@@ -454,9 +409,4 @@ class Clockwork(ClockMoves):
             self._start_resolution(at)
 
 
-@dataclass(frozen=True)
-class _Holding:
-    """A thread's status and team as they are about to be (who will hold the time)."""
-
-    status: str
-    team_id: int | None
+team_id: int | None
