@@ -93,3 +93,19 @@ def whole_seconds(parts: dict[str, int]) -> dict[str, int]:
     for holder in by_remainder[:left]:
         floored[holder] += 1
     return {h: s for h, s in floored.items() if s}
+
+
+def shares(clock, used: timedelta, fallback: str = NO_TEAM) -> list[tuple[str, int]]:
+    """(holder, whole seconds) of a clock that has used `used`, largest first, summing to
+    `used` in whole seconds. Time no stretch accounts for (a clock older than attribution) goes
+    to `fallback`, the thread's holder now."""
+    parts = parts_at(clock, used)
+    missing = micros(used) - sum(parts.values())
+    if missing > 0:
+        parts[fallback] = parts.get(fallback, 0) + missing
+    return sorted(whole_seconds(parts).items(), key=lambda item: (-item[1], item[0]))
+
+
+def team_id_of(holder: str) -> int | None:
+    """The team's id of a "team:<id>" holder (None for the others)."""
+    return int(holder.removeprefix(TEAM)) if holder.startswith(TEAM) else None
