@@ -72,6 +72,29 @@ def account_set_time_zone(*, account: Account, time_zone: str, actor=None, at=No
     return count
 
 
+@transaction.atomic
+def team_removed(team, *, actor=None) -> int:
+    """A team is being deleted: each open thread it holds is taken from it through the rules
+    (its team clocks stop, the policy is matched again), as if a person removed the team,
+    before the database empties the field. Returns how many threads changed."""
+    when = instant(None)
+    book = PolicyBook.load()
+    threads = team.threads.exclude(status__in=CLOSED_STATUSES).values_list("pk", flat=True)
+    count = 0
+    for thread_id in threads.order_by("pk"):
+        thread = store.lock(thread_id)
+        work = store.load(thread, actor=actor, book=book)
+        why = f"team {team.name} deleted"
+        work.apply(FieldsChanged(max(when, thread.created_at), changes={"team": None}, why=why))
+        store.save([work])
+        count += 1
+    return count
+
+
+def on_team_deleted(sender, instance, **kwargs) -> None:
+    team_removed(instance)
+
+
 @dataclass
 class ReapplyChange:
     thread_id: int

@@ -158,3 +158,15 @@ def test_attribution_splits_resolution_time_between_teams_and_statuses(frontline
         "no_team": 600,
     }
     assert sum(parts.values()) == resolution.used.total_seconds()
+
+
+def test_deleting_a_team_takes_its_threads_from_it_by_the_rules(frontline):
+    around_the_clock()
+    thread = opened(team=frontline)
+    with at(10):
+        frontline.delete()
+    thread.refresh_from_db()
+    assert thread.team is None
+    response, resolution = clocks(thread, "team_response") + clocks(thread, "team_resolution")
+    assert (response.state, resolution.state) == (ClockState.CANCELLED, ClockState.ACHIEVED)
+    assert thread.events.filter(details__why="team Frontline deleted").exists()
