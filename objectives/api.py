@@ -113,6 +113,15 @@ class ObjectiveSerializer(ApiModelSerializer):
             raise serializers.ValidationError(problems)
         return {key: values for key, values in (value or {}).items() if values}
 
+    def validate(self, attrs):
+        """The scope against the metric (either may be the one already saved)."""
+        metric = attrs.get("metric", getattr(self.instance, "metric", None))
+        scope = attrs.get("scope", getattr(self.instance, "scope", None))
+        problems = [p for p in scope_problems(scope, metric) if p not in scope_problems(scope)]
+        if problems:
+            raise serializers.ValidationError({"scope": problems})
+        return attrs
+
     @extend_schema_field(FiguresSerializer)
     def get_current(self, objective) -> dict:
         now = self.context.get("now") or timezone.now()

@@ -20,6 +20,7 @@ from objectives.figures import (
     rolled_until,
 )
 from objectives.models import Objective, ObjectiveAlertState, ObjectiveDay, Status
+from policies.vocabulary import TEAM_METRICS
 from threads.clocks.outcome import MISSED
 from threads.models import SlaClock, Thread
 from threads.selectors import visible_threads
@@ -181,12 +182,13 @@ def watches(now: datetime, metrics=None) -> list[Watch]:
 
 def _attributes(clock: SlaClock, thread: Thread) -> dict:
     """What a scope matches a running clock on: its policy and the thread as it is now (the
-    thread it will count with, unless it changes before the outcome)."""
+    thread it will count with, unless it changes before the outcome); a team's own clock, its
+    own team (threads/clocks/outcome.py)."""
     return {
         "policies": clock.policy_id,
         "tiers": thread.tier_id,
         "accounts": thread.account_id,
-        "teams": thread.team_id,
+        "teams": clock.team_id if clock.metric in TEAM_METRICS else thread.team_id,
         "priorities": thread.priority,
         "channels": thread.channel,
     }

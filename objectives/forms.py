@@ -6,7 +6,7 @@ from django import forms
 from accounts.models import Account, Team
 from objectives.models import Objective
 from policies.models import SlaPolicy, Tier
-from policies.vocabulary import Channel, Priority
+from policies.vocabulary import TEAM_METRICS, Channel, Priority
 from slaops.fields import TimeZoneFormField
 
 PICKED = {
@@ -77,5 +77,7 @@ class ObjectiveForm(forms.ModelForm):
             chosen = data.get(f"scope_{key}") or []
             if chosen:
                 scope[key] = list(chosen)
+        if data.get("metric") in TEAM_METRICS and scope.pop("policies", None):
+            self.add_error("scope_policies", "A team's clocks have no policy: choose teams.")
         self.instance.scope = scope
         return data

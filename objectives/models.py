@@ -106,7 +106,7 @@ class Objective(models.Model):
             raise ValidationError({"time_zone": "Not a time zone: give an IANA name."}) from None
         from objectives.scope import scope_problems
 
-        problems = scope_problems(self.scope)
+        problems = scope_problems(self.scope, self.metric)
         if problems:
             raise ValidationError({"scope": problems})
 

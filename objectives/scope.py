@@ -3,7 +3,7 @@ it counted (threads/clocks/outcome.py)."""
 
 from django.db.models import Q
 
-from policies.vocabulary import Channel, Priority
+from policies.vocabulary import TEAM_METRICS, Channel, Priority
 
 ID_KEYS = {
     "policies": "policy_id",
@@ -17,8 +17,10 @@ VALUE_KEYS = {
 }
 
 
-def scope_problems(scope) -> list[str]:
-    """What is wrong with a scope, one sentence each (empty: nothing)."""
+def scope_problems(scope, metric: str | None = None) -> list[str]:
+    """What is wrong with a scope, one sentence each (empty: nothing). A team's own clocks
+    (`metric` team response or resolution) have no policy, so a scope naming policies would
+    count none of them: it is refused."""
     if scope in (None, ""):
         return []
     if not isinstance(scope, dict):
@@ -42,6 +44,8 @@ def scope_problems(scope) -> list[str]:
             wrong = [v for v in values if v not in allowed]
             if wrong:
                 problems.append(f"{key}: {wrong[0]!r} is not one of {', '.join(allowed)}.")
+    if metric in TEAM_METRICS and scope.get("policies"):
+        problems.append("policies: a team's clocks have no policy; scope them by teams.")
     return problems
 
 

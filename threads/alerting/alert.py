@@ -56,21 +56,35 @@ def event_label(kind: str) -> str:
     return str(_EVENT_LABELS.get(kind, kind))
 
 
-def alert_title(event: SlaEvent, thread: Thread) -> str:
+def team_of(clock) -> dict | None:
+    """{"id", "name"} of a team's own clock's team (select it related); None for a customer's."""
+    if clock is None or not clock.team_id:
+        return None
+    return {"id": clock.team_id, "name": clock.team.name}
+
+
+def alert_title(event: SlaEvent, thread: Thread, *, team: str | None = None) -> str:
     """What an alert is called everywhere (e-mail subject, Slack, notification): a warning names
-    its threshold, so the 50 % and the 5-minute warnings of one clock read differently."""
-    metric = (
-        str(_METRIC_LABELS.get(event.clock.metric, event.clock.metric)) if event.clock_id else "SLA"
-    )
+    its threshold, so the 50 % and the 5-minute warnings of one clock read differently. A team's
+    clock names its team first: "Tier 2: team response breaching: #12 …" (`team`: its name,
+    read from the clock's team when not given)."""
+    clock = event.clock if event.clock_id else None
+    metric = str(_METRIC_LABELS.get(clock.metric, clock.metric)) if clock else "SLA"
+    if team is None and clock is not None and clock.team_id:
+        team = clock.team.name
+    if team:
+        metric = metric[:1].lower() + metric[1:]
     declared = ALERT_EVENTS.get(event.kind)
     if event.kind == EventKind.WARNING and event.details.get("threshold"):
         what = warning_title(metric, str(event.details["threshold"]))
-        return f"{what}: #{thread.pk} {thread.subject}"[:300]
-    what = (
-        declared.title.format(metric=metric, level=event.details.get("level"))
-        if declared
-        else event_label(event.kind)
-    )
+    else:
+        what = (
+            declared.title.format(metric=metric, level=event.details.get("level"))
+            if declared
+            else event_label(event.kind)
+        )
+    if team:
+        what = f"{team}: {what}"
     return f"{what}: #{thread.pk} {thread.subject}"[:300]
 
 
@@ -131,6 +145,8 @@ class Alert:
     # An objective's alert (objectives/alerts.py): id, name, metric, target_percent, period,
     # status and status_label; None for a clock's.
     objective: dict | None = None
+    # A team's own clock (team response, team resolution): {"id", "name"} of its team.
+    team: dict | None = None
 
     @property
     def current_state_label(self) -> str:
@@ -169,11 +185,12 @@ def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
     thread = event.thread
     clock = event.clock
     previous, current = state_transition(event)
+    team = team_of(clock)
     due_at = clock.due_at if clock else None
     if due_at is None and event.details.get("due_at"):
         due_at = datetime.fromisoformat(event.details["due_at"])
     return Alert(
-        title=alert_title(event, thread),
+        title=alert_title(event, thread, team=team["name"] if team else None),
         event_kind=event.kind,
         event_label=event.get_kind_display(),
         at=event.at,
@@ -199,6 +216,7 @@ def alert_for(delivery: Delivery, *, now: datetime | None = None) -> Alert:
         clock_id=clock.pk if clock else None,
         clock_state=clock.state if clock else "",
         details=dict(event.details),
+        team=team,
     )
 
 

@@ -161,6 +161,7 @@ def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:
             "user__agent_profile",
             "event__thread__account",
             "event__clock__policy",
+            "event__clock__team",
             "event__clock__calendar",
             "objective_event__objective",
         ).order_by("next_attempt_at", "id")[:PAGE]

@@ -1,5 +1,8 @@
 """Who hears about an SLA event: the outbox rows (deliveries) and in-app notifications that are
 written in the same transaction as the event, so an event is never alerted twice or not at all.
+
+A customer's clock alerts by its policy's rules; a team's own clock (team response, team
+resolution) by its team's rules (docs/rules.md, "Team alerts"), never the other way round.
 """
 
 import contextlib
@@ -10,9 +13,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Team
 from accounts.roles import MANAGERS
 from policies.alert_kinds import ALERT_EVENTS, TRANSPORTS
 from policies.models import SlaPolicy
+from policies.vocabulary import TEAM_METRICS
 from threads.alerting.alert import alert_title, event_label
 from threads.alerting.transports import transport_for
 from threads.bulk import create_rows
@@ -34,14 +39,16 @@ def _rule_matches(rule, event: SlaEvent) -> bool:
     return True
 
 
-def _people(rule, thread: Thread, cache: dict) -> list:
+def _people(rule, thread: Thread, team_id: int | None, cache: dict) -> list:
+    """`team_id`: the team a rule's "the team" means: the thread's for a customer's clock, the
+    clock's own for a team's (handed on since, its members still hear of its breach)."""
     people = []
     if rule.to_assignee and thread.assignee_id:
         people.append(thread.assignee_id)
-    if rule.to_team and thread.team_id:
-        key = ("team", thread.team_id)
+    if rule.to_team and team_id:
+        key = ("team", team_id)
         if key not in cache:
-            cache[key] = _users(cache, teams=thread.team_id, is_active=True)
+            cache[key] = _users(cache, teams=team_id, is_active=True)
         people.extend(cache[key])
     if rule.to_managers:
         if "managers" not in cache:
@@ -68,34 +75,52 @@ def _email(user_id: int, cache: dict) -> str:
     return emails[user_id]
 
 
-def _rules(policy: SlaPolicy, cache: dict) -> list[tuple]:
-    """The policy's rules with their channels, listed once per batch (not per event)."""
-    key = ("rules", policy.pk)
+def _rules(owner: SlaPolicy | Team, cache: dict) -> list[tuple]:
+    """The rules of a policy or a team with their channels, listed once per batch (not per
+    event)."""
+    key = ("rules", type(owner).__name__, owner.pk)
     if key not in cache:
-        cache[key] = [(rule, list(rule.channels.all())) for rule in policy.rules.all()]
+        cache[key] = [(rule, list(rule.channels.all())) for rule in owner.rules.all()]
     return cache[key]
 
 
+def _owner(clock, policies: dict, teams: dict) -> SlaPolicy | Team | None:
+    """Whose rules a clock's events follow: its team's for a team's clock (a team deleted
+    since: nobody's), else its policy's."""
+    if clock.team_id is not None:
+        return teams.get(clock.team_id)
+    if clock.metric in TEAM_METRICS:  # its team was deleted since (team set to null)
+        return None
+    return policies.get(clock.policy_id)
+
+
 def outbox_for(
-    events: Iterable[SlaEvent], thread: Thread, policies: dict[int, SlaPolicy], cache=None
+    events: Iterable[SlaEvent],
+    thread: Thread,
+    policies: dict[int, SlaPolicy],
+    cache=None,
+    teams: dict[int, Team] | None = None,
 ) -> tuple[list[Delivery], list[Notification]]:
     """The deliveries and in-app notifications for a thread's new events (not yet saved).
 
-    `policies` maps policy id -> policy with `rules` (and their channels) prefetched."""
+    `policies` maps policy id -> policy, `teams` team id -> team, each with `rules` (and their
+    channels) prefetched."""
     cache = {} if cache is None else cache
+    teams = teams or {}
     deliveries: list[Delivery] = []
     notifications: list[Notification] = []
     for event in events:
         if event.historical or event.kind not in ALERT_EVENTS or event.clock is None:
             continue
-        policy = policies.get(event.clock.policy_id)
-        if policy is None:
+        owner = _owner(event.clock, policies, teams)
+        if owner is None:
             continue
+        team_id = owner.pk if isinstance(owner, Team) else thread.team_id
         rows: dict[tuple, Delivery] = {}
         in_app: set[int] = set()
-        for rule, channels in _rules(policy, cache):
+        for rule, channels in _rules(owner, cache):
             matched = _rule_matches(rule, event)
-            for user_id in _people(rule, thread, cache) if matched else []:
+            for user_id in _people(rule, thread, team_id, cache) if matched else []:
                 if rule.in_app:
                     in_app.add(user_id)
                 if rule.by_email and (email := _email(user_id, cache)):
@@ -114,7 +139,8 @@ def outbox_for(
                             event=event, kind=channel.kind, recipient=recipient, channel=channel
                         )
         held_until = None
-        if rows and not policy.page_24_7:
+        # Teams have no "page 24/7": their alerts wait for the team clock's calendar to open.
+        if rows and not getattr(owner, "page_24_7", False):
             engine = engine_for(event.clock)
             if not engine.is_open(event.at):
                 held_until = engine.next_open(event.at)
@@ -125,7 +151,8 @@ def outbox_for(
                 delivery.next_attempt_at = held_until
                 delivery.held_for_quiet_hours = True
             deliveries.append(delivery)
-        title = alert_title(event, thread) if in_app else ""
+        team_name = owner.name if isinstance(owner, Team) else None
+        title = alert_title(event, thread, team=team_name) if in_app else ""
         for user_id in sorted(in_app):
             notifications.append(
                 Notification(
@@ -165,15 +192,32 @@ def record_alerts(works) -> None:
             (p.pk, p)
             for p in SlaPolicy.objects.filter(pk__in=missing).prefetch_related("rules__channels")
         )
+    teams = _teams_of(works)
     cache: dict = {"assignees": {w.thread.assignee_id for w in works if w.thread.assignee_id}}
     all_deliveries, all_notifications = [], []
     for work in works:
-        deliveries, notifications = outbox_for(work.events, work.thread, policies, cache)
+        deliveries, notifications = outbox_for(work.events, work.thread, policies, cache, teams)
         all_deliveries.extend(deliveries)
         all_notifications.extend(notifications)
     save_outbox(all_deliveries, all_notifications)
     if all_deliveries:
         transaction.on_commit(kick_delivery)
+
+
+def _teams_of(works) -> dict[int, Team]:
+    """The teams of the works' team clocks: the book's, and those whose targets were removed
+    since their clock started (they still alert by their rules)."""
+    teams = dict(works[0].book.teams)
+    missing = {
+        e.clock.team_id
+        for w in works
+        for e in w.events
+        if e.clock is not None and e.clock.team_id and e.clock.team_id not in teams
+    }
+    if missing:
+        found = Team.objects.filter(pk__in=missing).prefetch_related("rules__channels")
+        teams.update((team.pk, team) for team in found)
+    return teams
 
 
 def kick_delivery() -> None:

@@ -4,13 +4,15 @@ One rule, read by every writer of clocks (the store, a rebuild, the importer): a
 original due time is a miss from that instant, running or not (a moved due time does not change
 what objectives count); otherwise an achieved or cancelled clock counts at its stop; an exempt
 clock counts nowhere. The thread's scope attributes are kept on the clock when it first counts,
-so a later change of team or priority does not move a decided figure.
+so a later change of team or priority does not move a decided figure. A team's own clock counts
+for its own team (the thread may be handed on in the very change that decides it).
 """
 
 from datetime import UTC, timedelta
 
 from django.utils import timezone
 
+from policies.vocabulary import TEAM_METRICS
 from threads.models import ClockState, CountChange
 
 MISSED, ACHIEVED, CANCELLED = "missed", "achieved", "cancelled"
@@ -47,7 +49,7 @@ def settle(clock, thread) -> list:
     if as_ and not clock.counted_as:
         clock.scope_tier = thread.tier_id
         clock.scope_account = thread.account_id
-        clock.scope_team = thread.team_id
+        clock.scope_team = clock.team_id if clock.metric in TEAM_METRICS else thread.team_id
         clock.scope_priority = thread.priority
         clock.scope_channel = thread.channel
     clock.counted_as, clock.counted_at = as_, at

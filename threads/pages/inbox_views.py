@@ -89,7 +89,7 @@ def _mark_at_risk(listing) -> None:
     threads = {row.thread.pk: row for row in listing.rows}
     running = list(
         SlaClock.objects.filter(thread_id__in=threads, state__in=RUNNING_STATES).only(
-            "pk", "thread_id", "metric", "policy_id", "exempt", "state"
+            "pk", "thread_id", "metric", "policy_id", "team_id", "exempt", "state"
         )
     )
     found = board.watches(listing.now, [clock.metric for clock in running])

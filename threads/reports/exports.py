@@ -8,10 +8,21 @@ from datetime import timedelta
 from policies.vocabulary import Metric
 from slaops import csv_export
 from slaops.formatting import format_duration
-from threads.reports import contract
+from threads.reports import contract, resolution, teams
 from threads.reports import queries as reports
 
-TABLES = ("summary", "breakdown", "trend", "breaches", "reasons", "overridden")
+TABLES = (
+    "summary",
+    "breakdown",
+    "trend",
+    "breaches",
+    "reasons",
+    "overridden",
+    "team_targets",
+    "time_held",
+    "teams_at_breach",
+    "resolution",
+)
 
 
 def _pct(rate):
@@ -152,6 +163,49 @@ def _overridden(span, data):
     return header, rows
 
 
+def _team_targets(span, data):
+    header = ["team", "metric", "achieved", "breached", "cancelled", "achievement %"]
+    rows = (
+        [r.team, r.metric_label, r.achieved, r.breached, r.cancelled, _pct(r.rate)]
+        for r in teams.team_targets(span)
+    )
+    return header, rows
+
+
+def _time_held(span, data):
+    header = ["held by", "business time", "minutes", "seconds", "share %"]
+    rows = (
+        [
+            r.label,
+            format_duration(r.duration),
+            minutes(r.duration),
+            r.seconds,
+            _pct(r.share),
+        ]
+        for r in teams.time_held(span)
+    )
+    return header, rows
+
+
+def _teams_at_breach(span, data):
+    header = ["team holding the thread", "breaches", "share %"]
+    rows = ([r.team, r.breaches, _pct(r.share)] for r in teams.teams_at_breach(span))
+    return header, rows
+
+
+def _resolution(span, data):
+    """Three rows: first and full resolution (kept, missed, %), then the reopened threads
+    among the resolved ones (reopened, resolved, reopen rate %)."""
+    header = ["figure", "count", "of", "%"]
+    f = resolution.resolution_figures(span)
+    first, full = f.first_achieved + f.first_breached, f.full_achieved + f.full_breached
+    return header, [
+        ["first resolution achieved", f.first_achieved, first, _pct(f.first_rate)],
+        ["full resolution achieved", f.full_achieved, full, _pct(f.full_rate)],
+        ["reopened of resolved", f.reopened, f.resolved, _pct(f.reopen_rate)],
+    ]
+
+
 _BUILDERS = {
     "summary": _summary,
     "breakdown": _breakdown,
@@ -159,6 +213,10 @@ _BUILDERS = {
     "breaches": _breaches,
     "reasons": _reasons,
     "overridden": _overridden,
+    "team_targets": _team_targets,
+    "time_held": _time_held,
+    "teams_at_breach": _teams_at_breach,
+    "resolution": _resolution,
 }
 
 

@@ -326,8 +326,12 @@ def full_report(
         "breaches": lambda: breach_page(report_range, page),
         "reasons": lambda: contract.reasons(report_range),
         "overridden": lambda: contract.overridden(report_range),
+        "team_targets": lambda: teams.team_targets(report_range),
+        "time_held": lambda: teams.time_held(report_range),
+        "teams_at_breach": lambda: teams.teams_at_breach(report_range),
+        "resolution": lambda: resolution.resolution_figures(report_range),
     }
-    from threads.reports import contract
+    from threads.reports import contract, resolution, teams
 
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return {name: job() for name, job in jobs.items()}

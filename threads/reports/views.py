@@ -58,6 +58,10 @@ def compliance(request):
         "breaches": breaches,
         "reasons": result["reasons"],
         "overridden": result["overridden"],
+        "team_targets": result["team_targets"],
+        "time_held": result["time_held"],
+        "teams_at_breach": result["teams_at_breach"],
+        "resolution": result["resolution"],
         "breach_count": f"{breaches.paginator.count:,}",  # as the queue counts: 1,081
         "breach_range": f"{breaches.start_index():,}–{breaches.end_index():,}",
         "breach_pages": breaches.paginator.get_elided_page_range(breaches.number),

@@ -74,6 +74,7 @@ def trigger(alert: Alert, routing_key: str) -> dict:
                 "due": alert.due_text,
                 "policy": alert.policy,
                 "level": alert.details.get("level"),
+                **({"team": alert.team["name"]} if alert.team else {}),
             },
         },
         "links": [{"href": alert.link, "text": "Open the thread in SLA Ops"}],

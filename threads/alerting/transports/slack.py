@@ -65,6 +65,7 @@ def message(alert: Alert) -> dict:
     else:
         fields = [
             ("Thread", link(alert.link, thread)),
+            *([("Team", escape(alert.team["name"]))] if alert.team else []),
             ("Metric", escape(alert.metric_label or "—")),
             ("State", escape(alert.current_state_label or alert.event_label)),
             ("Due", escape(alert.due_text)),

@@ -51,7 +51,9 @@ def facts(alert: Alert) -> list[dict]:
             {"title": "Compliance", "value": "—" if compliance is None else f"{compliance} %"},
             {"title": "Budget left", "value": str(figures.get("budget_left", "—"))},
         ]
+    team = [{"title": "Team", "value": plain(alert.team["name"])}] if alert.team else []
     return [
+        *team,
         {"title": "Metric", "value": alert.metric_label or "—"},
         {"title": "State", "value": alert.current_state_label or alert.event_label},
         {"title": "Due", "value": alert.due_text},

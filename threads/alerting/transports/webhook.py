@@ -1,9 +1,12 @@
-"""Outgoing webhooks: "sla.status_transitioned" for a clock, "sla.objective" for an objective's
-alert (its `event` and `objective` named at the top), signed as Standard Webhooks."""
+"""Outgoing webhooks: "sla.status_transitioned" for a customer's clock,
+"team_clock.status_transitioned" for a team's own clock (with its `team` and an `event` such as
+"team_clock.breaching"), "sla.objective" for an objective's alert (its `event` and `objective`
+named at the top), signed as Standard Webhooks."""
 
 import base64
 import json
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from django.utils import timezone
@@ -24,6 +27,8 @@ from threads.models import Delivery
 
 TIMEOUT = 10  # seconds
 EVENT_TYPE = "sla.status_transitioned"
+TEAM_CLOCK_TYPE = "team_clock.status_transitioned"
+TEAM_CLOCK_EVENT = "team_clock.{kind}"  # team_clock.warning, team_clock.breaching, …
 OBJECTIVE_TYPE = "sla.objective"
 
 
@@ -61,6 +66,8 @@ def objective_payload(alert: Alert) -> dict:
 def payload(alert: Alert) -> dict:
     if alert.objective is not None:
         return objective_payload(alert)
+    if alert.team is not None:
+        return team_clock_payload(alert)
     return {
         "type": "sla.test" if alert.is_test else EVENT_TYPE,
         # When the alert was issued: the same on every retry, like the webhook-id.
@@ -85,6 +92,20 @@ def payload(alert: Alert) -> dict:
             "details": alert.details,
         },
     }
+
+
+def team_clock_payload(alert: Alert) -> dict:
+    """A team's own clock: the customer clock's body, typed apart, naming the team and the
+    event, and without a policy (a team's clock has none)."""
+    body = {**payload(replace(alert, team=None)), "type": TEAM_CLOCK_TYPE}
+    data = {k: v for k, v in body["data"].items() if k != "policy"}
+    body["data"] = {
+        "event_id": data.pop("event_id"),
+        "event": TEAM_CLOCK_EVENT.format(kind=alert.event_kind),
+        "team": {"id": alert.team["id"], "name": alert.team["name"]},
+        **data,
+    }
+    return body
 
 
 def new_secret() -> str:
