@@ -118,6 +118,7 @@ class TeamField(IdField):
         "incorrect_type": "Give the team's id (a whole number) or its exact name (a string).",
         "no_such_name": "No team is named “{name}”: give a team's id or its exact name.",
         "blank": "Give the team's id or its exact name, or null for no team.",
+        "does_not_exist": "No team has the id {pk_value}: give a team's id or its exact name.",
     }
 
     def run_validation(self, data=serializers.empty):
