@@ -282,9 +282,6 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {  # two fields named "status": a thread's and an objective's
         "ThreadStatusEnum": "policies.vocabulary.ThreadStatus",
         "ObjectiveStatusEnum": "objectives.models.Status",
-        # Two choice sets for "metric": every clock's, and a team target's (its own two).
-        "MetricEnum": "policies.vocabulary.Metric",
-        "TeamMetricEnum": "policies.models.teams.TEAM_METRIC_CHOICES",
     },
 }
 

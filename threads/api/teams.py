@@ -13,15 +13,25 @@ from policies.vocabulary import TEAM_METRICS, Priority
 from threads.api.fields import whole_seconds
 
 
+# A pattern, not an enum: the schema's one "metric" enum is every clock's (MetricEnum).
+@extend_schema_field(
+    {"type": "string", "pattern": "^(" + "|".join(m.value for m in TEAM_METRICS) + ")$"}
+)
+class TeamMetricField(serializers.CharField):
+    """A team target's metric: team_response or team_resolution (shown, never read in)."""
+
+
 class TeamTargetShownSerializer(serializers.Serializer):
-    metric = serializers.ChoiceField(choices=[(m.value, m.label) for m in TEAM_METRICS])
+    metric = TeamMetricField(read_only=True, help_text="team_response or team_resolution.")
     priority = serializers.ChoiceField(
         choices=Priority.choices,
+        read_only=True,
         allow_null=True,
         help_text="The thread priority it applies to; null = any priority.",
     )
     target_seconds = serializers.IntegerField(
-        help_text="Business seconds on the team's calendar (else the thread's policy's)."
+        read_only=True,
+        help_text="Business seconds on the team's calendar (else the thread's policy's).",
     )
 
 
