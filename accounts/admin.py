@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 
 from accounts import roles
-from accounts.models import Account, AgentProfile, Contact, Team, normalise_domains
+from accounts.models import Account, AgentProfile, Contact, normalise_domains
 
 
 class AccountForm(forms.ModelForm):
@@ -101,18 +101,8 @@ class ContactAdmin(admin.ModelAdmin):
     readonly_fields = ["source"]  # where they first came in: which integration key reads them
 
 
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "member_count"]
-    search_fields = ["name"]
-    filter_horizontal = ["members"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_members=Count("members"))
-
-    @admin.display(description="members", ordering="n_members")
-    def member_count(self, obj):
-        return obj.n_members
+# The team's page (members, calendar, targets, warnings, escalations and alert rules) is in
+# policies/admin/teams.py, beside the policies' own.
 
 
 class AgentProfileInline(admin.StackedInline):

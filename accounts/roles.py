@@ -64,6 +64,11 @@ MANAGER_PERMISSIONS = frozenset(
             "notificationrule",
             "alertchannel",
             "breachreason",
+            # A team's own promises (its OLA), edited on the team's page.
+            "teamtarget",
+            "teamwarning",
+            "teamescalation",
+            "teamalertrule",
         ),
         *_every("objectives", "objective", "objectiveperiod"),
         *_every("threads", *THREAD_MODELS),

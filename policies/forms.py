@@ -15,6 +15,8 @@ from policies.models import (
     AlertChannel,
     Calendar,
     SlaPolicy,
+    SlaTarget,
+    TeamTarget,
     Tier,
 )
 from policies.secret_fields import SecretField
@@ -287,13 +289,15 @@ class TargetFormSet(SiblingAwareFormSet):
 
 
 class ThresholdFormSet(SiblingAwareFormSet):
+    """Warnings checked against the targets on the same page (a policy's, or a team's)."""
+
+    target_model = SlaTarget
+
     def clean(self):
         super().clean()
         if any(self.errors):
             return
-        from policies.models import SlaTarget
-
-        targets = self.sibling(SlaTarget)
+        targets = self.sibling(self.target_model)
         if targets is None or not targets.is_valid():
             return
         rows = [
@@ -304,6 +308,10 @@ class ThresholdFormSet(SiblingAwareFormSet):
         problems = policy_problems(targets=targets.target_rows(), thresholds=rows)
         if problems:
             raise ValidationError(problems)
+
+
+class TeamThresholdFormSet(ThresholdFormSet):
+    target_model = TeamTarget
 
 
 class TemplateForm(forms.Form):

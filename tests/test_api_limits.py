@@ -339,7 +339,9 @@ COLUMNS = {
         "domain": 253,
     },
 }
-RESPONSE_ONLY = {"ErrorSerializer"}
+# Response shapes nothing reads in (their fields are not read-only only so that the schema marks
+# an optional key, such as an attribution part's team_id, as optional).
+RESPONSE_ONLY = {"ErrorSerializer", "AttributionPartSerializer"}
 OUR_APPS = ("threads.", "accounts.", "policies.", "integrations.", "slaops.")
 
 

@@ -184,6 +184,16 @@ ROWS = {
     # The contact came in through Zendesk's thread: another source's key and the limited agent
     # do not see it.
     "api:contact-detail": [("get", None, THREAD_READ)],
+    # Teams with their targets: everyone who may read teams, and keys (to hand a thread to one
+    # by id or name); configured in the admin only, so every write is refused.
+    "api:team-list": [
+        ("get", None, API_READ),
+        ("post", {"name": "New"}, E(401, 403, 403, 403, 405, 405, 403, 403)),
+    ],
+    "api:team-detail": [
+        ("get", None, API_READ),
+        ("patch", {"name": "Renamed"}, E(401, 403, 403, 403, 405, 405, 403, 403)),
+    ],
     # A thread's clocks: people as the thread (keys: no access, a person's word is a person's).
     "api:thread-clock-list": [("get", None, E(401, 403, 200, 404, 200, 200, 403, 403))],
     "api:thread-clock-detail": [("get", None, E(401, 403, 200, 404, 200, 200, 403, 403))],
@@ -464,6 +474,8 @@ def _sample(url: Url, world) -> dict:
             if name.startswith("account")
             else world["contact"].pk
             if name.startswith("contact")
+            else world["thread"].team_id
+            if name.startswith("team")
             else world["notification"].pk
             if name.startswith("notification")
             else world["attachment"].pk

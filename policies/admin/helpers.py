@@ -69,3 +69,14 @@ def priority_order(field: str = "priority"):
 
 def targets_in_order(queryset):
     return queryset.order_by("metric", priority_order(), "id")
+
+
+class InlinesCheckedTogether:
+    """A ModelAdmin mixin: each inline formset sees the page's others (`formset.siblings`), so
+    targets and warnings are validated together (a warning must fit inside the targets)."""
+
+    def _create_formsets(self, request, obj, change):
+        formsets, inline_instances = super()._create_formsets(request, obj, change)
+        for formset in formsets:
+            formset.siblings = formsets
+        return formsets, inline_instances

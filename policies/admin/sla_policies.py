@@ -1,7 +1,6 @@
 """SLA policies: conditions, targets, warnings, escalations, notification rules, their
 order, templates, clones, previews, what-ifs and re-applying them to running clocks."""
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
@@ -10,20 +9,23 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from policies import forms as policy_forms
-from policies.admin.helpers import counted, targets_in_order, viewer_zone
+from policies.admin.alert_rules import NotificationRuleInline
+from policies.admin.helpers import (
+    InlinesCheckedTogether,
+    counted,
+    targets_in_order,
+    viewer_zone,
+)
 from policies.admin.preview import preview_response
-from policies.alert_kinds import AlertEvent
 from policies.catalog import TEMPLATES
 from policies.models import (
-    AlertChannel,
     EscalationLevel,
-    NotificationRule,
     SlaPolicy,
     SlaTarget,
     WarningThreshold,
 )
 from policies.services import policies_from_template, policies_set_active, policy_clone, policy_move
-from policies.vocabulary import Channel, Metric, Priority
+from policies.vocabulary import Channel, Priority
 from slaops.formatting import format_duration
 from whatif.views import whatif_apply_response, whatif_response, whatif_urls
 
@@ -66,63 +68,8 @@ class EscalationInline(admin.TabularInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
-class NotificationRuleForm(forms.ModelForm):
-    events = forms.MultipleChoiceField(
-        choices=AlertEvent.choices,
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one event."},
-        help_text="The SLA events this rule sends.",
-    )
-    metrics = forms.MultipleChoiceField(
-        choices=Metric.choices,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="None ticked = every metric.",
-    )
-    escalation_levels = forms.TypedMultipleChoiceField(
-        choices=[(level, f"Level {level}") for level in range(1, 6)],
-        coerce=int,
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="For “escalation level reached”: none ticked = every level.",
-    )
-    channels = forms.ModelMultipleChoiceField(
-        queryset=AlertChannel.objects.all(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        help_text="Also send to these channels (set them up under Alert channels).",
-    )
-
-    class Meta:
-        model = NotificationRule
-        fields = [
-            "events",
-            "metrics",
-            "escalation_levels",
-            "to_assignee",
-            "to_team",
-            "to_managers",
-            "by_email",
-            "in_app",
-            "channels",
-        ]
-
-
-class NotificationRuleInline(admin.StackedInline):
-    model = NotificationRule
-    form = NotificationRuleForm
-    extra = 0
-    verbose_name = "notification rule"
-    verbose_name_plural = "notification rules (who hears about which SLA events)"
-    fieldsets = [
-        (None, {"fields": ["events", "metrics", "escalation_levels"]}),
-        ("People", {"fields": ["to_assignee", "to_team", "to_managers", "by_email", "in_app"]}),
-        ("Channels", {"fields": ["channels"]}),
-    ]
-
-
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(InlinesCheckedTogether, admin.ModelAdmin):
     form = policy_forms.SlaPolicyForm
     list_display = [
         "move_buttons",
@@ -179,13 +126,6 @@ class SlaPolicyAdmin(admin.ModelAdmin):
                 "thresholds",
             )
         )
-
-    def _create_formsets(self, request, obj, change):
-        # Targets and warnings are validated together (a warning must fit inside the targets).
-        formsets, inline_instances = super()._create_formsets(request, obj, change)
-        for formset in formsets:
-            formset.siblings = formsets
-        return formsets, inline_instances
 
     @admin.display(description="order")
     def move_buttons(self, obj):

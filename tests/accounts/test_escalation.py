@@ -9,6 +9,7 @@ from django_q.models import Schedule
 
 from accounts.models import AgentProfile, Team
 from accounts.roles import SUPERUSER_ONLY_APPS
+from tests.policies.test_admin_teams import team_post
 
 pytestmark = pytest.mark.django_db
 
@@ -332,7 +333,7 @@ def test_a_manager_puts_an_agent_in_a_team(manager_client, agent):
     team = Team.objects.create(name="Billing")
     response = manager_client.post(
         reverse("admin:accounts_team_change", args=[team.pk]),
-        {"name": "Billing", "members": [agent.pk]},
+        team_post("Billing", members=[agent.pk]),
     )
     assert response.status_code == 302
     assert list(team.members.all()) == [agent]

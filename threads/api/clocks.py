@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from policies.models import BreachReason
 from slaops.formatting import parse_duration
 from threads import overrides
+from threads.api.clock_fields import ClockSerializer
 from threads.api.fields import (
     BAD_INPUT,
     ApiModelSerializer,
@@ -20,7 +21,6 @@ from threads.api.fields import (
     TextField,
     UTCDateTimeField,
 )
-from threads.api.serializers import ClockSerializer
 from threads.models import SlaClock, Thread
 
 
@@ -123,7 +123,7 @@ class ClockViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
     def get_queryset(self):
         return (
             SlaClock.objects.filter(thread=self._thread())
-            .select_related("policy", "breach_reason", "overridden_by")
+            .select_related("thread", "policy", "breach_reason", "overridden_by")
             .order_by("started_at", "id")
         )
 
@@ -133,9 +133,8 @@ class ClockViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Ge
         raise ValidationError({error.field: [str(error)]})
 
     def _answer(self, clock):
-        clock = SlaClock.objects.select_related("policy", "breach_reason", "overridden_by").get(
-            pk=clock.pk
-        )
+        related = ("thread", "policy", "breach_reason", "overridden_by")
+        clock = SlaClock.objects.select_related(*related).get(pk=clock.pk)
         return Response(ClockSerializer(clock, context=self.get_serializer_context()).data)
 
     @extend_schema(

@@ -7,7 +7,7 @@ from datetime import UTC, timedelta
 
 from django.db import models
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from slaops.fields import SANE_YEARS
@@ -96,6 +96,46 @@ class IdField(serializers.PrimaryKeyRelatedField):
                 self.fail("incorrect_type", data_type="str")
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(pk)
+
+
+TEAM_NAME_OR_ID = {
+    "oneOf": [
+        {"type": "integer", "description": "The team's id."},
+        {"type": "string", "description": "The team's exact name."},
+    ],
+    "nullable": True,
+}
+
+
+@extend_schema_field(TEAM_NAME_OR_ID)
+class TeamField(IdField):
+    """A team by its id (a JSON number) or by its exact name (a JSON string); null for no team.
+    A string no team is named that spells an id in ASCII digits is read as the id, as the API
+    always did (a form-encoded body has only strings); an empty string is no name (relational
+    fields elsewhere read it as null)."""
+
+    default_error_messages = {
+        "incorrect_type": "Give the team's id (a whole number) or its exact name (a string).",
+        "no_such_name": "No team is named “{name}”: give a team's id or its exact name.",
+        "blank": "Give the team's id or its exact name, or null for no team.",
+        "does_not_exist": "No team has the id {pk_value}: give a team's id or its exact name.",
+    }
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            return super().to_internal_value(data)
+        limit = self.get_queryset().model._meta.get_field("name").max_length
+        team = self.get_queryset().filter(name=data).first() if len(data) <= limit else None
+        if team is not None:
+            return team
+        if parse_id(data) is not None:
+            return super().to_internal_value(data)
+        self.fail("no_such_name", name=data[:limit])
 
 
 class StrictInput:

@@ -1,124 +1,25 @@
 """What the thread and message endpoints read and write."""
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import Account, Team, normalise_email
 from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
-from slaops.formatting import format_duration
 from slaops.ids import parse_id
-from threads.api.clock_fields import BreachReasonShownSerializer, OverriddenSerializer
+from threads.api.clock_fields import ClockSerializer
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,
     LineField,
     StrictSerializer,
+    TeamField,
     TextField,
     UTCDateTimeField,
-    whole_seconds,
 )
-from threads.clocks.measure import measure
-from threads.models import ClockState, Message, SlaClock, SlaEvent, Thread
+from threads.models import ClockState, Message, SlaEvent, Thread
 
 User = get_user_model()
-
-
-class ClockSerializer(ApiModelSerializer):
-    """A clock as it stands at the time of the request (used/left are computed then)."""
-
-    policy = serializers.CharField(source="policy.name", allow_null=True, read_only=True)
-    target = serializers.SerializerMethodField(help_text='Business time, e.g. "1h 30m".')
-    target_seconds = serializers.SerializerMethodField()
-    used_seconds = serializers.SerializerMethodField(help_text="Business time used so far.")
-    left_seconds = serializers.SerializerMethodField(
-        help_text="Target minus used; negative once past due."
-    )
-    used = serializers.SerializerMethodField()
-    left = serializers.SerializerMethodField()
-    original_due_at = UTCDateTimeField(
-        read_only=True, help_text="The due time the policy gives; objectives count against it."
-    )
-    overridden = serializers.SerializerMethodField(
-        help_text="null, or who moved the due time (or exempted the clock), when and why."
-    )
-    breach_reason = serializers.SerializerMethodField(
-        help_text="null, or why the clock missed: {id, name, excused, note}."
-    )
-
-    class Meta:
-        model = SlaClock
-        fields = [
-            "id",
-            "metric",
-            "state",
-            "policy",
-            "target",
-            "target_seconds",
-            "started_at",
-            "warn_at",
-            "due_at",
-            "stopped_at",
-            "paused",
-            "used_seconds",
-            "left_seconds",
-            "used",
-            "left",
-            "original_due_at",
-            "overridden",
-            "breach_reason",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(OverriddenSerializer(allow_null=True))
-    def get_overridden(self, clock):
-        if clock.overridden_at is None:
-            return None
-        by = clock.overridden_by
-        return {
-            "by": by.get_username() if by is not None else None,
-            "at": UTCDateTimeField().to_representation(clock.overridden_at),
-            "reason": clock.override_reason,
-            "exempt": clock.exempt,
-        }
-
-    @extend_schema_field(BreachReasonShownSerializer(allow_null=True))
-    def get_breach_reason(self, clock):
-        reason = clock.breach_reason
-        if reason is None:
-            return None
-        return {
-            "id": reason.pk,
-            "name": reason.name,
-            "excused": reason.excused,
-            "note": clock.breach_note,
-            "confirmed": clock.breach_reason_confirmed,
-        }
-
-    def to_representation(self, clock):
-        now = self.context.get("now") or timezone.now()
-        self._used, self._left = measure(clock, now)
-        return super().to_representation(clock)
-
-    def get_target(self, clock) -> str:
-        return format_duration(clock.target_duration)
-
-    def get_target_seconds(self, clock) -> int:
-        return whole_seconds(clock.target_duration)
-
-    def get_used_seconds(self, clock) -> int:
-        return whole_seconds(self._used)
-
-    def get_left_seconds(self, clock) -> int:
-        return whole_seconds(self._left)
-
-    def get_used(self, clock) -> str:
-        return format_duration(self._used)
-
-    def get_left(self, clock) -> str:
-        return format_duration(self._left)
 
 
 class EventSerializer(ApiModelSerializer):
@@ -260,7 +161,13 @@ class ThreadCreateSerializer(StrictSerializer):
     account = IdField(queryset=Account.objects.all(), required=False, allow_null=True)
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.EMAIL)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.NORMAL)
-    team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)
+    team = TeamField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The team's id (a number) or exact name (a string); null = no team. A new "
+        "team is a handoff: the team's own clocks start.",
+    )
     assignee = IdField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )
@@ -296,7 +203,13 @@ class ThreadChangeSerializer(StrictSerializer):
     subject = LineField(max_length=300, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     channel = serializers.ChoiceField(choices=Channel.choices, required=False)
-    team = IdField(queryset=Team.objects.all(), required=False, allow_null=True)
+    team = TeamField(
+        queryset=Team.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The team's id (a number) or exact name (a string); null = no team. A new "
+        "team is a handoff: the team's own clocks start.",
+    )
     assignee = IdField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True
     )

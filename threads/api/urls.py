@@ -6,6 +6,7 @@ from integrations.permissions import READ
 from objectives.api import ObjectiveViewSet
 from threads.api.accounts import AccountViewSet, ContactViewSet
 from threads.api.clocks import BreachReasonViewSet, ClockViewSet
+from threads.api.teams import TeamViewSet
 from threads.api.views import ThreadMessageViewSet, ThreadViewSet
 
 
@@ -26,6 +27,7 @@ app_name = "api"
 router = Router()
 router.register("accounts", AccountViewSet, basename="account")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register("teams", TeamViewSet, basename="team")
 router.register("threads", ThreadViewSet, basename="thread")
 router.register(
     r"threads/(?P<thread_id>[0-9]+)/messages", ThreadMessageViewSet, basename="thread-message"
