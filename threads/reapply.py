@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.models import Account
 from policies.models import Tier
 from threads.clocks import store
-from threads.clocks.actions import FieldsChanged, Reapplied
+from threads.clocks.actions import FieldsChanged, Reapplied, TimePassed
 from threads.clocks.book import PolicyBook
 from threads.clocks.times import instant
 from threads.models import CLOSED_STATUSES, RUNNING_STATES, SlaClock, Thread
@@ -84,8 +84,13 @@ def team_removed(team, *, actor=None) -> int:
     for thread_id in threads.order_by("pk"):
         thread = store.lock(thread_id)
         work = store.load(thread, actor=actor, book=book)
+        at = max(when, thread.created_at)
+        work.apply(TimePassed(at))  # what was due before is alerted as usual
+        # The team's own clocks end with it: recorded, but no one is alerted of a promise
+        # that no longer exists (nor by rules of a team being deleted).
+        work.historical = True
         why = f"team {team.name} deleted"
-        work.apply(FieldsChanged(max(when, thread.created_at), changes={"team": None}, why=why))
+        work.apply(FieldsChanged(at, changes={"team": None}, why=why))
         store.save([work])
         count += 1
     return count
