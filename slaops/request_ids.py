@@ -50,12 +50,11 @@ class RequestIds:
     def __call__(self, request):
         rid = accepted(request.META.get("HTTP_X_REQUEST_ID")) or uuid.uuid4().hex
         request.request_id = rid
-        tokens = (request_id.set(rid), thread_id.set(None))
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id.reset(tokens[0])
-            thread_id.reset(tokens[1])
+        # Kept until the request is finished (`forget`), not reset on the way out: Django logs
+        # a 4xx or 5xx after every middleware has returned, and that record needs the id too.
+        request_id.set(rid)
+        thread_id.set(None)
+        response = self.get_response(request)
         response[HEADER] = rid
         return response
 
@@ -70,6 +69,12 @@ class RequestIds:
         pk = parse_id(str(raw)) if raw is not None else None
         if pk is not None:
             thread_id.set(pk)
+
+
+def forget(**kwargs) -> None:
+    """request_finished: the worker's next log lines belong to no request."""
+    request_id.set(None)
+    thread_id.set(None)
 
 
 class LogContext(logging.Filter):

@@ -3,6 +3,7 @@ JSON object a line (python-json-logger) with the request id and, where known, th
 (slaops/request_ids.py). Neither format adds secrets or message bodies: only what the code logs."""
 
 import environ
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 env = environ.Env()
 
@@ -13,9 +14,12 @@ _FORMATTERS = {
     "text": {"format": "%(message)s"},
     "json": {
         "()": "pythonjsonlogger.json.JsonFormatter",
-        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        "timestamp": False,
+        "fmt": "%(levelname)s %(name)s %(message)s",
+        "rename_fields": {"levelname": "level", "name": "logger"},
+        "timestamp": "time",  # ISO 8601 in UTC
+        # Django hands its request object to django.request's records: its text may hold a
+        # query string, so it is left out (the path is in the message, the id in request_id).
+        "reserved_attrs": [*RESERVED_ATTRS, "request"],
     },
 }
 if LOG_FORMAT not in _FORMATTERS:

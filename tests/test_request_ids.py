@@ -40,6 +40,29 @@ def test_api_errors_carry_the_request_id(client, agent):
     assert response.json()["request_id"] == "trace-43"
 
 
+class _Kept(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.addFilter(request_ids.LogContext())
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.mark.django_db
+def test_djangos_own_log_of_a_refused_request_names_the_request(client):
+    kept = _Kept()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(kept)
+    try:
+        client.get("/api/v1/threads/", headers={"X-Request-ID": "trace-44"})  # 401
+    finally:
+        logger.removeHandler(kept)
+    assert [r.request_id for r in kept.records] == ["trace-44"]
+    assert request_ids.current() is None  # forgotten once the request finished
+
+
 def test_the_thread_id_is_known_from_a_threads_address():
     class Match:
         url_name = "thread"
@@ -96,8 +119,19 @@ def test_json_logs_name_the_request_and_the_thread():
     finally:
         request_ids.request_id.reset(token)
     assert line["message"] == "failed" and line["level"] == "ERROR"
-    assert line["logger"] == "threads.evaluator" and line["time"]
+    assert line["logger"] == "threads.evaluator" and line["time"].endswith("+00:00")
     assert (line["request_id"], line["thread_id"]) == ("trace-9", 12)
+
+
+def test_json_logs_leave_out_djangos_request_object():
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found", (), None
+    )
+    record.request = "<WSGIRequest: GET '/x?token=s3cret'>"
+    record.status_code = 404
+    line = _json_line(record)
+    assert "request" not in line and "s3cret" not in json.dumps(line)
+    assert line["status_code"] == 404
 
 
 def test_json_logs_outside_a_request_say_so():
