@@ -26,6 +26,7 @@ from mail.connections import MailServerError, imap_open
 from mail.ingest import ingest
 from mail.models import Mailbox
 from mail.parsing import Parsed, ParseError, parse
+from slaops.health.heartbeats import beat, mailbox_name
 from threads.services import ThreadError
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,7 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollResult:
         _record(mailbox, f"Reading the mailbox failed: {type(error).__name__}: {error}")
         raise MailServerError(str(error)) from error
     _record(mailbox, "; ".join(result.refused[-3:]))
+    beat(mailbox_name(mailbox.pk))  # a successful poll, for /status (refused mail or not)
     return result
 
 

@@ -1,9 +1,11 @@
-"""The API's errors, all in one documented shape: `{"errors": {field: [rule, ...]}, "detail": …}`.
+"""The API's errors, all in one documented shape: `{"errors": {field: [rule, ...]}, "detail": …,
+"request_id": …}`.
 
 `errors` names each request field at fault with its broken rules (empty when no field is at
-fault: a 404, a 405, a 429…); `detail` says it in one sentence. The views' exceptions are shaped
-by `exception_handler`, the middleware's refusals by `error_response`, and `ApiSchema` puts the
-same shape into the OpenAPI schema for every status an operation can answer.
+fault: a 404, a 405, a 429…); `detail` says it in one sentence; `request_id` is the request's id
+(slaops/request_ids.py, also the X-Request-ID header), to find its log lines. The views'
+exceptions are shaped by `exception_handler`, the middleware's refusals by `error_response`, and
+`ApiSchema` puts the same shape into the OpenAPI schema for every status an operation can answer.
 """
 
 from http import HTTPStatus
@@ -17,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from slaops import request_ids
 from slaops.errors import ThreadError
 from threads.api.fields import ErrorSerializer
 
@@ -26,7 +29,10 @@ MAX_MESSAGES_PER_FIELD = 10
 
 
 def error_body(detail: str, errors: dict | None = None) -> dict:
-    return {"errors": errors or {}, "detail": detail}
+    body = {"errors": errors or {}, "detail": detail}
+    if request_ids.current():
+        body["request_id"] = request_ids.current()
+    return body
 
 
 def error_response(code: int, detail: str, errors: dict | None = None) -> JsonResponse:

@@ -160,6 +160,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: probes get their answer before the host check and the HTTPS redirect.
+    "slaops.health.probes.HealthProbes",
+    "slaops.request_ids.RequestIds",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "slaops.middleware.ApiRequestLimits",
@@ -411,10 +414,5 @@ MAIL_MAILGUN_MAX_AGE_SECONDS = env.int("MAIL_MAILGUN_MAX_AGE_SECONDS", default=3
 # Which mailbox a provider's inbound mail is for when no recipient matches a mailbox address.
 MAIL_WEBHOOK_DEFAULT_MAILBOX = env.str("MAIL_WEBHOOK_DEFAULT_MAILBOX", default="")
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {n: {"level": "ERROR"} for n in ("weasyprint", "fontTools")},  # PDF layout chatter
-}
+from slaops.settings_health import *  # noqa: E402, F403 - thresholds of /status (slaops/health/)
+from slaops.settings_logging import *  # noqa: E402, F403 - LOG_FORMAT=json, request ids

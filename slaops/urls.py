@@ -5,14 +5,27 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from slaops.health import probes
+from slaops.health.views import status
 from threads.pages.views import home
 
 admin.site.site_header = "SLA Ops"
 admin.site.site_title = "SLA Ops"
 admin.site.index_title = "Configuration"
 
+
+def _probe(answer):
+    # Answered by the first middleware (slaops/health/probes.py); named here for reverse() and
+    # the permission matrix.
+    return lambda request: probes.as_response(*answer())
+
+
 urlpatterns = [
     path("", home, name="home"),
+    path("healthz", _probe(probes.liveness), name="healthz"),
+    path("readyz", _probe(probes.readiness), name="readyz"),
+    path("startupz", _probe(probes.start_up), name="startupz"),
+    path("status", status, name="status"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -51,7 +51,8 @@ def assert_shaped(response, code, errors=None):
     assert response.status_code == code, response.content[:300]
     assert response["Content-Type"].startswith("application/json")
     body = response.json()
-    assert set(body) == {"errors", "detail"} and body["detail"]
+    assert set(body) == {"errors", "detail", "request_id"} and body["detail"]
+    assert body["request_id"] == response["X-Request-ID"]
     assert all(
         isinstance(v, list) and all(isinstance(m, str) for m in v) for v in body["errors"].values()
     )

@@ -43,6 +43,10 @@ LOGIN = "login"  # a redirect to a login page
 # the model read-only.
 REACHED_OR_403 = "reached or 403"
 RUNS = "runs"  # ADMIN_APPS: an app the manager runs
+# /status answers everyone its overall state (200, or 503 when a critical check fails: here no
+# task cluster ever beat); the checks and figures only to staff (or the metrics token).
+STATUS_ONLY = "overall state only"
+STATUS_DETAIL = "state and checks"
 
 
 def E(anonymous, no_role, agent, limited, manager, superuser, key, other_key):  # noqa: N802
@@ -123,6 +127,15 @@ ROWS = {
     "slack-events": [
         ("post", {}, E(401, 401, 401, 401, 401, 401, 401, 401)),
         ("get", None, E(405, 405, 405, 405, 405, 405, 405, 405)),
+    ],
+    # Probes for the orchestrator: public, answered before the login (slaops/health/probes.py).
+    **{probe: [("get", None, E(*[200] * 8))] for probe in ("healthz", "readyz", "startupz")},
+    "status": [
+        (
+            "get",
+            None,
+            E(*[STATUS_ONLY] * 4, STATUS_DETAIL, STATUS_DETAIL, STATUS_ONLY, STATUS_ONLY),
+        )
     ],
     # ---------------------------------------------------------------- API
     "api:api-root": [("get", None, API_READ)],
@@ -521,6 +534,9 @@ def _body(body, world, who):
 
 def _matches(response, expected) -> bool:
     status = response.status_code
+    if expected in (STATUS_ONLY, STATUS_DETAIL):
+        shown = "checks" in response.json()
+        return status in (200, 503) and shown == (expected == STATUS_DETAIL)
     if status >= 500:
         return False
     if expected == LOGIN:

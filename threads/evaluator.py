@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from slaops.request_ids import about_thread
 from threads.clocks import store
 from threads.clocks.actions import TimePassed
 from threads.clocks.book import PolicyBook
@@ -29,36 +30,50 @@ class EvaluationReport:
     failed: int = 0
 
 
+def _due_doors(now: datetime) -> list[tuple]:
+    """The evaluator's four doors, each served by its partial index: (query, instant field)."""
+    running = SlaClock.objects.filter(paused=False)
+    waiting = [ClockState.PENDING, ClockState.IMMINENT_BREACH]
+    return [
+        (running.filter(state__in=waiting, warn_at__isnull=False, warn_at__lt=now), "warn_at"),
+        (running.filter(state__in=waiting, due_at__lt=now), "due_at"),
+        (
+            running.filter(
+                state=ClockState.BREACHING, escalate_at__isnull=False, escalate_at__lte=now
+            ),
+            "escalate_at",
+        ),
+        # A moved clock past its policy's due time: a miss for objectives (no alert).
+        (
+            running.filter(
+                state__in=waiting,
+                override_due_at__isnull=False,
+                missed_at__isnull=True,
+                original_due_at__lt=now,
+            ),
+            "original_due_at",
+        ),
+    ]
+
+
 def due_thread_ids(now: datetime, limit: int) -> list[int]:
     """Threads with a clock whose next warning, due time or escalation has passed.
 
     Four small queries, each served by its partial index, instead of one OR that scans."""
-    running = SlaClock.objects.filter(paused=False)
-    queries = [
-        running.filter(
-            state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
-            warn_at__isnull=False,
-            warn_at__lt=now,
-        ).order_by("warn_at"),
-        running.filter(
-            state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH], due_at__lt=now
-        ).order_by("due_at"),
-        running.filter(
-            state=ClockState.BREACHING, escalate_at__isnull=False, escalate_at__lte=now
-        ).order_by("escalate_at"),
-        # A moved clock past its policy's due time: a miss for objectives (no alert).
-        running.filter(
-            state__in=[ClockState.PENDING, ClockState.IMMINENT_BREACH],
-            override_due_at__isnull=False,
-            missed_at__isnull=True,
-            original_due_at__lt=now,
-        ).order_by("original_due_at"),
-    ]
     ids: dict[int, None] = {}
-    for query in queries:
-        for thread_id in query.values_list("thread_id", flat=True)[:limit]:
+    for query, instant in _due_doors(now):
+        for thread_id in query.order_by(instant).values_list("thread_id", flat=True)[:limit]:
             ids[thread_id] = None
     return list(ids)[:limit]
+
+
+def due_instants(now: datetime) -> list[datetime | None]:
+    """The earliest passed instant at each door (None where nothing waits): the evaluator's lag
+    is how long ago the earliest of them was."""
+    return [
+        query.order_by(instant).values_list(instant, flat=True).first()
+        for query, instant in _due_doors(now)
+    ]
 
 
 def evaluate(
@@ -83,11 +98,12 @@ def evaluate(
         except Exception:  # one bad thread must not stop the others: retry them one by one
             log.exception("evaluator batch failed; retrying its threads one by one")
             for thread_id in chunk:
-                try:
-                    _evaluate_batch([thread_id], now, book, report)
-                except Exception:
-                    report.failed += 1
-                    log.exception("evaluator: thread %s failed", thread_id)
+                with about_thread(thread_id):
+                    try:
+                        _evaluate_batch([thread_id], now, book, report)
+                    except Exception:
+                        report.failed += 1
+                        log.exception("evaluator: thread %s failed", thread_id)
     return report
 
 

@@ -13,7 +13,9 @@ log = logging.getLogger(__name__)
 
 def evaluate() -> str:
     """Run the evaluator now and then every SLA_TICK_SECONDS until the next scheduled run is near,
-    so an alert leaves within seconds of its due time, not up to a minute later."""
+    so an alert leaves within seconds of its due time, not up to a minute later. Each completed
+    tick beats the "evaluator" heartbeat that /status reads."""
+    from slaops.health.heartbeats import EVALUATOR, beat
     from slaops.stopping import pause, stopping
     from threads.alerting.claims import deliveries_waiting
     from threads.evaluator import evaluate as tick
@@ -25,6 +27,7 @@ def evaluate() -> str:
     totals = []
     while not stopping():
         report = tick()
+        beat(EVALUATOR)
         totals.append(report.events)
         # Delivery runs as its own task, so this one keeps its ticks; the check also picks up
         # retries that came due and claims a dead worker left, every tick rather than every

@@ -11,6 +11,7 @@ from mail.connections import MailServerError, connection_report
 from mail.imap import poll, poll_all
 from mail.models import InboundEmail
 from slaops import outbound
+from slaops.health.heartbeats import last_beat, mailbox_name
 from tests.mail.conftest import MONDAY, at, mail
 from threads.models import Thread
 
@@ -27,6 +28,7 @@ def test_a_customer_mails_the_mailbox_and_the_poll_opens_the_thread(imap_server,
     assert imap_server.unread(imap_mailbox.imap_user) == 0  # marked read once stored
     imap_mailbox.refresh_from_db()
     assert imap_mailbox.last_polled_at == MONDAY and imap_mailbox.last_error == ""
+    assert last_beat(mailbox_name(imap_mailbox.pk)) == MONDAY  # /status: the last good poll
 
 
 def test_the_same_message_polled_twice_is_stored_once(imap_server, imap_mailbox):
@@ -69,6 +71,7 @@ def test_a_wrong_password_is_said_in_plain_words(imap_server, imap_mailbox):
         poll(imap_mailbox)
     imap_mailbox.refresh_from_db()
     assert "refused the user name or password" in imap_mailbox.last_error
+    assert last_beat(mailbox_name(imap_mailbox.pk)) is None  # not a successful poll
 
 
 def test_the_connection_report_says_what_failed_and_what_worked(imap_server, imap_mailbox):

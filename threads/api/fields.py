@@ -217,6 +217,10 @@ class ErrorSerializer(serializers.Serializer):
         "when no field is at fault (401, 403, 404, 413, 429…).",
     )
     detail = serializers.CharField(help_text="The error in one sentence.")
+    request_id = serializers.CharField(
+        required=False,
+        help_text="The request's id, as in the X-Request-ID header: quote it to the operators.",
+    )
 
 
 BAD_INPUT = OpenApiResponse(ErrorSerializer, description="A field breaks a rule; see errors.")

@@ -12,15 +12,18 @@ django-q2's own command stops badly, in three ways this fixes:
   finishes its task and exits, and this process waits for it before exiting.
 
 It also writes the timetable (slaops/schedules.py) before starting, so a changed setting such as
-SLA_EVALUATE_EVERY reaches the schedule with the next cluster start.
+SLA_EVALUATE_EVERY reaches the schedule with the next cluster start, and beats its heartbeat
+(slaops/health/heartbeats.py) every SLA_CLUSTER_BEAT_SECONDS while its sentinel lives.
 """
 
 import signal
+import time
 
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
 
 from slaops import stopping
+from slaops.health.heartbeats import ClusterHeartbeat
 from slaops.schedules import ensure_schedules
 
 
@@ -29,6 +32,7 @@ class Command(DjangoQCommand):
 
     def handle(self, *args, **options):
         from django.conf import settings
+        from django.db import connections
         from django_q.cluster import Cluster
 
         settings.SECRET_KEY  # noqa: B018 - as django-q2: tasks are signed, so fail early
@@ -46,12 +50,17 @@ class Command(DjangoQCommand):
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        # The children must not share this process's database connection (the heartbeat's).
+        connections.close_all()
         cluster.start()
+        heartbeat = ClusterHeartbeat()
         if options.get("run_once"):
             asked.append(None)
         while not asked and cluster.sentinel.is_alive():
+            heartbeat.beat_if_due(time.monotonic())
             cluster.sentinel.join(timeout=0.2)
         stopping.request_stop()
+        heartbeat.stopped()
         cluster.stop()  # the sentinel's stop: pusher, stop pills, workers, results
         # If the sentinel was killed (a SIGTERM to the group), its workers finish on their own.
         timeout = settings.Q_CLUSTER["timeout"]
