@@ -11,6 +11,7 @@ from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from slaops.formatting import format_duration
 from slaops.ids import parse_id
 from threads.api.clock_fields import BreachReasonShownSerializer, OverriddenSerializer
+from threads.api.delivery import DeliveryField, MessageListSerializer
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,
@@ -325,9 +326,11 @@ class MessageSerializer(ApiModelSerializer):
         source="author_user.username", allow_null=True, read_only=True
     )
     contact_email = serializers.EmailField(source="contact.email", allow_null=True, read_only=True)
+    delivery = DeliveryField()
 
     class Meta:
         model = Message
+        list_serializer_class = MessageListSerializer
         fields = [
             "id",
             "thread",
@@ -341,6 +344,7 @@ class MessageSerializer(ApiModelSerializer):
             "needs_reply",
             "external_id",
             "created_at",
+            "delivery",
         ]
         read_only_fields = fields
 
