@@ -14,15 +14,23 @@ NOT_READ = object()
 
 
 class DeliverySerializer(serializers.Serializer):
-    state = serializers.ChoiceField(choices=STATES)
-    channel = serializers.CharField(help_text='The reply channel: "email", "slack", …')
-    at = UTCDateTimeField(allow_null=True, help_text="When the reply reached this state.")
-    next_attempt_at = UTCDateTimeField(allow_null=True, help_text="Retrying: the next try.")
-    external_id = serializers.CharField(
-        allow_null=True, help_text="Sent: its id in the channel (Message-ID, Slack ts)."
+    """Output only: a reply's delivery as the channels report it."""
+
+    state = serializers.ChoiceField(choices=STATES, read_only=True)
+    channel = serializers.CharField(read_only=True, help_text='The channel: "email", "slack", …')
+    at = UTCDateTimeField(read_only=True, help_text="When the reply reached this state.")
+    next_attempt_at = UTCDateTimeField(
+        read_only=True, allow_null=True, help_text="Retrying: the next try."
     )
-    url = serializers.CharField(allow_null=True, help_text="Sent: a link to it, if any.")
-    detail = serializers.CharField(help_text="Where it went, or why not, in plain words.")
+    external_id = serializers.CharField(
+        read_only=True,
+        allow_null=True,
+        help_text="Sent: its id in the channel (Message-ID, Slack ts).",
+    )
+    url = serializers.CharField(read_only=True, allow_null=True, help_text="Sent: a link to it.")
+    detail = serializers.CharField(
+        read_only=True, help_text="Where it went, or why not, in plain words."
+    )
 
 
 @extend_schema_field(

@@ -204,7 +204,7 @@ def thread_message(request, pk: int):
     elif route:
         messages.success(request, f"Reply recorded; it is {route}.")
     else:
-        messages.success(request, "Reply recorded (no channel carries it to the customer).")
+        messages.success(request, "Reply recorded (this thread did not come by e-mail).")
     return _back(pk)
 
 
