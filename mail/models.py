@@ -201,6 +201,7 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_until = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    state_at = models.DateTimeField(default=timezone.now, help_text="When its status last changed.")
     bounced = models.BooleanField(default=False, help_text="A bounce came back for it.")
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)

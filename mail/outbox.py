@@ -43,6 +43,7 @@ def send_due(*, now: datetime | None = None, limit: int = 100) -> SendReport:
     OutboundEmail.objects.filter(status=Status.SENDING, claimed_until__lt=now).update(
         status=Status.RETRYING,
         claimed_until=None,
+        state_at=now,
         last_error="The worker sending this stopped before recording the outcome; sending again.",
     )
     report = SendReport()
@@ -52,7 +53,7 @@ def send_due(*, now: datetime | None = None, limit: int = 100) -> SendReport:
     until = now + timedelta(seconds=settings.MAIL_SEND_LEASE_SECONDS)
     for pk, status in list(due.values_list("pk", "status")[:limit]):
         claimed = OutboundEmail.objects.filter(pk=pk, status=status).update(
-            status=Status.SENDING, claimed_until=until
+            status=Status.SENDING, claimed_until=until, state_at=now
         )
         if claimed != 1:
             continue  # another worker has it
@@ -126,7 +127,7 @@ def _text(value) -> str:
 def _record(outbound: OutboundEmail, until: datetime, result, now: datetime) -> str | None:
     sent, permanent, error = result
     at = now
-    changes = {"attempts": outbound.attempts + 1, "claimed_until": None}
+    changes = {"attempts": outbound.attempts + 1, "claimed_until": None, "state_at": at}
     if sent:
         changes.update(status=Status.SENT, sent_at=at, last_error="")
     elif permanent or at >= outbound.created_at + timedelta(hours=settings.MAIL_SEND_GIVE_UP_HOURS):

@@ -1,6 +1,7 @@
 """Writes of the mail app that other apps call: queue an agent's reply for sending, send it again
-now. A reply is recorded by threads.services.agent_reply; `reply_queue` is called in the same
-transaction, so the reply and its outbox row commit (or roll back) together."""
+now. A reply is recorded by threads.services.agent_reply(send=True), which calls `reply_queue`
+through the reply channel registry (mail/replies.py) in the same transaction, so the reply and
+its outbox row commit (or roll back) together."""
 
 import contextlib
 from email.utils import make_msgid
@@ -13,12 +14,9 @@ from mail.matching import subject_tag, without_tags
 from mail.models import InboundEmail, Mailbox, OutboundEmail
 from slaops.ids import parse_id
 from threads.models import Message, Thread
+from threads.replies.channel import NotSendable  # raised here: this reply cannot be e-mailed
 
 MAX_REFERENCES = 20  # the newest ones; mail clients need only the chain's ends
-
-
-class NotSendable(Exception):
-    """This reply cannot go out by e-mail; the message says why (for a form or an API field)."""
 
 
 def reply_mailbox(thread: Thread) -> Mailbox | None:
@@ -99,9 +97,10 @@ def _subject(thread: Thread) -> str:
 
 def retry_now(*, outbound: OutboundEmail) -> bool:
     """Send a failed (or waiting) reply again at once; False if it is sent or sending."""
+    now = timezone.now()
     changed = OutboundEmail.objects.filter(
         pk=outbound.pk, status__in=[OutboundEmail.Status.RETRYING, OutboundEmail.Status.FAILED]
-    ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=timezone.now())
+    ).update(status=OutboundEmail.Status.PENDING, next_attempt_at=now, state_at=now)
     if changed:
         transaction.on_commit(kick_sending)
     return bool(changed)

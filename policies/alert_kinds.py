@@ -207,7 +207,7 @@ TRANSPORTS: dict[str, TransportKind] = {
     "slack_app": TransportKind(
         label="Slack app",
         channel_label="Slack app (triage channel and the assignee's DM; admin → Slack)",
-        transport="threads.alerting.transports.slack_app.SlackAppTransport",
+        transport="slackapp.alerts.SlackAppTransport",
         fields=("addresses",),  # the triage channel's id; the token is the Slack app's
         check=slack_channel_is_given,
     ),

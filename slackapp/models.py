@@ -157,6 +157,7 @@ class SlackPost(models.Model):
     slack_ts = models.CharField(max_length=20, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    state_at = models.DateTimeField(default=timezone.now, help_text="When its status last changed.")
 
     class Meta:
         verbose_name = "reply posted to Slack"

@@ -1,6 +1,6 @@
-"""The Slack app's public functions for the rest of SLA Ops."""
+"""The Slack app's public functions for the rest of SLA Ops (replies go through the reply
+channel registry: slackapp/replies.py)."""
 
-from slackapp.outbox import reply_post
 from slackapp.test_message import send_test_message
 
-__all__ = ["reply_post", "send_test_message"]
+__all__ = ["send_test_message"]

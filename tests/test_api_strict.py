@@ -95,6 +95,7 @@ WRITES = {
     ("api:thread-detail", "patch"): {"priority": "high"},
     ("api:thread-no-reply-needed", "post"): {"reason": "A thank-you"},
     ("api:thread-message-list", "post"): {"author": "agent", "body": "On it"},
+    ("api:thread-message-retry", "post"): {},
     ("api:account-list", "post"): {"name": "Initech"},
     ("api:account-detail", "patch"): {"name": "Acme Ltd"},
     ("api:account-detail", "put"): {"name": "Acme Ltd"},
@@ -119,6 +120,13 @@ WRITES = {
 }
 
 
+def _reply(thread) -> int:
+    """A public reply of the thread (its delivery state is irrelevant: the field is refused
+    first)."""
+    found = Message.objects.filter(thread_id=thread["id"], author_kind="agent").first()
+    return (found or Message.objects.create(thread_id=thread["id"], author_kind="agent")).pk
+
+
 def _path(name: str, world) -> str:
     thread, account = world
     clock = SlaClock.objects.filter(thread_id=thread["id"]).first()
@@ -138,6 +146,7 @@ def _path(name: str, world) -> str:
         "api:thread-detail": f"{THREADS}{thread['id']}/",
         "api:thread-no-reply-needed": f"{THREADS}{thread['id']}/no-reply-needed/",
         "api:thread-message-list": f"{THREADS}{thread['id']}/messages/",
+        "api:thread-message-retry": f"{THREADS}{thread['id']}/messages/{_reply(thread)}/retry/",
         "api:account-list": "/api/v1/accounts/",
         "api:account-detail": f"/api/v1/accounts/{account.pk}/",
         "api:contact-list": "/api/v1/contacts/",

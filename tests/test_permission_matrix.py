@@ -97,6 +97,8 @@ ROWS = {
     "thread": [("get", None, THREAD_PAGE)],
     "thread-message": [("post", {"kind": "note", "body": "Checked"}, THREAD_ACTION)],
     "thread-no-reply-needed": [("post", {}, THREAD_ACTION)],
+    # "Try again" on the thread's failed reply: the thread's rules, as replying.
+    "thread-message-retry": [("post", {}, THREAD_ACTION)],
     "thread-status": [("post", {"status": "open"}, THREAD_ACTION)],
     "thread-details": [("post", {"priority": "high"}, THREAD_ACTION)],
     # E-mail: attachments of the thread's e-mails, retrying its reply (the thread's rules).
@@ -175,6 +177,9 @@ ROWS = {
         # A late event an integration replays: its time is the thread's opening.
         ("post", "late-message", E(401, 403, 400, 404, 400, 400, 201, 404)),
     ],
+    # Trying the thread's failed reply again, authorised as replying: the agent (asked first)
+    # queues it again; for everyone after, it has not failed any more (400 naming delivery).
+    "api:thread-message-retry": [("post", {}, E(401, 403, 200, 404, 400, 400, 400, 404))],
     # Lists are scoped (a key: its source's threads' accounts; the limited agent: their teams'
     # threads'); an exact look-up by name or e-mail domain finds an account for every reader.
     "api:account-list": [
@@ -475,7 +480,9 @@ def _sample(url: Url, world) -> dict:
     elif "pk" in url.kwargs:
         name = url.name.removeprefix("api:")
         ids["pk"] = (
-            world["clock"].pk
+            world["outbound"].reply_id
+            if name == "thread-message-retry"
+            else world["clock"].pk
             if name.startswith("thread-clock")
             else world["objective"].pk
             if name.startswith("objective")

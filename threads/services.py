@@ -38,6 +38,7 @@ from threads.reapply import (
     policy_reapply,
     policy_reapply_plan,
 )
+from threads.replies import registry as replies
 
 __all__ = [
     "EARLIEST_TIME",
@@ -254,8 +255,11 @@ def agent_reply(
     external_id: str = "",
     via: str = "",
     within=None,
+    send: bool = False,
 ) -> tuple[Message, bool]:
-    """An agent answers (public) or writes an internal note (public=False)."""
+    """An agent answers (public) or writes an internal note (public=False). With `send`, a new
+    public reply is queued through its thread's reply channel (threads/replies/) in the same
+    transaction; a reply that cannot go out is refused with the reason and nothing is recorded."""
     thread = store.lock(thread, within=within)
     # The author's teams as they are now, kept on the message: a team's response time stops
     # for its members only, also when the history is told again after members changed.
@@ -275,7 +279,21 @@ def agent_reply(
         return message, False
     action = AgentWrote(at, public=public, automatic=automatic, actor=author, author_teams=teams)
     _change(thread, [action], given=created_at is not None, via=via, message_id=message.pk)
+    if send:
+        try:
+            replies.queue(message=message, author=author)
+        except replies.NotSendable as error:
+            raise ThreadError("send", str(error)) from None
     return message, True
+
+
+@transaction.atomic
+def reply_retry(*, message: Message) -> replies.ReplyDelivery:
+    """Send a reply whose delivery failed again (the channel queues it once this commits)."""
+    try:
+        return replies.retry(message=message)
+    except replies.NotSendable as error:
+        raise ThreadError("delivery", str(error)) from None
 
 
 @transaction.atomic

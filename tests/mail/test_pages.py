@@ -1,5 +1,5 @@
 """The thread page and the API with e-mail: a reply is e-mailed, its state shows on the message
-(sending, sent, failed with the reason, retry now), attachments download for staff only."""
+(sending, sent, failed with the reason, try again), attachments download for staff only."""
 
 import re
 from datetime import timedelta
@@ -38,8 +38,8 @@ def test_a_reply_on_the_page_is_recorded_at_once_and_e_mailed(thread, agent, cli
             f"/threads/{thread.pk}/messages/", {"body": "On it", "kind": "reply"}, follow=True
         )
     text = response.content.decode()
-    assert "Reply recorded; e-mailing it to ann@acme.com." in text
-    assert 'data-email-state="pending"' in text
+    assert "Reply recorded; it is e-mailed to ann@acme.com." in text
+    assert 'data-delivery-state="queued" data-channel="email"' in text
     assert 'data-metric="first_response" data-state="achieved"' in text  # at the reply's time
     with smtp_server() as server:
         mailbox = desk["mailbox"]
@@ -52,7 +52,7 @@ def test_a_reply_on_the_page_is_recorded_at_once_and_e_mailed(thread, agent, cli
         with at(MONDAY + timedelta(minutes=5)):
             send_due()
     assert server.to("ann@acme.com")
-    assert 'data-email-state="sent"' in page(client, thread)
+    assert 'data-delivery-state="sent"' in page(client, thread)
 
 
 def test_the_page_says_a_reply_is_e_mailed_and_to_whom(thread, agent, client):
@@ -60,20 +60,18 @@ def test_the_page_says_a_reply_is_e_mailed_and_to_whom(thread, agent, client):
     assert "and is e-mailed to ann@acme.com" in page(client, thread)
 
 
-def test_a_failed_reply_shows_the_reason_and_retry_now_sends_it_again(thread, agent, client):
+def test_a_failed_reply_shows_the_reason_and_try_again_sends_it_again(thread, agent, client):
     client.force_login(agent)
     with at(MONDAY + timedelta(minutes=5)):
-        message, _ = services.agent_reply(thread=thread, author=agent, body="On it")
-    from mail.services import reply_queue
-
-    outbound = reply_queue(message=message, author=agent)
+        message, _ = services.agent_reply(thread=thread, author=agent, body="On it", send=True)
+    outbound = OutboundEmail.objects.get(reply=message)
     OutboundEmail.objects.filter(pk=outbound.pk).update(
         status="failed", last_error="Recipient refused: 550 No such user"
     )
     text = page(client, thread)
-    assert re.search(r'data-email-state="failed".*?550 No such user.*?Retry now', text, re.S)
+    assert re.search(r'data-delivery-state="failed".*?550 No such user.*?Try again', text, re.S)
     with at(MONDAY + timedelta(minutes=7)):
-        response = client.post(f"/mail/outbound/{outbound.pk}/retry/")
+        response = client.post(f"/threads/{thread.pk}/messages/{message.pk}/retry/")
     assert response.status_code == 302
     outbound.refresh_from_db()
     assert outbound.status == "pending"

@@ -1,6 +1,7 @@
 """A fake Slack Web API: a real HTTP server on 127.0.0.1 that WebClient(base_url=…) talks to.
 It records every call (chat.postMessage, chat.update, users.info, …) with its arguments, answers
-users.info from a small directory, and can be told to answer a method with a 429 or an error."""
+users.info from a small directory, and can be told to answer a method with a 429 or an error, or
+("lost") to post a message and answer 500, as when the answer never reaches us."""
 
 import json
 import threading
@@ -29,6 +30,8 @@ class FakeSlack:
     failures: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     posted: int = 0
+    # Replies posted (chat.postMessage with a thread_ts), as conversations.replies reads them.
+    replies: list[dict] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -44,9 +47,15 @@ class FakeSlack:
         with self.lock:
             queued = self.failures.get(method) or []
             failure = queued.pop(0) if queued else None
-            if failure is None and method == "chat.postMessage":
+            if failure in (None, "lost") and method == "chat.postMessage":
                 self.posted += 1
                 ts = f"1900000000.{self.posted:06d}"
+                posted = {"ts": ts, "text": args.get("text", "")}
+                if args.get("metadata"):
+                    posted["metadata"] = args["metadata"]
+                self.replies.append(posted | {"_in": (args.get("channel"), args.get("thread_ts"))})
+        if failure == "lost":
+            return 500, {}, {"ok": False, "error": "fatal_error"}
         if failure and failure.startswith("429"):
             wait = failure.partition(":")[2] or "1"
             return 429, {"Retry-After": wait}, {"ok": False, "error": "ratelimited"}
@@ -72,6 +81,14 @@ class FakeSlack:
             return 200, {}, {"ok": True, "user": user | {"profile": profile}}
         if method == "chat.postMessage":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method == "conversations.replies":
+            where = (args.get("channel"), args.get("ts"))
+            found = [
+                {k: v for k, v in m.items() if k != "_in"}
+                for m in self.replies
+                if m["_in"] == where and float(m["ts"]) > float(args.get("oldest") or 0)
+            ]
+            return 200, {}, {"ok": True, "messages": found, "has_more": False}
         if method == "chat.update":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return 200, {}, {"ok": True}

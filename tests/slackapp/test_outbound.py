@@ -7,8 +7,7 @@ import pytest
 import time_machine
 
 from slackapp.models import SlackApp, SlackPost
-from slackapp.outbox import send_due
-from slackapp.services import reply_post
+from slackapp.outbox import reply_post, send_due
 from tests.slackapp.conftest import CHANNEL, callback, message
 from threads import services
 from threads.models import Thread
@@ -27,10 +26,10 @@ def thread(workspace, post_event):
 
 
 def answer(thread, agent, django_capture_on_commit_callbacks, body="Restarted the export"):
-    """What the thread page does for a reply: the service, then reply_post (on commit)."""
+    """What the thread page does for a reply: the service sends it (posted on commit)."""
     with django_capture_on_commit_callbacks(execute=True):
-        reply, _ = services.agent_reply(thread=thread, author=agent, body=body)
-        return reply_post(reply)
+        reply, _ = services.agent_reply(thread=thread, author=agent, body=body, send=True)
+    return SlackPost.objects.get(message=reply)
 
 
 def test_an_agents_reply_on_the_thread_page_is_posted_into_the_slack_thread(

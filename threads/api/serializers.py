@@ -8,6 +8,7 @@ from policies.models import Tier
 from policies.vocabulary import Channel, Metric, Priority, ThreadStatus
 from slaops.ids import parse_id
 from threads.api.clock_fields import ClockSerializer
+from threads.api.delivery import DeliveryField, MessageListSerializer
 from threads.api.fields import (
     ApiModelSerializer,
     IdField,
@@ -238,9 +239,11 @@ class MessageSerializer(ApiModelSerializer):
         source="author_user.username", allow_null=True, read_only=True
     )
     contact_email = serializers.EmailField(source="contact.email", allow_null=True, read_only=True)
+    delivery = DeliveryField()
 
     class Meta:
         model = Message
+        list_serializer_class = MessageListSerializer
         fields = [
             "id",
             "thread",
@@ -254,6 +257,7 @@ class MessageSerializer(ApiModelSerializer):
             "needs_reply",
             "external_id",
             "created_at",
+            "delivery",
         ]
         read_only_fields = fields
 

@@ -6,10 +6,7 @@ Scope: an integration key sees and changes only threads of its own source; a tea
 only their teams' threads and those assigned to them. Anything else is a 404, so ids do not leak.
 """
 
-import contextlib
-
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -23,9 +20,8 @@ from accounts.roles import AGENTS, MANAGERS
 from accounts.services import contact_upsert
 from integrations.authentication import integration_key
 from integrations.permissions import WRITE
-from mail import services as mail_services
-from slackapp import services as slack_services
 from threads import selectors, services
+from threads.api.delivery import RetrySerializer
 from threads.api.fields import BAD_INPUT
 from threads.api.queries import filter_threads, thread_queryset
 from threads.api.serializers import (
@@ -258,6 +254,7 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = MessageSerializer
     queryset = Message.objects.all()  # the model whose permissions apply
     integration_access = WRITE
+    lookup_value_regex = r"[0-9]+"  # any other id is a 404, never a 500
 
     def get_thread(self) -> Thread:
         if not hasattr(self, "_thread"):
@@ -300,13 +297,9 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         author = self._author(thread_id, data)
         try:
             # The service locks the thread before it looks for the external id, so a message
-            # delivered twice at once is stored once; a thread deleted meanwhile is a 404.
-            # A reply and its e-mail (or Slack post) commit together; without one, the service's
-            # own transaction is enough (two round trips fewer per message).
-            with transaction.atomic() if data["send"] else contextlib.nullcontext():
-                message, created = self._add(thread_id, data, author)
-                if created and data["send"]:
-                    self._send(message, author)
+            # delivered twice at once is stored once; a thread deleted meanwhile is a 404. With
+            # `send`, it queues the reply through the thread's reply channel in its transaction.
+            message, created = self._add(thread_id, data, author)
         except Thread.DoesNotExist:
             if hasattr(self, "_thread"):
                 raise NotFound("No thread with this id.") from None
@@ -316,14 +309,22 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
 
-    def _send(self, message: Message, author) -> None:
-        """Send the reply where the conversation lives: its Slack thread, or the e-mail."""
-        if slack_services.reply_post(message) is not None:
-            return
-        try:
-            mail_services.reply_queue(message=message, author=author)
-        except mail_services.NotSendable as error:
-            raise ValidationError({"send": [str(error)]}) from None
+    @extend_schema(
+        summary="Send a reply whose delivery failed again",
+        description="Only a public agent reply whose `delivery.state` is `failed`; anything else "
+        "is a 400 naming `delivery`. The reply is queued again (its channel first looks for an "
+        "earlier post of it, so it never reaches the customer twice).",
+        request=RetrySerializer,
+        responses={200: MessageSerializer, 400: BAD_INPUT},
+    )
+    @action(detail=True, methods=["post"], url_path="retry")
+    def retry(self, request, *args, **kwargs):
+        message = get_object_or_404(
+            Message.objects.select_related("thread"), pk=kwargs["pk"], thread=self.get_thread()
+        )
+        RetrySerializer(data=request.data).is_valid(raise_exception=True)
+        services.reply_retry(message=message)
+        return Response(MessageSerializer(message).data)
 
     def _author(self, thread_id: int, data):
         """Who wrote an agent message. A person writes as themselves. An integration key
@@ -378,5 +379,6 @@ class ThreadMessageViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return services.agent_reply(
             author=None if data["automatic"] else author,
             public=data["public"],
+            send=data["send"],
             **common,
         )

@@ -13,13 +13,13 @@ from django.utils import timezone
 from accounts.models import Team
 from accounts.roles import AGENTS, MANAGERS
 from accounts.selectors import viewer_zone
-from mail import selectors as mail_selectors
 from objectives import board
 from policies.models import Tier
 from policies.vocabulary import Metric
 from threads.models import Delivery, EventKind, Message, SlaClock, SlaEvent, Thread
 from threads.pages.history import describe_event
 from threads.pages.queue import QueueRow, queue_row
+from threads.replies import registry as replies
 from threads.selectors import visible_threads
 
 # Kinds whose line of history already says the reason given (threads.pages.history.describe_event).
@@ -126,7 +126,7 @@ def thread_parts(*, thread_id: int, user) -> dict:
     except Thread.DoesNotExist:
         raise Http404("No thread with this id.") from None
     zone = viewer_zone(user)
-    mail_selectors.attach_email_state(detail.messages)
+    replies.show(detail.messages)  # each reply's delivery state, and the channels' extras
     running = [(row.clock, detail.thread) for row in detail.clocks if row.clock.is_running]
     found = board.watches(detail.now, [clock.metric for clock, _ in running])
     at_risk = board.marks(running, found)

@@ -15,6 +15,11 @@ urlpatterns = [
     path("threads/<int:pk>/", views.thread_page, name="thread"),
     path("threads/<int:pk>/messages/", views.thread_message, name="thread-message"),
     path(
+        "threads/<int:thread_id>/messages/<int:pk>/retry/",
+        views.thread_message_retry,
+        name="thread-message-retry",
+    ),
+    path(
         "threads/<int:pk>/no-reply-needed/",
         views.thread_no_reply_needed,
         name="thread-no-reply-needed",

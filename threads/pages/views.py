@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.contrib.auth.views import redirect_to_login
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,13 +19,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import viewer_zone
-from mail import selectors as mail_selectors
-from mail import services as mail_services
 from policies.models import BreachReason
 from policies.vocabulary import Metric, ThreadStatus
-from slackapp import services as slack_services
 from threads import services
-from threads.models import Notification, Thread
+from threads.models import Message, Notification, Thread
 from threads.pages.clock_forms import clock_actions
 from threads.pages.detail import thread_parts
 from threads.pages.forms import (
@@ -38,6 +34,7 @@ from threads.pages.forms import (
 )
 from threads.pages.notifications import notifications_for, unread_count
 from threads.pages.queue import PAUSED, breach_queue, filter_choices
+from threads.replies import registry as replies
 from threads.selectors import visible_threads
 
 
@@ -148,7 +145,7 @@ def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
             }
         ),
         "pause_hint": _pause_hint(thread),
-        "reply_by_mail": mail_selectors.reply_address(thread),
+        "reply_route": replies.route(thread),
         "clock_actions": clock_actions([row.clock for row in detail.clocks], request.user, now),
         "breach_reasons": BreachReason.objects.filter(active=True).order_by("name"),
         "response_running": any(
@@ -194,24 +191,35 @@ def thread_message(request, pk: int):
     if not form.is_valid():
         return _refused(request, pk, "Nothing was sent", form, message_form=form)
     note = form.cleaned_data["kind"] == MessageForm.NOTE
-    by_mail = not note and not mail_services.send_problem(thread)
-    with transaction.atomic():  # the reply and its e-mail commit together
-        message, _ = services.agent_reply(
-            thread=thread.pk, author=request.user, body=form.cleaned_data["body"], public=not note
-        )
-        # A reply goes back where the conversation lives: its Slack thread, or the e-mail.
-        in_slack = not note and slack_services.reply_post(message) is not None
-        if by_mail and not in_slack:
-            outbound = mail_services.reply_queue(message=message, author=request.user)
+    route = "" if note else replies.route(thread)
+    services.agent_reply(
+        thread=thread.pk,
+        author=request.user,
+        body=form.cleaned_data["body"],
+        public=not note,
+        send=bool(route),
+    )
     if note:
         messages.success(request, "Internal note added.")
-    elif in_slack:
-        messages.success(request, "Reply recorded; posting it into the customer's Slack thread.")
-    elif by_mail:
-        messages.success(request, f"Reply recorded; e-mailing it to {outbound.to_address}.")
+    elif route:
+        messages.success(request, f"Reply recorded; it is {route}.")
     else:
         messages.success(request, "Reply recorded (this thread did not come by e-mail).")
     return _back(pk)
+
+
+@agent_action
+def thread_message_retry(request, thread_id: int, pk: int):
+    """ "Try again" on a reply whose delivery failed; the thread's rules decide who may."""
+    thread = _thread_or_404(request, thread_id, "pk")
+    message = get_object_or_404(Message.objects.select_related("thread"), pk=pk, thread=thread)
+    try:
+        services.reply_retry(message=message)
+    except services.ThreadError as error:
+        messages.info(request, error.message)
+    else:
+        messages.success(request, "Sending the reply again now.")
+    return _back(thread.pk)
 
 
 @agent_action

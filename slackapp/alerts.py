@@ -1,7 +1,8 @@
-"""SLA alerts through the Slack app (slackapp/): one message per thread in an internal triage
-channel (the alert channel's Slack channel id), posted at the thread's first alert and updated
-with chat.update as its clock moves (due soon → breaching → achieved or breached), and a direct
-message to the assignee when they are linked to a Slack user.
+"""SLA alerts through the Slack app (the `slack_app` transport; policies.alert_kinds.TRANSPORTS
+names it by path, and it lives here because threads imports no channel app): one message per
+thread in an internal triage channel (the alert channel's Slack channel id), posted at the
+thread's first alert and updated with chat.update as its clock moves (due soon → breaching →
+achieved or breached), and a direct message to the assignee when they are linked to a Slack user.
 
 `send` only talks to Slack: `prepare` reads the app, the triage messages already posted for the
 threads with alerts waiting, and who the assignees are in Slack; `remember` keeps a new message's
