@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.models import Account
 from policies.models import Calendar, SlaPolicy
-from policies.vocabulary import Metric
 from threads.bulk import by_copy, create_rows, insert_rows, together, update_rows
 from threads.clocks import locked
 from threads.clocks.book import PolicyBook
@@ -66,9 +65,11 @@ def lock(thread: Thread | int, *, within=None) -> Thread:
 
 
 def _clock_rows():
-    """The clocks the rules need: the running ones and the thread's resolution clock."""
+    """The clocks the rules need: the running ones and the thread's resolution clocks."""
     return (
-        SlaClock.objects.filter(Q(state__in=RUNNING_STATES) | Q(metric=Metric.RESOLUTION))
+        SlaClock.objects.filter(
+            Q(state__in=RUNNING_STATES) | Q(metric__in=locked.RESOLUTION_METRICS)
+        )
         .select_related("calendar", "policy")
         .order_by("started_at", "id")
     )
