@@ -136,3 +136,17 @@ def test_an_imported_note_by_a_member_answers_for_the_team_as_live(frontline, ag
     thread = Thread.objects.get(external_id="L-1")
     assert clocks(thread, "team_response")[0].state == ClockState.ACHIEVED
     assert Message.objects.get(thread=thread, public=False).author_teams == [frontline.pk]
+
+
+def test_a_handoff_delivered_after_a_members_later_note_is_put_before_it(frontline, agent):
+    """An integration sends the note of 10:00:30 first and the handoff of 10:00 after it: the
+    note, written once the thread was the team's, answers for the team."""
+    around_the_clock()
+    thread = opened()
+    with at(60):
+        agent_reply(thread=thread, author=agent, body="looking", public=False,
+                    created_at=START + timedelta(minutes=30.5))  # fmt: skip
+        thread_update(thread=thread, team=frontline, at=START + timedelta(minutes=30))
+    (response,) = clocks(thread, "team_response")
+    assert response.state == ClockState.ACHIEVED
+    assert response.stopped_at == START + timedelta(minutes=30.5)
