@@ -300,6 +300,7 @@ class Clockwork(HolderMoves):
             if resolution is not None and not resolution.is_running:
                 if resolution.state != ClockState.CANCELLED:
                     resolution.reopens += 1
+                    self.attributed_to(resolution)
                     self.resume(resolution, at, why="thread reopened")
             elif resolution is None and self.thread.policy_id:
                 self._start_resolution(at, first=False)

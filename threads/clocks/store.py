@@ -50,6 +50,8 @@ CLOCK_FIELDS = [
     "reopens",
     *COUNTED_FIELDS,
 ]
+# Written only when a touched clock's attribution changed (Clockwork.attributed).
+ATTRIBUTION_FIELDS = ("attribution", "reopens")
 
 
 def lock(thread: Thread | int, *, within=None) -> Thread:
@@ -181,7 +183,9 @@ def save(works: list[Clockwork]) -> None:
         save_threads(works)
         touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
         if touched:
-            update_rows(SlaClock, touched, CLOCK_FIELDS)
+            attributed = any(w.attributed for w in works)
+            fields = [f for f in CLOCK_FIELDS if attributed or f not in ATTRIBUTION_FIELDS]
+            update_rows(SlaClock, touched, fields)
         created = [c for w in works for c in w.created]
         if created:
             SlaClock.objects.bulk_create(created)
