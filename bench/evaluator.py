@@ -36,7 +36,7 @@ DUE = 1000
 TICKS = 5
 GOAL_S = 0.2
 GOAL_RATIO = 1.2
-SEED_VERSION = "evaluator bench v2"
+SEED_VERSION = "evaluator bench v3"
 
 # Every column the seed writes (and the reset writes back), as SQL of the row number {g}. The
 # DUE clocks where {due} holds are a minute past due; the others are due 30 days and more from
@@ -60,6 +60,7 @@ THREAD = {
     "policy_id": "{policy}",
     "team_id": "CASE WHEN {due} THEN {team}::bigint END",
     "tier_id": "NULL",
+    "update_cycles": "0",
 }
 CLOCK = {
     "thread_id": "{g}",
@@ -90,6 +91,16 @@ CLOCK = {
     "paused_at": "NULL",
     "paused_for": "interval '0'",
     "holder_id": "NULL",
+    "override_reason": "''",
+    "exempt": "false",
+    "counted_as": "''",
+    "scope_priority": "''",
+    "scope_channel": "''",
+    "breach_note": "''",
+    "breach_reason_confirmed": "false",
+    "reopens": "0",
+    # Who held the time: a fresh clock's, held since its start by the thread's holder.
+    "attribution": """'{{"parts": {{}}, "holder": "no_team"}}'::jsonb""",
 }
 
 

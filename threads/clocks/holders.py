@@ -144,6 +144,7 @@ class HolderMoves(ClockMoves):
                 clock.running_since = at
             attribution.hand_over(clock, at, holder)
             self.touch(clock)
+            self.attributed_to(clock)
 
 
 @dataclass(frozen=True)

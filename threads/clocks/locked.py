@@ -21,14 +21,18 @@ from policies.vocabulary import Metric
 from threads.bulk import together
 from threads.models import RUNNING_STATES, SlaClock, Thread
 
+# Stopped clocks the rules still read: resolution resumes on reopen, first resolution never
+# starts twice.
+RESOLUTION_METRICS = (Metric.RESOLUTION, Metric.FIRST_RESOLUTION)
+
 
 def read(thread_id: int, within=None) -> tuple[Thread, list[SlaClock], int]:
-    """The locked thread, its running clocks and its resolution clock (by start), and the
+    """The locked thread, its running clocks and its resolution clocks (by start), and the
     configuration version. `within` (threads the caller may change) is checked by the lock
     itself: a thread outside it is `Thread.DoesNotExist`, as a missing one is."""
     lock_sql, lock_params = _lock_statement(thread_id, within)
     clocks_sql = _clocks_statement()
-    clocks_params = [thread_id, *RUNNING_STATES, Metric.RESOLUTION]
+    clocks_params = [thread_id, *RUNNING_STATES, *RESOLUTION_METRICS]
     with connection.cursor() as locking, connection.cursor() as clocks, connection.cursor() as ver:
         with together():
             locking.execute(lock_sql, lock_params)
@@ -71,7 +75,7 @@ def _clocks_statement() -> str:
         f"SELECT {', '.join(c + k + p)} FROM {_table(SlaClock)} c"
         f" LEFT JOIN {_table(Calendar)} k ON {_join(SlaClock, 'c', 'calendar', 'k')}"
         f" LEFT JOIN {_table(SlaPolicy)} p ON {_join(SlaClock, 'c', 'policy', 'p')}"
-        f" WHERE c.thread_id = %s AND (c.state IN ({states}) OR c.metric = %s)"
+        f" WHERE c.thread_id = %s AND (c.state IN ({states}) OR c.metric IN (%s, %s))"
         " ORDER BY c.started_at, c.id"
     )
 

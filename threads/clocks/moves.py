@@ -35,6 +35,9 @@ class ClockMoves:
     events: list[SlaEvent] = field(default_factory=list)
     created: list[SlaClock] = field(default_factory=list)
     dirty: set = field(default_factory=set)  # ids of touched existing clocks
+    # Those of them whose attribution (or reopens) changed: only then are these written, so a
+    # tick that breaches a thousand clocks does not write back what it did not change.
+    attributed: set = field(default_factory=set)
     thread_fields: set = field(default_factory=set)
     # Instants whose objective figures changed (outcome.settle), for the rollups.
     count_changes: list = field(default_factory=list)
@@ -78,6 +81,11 @@ class ClockMoves:
         if clock.pk is not None:
             self.dirty.add(clock.pk)
 
+    def attributed_to(self, clock: SlaClock) -> None:
+        """The clock's attribution (or its reopens) changed: it is written with the clock."""
+        if clock.pk is not None:
+            self.attributed.add(clock.pk)
+
     def engine(self, clock: SlaClock) -> business_time.Calendar:
         return self.book.engine(clock.calendar if clock.calendar_id else None, clock.zone)
 
@@ -110,6 +118,7 @@ class ClockMoves:
     def _settle(self, clock: SlaClock, at: datetime) -> None:
         """Bring the clock's used time up to `at`, the time gained going to its holder."""
         attribution.add(clock, self.used_at(clock, at))
+        self.attributed_to(clock)
 
     def _next_escalation(self, clock: SlaClock) -> None:
         """When the next escalation level is due: due time + its offset, in business time."""
@@ -256,6 +265,7 @@ class ClockMoves:
     def pause(self, clock: SlaClock, at: datetime, reason: str, status: str) -> None:
         self._settle(clock, at)
         attribution.forget_marks(clock)
+        self.attributed_to(clock)
         clock.running_since = None
         clock.paused = True
         clock.paused_at = at
@@ -288,6 +298,7 @@ class ClockMoves:
         clock.paused = False
         clock.running_since = at
         attribution.hand_over(clock, at, attribution.holder_of(self.thread))
+        self.attributed_to(clock)
         self._schedule(clock, at)
         self.touch(clock)
         self.record(
@@ -325,6 +336,7 @@ class ClockMoves:
             remaining = target.duration - used
             due = engine.add(at, remaining) if remaining > timedelta() else at
             attribution.add(clock, used)
+        self.attributed_to(clock)
         clock.running_since = at if was_running else None
         clock.warnings_passed = sum(1 for offset, _ in clock.warnings if offset <= as_seconds(used))
         # A breach already recorded stays one: a longer target cannot take it back.

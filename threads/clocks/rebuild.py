@@ -15,13 +15,23 @@ outcome then replaces the clocks' state; the record is never silently rewritten:
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db.models import Exists, OuterRef
+
 from threads.bulk import update_rows
 from threads.clocks import outcome, store
 from threads.clocks.actions import Action, Opened, TimePassed
 from threads.clocks.book import PolicyBook
 from threads.clocks.history import load_histories
 from threads.clocks.rules import STEPS, Clockwork
-from threads.models import ClockState, Delivery, EventKind, SlaClock, SlaEvent, Thread
+from threads.models import (
+    ClockState,
+    Delivery,
+    EventKind,
+    Message,
+    SlaClock,
+    SlaEvent,
+    Thread,
+)
 
 # What the rules may change on the thread itself.
 THREAD_FIELDS = [
@@ -34,7 +44,11 @@ THREAD_FIELDS = [
     "last_customer_message_at",
     "last_response_at",
     "first_response_started",
+    "update_cycles",
 ]
+# What a rebuild may change on a clock it finds again: all the rules change, and its start, its
+# team and its cycle (the n-th team clock may be another team's, the n-th update another cycle).
+REBUILT_CLOCK_FIELDS = [*store.CLOCK_FIELDS, "started_at", "team", "cycle"]
 STEP_STATES = {
     EventKind.WARNING: {ClockState.IMMINENT_BREACH},
     EventKind.BREACHING: {ClockState.BREACHING},
@@ -44,11 +58,21 @@ STEP_STATES = {
 
 def is_late(thread: Thread, at: datetime) -> bool:
     """Is `at` before something already on the thread's record: a message that moves clocks
-    (the thread keeps the latest of each side) or an event (one indexed query)?"""
+    (the thread keeps the latest of each side), an event, or an internal note (which answers
+    for a team, yet may have left no event: written before the thread was handed to the team)?
+    One query."""
     latest = [t for t in (thread.last_customer_message_at, thread.last_response_at) if t]
     if any(t > at for t in latest):
         return True
-    return SlaEvent.objects.filter(thread=thread, at__gt=at).exists()
+    later_event = SlaEvent.objects.filter(thread=OuterRef("pk"), at__gt=at)
+    later_note = Message.objects.filter(
+        thread=OuterRef("pk"), public=False, automatic=False, created_at__gt=at
+    )
+    return (
+        Thread.objects.filter(pk=thread.pk)
+        .filter(Exists(later_event) | Exists(later_note))
+        .exists()
+    )
 
 
 @dataclass
@@ -134,7 +158,7 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
     same: dict[int, SlaClock] = {}  # id(told clock) -> the stored clock it is
     # Who moved a due time and why stay as recorded: the history tells only where it moved to.
     kept = {"overridden_by", "overridden_at", "override_reason"}
-    fields = [name for name in [*store.CLOCK_FIELDS, "started_at"] if name not in kept]
+    fields = [name for name in REBUILT_CLOCK_FIELDS if name not in kept]
     count_changes: list = []
     attnames = [SlaClock._meta.get_field(name).attname for name in fields]
     changed, new_clocks = [], []
@@ -248,7 +272,7 @@ def _save(thread, told, changed, new_clocks, result: Rebuilt) -> None:
         setattr(thread, name, getattr(told.thread, name))
     thread.save(update_fields=[*THREAD_FIELDS, "updated_at"])
     if changed:
-        update_rows(SlaClock, changed, [*store.CLOCK_FIELDS, "started_at"])
+        update_rows(SlaClock, changed, REBUILT_CLOCK_FIELDS)
     if new_clocks:
         SlaClock.objects.bulk_create(new_clocks)
     written = result.events + result.corrected

@@ -198,10 +198,12 @@ class Clockwork(HolderMoves):
         if not self.thread.is_closed:
             self._team_arrives(at)  # a thread's first team is a handoff too
 
-    def _start_resolution(self, at: datetime) -> None:
-        """Resolution time starts, and first resolution with it (never after)."""
+    def _start_resolution(self, at: datetime, *, first: bool = True) -> None:
+        """Resolution time starts, and first resolution with it: once in a thread's life, never
+        on a reopen (a policy may have a first-resolution target and no full one)."""
         self.start(Metric.RESOLUTION, at)
-        self.start(Metric.FIRST_RESOLUTION, at)
+        if first and not any(c.metric == Metric.FIRST_RESOLUTION for c in self.clocks):
+            self.start(Metric.FIRST_RESOLUTION, at)
 
     def _customer_wrote(self, at: datetime, *, needs_reply: bool, automatic: bool) -> None:
         self.catch_up(at)
@@ -298,9 +300,10 @@ class Clockwork(HolderMoves):
             if resolution is not None and not resolution.is_running:
                 if resolution.state != ClockState.CANCELLED:
                     resolution.reopens += 1
+                    self.attributed_to(resolution)
                     self.resume(resolution, at, why="thread reopened")
             elif resolution is None and self.thread.policy_id:
-                self._start_resolution(at)
+                self._start_resolution(at, first=False)
             self._team_arrives(at)  # a reopened thread is its team's again
         for clock in self.running(*PAUSING_METRICS):
             if new in pausing and not clock.paused:

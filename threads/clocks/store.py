@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from accounts.models import Account
 from policies.models import Calendar, SlaPolicy
-from policies.vocabulary import Metric
 from threads.bulk import by_copy, create_rows, insert_rows, together, update_rows
 from threads.clocks import locked
 from threads.clocks.book import PolicyBook
@@ -51,6 +50,8 @@ CLOCK_FIELDS = [
     "reopens",
     *COUNTED_FIELDS,
 ]
+# Written only when a touched clock's attribution changed (Clockwork.attributed).
+ATTRIBUTION_FIELDS = ("attribution", "reopens")
 
 
 def lock(thread: Thread | int, *, within=None) -> Thread:
@@ -66,9 +67,11 @@ def lock(thread: Thread | int, *, within=None) -> Thread:
 
 
 def _clock_rows():
-    """The clocks the rules need: the running ones and the thread's resolution clock."""
+    """The clocks the rules need: the running ones and the thread's resolution clocks."""
     return (
-        SlaClock.objects.filter(Q(state__in=RUNNING_STATES) | Q(metric=Metric.RESOLUTION))
+        SlaClock.objects.filter(
+            Q(state__in=RUNNING_STATES) | Q(metric__in=locked.RESOLUTION_METRICS)
+        )
         .select_related("calendar", "policy")
         .order_by("started_at", "id")
     )
@@ -180,7 +183,9 @@ def save(works: list[Clockwork]) -> None:
         save_threads(works)
         touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
         if touched:
-            update_rows(SlaClock, touched, CLOCK_FIELDS)
+            attributed = any(w.attributed for w in works)
+            fields = [f for f in CLOCK_FIELDS if attributed or f not in ATTRIBUTION_FIELDS]
+            update_rows(SlaClock, touched, fields)
         created = [c for w in works for c in w.created]
         if created:
             SlaClock.objects.bulk_create(created)

@@ -348,6 +348,7 @@ class ImportBook(PolicyBook):
             default_tier_id=book.default_tier_id,
             account=book.account,
             teams=book.teams,
+            members=book.members,
         )
         memo.answers, memo.engines = {}, {}
         return memo
@@ -379,7 +380,10 @@ class ImportBook(PolicyBook):
 
     def team_target(self, team, *, metric, priority):
         key = ("team_target", team.pk, metric, priority)
-        return self.once(key, super().team_target, team, metric=metric, priority=priority)
+        found = self.answers.get(key, self)
+        if found is self:
+            found = self.answers[key] = super().team_target(team, metric=metric, priority=priority)
+        return found
 
     def engine(self, calendar, zone):
         key = ("engine", calendar.pk if calendar is not None else None, zone)
