@@ -1,9 +1,12 @@
 """A fake Slack Web API: a real HTTP server on 127.0.0.1 that WebClient(base_url=…) talks to.
 It records every call (chat.postMessage, chat.update, users.info, …) with its arguments, answers
-users.info from a small directory, and can be told to answer a method with a 429 or an error."""
+users.info from a small directory, conversations.history and conversations.replies from the
+messages written into its channels (`say`), paged as Slack pages them (newest first, `cursor`),
+and can be told to answer a method with a 429 or an error."""
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +32,16 @@ class FakeSlack:
     failures: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     posted: int = 0
+    # channel id -> the messages in it, as conversations.history gives them
+    channels: dict[str, list[dict]] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)  # method -> seconds to wait first
+
+    def say(self, channel: str, message: dict) -> dict:
+        """A message written in a channel (a dict as in an event, without the event's channel)."""
+        body = {k: v for k, v in message.items() if k not in ("channel", "event_ts")}
+        body.setdefault("type", "message")
+        self.channels.setdefault(channel, []).append(body)
+        return body
 
     @property
     def url(self) -> str:
@@ -72,9 +85,46 @@ class FakeSlack:
             return 200, {}, {"ok": True, "user": user | {"profile": profile}}
         if method == "chat.postMessage":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method == "conversations.history":
+            return 200, {}, self._page(args, self._top_level(args.get("channel", "")))
+        if method == "conversations.replies":
+            in_channel = self.channels.get(args.get("channel", ""), [])
+            parent = [m for m in in_channel if m["ts"] == args.get("ts")]
+            if not parent:
+                return 200, {}, {"ok": False, "error": "thread_not_found"}
+            replies = [
+                m for m in in_channel if m.get("thread_ts") == args["ts"] and m["ts"] != args["ts"]
+            ]
+            replies = [m for m in replies if float(m["ts"]) > float(args.get("oldest") or 0)]
+            answer = self._page(args, sorted(replies, key=lambda m: float(m["ts"])))
+            answer["messages"] = parent + answer["messages"]
+            return 200, {}, answer
         if method == "chat.update":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return 200, {}, {"ok": True}
+
+    def _top_level(self, channel: str) -> list[dict]:
+        messages = [
+            m
+            for m in self.channels.get(channel, [])
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+        ]
+        return sorted(messages, key=lambda m: float(m["ts"]), reverse=True)
+
+    @staticmethod
+    def _page(args: dict, messages: list[dict]) -> dict:
+        oldest = float(args.get("oldest") or 0)
+        messages = [m for m in messages if float(m["ts"]) > oldest]
+        start = int(args.get("cursor") or 0)
+        size = int(args.get("limit") or 100)
+        page = messages[start : start + size]
+        more = start + size < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + size) if more else ""},
+        }
 
 
 def _handler(fake: FakeSlack):
@@ -90,6 +140,8 @@ def _handler(fake: FakeSlack):
                 args = dict(parse_qsl(raw)) | dict(parse_qsl(parts.query))
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             fake.calls.append(Call(method, args, token))
+            if fake.delay.get(method):
+                time.sleep(fake.delay[method])
             code, headers, body = fake.answer(method, args)
             payload = json.dumps(body).encode()
             self.send_response(code)
