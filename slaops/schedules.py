@@ -58,7 +58,7 @@ def timetable() -> list[dict]:
             "name": "slack-catch-up",
             "func": "slackapp.tasks.catch_up",
             "schedule_type": Schedule.MINUTES,
-            "minutes": settings.SLACK_CATCH_UP_EVERY,
+            "minutes": 5,
         },
         {
             "name": "sla-housekeeping",
