@@ -117,8 +117,6 @@ class _Run:
             self.report.read += 1
             newest = max(newest, ts, key=_ts_key)
             body = {**body, "channel": channel.channel_id}
-            if messages.seen_before(self.app, channel.channel_id, ts):
-                continue
             people.prepare(self.app, messages.authors(body))  # outside any transaction
             try:
                 status, _ = messages.record(

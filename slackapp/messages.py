@@ -14,7 +14,6 @@ import re
 from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from policies.vocabulary import Channel
 from slackapp import connect
@@ -62,23 +61,26 @@ def record(
     thread_ts = body.get("thread_ts") or ""
     if not isinstance(thread_ts, str):
         raise TypeError("thread_ts: not a string")
-    seen = _claim(app, channel.channel_id, ts, thread_ts, via)
-    if seen is None:
+    seen, fresh = _claim(app, channel.channel_id, ts, thread_ts, via)
+    top_level = not thread_ts or thread_ts == ts
+    if not fresh and seen.status != PENDING:
+        if top_level:  # replies that raced in while it was being recorded
+            _settle_pending(app, channel, ts, opened=seen.status == RECORDED, shared=shared)
         return "duplicate", "already recorded"
     status, note = _map(app, channel, body, shared=shared)
     seen.status, seen.note = status, note[:300]
     seen.body = body if status == PENDING else {}
     seen.save(update_fields=["status", "note", "body"])
-    if not thread_ts or thread_ts == ts:
+    if top_level:
         _settle_pending(app, channel, ts, opened=status == RECORDED, shared=shared)
     return status, note
 
 
-def _claim(app, channel_id: str, ts: str, thread_ts: str, via: str) -> SlackMessage | None:
-    """This message's row, locked; None if it was recorded or ignored already."""
+def _claim(app, channel_id: str, ts: str, thread_ts: str, via: str) -> tuple[SlackMessage, bool]:
+    """This message's row, locked, and whether it is new."""
     try:
         with transaction.atomic():
-            return SlackMessage.objects.create(
+            created = SlackMessage.objects.create(
                 app=app,
                 channel_id=channel_id,
                 ts=ts,
@@ -86,9 +88,10 @@ def _claim(app, channel_id: str, ts: str, thread_ts: str, via: str) -> SlackMess
                 status=PENDING,
                 via=via,
             )
+            return created, True
     except IntegrityError:
         seen = SlackMessage.objects.select_for_update().get(app=app, channel_id=channel_id, ts=ts)
-        return seen if seen.status == PENDING else None
+        return seen, False
 
 
 def _map(app, channel, body: dict, *, shared: bool) -> tuple[str, str]:
@@ -206,15 +209,3 @@ def _settle_pending(app, channel, parent_ts: str, *, opened: bool, shared: bool)
             status=SlackEvent.Status.DONE if status == RECORDED else SlackEvent.Status.IGNORED,
             note=note[:300],
         )
-
-
-def parents_waiting(app: SlackApp, channel_id: str) -> list[str]:
-    """The first messages that replies wait for in this channel (the catch-up fetches them)."""
-    rows = SlackMessage.objects.filter(app=app, channel_id=channel_id, status=PENDING)
-    return sorted(set(rows.exclude(thread_ts="").values_list("thread_ts", flat=True)))
-
-
-def seen_before(app: SlackApp, channel_id: str, ts: str) -> bool:
-    return SlackMessage.objects.filter(
-        Q(status=RECORDED) | Q(status=IGNORED), app=app, channel_id=channel_id, ts=ts
-    ).exists()

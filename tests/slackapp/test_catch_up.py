@@ -126,6 +126,28 @@ def test_a_reply_in_a_slack_thread_that_opens_none_is_dropped_when_its_parent_co
     assert SlackMessage.objects.get(ts=f"{at(3):.6f}").status == "ignored"
 
 
+def test_a_reply_left_waiting_by_a_race_with_its_question_is_recorded_by_the_catch_up(
+    channel, slack, post_event
+):
+    with travel(1):
+        post_event(callback(written(slack, message(at(0), "Exports fail"))))
+    reply = written(slack, message(at(2), "Since 9am", thread_ts=at(0)))
+    # Its task read "no thread yet" just before the question's transaction committed.
+    SlackMessage.objects.create(
+        app=channel.app,
+        channel_id=CHANNEL,
+        ts=reply["ts"],
+        thread_ts=reply["thread_ts"],
+        status="pending",
+        body=reply,
+        seen_at=MONDAY + timedelta(minutes=2),
+    )
+    with travel(5):
+        catchup.catch_up()
+    assert [kind for kind, _ in said(thread_at(0))] == ["customer", "customer"]
+    assert SlackMessage.objects.get(ts=reply["ts"]).status == "recorded"
+
+
 def test_slacks_429_is_waited_out_before_reading_again(channel, slack):
     written(slack, message(at(12), "Invoices are wrong", user="UCUST2"))
     slack.fail("conversations.history", "429:30")
