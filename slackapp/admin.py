@@ -5,7 +5,14 @@ from django import forms
 from django.contrib import admin, messages
 
 from policies.secret_fields import SecretField, masked
-from slackapp.models import SlackApp, SlackChannel, SlackEvent, SlackPost, SlackUser
+from slackapp.models import (
+    SlackApp,
+    SlackChannel,
+    SlackEvent,
+    SlackMessage,
+    SlackPost,
+    SlackUser,
+)
 
 
 class SlackAppForm(forms.ModelForm):
@@ -31,14 +38,24 @@ class SlackChannelInline(admin.TabularInline):
     model = SlackChannel
     extra = 1
     autocomplete_fields = ["account"]
-    fields = ["channel_id", "name", "account", "team", "priority"]
+    fields = [
+        "channel_id",
+        "name",
+        "account",
+        "team",
+        "priority",
+        "workflow_opens_threads",
+        "externally_shared",
+        "last_seen_ts",
+    ]
+    readonly_fields = ["externally_shared", "last_seen_ts"]
 
 
 class SlackUserInline(admin.TabularInline):
     model = SlackUser
     extra = 0
-    fields = ["slack_user_id", "name", "email", "agent", "looked_up_at"]
-    readonly_fields = ["looked_up_at"]
+    fields = ["slack_user_id", "name", "email", "team_id", "agent", "looked_up_at"]
+    readonly_fields = ["team_id", "looked_up_at"]
     verbose_name_plural = "Slack users (link an agent by hand, or it is found by e-mail)"
 
 
@@ -46,7 +63,7 @@ class SlackUserInline(admin.TabularInline):
 class SlackAppAdmin(admin.ModelAdmin):
     form = SlackAppForm
     list_display = ["name", "team_id", "enabled", "token_hint", "last_error", "last_error_at"]
-    readonly_fields = ["bot_user_id", "last_error", "last_error_at"]
+    readonly_fields = ["bot_user_id", "last_error", "last_error_at", "catch_up_not_before"]
     inlines = [SlackChannelInline, SlackUserInline]
     actions = ["send_test_message"]
 
@@ -73,6 +90,22 @@ class SlackEventAdmin(admin.ModelAdmin):
     list_display = ["event_id", "kind", "channel_id", "ts", "status", "note", "repeats"]
     list_filter = ["status", "kind"]
     search_fields = ["event_id", "channel_id", "ts"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SlackMessage)
+class SlackMessageAdmin(admin.ModelAdmin):
+    """Every Slack message seen once by (workspace, channel, ts); pending ones wait for their
+    thread's first message."""
+
+    list_display = ["ts", "channel_id", "thread_ts", "status", "via", "note", "seen_at"]
+    list_filter = ["status", "via"]
+    search_fields = ["channel_id", "ts", "thread_ts"]
 
     def has_add_permission(self, request):
         return False

@@ -1,41 +1,27 @@
-"""Slack events into threads: a customer's top-level message in a connected channel opens a
-thread, replies in its Slack thread are its messages, bot messages are automatic (our
-workspace's bots as system messages, a Slack Connect customer organisation's bots as the
-customer's), edits and deletions are recorded as automatic internal notes (they move no clock),
-and the resolve reaction by an agent resolves it. Slack's `ts` is each message's time."""
+"""Slack events into threads. A message event goes through the one path for Slack messages
+(slackapp/messages.py), which the catch-up shares; edits and deletions are recorded as automatic
+internal notes (they move no clock), and the resolve reaction by an agent resolves the thread.
 
-import re
-from datetime import UTC, datetime, timedelta
+An event is mapped by a django-q2 task: its authors are looked up first (users.info), outside any
+transaction, and only then is the event row locked and the thread changed, so a slow Slack
+never holds a thread's lock."""
+
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from policies.vocabulary import Channel, ThreadStatus
-from slackapp.models import SlackApp, SlackChannel, SlackEvent, SlackPost
+from policies.vocabulary import ThreadStatus
+from slackapp import connect, messages, people
+from slackapp.messages import slack_time
+from slackapp.models import SlackApp, SlackChannel, SlackEvent
 from slackapp.people import slack_user
 from slaops.errors import ThreadError
 from threads import services
-from threads.models import Message, Thread
-
-SUBJECT_LENGTH = 80
-IGNORED_SUBTYPES = {"channel_join", "channel_leave", "channel_topic", "channel_purpose"}
-
-
-TS = re.compile(r"[0-9]{1,12}(\.[0-9]{1,6})?")  # Slack's "1700000000.123456"
-
-
-def slack_time(ts: str) -> datetime:
-    """A message's time from its ts; ValueError for anything else ("nan", "1e300", "²")."""
-    if not isinstance(ts, str) or not TS.fullmatch(ts):
-        raise ValueError(f"ts: not a Slack timestamp: {str(ts)[:40]!r}")
-    return datetime.fromtimestamp(float(ts), tz=UTC)
-
-
-def thread_for(app: SlackApp, channel_id: str, thread_ts: str) -> Thread | None:
-    return Thread.objects.filter(source=app.source, external_id=f"{channel_id}:{thread_ts}").first()
-
+from threads.models import Message
 
 SWEEP_AFTER = timedelta(minutes=2)
+MAPPING_ERRORS = (ThreadError, ValueError, KeyError, TypeError, AttributeError)
 
 
 def sweep(now=None) -> int:
@@ -53,25 +39,38 @@ def sweep(now=None) -> int:
 
 
 def handle(pk: int) -> None:
+    event = SlackEvent.objects.select_related("app").filter(pk=pk).first()
+    if event is None or event.status != SlackEvent.Status.RECEIVED:
+        return
+    people.prepare(event.app, _people_in(event.payload))  # Slack is asked here, unlocked
     with transaction.atomic():
         event = SlackEvent.objects.select_for_update().select_related("app").get(pk=pk)
-        if event.status not in (SlackEvent.Status.RECEIVED, SlackEvent.Status.WAITING):
+        if event.status != SlackEvent.Status.RECEIVED:
             return
         try:
-            status, note = _map(event)
-        except (ThreadError, ValueError, KeyError, TypeError, AttributeError) as error:
-            status, note = SlackEvent.Status.FAILED, f"{type(error).__name__}: {error}"[:300]
+            with transaction.atomic():
+                status, note = _map(event)
+        except MAPPING_ERRORS as error:
+            status, note = SlackEvent.Status.FAILED, f"{type(error).__name__}: {error}"
         event.status, event.note = status, note[:300]
         event.save(update_fields=["status", "note"])
-    if status == SlackEvent.Status.DONE and event.kind == "message" and not event.thread_ts:
-        # Replies that came before their thread was opened.
-        for waiting in SlackEvent.objects.filter(
-            app=event.app,
-            channel_id=event.channel_id,
-            thread_ts=event.ts,
-            status=SlackEvent.Status.WAITING,
-        ).values_list("pk", flat=True):
-            handle(waiting)
+
+
+def _people_in(payload: dict) -> list[str]:
+    body = payload.get("event")
+    if not isinstance(body, dict):
+        return []
+    if body.get("type") == "reaction_added":
+        return [body["user"]] if isinstance(body.get("user"), str) else []
+    return messages.authors(body)
+
+
+OUTCOMES = {
+    messages.RECORDED: SlackEvent.Status.DONE,
+    "duplicate": SlackEvent.Status.DONE,
+    messages.PENDING: SlackEvent.Status.WAITING,
+    messages.IGNORED: SlackEvent.Status.IGNORED,
+}
 
 
 def _map(event: SlackEvent) -> tuple[str, str]:
@@ -79,6 +78,9 @@ def _map(event: SlackEvent) -> tuple[str, str]:
     channel = SlackChannel.objects.filter(app=app, channel_id=event.channel_id).first()
     if channel is None:
         return SlackEvent.Status.IGNORED, "not a connected channel"
+    shared = event.payload.get("is_ext_shared_channel") is True
+    if shared != channel.externally_shared:
+        SlackChannel.objects.filter(pk=channel.pk).update(externally_shared=shared)
     if event.kind == "reaction_added":
         return _reaction(app, body)
     if event.kind != "message":
@@ -88,126 +90,8 @@ def _map(event: SlackEvent) -> tuple[str, str]:
         return _edited(app, body)
     if subtype == "message_deleted":
         return _deleted(app, body)
-    if subtype in IGNORED_SUBTYPES:
-        return SlackEvent.Status.IGNORED, subtype
-    if _ours(app, body):
-        return SlackEvent.Status.IGNORED, "our own post"
-    thread_ts = body.get("thread_ts")
-    if thread_ts and thread_ts != body["ts"]:
-        return _reply(event, channel, body)
-    return _opened(app, channel, body)
-
-
-def _ours(app: SlackApp, body: dict) -> bool:
-    """Our replies come back as events: they are recorded already."""
-    if app.bot_user_id and body.get("user") == app.bot_user_id:
-        return True
-    return SlackPost.objects.filter(app=app, slack_ts=body.get("ts", "")).exists()
-
-
-def _text(body: dict) -> str:
-    text = body.get("text") or ""
-    if not isinstance(text, str):
-        raise TypeError("text: not a string")
-    return text
-
-
-def _is_bot(body: dict) -> bool:
-    return bool(body.get("bot_id")) or body.get("subtype") == "bot_message"
-
-
-def _author_teams(body: dict) -> set[str]:
-    """The workspaces a message names for its author. In a Slack Connect channel a bot carries
-    its own team (`bot_profile.team_id`) and the message its author's (`user_team`,
-    `source_team`, `team`)."""
-    profile = body.get("bot_profile")
-    named = [
-        profile.get("team_id") if isinstance(profile, dict) else None,
-        body.get("user_team"),
-        body.get("source_team"),
-        body.get("team"),
-    ]
-    return {team for team in named if isinstance(team, str) and team}
-
-
-def _customers_bot(app: SlackApp, payload: dict, body: dict) -> bool:
-    """A bot is ours only when every team the message names is our workspace: a customer
-    organisation's bot in a shared channel must not read as our "System". A bot naming no team
-    is ours in a channel only our workspace is in, the customer's in an externally shared one."""
-    teams = _author_teams(body)
-    if teams:
-        return teams != {app.team_id}
-    return payload.get("is_ext_shared_channel") is True
-
-
-def _opened(app: SlackApp, channel: SlackChannel, body: dict) -> tuple[str, str]:
-    if _is_bot(body):
-        return SlackEvent.Status.IGNORED, "a bot's top-level message opens no thread"
-    person = slack_user(app, body["user"])
-    if person.agent_id is not None:
-        return SlackEvent.Status.IGNORED, "an agent's top-level message opens no thread"
-    text = _text(body)
-    opening = dict(
-        subject=(text.strip().splitlines() or [""])[0][:SUBJECT_LENGTH],
-        first_message=text,
-        account=channel.account,
-        channel=Channel.SLACK,
-        priority=channel.priority or "normal",
-        team=channel.team,
-        source=app.source,
-        external_id=f"{channel.channel_id}:{body['ts']}",
-        message_external_id=body["ts"],
-        created_at=slack_time(body["ts"]),
-        via="slack",
-    )
-    try:
-        created = services.thread_create(
-            **opening, contact_email=person.email, contact_name=person.name or None
-        )
-    except ThreadError as error:
-        if error.field != "account" or not person.email:
-            raise
-        # Their e-mail is another account's contact: the channel says whose question it is.
-        created = services.thread_create(**opening)
-    return SlackEvent.Status.DONE, f"thread #{created.thread.pk}"
-
-
-def _reply(event: SlackEvent, channel: SlackChannel, body: dict) -> tuple[str, str]:
-    app = event.app
-    thread = thread_for(app, channel.channel_id, body["thread_ts"])
-    if thread is None:
-        parent = SlackEvent.objects.select_for_update().filter(
-            app=app, channel_id=channel.channel_id, ts=body["thread_ts"], kind="message"
-        )
-        if parent.filter(status=SlackEvent.Status.RECEIVED).first() is not None:
-            return SlackEvent.Status.WAITING, "its thread's first message is not recorded yet"
-        thread = thread_for(app, channel.channel_id, body["thread_ts"])
-        if thread is None:
-            return SlackEvent.Status.IGNORED, "a reply in a Slack thread that is not tracked"
-    at, text, ts = slack_time(body["ts"]), _text(body), body["ts"]
-    if _is_bot(body) and _customers_bot(app, event.payload, body):
-        services.message_receive(
-            thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"
-        )
-        return SlackEvent.Status.DONE, f"the customer's bot on #{thread.pk}"
-    if _is_bot(body):
-        services.agent_reply(
-            thread=thread, body=text, automatic=True, created_at=at, external_id=ts, via="slack"
-        )
-        return SlackEvent.Status.DONE, f"automatic message on #{thread.pk}"
-    person = slack_user(app, body["user"])
-    if person.agent_id is not None:
-        services.agent_reply(
-            thread=thread,
-            author=person.agent,
-            body=text,
-            created_at=at,
-            external_id=ts,
-            via="slack",
-        )
-        return SlackEvent.Status.DONE, f"agent reply on #{thread.pk}"
-    services.message_receive(thread=thread, body=text, created_at=at, external_id=ts, via="slack")
-    return SlackEvent.Status.DONE, f"customer message on #{thread.pk}"
+    status, note = messages.record(app, channel, body, shared=shared, via="event")
+    return OUTCOMES[status], note
 
 
 def _message_in(app: SlackApp, channel_id: str, ts: str) -> Message | None:
@@ -256,7 +140,7 @@ def _reaction(app: SlackApp, body: dict) -> tuple[str, str]:
     if message is None:
         return SlackEvent.Status.IGNORED, "reaction on a message we do not track"
     person = slack_user(app, body["user"])
-    if person.agent_id is None:
+    if person.agent_id is None or connect.from_another_organisation(app, {}, person.team_id):
         return SlackEvent.Status.IGNORED, "the resolve reaction by someone who is not an agent"
     if message.thread.status in (ThreadStatus.RESOLVED, ThreadStatus.CLOSED):
         return SlackEvent.Status.IGNORED, "already resolved"

@@ -1,5 +1,7 @@
 """The Slack app's configuration (workspace, secrets, connected channels, linked people) and its
-own records: the events Slack delivered (unique by event_id) and the replies posted back."""
+own records: the events Slack delivered (unique by event_id), every Slack message seen (unique by
+workspace, channel and ts, whether an event or the catch-up brought it) and the replies posted
+back."""
 
 from django.conf import settings
 from django.db import models
@@ -32,6 +34,12 @@ class SlackApp(models.Model):
         "thread.",
     )
     enabled = models.BooleanField(default=True)
+    catch_up_not_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Slack asked us to wait (429 Retry-After): the catch-up reads nothing before.",
+    )
     bot_user_id = models.CharField(max_length=20, blank=True, editable=False)
     last_error = models.CharField(max_length=300, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -61,6 +69,29 @@ class SlackChannel(models.Model):
     priority = models.CharField(
         max_length=10, choices=Priority.choices, default=Priority.NORMAL, blank=True
     )
+    workflow_opens_threads = models.BooleanField(
+        "customer workflows open threads",
+        default=False,
+        help_text="A Workflow form (or another bot) of the customer's organisation posting at "
+        "the top of the channel opens a thread, as a customer's question does. Inside a thread "
+        "their posts are always the customer's automatic messages.",
+    )
+    externally_shared = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Slack said the channel is shared with another organisation (Slack Connect).",
+    )
+    connected_at = models.DateTimeField(
+        default=timezone.now,
+        editable=False,
+        help_text="The catch-up reads the channel's history from here on, never before.",
+    )
+    last_seen_ts = models.CharField(
+        max_length=20,
+        blank=True,
+        editable=False,
+        help_text="The newest top-level message seen: the catch-up reads the history after it.",
+    )
 
     class Meta:
         verbose_name = "connected channel"
@@ -87,6 +118,13 @@ class SlackUser(models.Model):
     )
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
+    team_id = models.CharField(
+        "organisation",
+        max_length=20,
+        blank=True,
+        help_text="The workspace they belong to (users.info): another one than ours is the "
+        "customer's organisation in a Slack Connect channel.",
+    )
     looked_up_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -134,6 +172,43 @@ class SlackEvent(models.Model):
 
     def __str__(self) -> str:
         return self.event_id
+
+
+class SlackMessage(models.Model):
+    """One Slack message seen, by the Events API or the catch-up, unique by (workspace, channel,
+    ts): a message caught up after an outage and its late event are one. A reply seen before
+    its thread's first message waits here (`pending`, with its body) until that arrives."""
+
+    class Status(models.TextChoices):
+        RECORDED = "recorded", "Recorded"
+        PENDING = "pending", "Waiting for its thread's first message"
+        IGNORED = "ignored", "Ignored"
+
+    app = models.ForeignKey(SlackApp, on_delete=models.CASCADE, related_name="messages")
+    channel_id = models.CharField(max_length=20)
+    ts = models.CharField(max_length=20)
+    thread_ts = models.CharField(max_length=20, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    note = models.CharField(max_length=300, blank=True)
+    body = models.JSONField(default=dict, blank=True, help_text="Kept while pending only.")
+    via = models.CharField(max_length=10, default="event")  # "event" or "catch-up"
+    replies_read_to = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="A thread's first message: the catch-up read its replies up to this ts.",
+    )
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Slack message seen"
+        verbose_name_plural = "Slack messages seen"
+        constraints = [
+            models.UniqueConstraint(fields=["app", "channel_id", "ts"], name="slack_message_once")
+        ]
+        indexes = [models.Index(fields=["app", "channel_id", "thread_ts", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.ts}"
 
 
 class SlackPost(models.Model):

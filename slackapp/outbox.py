@@ -173,15 +173,20 @@ def _post(post: SlackPost) -> dict:
 def _posted_before(post: SlackPost) -> str:
     """The ts of this reply if an earlier attempt posted it (found by its delivery id in the
     metadata of the Slack thread's replies since the row was made), else ""."""
-    data = web.call(
-        post.app,
-        "conversations_replies",
-        channel=post.channel_id,
-        ts=post.thread_ts,
-        oldest=f"{post.created_at.timestamp() - 60:.6f}",
-        include_all_metadata=True,
-        limit=200,
-    )
+    try:
+        data = web.call(
+            post.app,
+            "conversations_replies",
+            channel=post.channel_id,
+            ts=post.thread_ts,
+            oldest=f"{post.created_at.timestamp() - 60:.6f}",
+            include_all_metadata=True,
+            limit=200,
+        )
+    except web.SlackFailure as failure:
+        if failure.code == "thread_not_found":
+            return ""  # no such Slack thread: nothing can have been posted in it
+        raise
     for found in data.get("messages") or []:
         metadata = found.get("metadata") or {}
         payload = metadata.get("event_payload") or {}

@@ -1,4 +1,5 @@
-"""The Slack app's django-q2 tasks: map a received event; post replies that are due."""
+"""The Slack app's django-q2 tasks: map a received event; post replies that are due; catch up
+with what the events did not bring."""
 
 from slackapp import inbound
 
@@ -19,3 +20,10 @@ def send_due() -> int:
 
     inbound.sweep()
     return outbox.send_due()
+
+
+def catch_up() -> dict:
+    """Every few minutes and at a cluster's start: read back what Slack's events missed."""
+    from slackapp import catchup
+
+    return {team: vars(report) for team, report in catchup.catch_up().items()}

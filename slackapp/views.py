@@ -1,28 +1,46 @@
 """/integrations/slack/events/: Slack's Events API request URL.
 
-Public, but only a request signed with a Slack app's signing secret (slack_sdk's
-SignatureVerifier: HMAC-SHA256 over v0:timestamp:body, timestamp within 5 minutes) is read.
+Public, but only a request signed with a Slack app's signing secret (HMAC-SHA256 over
+v0:timestamp:body, as Slack documents it, timestamp within 5 minutes) is read.
 Its headers are checked before use (the timestamp ASCII digits, the signature v0= and 64 hex
-digits) and its body is decoded as UTF-8 with errors refused: malformed input is a JSON 4xx
-naming what is wrong, never a 500.
+digits) and the signature is checked on the raw bytes, before the body is decoded (as UTF-8,
+errors refused): malformed input is a JSON 4xx naming what is wrong, never a 500.
+
+What Slack is told (it retries anything but a 2xx, and disables an app's events when 5 % of
+deliveries fail within an hour):
+- 200 for every signed event we keep or do not want: another workspace's (ours is named by
+  `authorizations[].team_id` or `context_team_id`, since in a Slack Connect channel the outer
+  `team_id` is the channel's host, possibly the customer), a retry, a kind we do not map.
+- 401 with `X-Slack-No-Retry: 1` for a missing, malformed, stale or wrong signature: retrying
+  cannot fix it. A signed request we cannot read (not UTF-8, not JSON, no event_id) is a 400
+  with the same header.
+- 503 without it when our database cannot be reached: Slack's retries (for about 5 minutes)
+  bring the event again, and the catch-up (slackapp/catchup.py) reads whatever is older.
 The answer comes within Slack's 3 seconds because the view only stores the event (unique by
 event_id, so Slack's retries and duplicates are no-ops) and queues its mapping as a django-q2
 task: mapping may ask Slack who a user is (users.info), which can be slow.
 """
 
+import hashlib
+import hmac
 import json
+import logging
 import re
+import time
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from slack_sdk.signature import SignatureVerifier
 
+from slackapp.connect import delivered_to
 from slackapp.models import SlackApp, SlackEvent
 
+log = logging.getLogger(__name__)
+
 MAX_BODY = 1024 * 1024
+MAX_AGE = 5 * 60  # seconds a signed request stays valid (replays after that are refused)
 # Unix seconds in ASCII digits: "²".isdigit() is true and int("²") fails, and a 5,000-digit
 # number is more than int() will read.
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -30,15 +48,21 @@ SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")  # hmac.compare_digest refuses non-AS
 
 
 def _refused(why: str, status: int = 401) -> JsonResponse:
-    return JsonResponse({"error": why}, status=status)
+    """A refusal Slack must not retry: the same request would be refused again."""
+    answer = JsonResponse({"error": why}, status=status)
+    answer["X-Slack-No-Retry"] = "1"
+    return answer
 
 
-def _signed_by(body: str, timestamp: str, signature: str) -> SlackApp | None:
-    """The enabled app whose signing secret signed this request (timestamp window included)."""
+def _signed_by(body: bytes, timestamp: str, signature: str) -> SlackApp | None:
+    """The enabled app whose signing secret signed these bytes, if the timestamp is recent.
+    The bytes as received: slack_sdk's verifier decodes them first, which fails on non-UTF-8."""
+    if abs(time.time() - int(timestamp)) > MAX_AGE:
+        return None
+    signed = b"v0:" + timestamp.encode("ascii") + b":" + body
     for app in SlackApp.objects.filter(enabled=True).exclude(signing_secret=""):
-        verifier = SignatureVerifier(app.signing_secret)
-        # The decoded body encodes back to the same bytes, which is what Slack signed.
-        if verifier.is_valid(body=body, timestamp=timestamp, signature=signature):
+        digest = hmac.new(app.signing_secret.encode(), signed, hashlib.sha256).hexdigest()
+        if hmac.compare_digest(f"v0={digest}", signature):
             return app
     return None
 
@@ -78,12 +102,21 @@ def events(request):
     if not SIGNATURE.fullmatch(signature):
         return _refused("X-Slack-Signature: missing or not v0= and 64 hex digits")
     try:
+        return _signed_request(request, timestamp, signature)
+    except DatabaseError as error:
+        # No X-Slack-No-Retry: Slack retries, by when the database may be back.
+        log.warning("Slack event not stored, the database is unavailable: %s", error)
+        return JsonResponse({"error": "database unavailable, please retry"}, status=503)
+
+
+def _signed_request(request, timestamp: str, signature: str):
+    app = _signed_by(request.body, timestamp, signature)
+    if app is None:
+        return _refused("invalid or stale signature (X-Slack-Signature, X-Slack-Request-Timestamp)")
+    try:
         body = request.body.decode("utf-8")
     except UnicodeDecodeError:
         return _refused("body: not UTF-8", 400)
-    app = _signed_by(body, timestamp, signature)
-    if app is None:
-        return _refused("invalid or stale signature (X-Slack-Signature, X-Slack-Request-Timestamp)")
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
@@ -98,8 +131,8 @@ def events(request):
     event_id = payload.get("event_id")
     if not isinstance(event_id, str) or not event_id or not isinstance(payload.get("event"), dict):
         return _refused("event_id and event are required", 400)
-    if payload.get("team_id") != app.team_id:
-        return _refused("team_id: not this app's workspace", 400)
+    if not delivered_to(app, payload):
+        return HttpResponse(status=200)  # another workspace's event: not ours to keep
     stored = _stored(app, payload, repeat="X-Slack-Retry-Num" in request.headers)
     if stored is not None:
         transaction.on_commit(lambda: _enqueue(stored.pk))

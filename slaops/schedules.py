@@ -53,12 +53,24 @@ def timetable() -> list[dict]:
             "minutes": 1,
         },
         {
+            # Slack messages the events missed (an outage, a lost event); also at a cluster's
+            # start (RUN_AT_START). Rate-limit aware: a 429 waits Slack's Retry-After.
+            "name": "slack-catch-up",
+            "func": "slackapp.tasks.catch_up",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 5,
+        },
+        {
             "name": "sla-housekeeping",
             "func": "threads.tasks.housekeeping",
             "schedule_type": Schedule.DAILY,
             "minutes": None,
         },
     ]
+
+
+# Schedules that also run as soon as the timetable is written (a cluster's start, a migrate).
+RUN_AT_START = {"slack-catch-up"}
 
 
 def ensure_schedules(using: str = "default") -> list[str]:
@@ -70,7 +82,7 @@ def ensure_schedules(using: str = "default") -> list[str]:
         schedule, created = Schedule.objects.using(using).update_or_create(
             name=name, defaults={**entry, "repeats": -1}
         )
-        if created or schedule.next_run is None:
+        if created or schedule.next_run is None or name in RUN_AT_START:
             Schedule.objects.using(using).filter(pk=schedule.pk).update(next_run=timezone.now())
         names.append(name)
     return names

@@ -424,11 +424,12 @@ def _mail_of(thread) -> dict:
 
 
 def _slack_records(event) -> None:
-    from slackapp.models import SlackApp, SlackEvent, SlackPost
+    from slackapp.models import SlackApp, SlackEvent, SlackMessage, SlackPost
     from threads.models import Message
 
     app = SlackApp.objects.create(team_id="T0MATRIX", bot_token="xoxb-m", signing_secret="s")
     SlackEvent.objects.create(app=app, event_id="Ev0MATRIX", payload={})
+    SlackMessage.objects.create(app=app, channel_id="C0", ts="1.0", status="recorded")
     message = Message.objects.create(thread=event.thread, author_kind="agent", body="Hi")
     SlackPost.objects.create(app=app, message=message, channel_id="C0", thread_ts="1.0")
 

@@ -23,6 +23,7 @@ EVERY_SCHEDULE = {
     "mail-poll",
     "mail-send",
     "slack-send",
+    "slack-catch-up",
     "sla-housekeeping",
 }
 

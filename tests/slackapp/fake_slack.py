@@ -1,10 +1,13 @@
 """A fake Slack Web API: a real HTTP server on 127.0.0.1 that WebClient(base_url=…) talks to.
 It records every call (chat.postMessage, chat.update, users.info, …) with its arguments, answers
-users.info from a small directory, and can be told to answer a method with a 429 or an error, or
+users.info from a small directory, conversations.history and conversations.replies from the
+messages written into its channels (`say`) and the replies posted to it, paged as Slack pages
+them (newest first, `cursor`), and can be told to answer a method with a 429 or an error, or
 ("lost") to post a message and answer 500, as when the answer never reaches us."""
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,8 +33,16 @@ class FakeSlack:
     failures: dict[str, list[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     posted: int = 0
-    # Replies posted (chat.postMessage with a thread_ts), as conversations.replies reads them.
-    replies: list[dict] = field(default_factory=list)
+    # channel id -> the messages in it (said, and posted by the bot), as the history gives them
+    channels: dict[str, list[dict]] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)  # method -> seconds to wait first
+
+    def say(self, channel: str, message: dict) -> dict:
+        """A message written in a channel (a dict as in an event, without the event's channel)."""
+        body = {k: v for k, v in message.items() if k not in ("channel", "event_ts")}
+        body.setdefault("type", "message")
+        self.channels.setdefault(channel, []).append(body)
+        return body
 
     @property
     def url(self) -> str:
@@ -50,10 +61,13 @@ class FakeSlack:
             if failure in (None, "lost") and method == "chat.postMessage":
                 self.posted += 1
                 ts = f"1900000000.{self.posted:06d}"
-                posted = {"ts": ts, "text": args.get("text", "")}
+                posted = {"type": "message", "ts": ts, "text": args.get("text", "")}
+                posted["bot_id"] = "B0BOT"
+                if args.get("thread_ts"):
+                    posted["thread_ts"] = args["thread_ts"]
                 if args.get("metadata"):
                     posted["metadata"] = args["metadata"]
-                self.replies.append(posted | {"_in": (args.get("channel"), args.get("thread_ts"))})
+                self.channels.setdefault(args.get("channel", ""), []).append(posted)
         if failure == "lost":
             return 500, {}, {"ok": False, "error": "fatal_error"}
         if failure and failure.startswith("429"):
@@ -81,17 +95,46 @@ class FakeSlack:
             return 200, {}, {"ok": True, "user": user | {"profile": profile}}
         if method == "chat.postMessage":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method == "conversations.history":
+            return 200, {}, self._page(args, self._top_level(args.get("channel", "")))
         if method == "conversations.replies":
-            where = (args.get("channel"), args.get("ts"))
-            found = [
-                {k: v for k, v in m.items() if k != "_in"}
-                for m in self.replies
-                if m["_in"] == where and float(m["ts"]) > float(args.get("oldest") or 0)
+            in_channel = self.channels.get(args.get("channel", ""), [])
+            parent = [m for m in in_channel if m["ts"] == args.get("ts")]
+            replies = [
+                m for m in in_channel if m.get("thread_ts") == args["ts"] and m["ts"] != args["ts"]
             ]
-            return 200, {}, {"ok": True, "messages": found, "has_more": False}
+            if not parent and not replies:
+                return 200, {}, {"ok": False, "error": "thread_not_found"}
+            replies = [m for m in replies if float(m["ts"]) > float(args.get("oldest") or 0)]
+            answer = self._page(args, sorted(replies, key=lambda m: float(m["ts"])))
+            answer["messages"] = parent + answer["messages"]
+            return 200, {}, answer
         if method == "chat.update":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return 200, {}, {"ok": True}
+
+    def _top_level(self, channel: str) -> list[dict]:
+        messages = [
+            m
+            for m in self.channels.get(channel, [])
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
+        ]
+        return sorted(messages, key=lambda m: float(m["ts"]), reverse=True)
+
+    @staticmethod
+    def _page(args: dict, messages: list[dict]) -> dict:
+        oldest = float(args.get("oldest") or 0)
+        messages = [m for m in messages if float(m["ts"]) > oldest]
+        start = int(args.get("cursor") or 0)
+        size = int(args.get("limit") or 100)
+        page = messages[start : start + size]
+        more = start + size < len(messages)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + size) if more else ""},
+        }
 
 
 def _handler(fake: FakeSlack):
@@ -107,6 +150,8 @@ def _handler(fake: FakeSlack):
                 args = dict(parse_qsl(raw)) | dict(parse_qsl(parts.query))
             token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
             fake.calls.append(Call(method, args, token))
+            if fake.delay.get(method):
+                time.sleep(fake.delay[method])
             code, headers, body = fake.answer(method, args)
             payload = json.dumps(body).encode()
             self.send_response(code)

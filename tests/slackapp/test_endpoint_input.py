@@ -27,9 +27,12 @@ def test_a_signed_body_that_is_not_utf8_is_a_400_naming_the_body(workspace, clie
     assert answer.json() == {"error": "body: not UTF-8"}
 
 
-def test_an_unsigned_body_that_is_not_utf8_is_refused_too(workspace, client):
+def test_an_unsigned_body_that_is_not_utf8_is_a_bad_signature_checked_on_the_raw_bytes(
+    workspace, client
+):
     answer = send(client, b"\xc3\x28", signature="v0=" + "0" * 64)
-    assert answer.status_code == 400 and "UTF-8" in answer.json()["error"]
+    assert answer.status_code == 401 and "signature" in answer.json()["error"]
+    assert answer["X-Slack-No-Retry"] == "1"
 
 
 @pytest.mark.parametrize(

@@ -74,7 +74,7 @@ def test_an_answer_delivered_late_counts_at_its_slack_time(workspace, post_event
 
 def test_a_forged_signature_is_refused_with_401_and_nothing_recorded(workspace, post_event):
     answer = post_event(callback(message(at(0), "Help")), secret="not-the-secret")
-    assert answer.status_code == 401
+    assert answer.status_code == 401 and answer["X-Slack-No-Retry"] == "1"
     assert "signature" in answer.json()["error"]
     assert not SlackEvent.objects.exists() and not Thread.objects.exists()
 
@@ -260,9 +260,11 @@ def test_messages_in_channels_that_are_not_connected_open_nothing(workspace, pos
     assert SlackEvent.objects.get().status == "ignored"
 
 
-def test_an_event_of_another_workspace_is_a_400(workspace, post_event):
+def test_an_event_of_another_workspace_is_answered_200_and_not_kept(workspace, post_event):
+    """Slack retries anything else, and disables the app's events when too many fail."""
     answer = post_event(callback(message(at(0), "Help"), team="T0OTHER"))
-    assert answer.status_code == 400 and "team_id" in answer.json()["error"]
+    assert answer.status_code == 200 and "X-Slack-No-Retry" not in answer
+    assert not SlackEvent.objects.exists() and not Thread.objects.exists()
 
 
 def test_a_customer_whose_email_is_another_accounts_contact_still_opens_the_channels_thread(
