@@ -53,6 +53,7 @@ class QueueRow:
     reason: str = ""  # paused rows: why
     at_risk: list = field(default_factory=list)  # the thread page: objectives at risk it counts in
     resumes_at: datetime | None = None  # frozen because its calendar is closed: when it reopens
+    held: list = field(default_factory=list)  # the thread page: who held its time (pages.held)
 
     @property
     def thread(self) -> Thread:
