@@ -14,10 +14,11 @@ def team_name(clock) -> str:
     return clock.team.name if clock.team_id and clock.team else REMOVED_TEAM
 
 
-def clock_name(clock) -> str:
+def clock_name(clock, team: str | None = None) -> str:
+    """`team`: the team clock's team name when the caller read it (else `clock.team`'s)."""
     label = Metric(clock.metric).label if clock.metric in Metric.values else clock.metric
     if clock.metric in TEAM_METRICS:
-        return f"{label} — {team_name(clock)}"
+        return f"{label} — {team or team_name(clock)}"
     if clock.metric == Metric.PERIODIC_UPDATE and clock.cycle:
         return f"{label}, cycle {clock.cycle}"
     return label

@@ -172,9 +172,12 @@ def thread_parts(*, thread_id: int, user) -> dict:
 
 
 def _names_in(events: list[SlaEvent]) -> dict[str, dict]:
-    """Names for the ids that "thread changed" events carry (one query per kind of id)."""
+    """Names for the ids that "thread changed" events carry, and the teams of team clocks'
+    events (one query per kind of id)."""
     wanted: dict[str, set] = {"team": set(), "tier": set(), "assignee": set()}
     for event in events:
+        if event.clock_id and event.clock.team_id:  # a team clock's events name its team
+            wanted["team"].add(event.clock.team_id)
         name = event.details.get("field") if event.kind == EventKind.THREAD_CHANGED else None
         if name in wanted:
             wanted[name].update(

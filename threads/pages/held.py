@@ -107,15 +107,15 @@ def held_bar(shares: list[Share], clock_label: str) -> SafeString:
         return mark_safe("")
     # The legend is what a screen reader reads; the bar draws the same figures.
     parts = [
-        '<svg class="held-bar" aria-hidden="true" width="100%" height="12">'
-        '<rect class="track" x="0" y="0" width="100%" height="12" rx="3" fill="#eceef3"/>'
+        '<svg class="held-bar" aria-hidden="true" width="100%" height="10">'
+        '<rect class="track" x="0" y="0" width="100%" height="10" rx="3" fill="#eceef3"/>'
     ]
     start = 0.0
     for share in shares:
         width = share.fraction
         parts.append(
             f'<rect class="part {share.css}" x="{start * 100:.3f}%" y="0" '
-            f'width="{width * 100:.3f}%" height="12" fill="{share.colour}">'
+            f'width="{width * 100:.3f}%" height="10" fill="{share.colour}">'
             f"<title>{escape(share.name)}: {share.duration} ({share.percent})</title></rect>"
         )
         start += width
@@ -124,7 +124,7 @@ def held_bar(shares: list[Share], clock_label: str) -> SafeString:
     for share in shares[:-1]:
         edge += share.fraction
         parts.append(
-            f'<rect class="gap" x="{edge * 100:.3f}%" y="0" width="2" height="12" fill="#fff"/>'
+            f'<rect class="gap" x="{edge * 100:.3f}%" y="0" width="2" height="10" fill="#fff"/>'
         )
     parts.append("</svg>")
     keys = "".join(
