@@ -95,11 +95,6 @@ def shares_of(clocks_used: list[tuple[object, timedelta]], thread) -> list[list[
     return found
 
 
-def summary(shares: list[Share]) -> str:
-    """The bar in words: "Tier 2 1h 10m (58%), Frontline 40m (33%), …"."""
-    return ", ".join(f"{s.name} {s.duration} ({s.percent})" for s in shares)
-
-
 def held_bar(shares: list[Share], clock_label: str) -> SafeString:
     """One stacked bar, a segment per holder sized by its share, and its legend; empty for a
     clock that has used no time yet."""

@@ -150,3 +150,12 @@ def test_the_inbox_badge_says_in_words_whose_clock_it_is(client, agent, desk):
     with at(40):
         html = client.get("/inbox/").content.decode()
     assert 'title="Frontline response overdue by 10m"' in html
+
+
+def test_the_breach_queue_names_a_team_clocks_team(client, agent, desk):
+    with at(0):
+        thread_create(subject="Export fails", first_message="Help", team=desk["tier2"])
+    client.force_login(agent)
+    with at(10):
+        html = client.get("/queue/").content.decode()
+    assert "Team response — Tier 2" in html and "Team resolution — Tier 2" in html
