@@ -17,6 +17,7 @@ from accounts.roles import AGENTS, MANAGERS
 from policies.models import Calendar, OpeningHours, SlaPolicy, Tier
 from policies.services import holidays_import, policies_from_template
 from slaops.demo_logins import new_password, read_logins, write_logins
+from slaops.demo_teams import seed_handed_threads, seed_teams
 from threads.models import Thread
 
 
@@ -104,11 +105,6 @@ def seed_demo() -> SeedReport:
         policies_from_template(key="b2b-tiers", calendar=berlin, active=True)
         report.created.append("policies from the “24/7 on-call” and “B2B tiers” templates")
     tiers = {t.name: t for t in Tier.objects.all()}
-    teams = {}
-    for name in ["Frontline", "Technical", "Billing"]:
-        teams[name], created = Team.objects.get_or_create(name=name)
-        if created:
-            report.created.append(f"team {name}")
     customers = [
         (
             "Acme GmbH",
@@ -153,7 +149,11 @@ def seed_demo() -> SeedReport:
         transaction.on_commit(lambda: write_logins(logins))
     User = get_user_model()
     agent = User.objects.get(username="agent")
-    teams["Frontline"].members.add(agent)
+    teams = seed_teams(report, agent)
+    for name in ["Technical", "Billing"]:
+        teams[name], created = Team.objects.get_or_create(name=name)
+        if created:
+            report.created.append(f"team {name}")
     if not Thread.objects.exists():
         _demo_history(report)
         _demo_threads(agent, teams, report)
@@ -348,3 +348,4 @@ def _demo_threads(agent, teams, report) -> None:
             services.thread_resolve(thread=thread, actor=agent, at=later + timedelta(minutes=30))
         services.thread_catch_up(thread=thread, at=now)
     report.created.append(f"{len(DEMO_THREADS)} demo threads")
+    seed_handed_threads(report, teams, now)

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from accounts.models import Account
+from accounts.models import Account, Team
 from policies.models import Calendar, Holiday, SlaPolicy, Tier
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +173,43 @@ def test_a_new_var_and_secret_key_are_private_from_the_start(monkeypatch, tmp_pa
     assert len(slaops_settings._embedded_secret_key()) > 40
     assert mode(var) == 0o700
     assert mode(var / "secret_key") == 0o600
+
+
+def test_demo_teams_hand_threads_on_and_one_missed_its_own_target():
+    from policies.models.teams import TeamAlertRule, TeamTarget, TeamWarning
+    from threads.models import SlaClock
+
+    call_command("seed_demo")
+    targets = {
+        (t.team.name, t.metric): t.duration.total_seconds() / 60
+        for t in TeamTarget.objects.select_related("team")
+    }
+    assert targets == {
+        ("Frontline", "team_response"): 30,
+        ("Frontline", "team_resolution"): 240,
+        ("Tier 2", "team_response"): 120,
+        ("Tier 2", "team_resolution"): 480,
+    }
+    assert TeamWarning.objects.filter(team__name="Frontline").exists()
+    assert TeamAlertRule.objects.filter(team__name="Frontline", to_team=True).exists()
+    assert SlaPolicy.objects.filter(targets__metric="periodic_update").exists()
+    assert SlaPolicy.objects.filter(targets__metric="first_resolution").exists()
+    handed = SlaClock.objects.filter(thread__subject="Payment webhook returns 502")
+    resolution = handed.get(metric="resolution")
+    holders = set(resolution.attribution["parts"]) | {resolution.attribution["holder"]}
+    frontline, tier2 = (
+        f"team:{t.pk}"
+        for t in Team.objects.filter(name__in=["Frontline", "Tier 2"]).order_by("name")
+    )
+    assert {frontline, tier2} <= holders
+    assert [c.team.name for c in handed.filter(metric="team_response").order_by("started_at")] == [
+        "Frontline",
+        "Tier 2",
+        "Frontline",
+    ]
+    missed = SlaClock.objects.get(
+        thread__subject="Refund not received after cancellation",
+        metric="team_response",
+        team__name="Frontline",
+    )
+    assert missed.state == "breached"

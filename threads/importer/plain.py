@@ -353,11 +353,11 @@ class ImportBook(PolicyBook):
         memo.answers, memo.engines = {}, {}
         return memo
 
-    def once(self, key, work, *args):
+    def once(self, key, work, *args, **kwargs):
         try:
             return self.answers[key]
         except KeyError:
-            found = self.answers[key] = work(*args)
+            found = self.answers[key] = work(*args, **kwargs)
             return found
 
     def match(self, thread):

@@ -15,8 +15,9 @@ from accounts.roles import AGENTS, MANAGERS
 from accounts.selectors import viewer_zone
 from objectives import board
 from policies.models import Tier
-from policies.vocabulary import Metric
+from policies.vocabulary import TEAM_METRICS, Metric
 from threads.models import Delivery, EventKind, Message, SlaClock, SlaEvent, Thread
+from threads.pages.held import shares_of
 from threads.pages.history import describe_event
 from threads.pages.queue import QueueRow, queue_row
 from threads.replies import registry as replies
@@ -52,11 +53,20 @@ class HistoryEntry:
 @dataclass
 class ThreadDetail:
     thread: Thread
-    clocks: list[QueueRow]
+    clocks: list[QueueRow]  # the customer's clocks, then the teams' own
     messages: list[Message]
     history: list[HistoryEntry]
     names: dict[str, dict]  # "team"/"tier"/"assignee" id -> name, for "thread changed" events
     now: datetime
+
+    @property
+    def customer_clocks(self) -> list[QueueRow]:
+        return [row for row in self.clocks if row.clock.metric not in TEAM_METRICS]
+
+    @property
+    def team_clocks(self) -> list[QueueRow]:
+        """The teams' own clocks (OLAs), in the order the thread was handed to them."""
+        return [row for row in self.clocks if row.clock.metric in TEAM_METRICS]
 
 
 def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> ThreadDetail:
@@ -71,7 +81,12 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
             Prefetch(
                 "clocks",
                 queryset=SlaClock.objects.select_related(
-                    "policy", "calendar", "overridden_by", "breach_reason", "breach_reason_by"
+                    "policy",
+                    "calendar",
+                    "team",
+                    "overridden_by",
+                    "breach_reason",
+                    "breach_reason_by",
                 ).order_by("started_at", "id"),
             ),
             Prefetch(
@@ -103,11 +118,13 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
         if event.kind == EventKind.PAUSED and event.clock_id in paused:
             reasons.setdefault(event.clock_id, event.details.get("reason", ""))
     clocks = []
-    order = {metric: i for i, metric in enumerate(Metric.values)}
-    for clock in sorted(thread.clocks.all(), key=lambda c: (order[c.metric], c.started_at, c.pk)):
+    for clock in sorted(thread.clocks.all(), key=_shown_order):
         row = queue_row(clock, now if clock.is_running else (clock.stopped_at or now))
         row.reason = reasons.get(clock.pk, "")
         clocks.append(row)
+    held = shares_of([(row.clock, row.used) for row in clocks], thread)
+    for row, shares in zip(clocks, held, strict=True):
+        row.held = shares
     return ThreadDetail(
         thread=thread,
         clocks=clocks,
@@ -116,6 +133,17 @@ def thread_detail(*, thread_id: int, user=None, now: datetime | None = None) -> 
         names=_names_in(events),
         now=now,
     )
+
+
+_METRIC_ORDER = {metric: i for i, metric in enumerate(Metric.values)}
+
+
+def _shown_order(clock: SlaClock) -> tuple:
+    """The customer's clocks by metric, then start; the teams' after them by start (the order
+    the thread was handed on), response before resolution."""
+    if clock.metric in TEAM_METRICS:
+        return (1, clock.started_at, _METRIC_ORDER[clock.metric], clock.pk)
+    return (0, _METRIC_ORDER[clock.metric], clock.started_at, clock.pk)
 
 
 def thread_parts(*, thread_id: int, user) -> dict:
@@ -144,9 +172,12 @@ def thread_parts(*, thread_id: int, user) -> dict:
 
 
 def _names_in(events: list[SlaEvent]) -> dict[str, dict]:
-    """Names for the ids that "thread changed" events carry (one query per kind of id)."""
+    """Names for the ids that "thread changed" events carry, and the teams of team clocks'
+    events (one query per kind of id)."""
     wanted: dict[str, set] = {"team": set(), "tier": set(), "assignee": set()}
     for event in events:
+        if event.clock_id and event.clock.team_id:  # a team clock's events name its team
+            wanted["team"].add(event.clock.team_id)
         name = event.details.get("field") if event.kind == EventKind.THREAD_CHANGED else None
         if name in wanted:
             wanted[name].update(

@@ -3,9 +3,10 @@
 from datetime import datetime, timedelta
 
 from policies.templatetags.slaops_time import in_zone
-from policies.vocabulary import Metric, ThreadStatus
+from policies.vocabulary import ThreadStatus
 from slaops.formatting import format_duration
 from threads.models import EventKind
+from threads.pages.clock_names import REMOVED_TEAM, clock_name
 
 
 def _when(value, zone) -> str:
@@ -23,11 +24,12 @@ def _target(seconds) -> str:
 def describe_event(event, names: dict, zone: str) -> str:
     """One line of history in a support lead's words."""
     d = event.details or {}
-    metric = Metric(event.clock.metric).label if event.clock_id else ""
+    metric = _clock_words(event.clock, names) if event.clock_id else ""
     kind = event.kind
     if kind == EventKind.STARTED:
+        under = f" under “{d['policy']}”" if d.get("policy") else ""
         return (
-            f"{metric} started under “{d.get('policy')}”: target {_target(d.get('target'))}, "
+            f"{metric} started{under}: target {_target(d.get('target'))}, "
             f"due {_when(d.get('due_at'), zone)}."
         )
     if kind == EventKind.PAUSED:
@@ -78,6 +80,13 @@ def describe_event(event, names: dict, zone: str) -> str:
             f"{_when(d.get('due_at'), zone)}: {d.get('reason', '')}."
         )
     return event.get_kind_display()
+
+
+def _clock_words(clock, names: dict) -> str:
+    """ "Team response — Tier 2" (its team's name from `names`, read with the page's other
+    names), "Periodic update, cycle 2", "First response"."""
+    team = names.get("team", {}).get(clock.team_id, REMOVED_TEAM) if clock.team_id else None
+    return clock_name(clock, team)
 
 
 def _describe_change(d: dict, names: dict) -> str:

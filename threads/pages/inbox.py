@@ -10,10 +10,12 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account, Contact
-from policies.vocabulary import Metric, Priority
+from policies.vocabulary import TEAM_METRICS, Metric, Priority
+from slaops.formatting import format_duration
 from slaops.ids import parse_id
 from threads.clocks.measure import engine_for, measure
 from threads.models import CLOSED_STATUSES, RUNNING_STATES, Message, SlaClock, Thread
+from threads.pages.clock_names import badge_name
 from threads.selectors import team_ids, visible_limit
 
 PAGE_SIZE = 50
@@ -65,6 +67,21 @@ class Badge:
     @property
     def left_seconds(self) -> int:
         return int(self.left.total_seconds())
+
+    @property
+    def for_team(self) -> bool:
+        """A team's own clock (more urgent than the customer's): the badge names the team."""
+        return self.clock.metric in TEAM_METRICS
+
+    @property
+    def says(self) -> str:
+        """The badge in words: "Tier 2 response due in 12m", "… overdue by 5m", "… paused"."""
+        name = badge_name(self.clock)
+        if self.clock.paused or self.clock.due_at is None:
+            return f"{name} paused"
+        if self.left < timedelta():
+            return f"{name} overdue by {format_duration(-self.left)}"
+        return f"{name} due in {format_duration(self.left)}"
 
 
 @dataclass
@@ -241,11 +258,12 @@ def _by_priority(threads: QuerySet, *, offset: int, wanted: int) -> list[int]:
 
 
 def _badges(thread_ids: list[int], now: datetime) -> dict[int, Badge]:
-    """Each thread's most urgent running clock: the soonest due; a paused one only when none
-    is counting down."""
+    """Each thread's most urgent running clock, the customer's or a team's own: the soonest
+    due; a paused one only when none is counting down. One query for the page's threads (the
+    (thread, metric) index), the team of a team clock joined in it."""
     best: dict[int, SlaClock] = {}
     clocks = SlaClock.objects.filter(thread_id__in=thread_ids, state__in=RUNNING_STATES)
-    for clock in clocks.select_related("calendar"):
+    for clock in clocks.select_related("calendar", "team"):
         key = (clock.due_at is None, clock.due_at or now, clock.pk)
         current = best.get(clock.thread_id)
         if current is None or key < (current.due_at is None, current.due_at or now, current.pk):

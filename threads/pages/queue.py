@@ -53,6 +53,7 @@ class QueueRow:
     reason: str = ""  # paused rows: why
     at_risk: list = field(default_factory=list)  # the thread page: objectives at risk it counts in
     resumes_at: datetime | None = None  # frozen because its calendar is closed: when it reopens
+    held: list = field(default_factory=list)  # the thread page: who held its time (pages.held)
 
     @property
     def thread(self) -> Thread:
@@ -103,11 +104,11 @@ def _with_rows(clocks: QuerySet) -> QuerySet:
     """What a row shows, in a fixed number of queries.
 
     The thread, its policy and calendar come in the same query; account, tier, assignee and
-    team in one small `IN (…)` query each. Joining all seven tables at once costs PostgreSQL
-    ~12 ms of planning per page (the join order search grows with every LEFT JOIN) against
-    ~0.5 ms for these five statements."""
+    team, and a team clock's own team, in one small `IN (…)` query each. Joining all seven
+    tables at once costs PostgreSQL ~12 ms of planning per page (the join order search grows
+    with every LEFT JOIN) against ~0.5 ms for these small statements."""
     return clocks.select_related("thread", "policy", "calendar").prefetch_related(
-        "thread__account", "thread__tier", "thread__assignee", "thread__team"
+        "thread__account", "thread__tier", "thread__assignee", "thread__team", "team"
     )
 
 

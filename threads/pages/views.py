@@ -149,10 +149,14 @@ def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
         "clock_actions": clock_actions([row.clock for row in detail.clocks], request.user, now),
         "breach_reasons": BreachReason.objects.filter(active=True).order_by("name"),
         "response_running": any(
-            row.clock.is_running and row.clock.metric != Metric.RESOLUTION for row in detail.clocks
+            row.clock.is_running and row.clock.metric in RESPONSE_METRICS for row in detail.clocks
         ),
     }
     return render(request, "threads/thread.html", context, status=status)
+
+
+# The customer's response clocks, which "no reply needed" cancels (a team's response is its own).
+RESPONSE_METRICS = {Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE}
 
 
 def _pause_hint(thread) -> str:

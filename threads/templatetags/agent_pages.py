@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import is_manager
 from slaops.formatting import format_duration
+from threads.pages import clock_names, held
 from threads.pages.notifications import unread_count
 
 register = template.Library()
@@ -69,3 +70,21 @@ def resumes_text(resumes_at: datetime | None, zone: str | None) -> str:
     soon = local - timezone.now().astimezone(tz) < timedelta(days=6)
     when = f"{local:%a %H:%M}" if soon else f"{local:%a %d %b %H:%M}"
     return f"outside business hours · resumes {when}"
+
+
+@register.filter
+def clock_name(clock) -> str:
+    """ "Team response — Tier 2", "Periodic update, cycle 3", "First response"."""
+    return clock_names.clock_name(clock)
+
+
+@register.filter
+def badge_name(clock) -> str:
+    """ "Tier 2 response" for a team's clock in the inbox badge, else the metric."""
+    return clock_names.badge_name(clock)
+
+
+@register.filter
+def held_bar(row) -> str:
+    """The thread page's bar of who held a clock's time, with its legend (pages.held)."""
+    return held.held_bar(row.held, clock_names.clock_name(row.clock))
