@@ -108,7 +108,7 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
         actions[thread_id].append((at, 0, pk, action))
     firsts: dict[int, dict] = {pk: {} for pk in thread_ids}
     escalated: set[tuple[int, datetime]] = set()
-    for thread_id, at, pk, kind, details in (
+    for thread_id, at, pk, kind, details, actor_id in (
         SlaEvent.objects.filter(
             thread_id__in=thread_ids,
             kind__in=[
@@ -119,7 +119,7 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
             ],
         )
         .order_by("at", "pk")
-        .values_list("thread_id", "at", "pk", "kind", "details")
+        .values_list("thread_id", "at", "pk", "kind", "details", "actor_id")
     ):
         if kind == EventKind.ESCALATED:
             escalated.add((thread_id, at))
@@ -148,7 +148,9 @@ def load_histories(thread_ids: list[int], now: datetime) -> list[History]:
         # in the replay. An escalation says its level; one recorded before that marker is found
         # by its escalation, recorded at the same instant just before it.
         made_by_rules = details.get("escalation_level") is not None or details.get("rule")
-        if at > now or made_by_rules or (thread_id, at) in escalated:
+        # A person's change (an actor, or an integration's "via") at that same instant is theirs.
+        by_someone = actor_id is not None or details.get("via")
+        if at > now or made_by_rules or ((thread_id, at) in escalated and not by_someone):
             continue
         if name == "status":
             reason = details.get("reason") or ""
