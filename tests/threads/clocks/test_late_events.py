@@ -144,3 +144,31 @@ def test_a_due_soon_alert_still_waiting_when_the_clock_breaches_is_dropped_not_s
     assert any("reach" in s.lower() or "breach" in s.lower() for s in subjects), subjects
     # No warning title ("… due soon", "… 50% of the target used", "… due in N minutes").
     assert not any("target used" in s or " due " in s.lower() for s in subjects), subjects
+
+
+def test_a_persons_change_at_the_instant_an_escalation_fired_survives_a_rebuild(agent, manager):
+    from policies.models import EscalationLevel
+    from threads.services import thread_update
+
+    tier("Free", default=True)
+    tier2 = Team.objects.create(name="Tier 2")
+    gold = policy("Around the clock", targets=[("first_response", "", 60)])
+    EscalationLevel.objects.create(policy=gold, level=1, after=timedelta(minutes=30))
+    start = datetime(2026, 11, 23, 9, tzinfo=ZoneInfo("UTC"))
+    with time_machine.travel(start, tick=False):
+        thread = thread_create(subject="Down", first_message="Help").thread
+    escalation = start + timedelta(minutes=90)
+    with time_machine.travel(escalation, tick=False):
+        evaluate()  # breaching at 10:00, escalated at 10:30 … caught up now
+    fired = SlaEvent.objects.get(thread=thread, kind=EventKind.ESCALATED).at
+    with time_machine.travel(escalation, tick=False):
+        thread_update(thread=thread, team=tier2, actor=manager, at=fired)
+        # A late agent reply makes the thread's clocks be rebuilt from its history.
+        agent_reply(
+            thread=thread, author=agent, body="on it", created_at=start + timedelta(minutes=5)
+        )
+    thread.refresh_from_db()
+    assert thread.team == tier2
+    assert SlaClock.objects.filter(thread=thread, metric="first_response").get().state == (
+        ClockState.ACHIEVED
+    )
