@@ -7,6 +7,7 @@ Each example runs in a savepoint rolled back afterwards; generation is derandomi
 a few dozen examples, so the pass takes the same few seconds every run and a failure prints the
 history that reproduces it."""
 
+import os
 from contextlib import contextmanager
 
 import pytest
@@ -22,10 +23,12 @@ from threads.clocks.rules import PAUSING_METRICS
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
+# PROPERTY_EXAMPLES=300 searches further, at random, by hand.
+MORE = os.environ.get("PROPERTY_EXAMPLES")
 few = settings(
-    max_examples=int(__import__("os").environ.get("PROPERTY_EXAMPLES", 30)),
+    max_examples=int(MORE or 30),
     deadline=None,
-    derandomize=not __import__("os").environ.get("PROPERTY_EXAMPLES"),
+    derandomize=not MORE,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
