@@ -80,3 +80,22 @@ class InlinesCheckedTogether:
         for formset in formsets:
             formset.siblings = formsets
         return formsets, inline_instances
+
+
+def targets_summary(owner):
+    """A policy's or a team's targets, one line each: "First response (Urgent): 30m"."""
+    from django.utils.html import format_html_join
+
+    from slaops.formatting import format_duration
+
+    return format_html_join(
+        "",
+        "<div>{}: <strong>{}</strong></div>",
+        (
+            (
+                t.get_metric_display() + (f" ({t.get_priority_display()})" if t.priority else ""),
+                format_duration(t.duration),
+            )
+            for t in owner.targets.all()
+        ),
+    )

@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from policies import forms as policy_forms
 from policies.admin.alert_rules import NotificationRuleInline
@@ -14,6 +14,7 @@ from policies.admin.helpers import (
     InlinesCheckedTogether,
     counted,
     targets_in_order,
+    targets_summary,
     viewer_zone,
 )
 from policies.admin.preview import preview_response
@@ -26,7 +27,6 @@ from policies.models import (
 )
 from policies.services import policies_from_template, policies_set_active, policy_clone, policy_move
 from policies.vocabulary import Channel, Priority
-from slaops.formatting import format_duration
 from whatif.views import whatif_apply_response, whatif_response, whatif_urls
 
 
@@ -168,18 +168,7 @@ class SlaPolicyAdmin(InlinesCheckedTogether, admin.ModelAdmin):
 
     @admin.display(description="targets")
     def targets_summary(self, obj):
-        return format_html_join(
-            "",
-            "<div>{}: <strong>{}</strong></div>",
-            (
-                (
-                    t.get_metric_display()
-                    + (f" ({t.get_priority_display()})" if t.priority else ""),
-                    format_duration(t.duration),
-                )
-                for t in obj.targets.all()
-            ),
-        )
+        return targets_summary(obj)
 
     @admin.display(description="warnings")
     def warnings_summary(self, obj):

@@ -3,15 +3,13 @@ run on, its targets, warnings, escalation levels and alert rules (policies/model
 
 from django.contrib import admin
 from django.db.models import Count, Prefetch
-from django.utils.html import format_html_join
 
 from accounts.models import Team
 from policies import forms as policy_forms
 from policies.admin.alert_rules import TeamAlertRuleInline
-from policies.admin.helpers import InlinesCheckedTogether, targets_in_order
+from policies.admin.helpers import InlinesCheckedTogether, targets_in_order, targets_summary
 from policies.admin.sla_policies import EscalationInline, TargetInline, ThresholdInline
 from policies.models import TeamEscalation, TeamTarget, TeamWarning
-from slaops.formatting import format_duration
 
 
 class TeamTargetInline(TargetInline):
@@ -64,18 +62,4 @@ class TeamAdmin(InlinesCheckedTogether, admin.ModelAdmin):
 
     @admin.display(description="targets")
     def targets_summary(self, obj):
-        return (
-            format_html_join(
-                "",
-                "<div>{}: <strong>{}</strong></div>",
-                (
-                    (
-                        t.get_metric_display()
-                        + (f" ({t.get_priority_display()})" if t.priority else ""),
-                        format_duration(t.duration),
-                    )
-                    for t in obj.targets.all()
-                ),
-            )
-            or "—"
-        )
+        return targets_summary(obj) or "—"

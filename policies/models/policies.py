@@ -142,10 +142,10 @@ class SlaPolicy(ConfigurationModel):
             raise ValidationError(errors)
 
 
-class SlaTarget(ConfigurationModel):
-    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
-    # A team's own targets are the team's (policies.models.teams.TeamTarget), never a policy's.
-    metric = models.CharField(max_length=20, choices=[(m.value, m.label) for m in POLICY_METRICS])
+class Target(ConfigurationModel):
+    """A promised duration for a metric, per priority or any: a policy's (SlaTarget) or a
+    team's (policies.models.teams.TeamTarget)."""
+
     priority = models.CharField(
         max_length=10,
         choices=Priority.choices,
@@ -153,6 +153,19 @@ class SlaTarget(ConfigurationModel):
         help_text="Empty = any priority. A target for the thread's own priority wins over the "
         "“any” one.",
     )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        who = self.get_priority_display() if self.priority else "any priority"
+        return f"{self.get_metric_display()} ({who}): {format_duration(self.duration)}"
+
+
+class SlaTarget(Target):
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.CASCADE, related_name="targets")
+    # A team's own targets are the team's (policies.models.teams.TeamTarget), never a policy's.
+    metric = models.CharField(max_length=20, choices=[(m.value, m.label) for m in POLICY_METRICS])
     duration = BusinessDurationField(
         help_text="Counted in business hours of the policy's calendar: 45m, 4h, 12h 30m. "
         "Write days as hours."
@@ -165,10 +178,6 @@ class SlaTarget(ConfigurationModel):
                 fields=["policy", "metric", "priority"], name="one_target_per_metric_priority"
             )
         ]
-
-    def __str__(self) -> str:
-        who = self.get_priority_display() if self.priority else "any priority"
-        return f"{self.get_metric_display()} ({who}): {format_duration(self.duration)}"
 
 
 class Warning(ConfigurationModel):

@@ -5,29 +5,20 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from accounts.models import Team
-from policies.configuration import ConfigurationModel
 from policies.models.alerting import AlertChannel, AlertRule, _connect_configuration_signals
-from policies.models.policies import Escalation, Warning
-from policies.vocabulary import TEAM_METRICS, Priority
+from policies.models.policies import Escalation, Target, Warning
+from policies.vocabulary import TEAM_METRICS
 from slaops.fields import BusinessDurationField
-from slaops.formatting import format_duration
 
 TEAM_METRIC_CHOICES = [(m.value, m.label) for m in TEAM_METRICS]
 
 
-class TeamTarget(ConfigurationModel):
+class TeamTarget(Target):
     """How long the team may take once a thread is handed to it: to answer (a public reply or
     an internal note by a member) and to hand it back or resolve it."""
 
     team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="targets")
     metric = models.CharField(max_length=20, choices=TEAM_METRIC_CHOICES)
-    priority = models.CharField(
-        max_length=10,
-        choices=Priority.choices,
-        blank=True,
-        help_text="Empty = any priority. A target for the thread's own priority wins over the "
-        "“any” one.",
-    )
     duration = BusinessDurationField(
         help_text="Counted in business hours of the team's calendar (else the policy's): 45m, "
         "4h, 12h 30m. Write days as hours."
@@ -41,10 +32,6 @@ class TeamTarget(ConfigurationModel):
                 fields=["team", "metric", "priority"], name="one_team_target_per_metric_priority"
             )
         ]
-
-    def __str__(self) -> str:
-        who = self.get_priority_display() if self.priority else "any priority"
-        return f"{self.get_metric_display()} ({who}): {format_duration(self.duration)}"
 
     def clean(self):
         if self.metric and self.metric not in TEAM_METRICS:

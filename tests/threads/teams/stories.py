@@ -8,6 +8,7 @@ from accounts.models import Team
 from policies.models import TeamTarget
 from tests.factories import policy, tier
 from threads.models import SlaClock
+from threads.services import thread_create
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 
@@ -15,6 +16,12 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday
 def at(minutes: float):
     """Travel to START + minutes (time frozen there)."""
     return time_machine.travel(START + timedelta(minutes=minutes), tick=False)
+
+
+def opened(**kwargs):
+    """A thread opened at START with the customer's first message."""
+    with at(0):
+        return thread_create(subject="Export fails", first_message="Help", **kwargs).thread
 
 
 def around_the_clock(**kwargs):

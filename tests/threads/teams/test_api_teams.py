@@ -9,9 +9,9 @@ from rest_framework.test import APIClient
 
 from integrations.models import IntegrationKey
 from tests.factories import office_calendar
-from tests.threads.teams.stories import around_the_clock, at, team
+from tests.threads.teams.stories import around_the_clock, at, opened, team
 from threads.models import Thread
-from threads.services import agent_reply, thread_create, thread_set_status
+from threads.services import agent_reply, thread_set_status
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
 THREADS = "/api/v1/threads/"
@@ -30,21 +30,6 @@ def key_api(db):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Api-Key {secret}")
     return client
-
-
-@pytest.fixture
-def frontline(agent):
-    return team("Frontline", members=[agent])
-
-
-@pytest.fixture
-def tier2(other_agent):
-    return team("Tier 2", response=60, resolution=240, members=[other_agent])
-
-
-def opened(**kwargs):
-    with at(0):
-        return thread_create(subject="Export fails", first_message="Help", **kwargs).thread
 
 
 def patch(api, thread, minutes, body):

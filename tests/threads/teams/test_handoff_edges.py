@@ -8,28 +8,13 @@ from datetime import time, timedelta
 import pytest
 
 from tests.factories import office_calendar, policy, tier
-from tests.threads.teams.stories import START, around_the_clock, at, clocks, seconds, team
+from tests.threads.teams.stories import START, around_the_clock, at, clocks, opened, seconds, team
 from threads.importer import ImportReport
 from threads.importer.run import Importer
 from threads.models import ClockState, Message, Thread
 from threads.services import agent_reply, thread_create, thread_set_status, thread_update
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
-
-
-@pytest.fixture
-def frontline(agent):
-    return team("Frontline", members=[agent])
-
-
-@pytest.fixture
-def tier2(other_agent):
-    return team("Tier 2", response=60, resolution=240, members=[other_agent])
-
-
-def opened(**kwargs):
-    with at(0):
-        return thread_create(subject="Export fails", first_message="Help", **kwargs).thread
 
 
 def test_handed_on_while_paused_the_new_teams_clocks_start_paused(frontline, tier2, manager):

@@ -3,32 +3,16 @@ on, back, removed; never touching the customer's clocks (docs/rules.md, "Team ta
 
 import pytest
 
-from tests.threads.teams.stories import around_the_clock, at, clocks, seconds, team
+from tests.threads.teams.stories import around_the_clock, at, clocks, opened, seconds
 from threads.models import ClockState
 from threads.services import (
     agent_reply,
-    thread_create,
     thread_resolve,
     thread_set_status,
     thread_update,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
-
-
-@pytest.fixture
-def frontline(agent):
-    return team("Frontline", members=[agent])
-
-
-@pytest.fixture
-def tier2(other_agent):
-    return team("Tier 2", response=60, resolution=240, members=[other_agent])
-
-
-def opened(**kwargs):
-    with at(0):
-        return thread_create(subject="Export fails", first_message="Help", **kwargs).thread
 
 
 def test_a_thread_opened_for_a_team_starts_the_teams_clocks(frontline):

@@ -4,13 +4,12 @@ step (docs/rules.md, "Periodic update" and "First and full resolution")."""
 import pytest
 
 from policies.models import SlaTarget
-from tests.threads.teams.stories import around_the_clock, at, clocks, seconds
+from tests.threads.teams.stories import around_the_clock, at, clocks, opened, seconds
 from threads.models import ClockState, EventKind, SlaEvent
 from threads.services import (
     agent_reply,
     message_receive,
     thread_catch_up,
-    thread_create,
     thread_reopen,
     thread_resolve,
     thread_set_status,
@@ -24,11 +23,6 @@ EVERY = [
     ("first_resolution", "", 240),
     ("periodic_update", "", 60),
 ]
-
-
-def opened():
-    with at(0):
-        return thread_create(subject="Export fails", first_message="Help").thread
 
 
 def reply(thread, agent, minutes, public=True):
