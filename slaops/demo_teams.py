@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from accounts.models import Contact, Team
+from accounts.models import Team
 from accounts.roles import AGENTS
 from policies.models import Calendar, SlaPolicy, SlaTarget
 from policies.models.teams import TeamAlertRule, TeamTarget, TeamWarning
@@ -156,46 +156,43 @@ HANDED_THREADS = [
 
 
 def seed_handed_threads(report, teams: dict[str, Team], now) -> None:
-    from threads import services
+    """The stories as an import replays them, each in its order: nothing is caught up to now in
+    between, so their histories hold no corrections, and what is past is history, not alerts."""
+    import json
 
-    people = {
-        u.username: u
-        for u in get_user_model().objects.filter(username__in=["agent", "priya", "tom"])
-    }
-    manager = get_user_model().objects.filter(username="manager").first()
+    from threads.importer import Importer, ImportReport
+
+    lines = []
     for minutes, subject, email, priority, steps in HANDED_THREADS:
         opened = now - timedelta(minutes=minutes)
-        thread = services.thread_create(
-            subject=subject,
-            first_message=f"{subject}. Can you help?",
-            contact=Contact.objects.get(email=email),
-            priority=priority,
-            channel="email",
-            team=teams["Frontline"],
-            assignee=people["agent"],
-            source="demo",
-            external_id=f"demo-handed-{minutes}",
-            created_at=opened,
-        ).thread
+        events = [
+            {"type": "customer_message", "at": opened.isoformat(), "body": f"{subject}: help?"}
+        ]
         for step in steps:
-            at = opened + timedelta(minutes=step.minutes)
+            at = (opened + timedelta(minutes=step.minutes)).isoformat()
             if step.what in ("reply", "note"):
-                services.agent_reply(
-                    thread=thread,
-                    author=people[step.who],
-                    body=step.text,
-                    public=step.what == "reply",
-                    created_at=at,
-                )
+                kind = "agent_reply" if step.what == "reply" else "note"
+                events.append({"type": kind, "at": at, "author": step.who, "body": step.text})
             elif step.what == "team":
-                services.thread_update(
-                    thread=thread, team=teams[step.who], actor=manager, reason=step.text, at=at
-                )
+                change = {"team": step.who, "actor": "manager", "reason": step.text}
+                events.append({"type": "team", "at": at, **change})
             elif step.what == "status":
-                services.thread_set_status(
-                    thread=thread, status=step.who, reason=step.text, actor=people["agent"], at=at
-                )
+                change = {"status": step.who, "actor": "agent", "reason": step.text}
+                events.append({"type": "status", "at": at, **change})
             else:
-                services.message_receive(thread=thread, body=step.text, created_at=at)
-        services.thread_catch_up(thread=thread, at=now)
+                events.append({"type": "customer_message", "at": at, "body": step.text})
+        line = {
+            "source": "demo",
+            "external_id": f"demo-handed-{minutes}",
+            "subject": subject,
+            "contact_email": email,
+            "priority": priority,
+            "channel": "email",
+            "team": teams["Frontline"].name,
+            "assignee": "agent",
+            "created_at": opened.isoformat(),
+            "events": events,
+        }
+        lines.append(json.dumps(line))
+    Importer().run(lines, ImportReport())
     report.created.append(f"{len(HANDED_THREADS)} threads handed between Frontline and Tier 2")
