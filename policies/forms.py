@@ -111,7 +111,7 @@ class AlertChannelForm(forms.ModelForm):
 
     class Meta:
         model = AlertChannel
-        fields = ["name", "kind", "addresses", "url", "secret", "enabled"]
+        fields = ["name", "kind", "addresses", "url", "secret", "enabled", "operator_alerts"]
 
     class Media:
         js = ["slaops/channel_kinds.js"]  # shows only the chosen kind's fields

@@ -191,6 +191,24 @@ def post(
     read: int = 0,
 ) -> Answer:
     """POST `body` to `url` if it is allowed; `read` = how many bytes of the answer to keep."""
+    return _send("POST", url, body=body, headers=headers, timeout=timeout, slack=slack, read=read)
+
+
+def get(url: str, *, headers: dict[str, str], timeout: float) -> Answer:
+    """GET `url` if it is allowed (a heartbeat ping: only the answer's status matters)."""
+    return _send("GET", url, body=None, headers=headers, timeout=timeout)
+
+
+def _send(
+    method: str,
+    url: str,
+    *,
+    body: bytes | None,
+    headers: dict[str, str],
+    timeout: float,
+    slack: bool = False,
+    read: int = 0,
+) -> Answer:
     check_url(url, slack=slack)
     parts = urlsplit(url)
     host = parts.hostname.lower()
@@ -206,7 +224,7 @@ def post(
         pool = _pool(parts.scheme, address, port, name, timeout)
         try:
             response = pool.urlopen(
-                "POST",
+                method,
                 target,
                 body=body,
                 headers=request_headers,

@@ -61,6 +61,14 @@ def timetable() -> list[dict]:
             "minutes": 5,
         },
         {
+            # Operator alerts: a channel or mailbox failing, the evaluator lagging; each
+            # incident once, then "recovered" (slaops/health/incidents.py).
+            "name": "sla-operator-alerts",
+            "func": "slaops.health.incidents.run_operator_alerts",
+            "schedule_type": Schedule.MINUTES,
+            "minutes": 1,
+        },
+        {
             "name": "sla-housekeeping",
             "func": "threads.tasks.housekeeping",
             "schedule_type": Schedule.DAILY,

@@ -27,3 +27,21 @@ SLA_HEALTH_SLACK_SECONDS = env.int("SLA_HEALTH_SLACK_SECONDS", default=120)
 # qcluster.heartbeat in SLAOPS_VAR_DIR.
 SLA_CLUSTER_BEAT_SECONDS = env.int("SLA_CLUSTER_BEAT_SECONDS", default=15)
 SLA_CLUSTER_HEARTBEAT_FILE = env.str("SLA_CLUSTER_HEARTBEAT_FILE", default="")
+
+# The dead man's switch (slaops/health/ping.py): after a completed evaluator tick the cluster
+# GETs this URL (healthchecks.io and similar: `<url>/fail` when no cluster completed a tick), at
+# most once every SLA_HEARTBEAT_EVERY_SECONDS, waiting at most SLA_HEARTBEAT_TIMEOUT_SECONDS.
+# Through the outbound gate: https, or http to a host in SLA_HTTP_ALLOWED_HOSTS. Empty: no ping.
+HEARTBEAT_URL = env.str("HEARTBEAT_URL", default="")
+SLA_HEARTBEAT_EVERY_SECONDS = env.int("SLA_HEARTBEAT_EVERY_SECONDS", default=60)
+SLA_HEARTBEAT_TIMEOUT_SECONDS = env.float("SLA_HEARTBEAT_TIMEOUT_SECONDS", default=3.0)
+
+# The red banner on the admin index, the inbox and the queue (slaops/health/banner.py): shown
+# when the last completed tick is older than SLA_HEALTH_TICK_SECONDS, or a channel's deliveries
+# have been failing this long; read at most once every SLA_BANNER_CACHE_SECONDS.
+SLA_HEALTH_CHANNEL_FAILING_SECONDS = env.int("SLA_HEALTH_CHANNEL_FAILING_SECONDS", default=600)
+SLA_BANNER_CACHE_SECONDS = env.int("SLA_BANNER_CACHE_SECONDS", default=10)
+
+# Operator alerts (slaops/health/incidents.py): a problem that comes back within this many
+# minutes of its last announcement is recorded but not announced again (nor its recovery).
+SLA_OPERATOR_ALERT_QUIET_MINUTES = env.int("SLA_OPERATOR_ALERT_QUIET_MINUTES", default=30)

@@ -25,6 +25,7 @@ EVERY_SCHEDULE = {
     "slack-send",
     "slack-catch-up",
     "sla-housekeeping",
+    "sla-operator-alerts",
 }
 
 

@@ -14,8 +14,10 @@ log = logging.getLogger(__name__)
 def evaluate() -> str:
     """Run the evaluator now and then every SLA_TICK_SECONDS until the next scheduled run is near,
     so an alert leaves within seconds of its due time, not up to a minute later. Each completed
-    tick beats the "evaluator" heartbeat that /status reads."""
+    tick beats the "evaluator" heartbeat that /status reads and pings HEARTBEAT_URL, if set, at
+    most once a minute (slaops/health/ping.py)."""
     from slaops.health.heartbeats import EVALUATOR, beat
+    from slaops.health.ping import after_tick
     from slaops.stopping import pause, stopping
     from threads.alerting.claims import deliveries_waiting
     from threads.evaluator import evaluate as tick
@@ -26,8 +28,13 @@ def evaluate() -> str:
     started = time.monotonic()
     totals = []
     while not stopping():
-        report = tick()
+        try:
+            report = tick()
+        except Exception:
+            after_tick(ok=False)  # the dead man's switch: `/fail` if no cluster ticked lately
+            raise
         beat(EVALUATOR)
+        after_tick(ok=True)
         totals.append(report.events)
         # Delivery runs as its own task, so this one keeps its ticks; the check also picks up
         # retries that came due and claims a dead worker left, every tick rather than every

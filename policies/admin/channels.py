@@ -19,12 +19,29 @@ from policies.secret_fields import masked
 @admin.register(AlertChannel)
 class AlertChannelAdmin(admin.ModelAdmin):
     form = policy_forms.AlertChannelForm
-    list_display = ["name", "kind", "destination", "enabled", "disabled_reason", "disabled_at"]
-    list_filter = ["kind", "enabled"]
+    list_display = [
+        "name",
+        "kind",
+        "destination",
+        "enabled",
+        "operator_alerts",
+        "disabled_reason",
+        "disabled_at",
+    ]
+    list_filter = ["kind", "enabled", "operator_alerts"]
     # Not the URL: searching it would let anyone guess a Slack webhook's token letter by letter.
     search_fields = ["name", "addresses"]
     readonly_fields = ["disabled_reason", "disabled_at"]
-    fields = ["name", "kind", "addresses", "url", "secret", "enabled", *readonly_fields]
+    fields = [
+        "name",
+        "kind",
+        "addresses",
+        "url",
+        "secret",
+        "enabled",
+        "operator_alerts",
+        *readonly_fields,
+    ]
     actions = ["send_test_alert", "enable_again"]
     change_form_template = "admin/policies/alertchannel/change_form.html"
 

@@ -91,6 +91,43 @@ def deliveries(now: datetime) -> Check:
     return Check("alert_delivery", state, critical=False, figures=figures)
 
 
+@dataclass(frozen=True)
+class FailingChannel:
+    key: str  # "channel:<id>", or "people:<kind>" for alerts to people (e-mail, Slack DMs)
+    name: str
+    since: datetime
+
+
+def failing_channels(now: datetime) -> list[FailingChannel]:
+    """Where alerts have been failing for SLA_HEALTH_CHANNEL_FAILING_SECONDS: a delivery still
+    retrying after its first failed attempt that long ago (quiet-hour holds are pending, not
+    retrying). One grouped read of the due index, whose rows are few while alerts flow."""
+    from datetime import timedelta
+
+    from django.db.models import Min
+
+    from policies.alert_kinds import TRANSPORTS
+    from threads.models import Delivery
+
+    cutoff = now - timedelta(seconds=settings.SLA_HEALTH_CHANNEL_FAILING_SECONDS)
+    rows = (
+        Delivery.objects.filter(status=Delivery.Status.RETRYING, created_at__lte=cutoff)
+        .values("channel_id", "channel__name", "kind")
+        .annotate(since=Min("created_at"))
+        .order_by("since")
+    )
+    failing = {}
+    for row in rows:
+        if row["channel_id"]:
+            key, name = f"channel:{row['channel_id']}", row["channel__name"]
+        else:
+            declared = TRANSPORTS.get(row["kind"])
+            label = declared.label if declared else row["kind"]
+            key, name = f"people:{row['kind']}", f"{label} to people"
+        failing.setdefault(key, FailingChannel(key, name, row["since"]))
+    return list(failing.values())
+
+
 def mailboxes(now: datetime) -> Check:
     from mail.models import Mailbox
 

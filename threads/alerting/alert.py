@@ -147,6 +147,9 @@ class Alert:
     objective: dict | None = None
     # A team's own clock (team response, team resolution): {"id", "name"} of its team.
     team: dict | None = None
+    # An operator alert (slaops/health/incidents.py): {"incident": id, "problem": key such as
+    # "channel:3", "recovered": bool}; None for every other alert.
+    operator: dict | None = None
 
     @property
     def current_state_label(self) -> str:

@@ -45,6 +45,8 @@ def installation() -> str:
 def dedup_key(alert: Alert) -> str:
     if alert.is_test:
         return f"slaops-test@{installation()}"
+    if alert.operator is not None:  # one incident per operator incident
+        return f"slaops-operator-{alert.operator['incident']}@{installation()}"
     if alert.objective is not None:  # one incident per objective's episode
         return f"slaops-objective-{alert.objective['id']}@{installation()}"
     return f"slaops-clock-{alert.clock_id}@{installation()}"
@@ -124,6 +126,9 @@ class PagerDutyTransport(Transport):
         if alert.is_test:  # a test opens an incident and closes it again at once
             self._post(channel, trigger(alert, channel.secret))
             return self._post(channel, resolve(alert, channel.secret))
+        if alert.operator is not None:  # SLA Ops in trouble pages; its recovery resolves
+            event = resolve if alert.operator["recovered"] else trigger
+            return self._post(channel, event(alert, channel.secret))
         if alert.objective is not None:  # at risk and below target page; recovered resolves
             if alert.event_kind == "objective_recovered":
                 return self._post(channel, resolve(alert, channel.secret))

@@ -62,6 +62,10 @@ def message(alert: Alert) -> dict:
         ]
         text = f"{escape(alert.title)} {link(alert.link, 'open')}"
         button = "Open the objective"
+    elif alert.operator is not None:
+        fields = [("Problem", escape(alert.subject)), ("State", escape(alert.event_label))]
+        text = f"{escape(alert.title)} {link(alert.link, 'open')}"
+        button = "Open SLA Ops"
     else:
         fields = [
             ("Thread", link(alert.link, thread)),

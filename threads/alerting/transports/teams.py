@@ -51,6 +51,11 @@ def facts(alert: Alert) -> list[dict]:
             {"title": "Compliance", "value": "—" if compliance is None else f"{compliance} %"},
             {"title": "Budget left", "value": str(figures.get("budget_left", "—"))},
         ]
+    if alert.operator is not None:
+        return [
+            {"title": "Problem", "value": plain(alert.subject)},
+            {"title": "State", "value": alert.event_label},
+        ]
     team = [{"title": "Team", "value": plain(alert.team["name"])}] if alert.team else []
     return [
         *team,

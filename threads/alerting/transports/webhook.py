@@ -30,6 +30,7 @@ EVENT_TYPE = "sla.status_transitioned"
 TEAM_CLOCK_TYPE = "team_clock.status_transitioned"
 TEAM_CLOCK_EVENT = "team_clock.{kind}"  # team_clock.warning, team_clock.breaching, …
 OBJECTIVE_TYPE = "sla.objective"
+OPERATOR_TYPE = "sla.operator"  # event "operator.incident" or "operator.recovered"
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -63,7 +64,26 @@ def objective_payload(alert: Alert) -> dict:
     }
 
 
+def operator_payload(alert: Alert) -> dict:
+    """An operator alert: SLA Ops itself is in trouble (or recovered), no thread involved."""
+    return {
+        "type": OPERATOR_TYPE,
+        "timestamp": _iso(alert.issued_at),
+        "event": alert.event_kind,
+        "data": {
+            "incident": alert.operator["incident"],
+            "problem": alert.operator["problem"],
+            "recovered": alert.operator["recovered"],
+            "title": alert.title,
+            "at": _iso(alert.at),
+            "link": alert.link,
+        },
+    }
+
+
 def payload(alert: Alert) -> dict:
+    if alert.operator is not None:
+        return operator_payload(alert)
     if alert.objective is not None:
         return objective_payload(alert)
     if alert.team is not None:
