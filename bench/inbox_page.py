@@ -50,8 +50,8 @@ def seed(threads: int, agent_id: int, other_id: int) -> float:
         cursor.execute(
             """
             INSERT INTO threads_message (thread_id, author_kind, public, automatic, needs_reply,
-              body, created_at, external_id)
-            SELECT g, 'customer', true, false, true,
+              author_teams, body, created_at, external_id)
+            SELECT g, 'customer', true, false, true, '[]'::jsonb,
               CASE WHEN g %% 10000 = 7 THEN 'Our SAML certificate expired this morning'
                    ELSE 'Hello, the export of report ' || g || ' fails with an error' END,
               now() - (g %% 600) * interval '1 minute', ''

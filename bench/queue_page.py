@@ -30,6 +30,21 @@ VIEWS = [
 ]
 
 
+# The clocks' NOT NULL columns the seed has no other value for (no database defaults).
+CLOCK_DEFAULTS = {
+    "override_reason": "''",
+    "exempt": "false",
+    "counted_as": "''",
+    "scope_priority": "''",
+    "scope_channel": "''",
+    "breach_note": "''",
+    "breach_reason_confirmed": "false",
+    "reopens": "0",
+    "attribution": "'{}'::jsonb",
+}
+NOT_NULL, NOT_NULL_VALUES = ", ".join(CLOCK_DEFAULTS), ", ".join(CLOCK_DEFAULTS.values())
+
+
 def seed(threads: int, agent_id: int, other_id: int) -> float:
     """10 % of the threads are the agent's, 50 % someone else's, 40 % unassigned."""
     from django.db import connection
@@ -49,14 +64,14 @@ def seed(threads: int, agent_id: int, other_id: int) -> float:
             """
             INSERT INTO threads_thread (id, subject, channel, priority, status, source,
               external_id, created_at, updated_at, first_response_started, policy_id, tier_id,
-              team_id, assignee_id)
+              team_id, assignee_id, update_cycles)
             SELECT g, 'Customer problem number ' || g,
               (ARRAY['email','chat','slack','web','api','phone'])[g %% 6 + 1],
               (ARRAY['urgent','high','normal','low'])[g %% 4 + 1],
               CASE WHEN g %% 100 = 0 THEN 'waiting_on_customer' ELSE 'open' END,
               'bench', '', now() - (g %% 600) * interval '1 minute', now(), true, %s,
               (%s::bigint[])[g %% %s + 1], (%s::bigint[])[g %% %s + 1],
-              CASE WHEN g %% 10 = 0 THEN %s WHEN g %% 10 <= 5 THEN %s END
+              CASE WHEN g %% 10 = 0 THEN %s WHEN g %% 10 <= 5 THEN %s END, 0
             FROM generate_series(1, %s) g
             """,
             [policy.pk, tiers, len(tiers), teams, len(teams), agent_id, other_id, threads],
@@ -64,18 +79,18 @@ def seed(threads: int, agent_id: int, other_id: int) -> float:
         # Due from two hours ago to two days ahead, in an order unrelated to the ids; the state
         # follows the due time as the evaluator would have left it.
         cursor.execute(
-            """
+            f"""
             INSERT INTO threads_slaclock (id, thread_id, metric, policy_id, target_id,
               target_duration, calendar_id, zone, warnings, warnings_passed, started_at, used,
               running_since, paused, ever_paused, warn_at, due_at, state, escalations,
-              escalations_fired, paused_for)
+              escalations_fired, paused_for, {NOT_NULL})
             SELECT g, g, 'first_response', %s, %s, interval '8 hours', %s, 'Europe/Berlin',
               '[]'::jsonb, 0, t.created_at, interval '0', t.created_at, false, false, NULL,
               d.due,
               CASE WHEN d.due < now() THEN 'breaching'
                    WHEN d.due < now() + interval '15 minutes' THEN 'imminent_breach'
                    ELSE 'pending' END,
-              '[]'::jsonb, 0, interval '0'
+              '[]'::jsonb, 0, interval '0', {NOT_NULL_VALUES}
             FROM generate_series(1, %s) g
             JOIN threads_thread t ON t.id = g
             CROSS JOIN LATERAL (
@@ -85,14 +100,15 @@ def seed(threads: int, agent_id: int, other_id: int) -> float:
             [policy.pk, target.pk, policy.calendar_id, threads],
         )
         cursor.execute(
-            """
+            f"""
             INSERT INTO threads_slaclock (id, thread_id, metric, policy_id, target_id,
               target_duration, calendar_id, zone, warnings, warnings_passed, started_at, used,
               running_since, paused, ever_paused, warn_at, due_at, state, escalations,
-              escalations_fired, paused_for, paused_at)
+              escalations_fired, paused_for, paused_at, {NOT_NULL})
             SELECT %s + g, g, 'resolution', %s, %s, interval '24 hours', %s, 'Europe/Berlin',
               '[]'::jsonb, 0, now() - interval '3 hours', interval '2 hours', NULL, true, true,
-              NULL, NULL, 'pending', '[]'::jsonb, 0, interval '0', now() - interval '1 hour'
+              NULL, NULL, 'pending', '[]'::jsonb, 0, interval '0', now() - interval '1 hour',
+              {NOT_NULL_VALUES}
             FROM generate_series(100, %s, 100) g
             """,
             [
