@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 
 from slaops.fields import TimeZoneField
@@ -120,6 +121,15 @@ class AgentProfile(models.Model):
         default=False,
         help_text="May move a clock's due time, with a reason, before it passes (managers "
         "always may, also after).",
+    )
+    avatar_url = models.URLField(
+        "avatar URL",
+        max_length=500,
+        blank=True,
+        default="",
+        validators=[URLValidator(schemes=["https"])],
+        help_text="An https address of a picture of this person: their replies posted into "
+        "Slack show it beside their name. Empty = the Slack app's own icon.",
     )
 
     def __str__(self) -> str:

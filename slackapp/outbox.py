@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from slackapp import web
 from slackapp.models import SlackApp, SlackPost
-from slaops.mrkdwn import NO_AUTOLINK, escape
+from slackapp.reply_message import reply_content
 from threads.models import Message
 
 MAX_ATTEMPTS = 8
@@ -102,17 +102,13 @@ def _claim(pk: int) -> SlackPost | None:
         ).update(next_attempt_at=now + LEASE)
     if not claimed:
         return None
-    return SlackPost.objects.select_related("app", "message__author_user").get(pk=pk)
+    return SlackPost.objects.select_related("app", "message__author_user__agent_profile").get(pk=pk)
 
 
 def content(post: SlackPost) -> dict:
-    """chat.postMessage's message: the agent's name in bold and their reply, both escaped
-    (slaops/mrkdwn.py) so the reply reads as written and cannot mention the channel, ping a
-    person or show a link under a false label. Blocks, if a reply ever gets them, take the same
-    `escape` in every text object."""
-    author = post.message.author_user
-    name = (author.get_full_name() or author.username) if author else "Support"
-    return {"text": f"*{escape(name)}*: {escape(post.message.body)}", "mrkdwn": True} | NO_AUTOLINK
+    """chat.postMessage's message: the agent's reply under their name and picture, as Block Kit
+    sections (slackapp/reply_message.py)."""
+    return reply_content(post.message)
 
 
 def send(pk: int) -> str:
