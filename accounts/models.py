@@ -2,10 +2,9 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator
 from django.db import models
 
-from slaops.fields import TimeZoneField
+from slaops.fields import HttpsURLField, TimeZoneField
 
 
 def normalise_email(email: str) -> str:
@@ -122,12 +121,11 @@ class AgentProfile(models.Model):
         help_text="May move a clock's due time, with a reason, before it passes (managers "
         "always may, also after).",
     )
-    avatar_url = models.URLField(
+    avatar_url = HttpsURLField(
         "avatar URL",
         max_length=500,
         blank=True,
         default="",
-        validators=[URLValidator(schemes=["https"])],
         help_text="An https address of a picture of this person: their replies posted into "
         "Slack show it beside their name. Empty = the Slack app's own icon.",
     )
