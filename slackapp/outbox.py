@@ -8,6 +8,7 @@ never heard (a timeout, a worker that died mid-call) may have posted: before try
 Slack thread is read (conversations.replies) for a message with that id, so a reply is never
 posted twice."""
 
+import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -24,6 +25,7 @@ LEASE = timedelta(seconds=60)  # a row claimed longer ago than this was interrup
 
 
 METADATA_EVENT = "slaops_reply"  # the metadata event type of our posts
+DELIVERY = re.compile(r"reply-[0-9]{1,18}")  # delivery_id's shape
 
 
 def app_of(thread) -> SlackApp | None:
@@ -184,13 +186,22 @@ def _posted_before(post: SlackPost) -> str:
             return ""  # no such Slack thread: nothing can have been posted in it
         raise
     for found in data.get("messages") or []:
-        metadata = found.get("metadata") or {}
-        payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == METADATA_EVENT and payload.get("delivery") == delivery_id(
-            post
-        ):
+        if delivery_named(found) == post.pk:
             return str(found.get("ts", ""))
     return ""
+
+
+def delivery_named(body: dict) -> int | None:
+    """The SlackPost id a Slack message's metadata names as its delivery (our posts carry it),
+    else None."""
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+        return None
+    payload = metadata.get("event_payload")
+    delivery = payload.get("delivery") if isinstance(payload, dict) else None
+    if isinstance(delivery, str) and DELIVERY.fullmatch(delivery):
+        return int(delivery.removeprefix("reply-"))
+    return None
 
 
 def send_due() -> int:

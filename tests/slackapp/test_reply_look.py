@@ -9,7 +9,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from accounts.models import AgentProfile
-from slackapp.models import SlackPost
+from slackapp.models import SlackEvent, SlackPost
 from slackapp.outbox import send_due
 from slackapp.reply_message import CUT_NOTE, SECTION_LIMIT, TEXT_LIMIT
 from slaops.mrkdwn import escape, escape_in_pieces, length_in_slack
@@ -132,3 +132,28 @@ def test_a_split_reply_whose_answer_was_lost_is_posted_once(
     assert len(slack.to("chat.postMessage")) == 1
     (ours,) = [m for m in slack.channels["C0CUSTOMER"] if m.get("bot_id")]
     assert len(ours["blocks"]) == 3 and ours["ts"] == post.slack_ts
+
+
+def test_our_post_coming_back_under_the_agents_name_before_its_answer_is_not_a_message(
+    thread, agent, slack, post_event, django_capture_on_commit_callbacks
+):
+    slack.fail("chat.postMessage", "lost")  # posted, but we never learnt its ts
+    with django_capture_on_commit_callbacks(execute=True):
+        reply, _ = services.agent_reply(thread=thread, author=agent, body="On it", send=True)
+    post = SlackPost.objects.get(message=reply)
+    assert post.slack_ts == ""
+    (ours,) = [m for m in slack.channels["C0CUSTOMER"] if m.get("bot_id")]
+    echo = message(float(ours["ts"]), "On it", subtype="bot_message", bot_id="B0BOT")
+    del echo["user"]
+    echo |= {"username": "alex", "thread_ts": ours["thread_ts"], "metadata": ours["metadata"]}
+    with time_machine.travel(datetime.fromtimestamp(float(ours["ts"]) + 5, UTC), tick=False):
+        post_event(callback(echo))
+    assert SlackEvent.objects.latest("pk").note == "our own post"
+    assert thread.messages.count() == 2
+
+
+def test_a_message_naming_a_delivery_that_is_not_ours_is_still_read(thread, slack, post_event):
+    said = message(MONDAY.timestamp() + 60, "Me again", thread_ts=MONDAY.timestamp())
+    said["metadata"] = {"event_type": "slaops_reply", "event_payload": {"delivery": "reply-999"}}
+    post_event(callback(said))
+    assert thread.messages.count() == 2
