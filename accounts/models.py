@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from slaops.fields import TimeZoneField
+from slaops.fields import HttpsURLField, TimeZoneField
 
 
 def normalise_email(email: str) -> str:
@@ -120,6 +120,14 @@ class AgentProfile(models.Model):
         default=False,
         help_text="May move a clock's due time, with a reason, before it passes (managers "
         "always may, also after).",
+    )
+    avatar_url = HttpsURLField(
+        "avatar URL",
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="An https address of a picture of this person: their replies posted into "
+        "Slack show it beside their name. Empty = the Slack app's own icon.",
     )
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 
 from policies.vocabulary import Channel
-from slackapp import connect
+from slackapp import connect, outbox
 from slackapp.models import SlackApp, SlackChannel, SlackEvent, SlackMessage, SlackPost
 from slackapp.people import slack_user
 from slaops.errors import ThreadError
@@ -109,6 +109,11 @@ def _map(app, channel, body: dict, *, shared: bool) -> tuple[str, str]:
 def _ours(app: SlackApp, body: dict) -> bool:
     """Our replies come back as events (and in the history): they are recorded already."""
     if app.bot_user_id and body.get("user") == app.bot_user_id:
+        return True
+    # Posted under an agent's name, our post may come as a bot_message without `user`, and
+    # before its row knows its ts: the delivery id in its metadata names the row.
+    named = outbox.delivery_named(body)
+    if named is not None and SlackPost.objects.filter(app=app, pk=named).exists():
         return True
     return SlackPost.objects.filter(app=app, slack_ts=body.get("ts", "")).exists()
 

@@ -8,6 +8,7 @@ never heard (a timeout, a worker that died mid-call) may have posted: before try
 Slack thread is read (conversations.replies) for a message with that id, so a reply is never
 posted twice."""
 
+import re
 from datetime import timedelta
 
 from django.db import transaction
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from slackapp import web
 from slackapp.models import SlackApp, SlackPost
-from slaops.mrkdwn import NO_AUTOLINK, escape
+from slackapp.reply_message import reply_content
 from threads.models import Message
 
 MAX_ATTEMPTS = 8
@@ -24,6 +25,7 @@ LEASE = timedelta(seconds=60)  # a row claimed longer ago than this was interrup
 
 
 METADATA_EVENT = "slaops_reply"  # the metadata event type of our posts
+DELIVERY = re.compile(r"reply-[0-9]{1,18}")  # delivery_id's shape
 
 
 def app_of(thread) -> SlackApp | None:
@@ -102,17 +104,13 @@ def _claim(pk: int) -> SlackPost | None:
         ).update(next_attempt_at=now + LEASE)
     if not claimed:
         return None
-    return SlackPost.objects.select_related("app", "message__author_user").get(pk=pk)
+    return SlackPost.objects.select_related("app", "message__author_user__agent_profile").get(pk=pk)
 
 
 def content(post: SlackPost) -> dict:
-    """chat.postMessage's message: the agent's name in bold and their reply, both escaped
-    (slaops/mrkdwn.py) so the reply reads as written and cannot mention the channel, ping a
-    person or show a link under a false label. Blocks, if a reply ever gets them, take the same
-    `escape` in every text object."""
-    author = post.message.author_user
-    name = (author.get_full_name() or author.username) if author else "Support"
-    return {"text": f"*{escape(name)}*: {escape(post.message.body)}", "mrkdwn": True} | NO_AUTOLINK
+    """chat.postMessage's message: the agent's reply under their name and picture, as Block Kit
+    sections (slackapp/reply_message.py)."""
+    return reply_content(post.message)
 
 
 def send(pk: int) -> str:
@@ -188,13 +186,22 @@ def _posted_before(post: SlackPost) -> str:
             return ""  # no such Slack thread: nothing can have been posted in it
         raise
     for found in data.get("messages") or []:
-        metadata = found.get("metadata") or {}
-        payload = metadata.get("event_payload") or {}
-        if metadata.get("event_type") == METADATA_EVENT and payload.get("delivery") == delivery_id(
-            post
-        ):
+        if delivery_named(found) == post.pk:
             return str(found.get("ts", ""))
     return ""
+
+
+def delivery_named(body: dict) -> int | None:
+    """The SlackPost id a Slack message's metadata names as its delivery (our posts carry it),
+    else None."""
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict) or metadata.get("event_type") != METADATA_EVENT:
+        return None
+    payload = metadata.get("event_payload")
+    delivery = payload.get("delivery") if isinstance(payload, dict) else None
+    if isinstance(delivery, str) and DELIVERY.fullmatch(delivery):
+        return int(delivery.removeprefix("reply-"))
+    return None
 
 
 def send_due() -> int:

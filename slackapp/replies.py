@@ -73,6 +73,8 @@ WORDS = {
     "token_revoked": "The Slack app's token was revoked; reconnect the Slack app.",
     "missing_scope": "The Slack app lacks a permission it needs; reinstall it.",
     "msg_too_long": "The reply is too long for Slack.",
+    "msg_blocks_too_long": "The reply is too long for Slack.",
+    "invalid_blocks": "Slack did not accept the reply's layout (Block Kit).",
 }
 
 

@@ -36,6 +36,7 @@ PERMANENT = frozenset(
         "msg_too_long",
         "no_text",
         "invalid_blocks",
+        "msg_blocks_too_long",
         "restricted_action",
         "team_access_not_granted",
         "user_not_found",

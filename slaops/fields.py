@@ -1,4 +1,5 @@
-"""Model and form fields for the two values managers type most: time zones and durations."""
+"""Model and form fields for the values managers type most: time zones and durations, and
+https addresses."""
 
 import zoneinfo
 from datetime import timedelta
@@ -6,6 +7,7 @@ from functools import cache
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 
 from slaops.formatting import format_duration, parse_duration
@@ -182,3 +184,13 @@ class BusinessDurationField(models.DurationField):
         return super(models.DurationField, self).formfield(
             **{"form_class": BusinessDurationFormField, **kwargs}
         )
+
+
+class HttpsURLField(models.URLField):
+    """An https address (http and other schemes are refused); typed without a scheme, https is
+    assumed."""
+
+    default_validators = [URLValidator(schemes=["https"])]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"assume_scheme": "https"} | kwargs)

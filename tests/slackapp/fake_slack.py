@@ -3,7 +3,8 @@ It records every call (chat.postMessage, chat.update, users.info, …) with its 
 users.info from a small directory, conversations.history and conversations.replies from the
 messages written into its channels (`say`) and the replies posted to it, paged as Slack pages
 them (newest first, `cursor`), and can be told to answer a method with a 429 or an error, or
-("lost") to post a message and answer 500, as when the answer never reaches us."""
+("lost") to post a message and answer 500, as when the answer never reaches us. Like Slack, it
+refuses a post whose blocks break Block Kit's limits (invalid_blocks, msg_blocks_too_long)."""
 
 import json
 import threading
@@ -58,10 +59,15 @@ class FakeSlack:
         with self.lock:
             queued = self.failures.get(method) or []
             failure = queued.pop(0) if queued else None
+            if failure is None and method in ("chat.postMessage", "chat.update"):
+                failure = blocks_refused(args.get("blocks"))
             if failure in (None, "lost") and method == "chat.postMessage":
                 self.posted += 1
                 ts = f"1900000000.{self.posted:06d}"
                 posted = {"type": "message", "ts": ts, "text": args.get("text", "")}
+                for shown in ("blocks", "username", "icon_url"):
+                    if args.get(shown):
+                        posted[shown] = args[shown]
                 posted["bot_id"] = "B0BOT"
                 if args.get("thread_ts"):
                     posted["thread_ts"] = args["thread_ts"]
@@ -135,6 +141,27 @@ class FakeSlack:
             "has_more": more,
             "response_metadata": {"next_cursor": str(start + size) if more else ""},
         }
+
+
+SECTION_LIMIT = 3000  # characters in a section's text (UTF-16 units, as Slack counts)
+BLOCKS_TOTAL = 12_000  # text across a message's blocks (Slack's undocumented limit, about)
+
+
+def blocks_refused(blocks) -> str | None:
+    """Slack's error for blocks it would refuse, or None."""
+    if not blocks:
+        return None
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    texts = [block["text"].get("text", "") for block in blocks if "text" in block]
+    sizes = [len(text.encode("utf-16-le")) // 2 for text in texts]
+    if len(blocks) > 50 or any(size > SECTION_LIMIT for size in sizes):
+        return "invalid_blocks"
+    if not all(text.strip() for text in texts):
+        return "invalid_blocks"
+    if sum(sizes) > BLOCKS_TOTAL:
+        return "msg_blocks_too_long"
+    return None
 
 
 def _handler(fake: FakeSlack):

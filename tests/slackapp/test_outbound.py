@@ -192,11 +192,14 @@ def test_a_reply_cannot_page_the_customers_channel_ping_anyone_or_disguise_a_lin
     (call,) = slack.to("chat.postMessage")
     text = call.args["text"]
     assert text == (
-        "*&lt;!here&gt; Alex*: Hi &lt;!channel&gt; &lt;!everyone&gt; &lt;@U123&gt; in "
+        "Hi &lt;!channel&gt; &lt;!everyone&gt; &lt;@U123&gt; in "
         "&lt;#C0GENERAL&gt; see &lt;https://evil.example|docs&gt; &amp; more"
     )
+    (section,) = call.args["blocks"]
+    assert section["text"] == {"type": "mrkdwn", "text": text, "verbatim": True}
+    assert call.args["username"] == "!here Alex"
     for control in SLACK_CONTROLS:
-        assert control not in text
+        assert control not in text and control not in call.args["username"]
     # Plain words such as "@channel" are not turned into mentions either.
     assert call.args["parse"] == "none" and call.args["link_names"] is False
     # The history keeps what the agent wrote.
