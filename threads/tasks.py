@@ -16,6 +16,7 @@ def evaluate() -> str:
     so an alert leaves within seconds of its due time, not up to a minute later. Each completed
     tick beats the "evaluator" heartbeat that /status reads."""
     from slaops.health.heartbeats import EVALUATOR, beat
+    from slaops.metrics.instruments import EVALUATOR_TICK
     from slaops.stopping import pause, stopping
     from threads.alerting.claims import deliveries_waiting
     from threads.evaluator import evaluate as tick
@@ -26,7 +27,8 @@ def evaluate() -> str:
     started = time.monotonic()
     totals = []
     while not stopping():
-        report = tick()
+        with EVALUATOR_TICK.time():
+            report = tick()
         beat(EVALUATOR)
         totals.append(report.events)
         # Delivery runs as its own task, so this one keeps its ticks; the check also picks up
