@@ -157,3 +157,16 @@ def test_multiprocess_mode_sums_what_each_worker_counted(tmp_path):
         [sys.executable, "-c", read], env=env, check=True, capture_output=True, text=True, cwd=here
     ).stdout
     assert value(page, "slaops_deliveries_total", transport="webhook", outcome="sent") == 2
+
+
+def test_a_cluster_metrics_port_without_a_multiprocess_dir_refuses_to_start(settings, monkeypatch):
+    from django.core.management.base import CommandError
+
+    from slaops.management.commands.qcluster import metrics_server_wanted
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    settings.SLA_CLUSTER_METRICS_PORT = 0
+    assert metrics_server_wanted() is False
+    settings.SLA_CLUSTER_METRICS_PORT = 9464
+    with pytest.raises(CommandError, match="PROMETHEUS_MULTIPROC_DIR"):
+        metrics_server_wanted()
