@@ -27,6 +27,7 @@ from mail.ingest import ingest
 from mail.models import Mailbox
 from mail.parsing import Parsed, ParseError, parse
 from slaops.health.heartbeats import beat, mailbox_name
+from slaops.metrics.instruments import MAIL_POLL_FAILURES
 from threads.services import ThreadError
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,14 @@ def poll(mailbox: Mailbox, *, limit: int | None = None) -> PollResult:
                     chunk = []
             _mark_read(box, _take_all(chunk, mailbox, result))
     except MailServerError as error:
+        MAIL_POLL_FAILURES.inc()
         _record(mailbox, str(error))
         raise
     except DatabaseError:
+        MAIL_POLL_FAILURES.inc()
         raise  # nothing was marked read past the last commit: the next poll resumes
     except Exception as error:
+        MAIL_POLL_FAILURES.inc()
         _record(mailbox, f"Reading the mailbox failed: {type(error).__name__}: {error}")
         raise MailServerError(str(error)) from error
     _record(mailbox, "; ".join(result.refused[-3:]))

@@ -17,6 +17,7 @@ from slackapp.messages import slack_time
 from slackapp.models import SlackApp, SlackChannel, SlackEvent
 from slackapp.people import slack_user
 from slaops.errors import ThreadError
+from slaops.metrics.instruments import SLACK_EVENTS
 from threads import services
 from threads.models import Message
 
@@ -54,6 +55,7 @@ def handle(pk: int) -> None:
             status, note = SlackEvent.Status.FAILED, f"{type(error).__name__}: {error}"
         event.status, event.note = status, note[:300]
         event.save(update_fields=["status", "note"])
+    SLACK_EVENTS.labels(outcome=status).inc()  # committed
 
 
 def _people_in(payload: dict) -> list[str]:

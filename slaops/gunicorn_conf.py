@@ -5,6 +5,10 @@ SIGTERM only starts the drain: /readyz answers 503 for SLAOPS_DRAIN_SECONDS (def
 than the probe's period times its failure threshold) while requests are still served, then
 gunicorn stops as usual (its workers finish their requests within --graceful-timeout). A second
 SIGTERM, or SIGINT/SIGQUIT, stops at once. Other options stay on the command line.
+
+With PROMETHEUS_MULTIPROC_DIR set (one directory per gunicorn, writable, not shared with a task
+cluster), the master empties it at start and drops a worker's live figures when it exits, as
+prometheus_client's multiprocess mode asks.
 """
 
 import os
@@ -12,6 +16,7 @@ import signal
 import threading
 
 from slaops.health import draining
+from slaops.metrics import multiproc
 
 DRAIN_SECONDS = float(os.environ.get("SLAOPS_DRAIN_SECONDS") or 10)
 
@@ -30,3 +35,11 @@ def when_ready(server):
         timer.start()
 
     server.handle_term = drain_then_stop
+
+
+def on_starting(server):
+    multiproc.clear_multiprocess_dir()
+
+
+def child_exit(server, worker):
+    multiproc.worker_exited(worker.pid)

@@ -163,6 +163,7 @@ MIDDLEWARE = [
     # First: probes get their answer before the host check and the HTTPS redirect.
     "slaops.health.probes.HealthProbes",
     "slaops.request_ids.RequestIds",
+    "slaops.metrics.middleware.RequestLatency",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "slaops.middleware.ApiRequestLimits",

@@ -45,3 +45,16 @@ SLA_BANNER_CACHE_SECONDS = env.int("SLA_BANNER_CACHE_SECONDS", default=10)
 # Operator alerts (slaops/health/incidents.py): a problem that comes back within this many
 # minutes of its last announcement is recorded but not announced again (nor its recovery).
 SLA_OPERATOR_ALERT_QUIET_MINUTES = env.int("SLA_OPERATOR_ALERT_QUIET_MINUTES", default=30)
+
+# Prometheus metrics (slaops/metrics/). /metrics is readable with the METRICS_TOKEN above, by a
+# signed-in superuser, or from these addresses or networks (comma-separated, e.g.
+# "10.0.0.0/8,127.0.0.1"; the client address as slaops/client_address.py decides it).
+SLA_METRICS_ALLOWED_ADDRESSES = env.list("SLA_METRICS_ALLOWED_ADDRESSES", default=[])
+# The database figures of /metrics are read at most this often (shared through the cache).
+SLA_METRICS_REFRESH_SECONDS = env.int("SLA_METRICS_REFRESH_SECONDS", default=30)
+# A port for the task cluster's own metrics (prometheus_client's HTTP server in the qcluster
+# process; needs PROMETHEUS_MULTIPROC_DIR); 0 = none. It has no login: bind it
+# (SLA_CLUSTER_METRICS_ADDRESS) where only Prometheus reaches it, e.g. a pod address behind a
+# network policy.
+SLA_CLUSTER_METRICS_PORT = env.int("SLA_CLUSTER_METRICS_PORT", default=0)
+SLA_CLUSTER_METRICS_ADDRESS = env.str("SLA_CLUSTER_METRICS_ADDRESS", default="127.0.0.1")

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from slaops.health import probes
 from slaops.health.views import status
+from slaops.metrics.views import metrics
 from threads.pages.views import home
 
 admin.site.site_header = "SLA Ops"
@@ -26,6 +27,7 @@ urlpatterns = [
     path("readyz", _probe(probes.readiness), name="readyz"),
     path("startupz", _probe(probes.start_up), name="startupz"),
     path("status", status, name="status"),
+    path("metrics", metrics, name="metrics"),
     path(
         "login/",
         auth_views.LoginView.as_view(redirect_authenticated_user=True),

@@ -139,6 +139,9 @@ ROWS = {
             E(*[STATUS_ONLY] * 4, STATUS_DETAIL, STATUS_DETAIL, STATUS_ONLY, STATUS_ONLY),
         )
     ],
+    # Prometheus: a superuser, METRICS_TOKEN or an allowed address (none here); no figure to
+    # anyone else (slaops/metrics/access.py).
+    "metrics": [("get", None, E(403, 403, 403, 403, 403, 200, 403, 403))],
     # ---------------------------------------------------------------- API
     "api:api-root": [("get", None, API_READ)],
     # The schema and its docs page describe the API, they hold no data: public.

@@ -12,6 +12,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from slaops.metrics.instruments import clock_events_recorded
 from slaops.request_ids import about_thread
 from threads.clocks import store
 from threads.clocks.actions import TimePassed
@@ -125,3 +126,6 @@ def _evaluate_batch(thread_ids: list[int], now: datetime, book, report: Evaluati
         report.events += sum(len(w.events) for w in moved)
         if before:
             report.deliveries += Delivery.objects.count() - before
+    # Committed: the warnings and breaches count once (a batch retried thread by thread
+    # counts only what it then commits).
+    clock_events_recorded(e for w in moved for e in w.events)

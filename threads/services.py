@@ -16,6 +16,7 @@ from accounts.models import Account, Contact, normalise_email
 from accounts.services import account_for_email, contact_upsert
 from policies.vocabulary import Channel, Priority, ThreadStatus
 from slaops.errors import ThreadError
+from slaops.metrics.instruments import inbound_message_stored
 from threads.clocks import rebuild, store
 from threads.clocks.actions import (
     RECORDED_FIELDS,
@@ -169,6 +170,7 @@ def thread_create(
     )
     work.apply(CustomerWrote(at, needs_reply=needs_reply))
     _save(work)
+    inbound_message_stored(thread.channel)
     return Created(thread, True)
 
 
@@ -240,6 +242,7 @@ def message_receive(
         return message, False
     action = CustomerWrote(at, needs_reply=needs_reply, automatic=automatic)
     _change(thread, [action], given=created_at is not None, via=via, message_id=message.pk)
+    inbound_message_stored(thread.channel)
     return message, True
 
 

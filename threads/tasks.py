@@ -18,6 +18,7 @@ def evaluate() -> str:
     most once a minute (slaops/health/ping.py)."""
     from slaops.health.heartbeats import EVALUATOR, beat
     from slaops.health.ping import after_tick
+    from slaops.metrics.instruments import EVALUATOR_TICK
     from slaops.stopping import pause, stopping
     from threads.alerting.claims import deliveries_waiting
     from threads.evaluator import evaluate as tick
@@ -29,7 +30,8 @@ def evaluate() -> str:
     totals = []
     while not stopping():
         try:
-            report = tick()
+            with EVALUATOR_TICK.time():
+                report = tick()
         except Exception:
             after_tick(ok=False)  # the dead man's switch: `/fail` if no cluster ticked lately
             raise

@@ -31,7 +31,7 @@ class Check:
         return {"state": self.state, "critical": self.critical, **self.figures}
 
 
-def _age(since: datetime | None, now: datetime) -> int | None:
+def age_seconds(since: datetime | None, now: datetime) -> int | None:
     return None if since is None else max(0, int((now - since).total_seconds()))
 
 
@@ -42,7 +42,9 @@ def database(now: datetime) -> Check:
 def cluster(now: datetime) -> Check:
     """At least one task cluster beat recently; another one silent is only degraded."""
     limit = settings.SLA_HEALTH_CLUSTER_SECONDS
-    ages = sorted(_age(at, now) for at in heartbeats.last_beats(heartbeats.CLUSTER_PREFIX).values())
+    ages = sorted(
+        age_seconds(at, now) for at in heartbeats.last_beats(heartbeats.CLUSTER_PREFIX).values()
+    )
     beating = sum(1 for age in ages if age <= limit)
     state = FAILING if not beating else DEGRADED if beating < len(ages) else OK
     figures = {
@@ -55,9 +57,9 @@ def cluster(now: datetime) -> Check:
 
 
 def evaluator(now: datetime) -> Check:
-    tick_age = _age(heartbeats.last_beat(heartbeats.EVALUATOR), now)
+    tick_age = age_seconds(heartbeats.last_beat(heartbeats.EVALUATOR), now)
     oldest = oldest_unevaluated(now)
-    lag = _age(oldest, now) or 0
+    lag = age_seconds(oldest, now) or 0
     late = tick_age is None or tick_age > settings.SLA_HEALTH_TICK_SECONDS
     lagging = lag > settings.SLA_HEALTH_LAG_SECONDS
     figures = {
@@ -77,14 +79,19 @@ def oldest_unevaluated(now: datetime) -> datetime | None:
     return min((instant for instant in due_instants(now) if instant is not None), default=None)
 
 
-def deliveries(now: datetime) -> Check:
+def oldest_due_delivery(now: datetime) -> datetime | None:
+    """When the alert waiting longest to go out became due: pending or retrying deliveries
+    whose time has come (one held for quiet hours or backing off is due later, so not yet)."""
     from threads.models import Delivery
 
     due = Delivery.objects.filter(
         status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING], next_attempt_at__lte=now
     )
-    oldest = due.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
-    age = _age(oldest, now)
+    return due.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+
+
+def deliveries(now: datetime) -> Check:
+    age = age_seconds(oldest_due_delivery(now), now)
     limit = settings.SLA_HEALTH_DELIVERY_SECONDS
     state = DEGRADED if age is not None and age > limit else OK
     figures = {"oldest_due_seconds": age, "limit_seconds": limit}
@@ -137,7 +144,7 @@ def mailboxes(now: datetime) -> Check:
     for box_id, name in (
         Mailbox.objects.filter(active=True).exclude(imap_host="").values_list("id", "name")
     ):
-        age = _age(beats.get(heartbeats.mailbox_name(box_id)), now)
+        age = age_seconds(beats.get(heartbeats.mailbox_name(box_id)), now)
         listed.append({"id": box_id, "name": name, "last_poll_seconds_ago": age})
     late = [box for box in listed if _late(box["last_poll_seconds_ago"], limit)]
     figures = {"mailboxes": listed, "limit_seconds": limit}
@@ -159,7 +166,11 @@ def slack_events(now: datetime) -> Check:
     )
     count = waiting.count()
     oldest = waiting.order_by("received_at").values_list("received_at", flat=True).first()
-    figures = {"unprocessed": count, "oldest_seconds": _age(oldest, now), "limit_seconds": limit}
+    figures = {
+        "unprocessed": count,
+        "oldest_seconds": age_seconds(oldest, now),
+        "limit_seconds": limit,
+    }
     return Check("slack_events", DEGRADED if count else OK, critical=False, figures=figures)
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from policies.models import AlertChannel
 from slaops.ids import parse_id
+from slaops.metrics.instruments import delivery_finished
 from slaops.stopping import stopping
 from threads.alerting.alert import Alert, alert_for, sample_alert
 from threads.alerting.attempt import Outcome, attempt, attempt_in_worker
@@ -283,7 +284,10 @@ def _record(
             )
         if outcome.disable_channel and delivery.channel_id:
             channel_disable(delivery.channel, reason=outcome.error, at=at)
-    return status if changed == 1 else None
+    if changed != 1:
+        return None
+    delivery_finished(delivery.kind, status, attempted=attempted)
+    return status
 
 
 def channel_disable(channel: AlertChannel, *, reason: str, at: datetime | None = None) -> bool:

@@ -151,6 +151,12 @@ class SlaClock(models.Model):
                 name="clock_running_by_due",
                 condition=Q(state__in=RUNNING_STATES),
             ),
+            # /metrics' running clocks by metric and state: counted from this index alone.
+            models.Index(
+                fields=["metric", "state"],
+                name="clock_running_by_metric",
+                condition=Q(state__in=RUNNING_STATES),
+            ),
             models.Index(fields=["thread", "metric"]),
             models.Index(fields=["state", "stopped_at"]),
             # The breach review and breach counts of the reports.

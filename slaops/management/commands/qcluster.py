@@ -13,18 +13,47 @@ django-q2's own command stops badly, in three ways this fixes:
 
 It also writes the timetable (slaops/schedules.py) before starting, so a changed setting such as
 SLA_EVALUATE_EVERY reaches the schedule with the next cluster start, and beats its heartbeat
-(slaops/health/heartbeats.py) every SLA_CLUSTER_BEAT_SECONDS while its sentinel lives.
+(slaops/health/heartbeats.py) every SLA_CLUSTER_BEAT_SECONDS while its sentinel lives, and with
+SLA_CLUSTER_METRICS_PORT set serves its workers' metrics there (slaops/metrics/).
 """
 
 import signal
 import time
 
+from django.core.management.base import CommandError
 from django_q.management.commands.qcluster import Command as DjangoQCommand
 from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
 
 from slaops import stopping
 from slaops.health.heartbeats import ClusterHeartbeat
+from slaops.metrics.multiproc import clear_multiprocess_dir, multiprocess_dir
 from slaops.schedules import ensure_schedules
+
+
+def metrics_server_wanted() -> bool:
+    """With a metrics port, the workers' figures must reach this process: through
+    PROMETHEUS_MULTIPROC_DIR, emptied of an earlier run's files here, before any worker."""
+    from django.conf import settings
+
+    if not settings.SLA_CLUSTER_METRICS_PORT:
+        return False
+    if multiprocess_dir() is None:
+        raise CommandError(
+            "SLA_CLUSTER_METRICS_PORT needs PROMETHEUS_MULTIPROC_DIR: a writable directory of "
+            "this cluster's own, where its workers write their metrics."
+        )
+    clear_multiprocess_dir()
+    return True
+
+
+def start_metrics_server() -> None:
+    from django.conf import settings
+    from prometheus_client import start_http_server
+
+    from slaops.metrics.exposition import process_registry
+
+    port, address = settings.SLA_CLUSTER_METRICS_PORT, settings.SLA_CLUSTER_METRICS_ADDRESS
+    start_http_server(port, addr=address, registry=process_registry())
 
 
 class Command(DjangoQCommand):
@@ -52,7 +81,11 @@ class Command(DjangoQCommand):
         signal.signal(signal.SIGINT, on_signal)
         # The children must not share this process's database connection (the heartbeat's).
         connections.close_all()
+        serve_metrics = metrics_server_wanted()
         cluster.start()
+        if serve_metrics:
+            # After the sentinel forked: no child inherits the server's thread.
+            start_metrics_server()
         heartbeat = ClusterHeartbeat()
         if options.get("run_once"):
             asked.append(None)

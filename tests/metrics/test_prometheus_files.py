@@ -1,0 +1,68 @@
+"""deploy/prometheus/: the sample scrape configuration and the alert rules parse, and every
+rule names only metrics SLA Ops exports (checked by promtool too where it is installed)."""
+
+import re
+import shutil
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from prometheus_client.metrics import MetricWrapperBase
+
+from slaops.metrics import instruments
+from slaops.metrics.figures import Figures, gauges
+
+DEPLOY = Path(settings.BASE_DIR) / "deploy" / "prometheus"
+SUFFIXES = ("_total", "_count", "_sum", "_bucket", "_created")
+
+
+def exported() -> set[str]:
+    """Every metric family SLA Ops exports: the processes' instruments and the web's figures."""
+    instant = datetime(2026, 1, 1, tzinfo=UTC)
+    families = list(gauges(Figures(taken_at=instant, last_tick=instant)))
+    families += [
+        family
+        for metric in vars(instruments).values()
+        if isinstance(metric, MetricWrapperBase)
+        for family in metric.describe()
+    ]
+    return {"slaops_database_figures_up"} | {family.name for family in families}
+
+
+def base_name(name: str) -> str:
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def rules() -> list[dict]:
+    document = yaml.safe_load((DEPLOY / "slaops-alerts.yml").read_text())
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def test_the_scrape_config_parses_and_loads_the_rules():
+    config = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    assert jobs["slaops-web"]["metrics_path"] == "/metrics"
+    assert jobs["slaops-web"]["authorization"]["type"] == "Bearer"
+    assert config["rule_files"] == ["slaops-alerts.yml"]
+
+
+def test_every_rule_names_only_metrics_we_export():
+    ours = exported()
+    for rule in rules():
+        named = set(re.findall(r"\bslaops_[a-z_]+", rule["expr"]))
+        assert named, rule["alert"]
+        unknown = {name for name in named if base_name(name) not in ours}
+        assert not unknown, f"{rule['alert']}: {unknown}"
+        assert {"alert", "expr", "labels", "annotations"} <= set(rule)
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_the_files():
+    for command in (["check", "rules", "slaops-alerts.yml"], ["check", "config", "prometheus.yml"]):
+        subprocess.run(["promtool", *command], cwd=DEPLOY, check=True)
