@@ -79,6 +79,14 @@ def describe_event(event, names: dict, zone: str) -> str:
             f"{metric} due time moved {_when(d.get('old_due_at'), zone)} → "
             f"{_when(d.get('due_at'), zone)}: {d.get('reason', '')}."
         )
+    if kind == EventKind.CORRECTED and d.get("withdrawn"):
+        # What a late event put in its place took back: the line it corrects stays as it was.
+        what = EventKind(d["withdrawn"]).label.lower() if d["withdrawn"] in EventKind.values else ""
+        return (
+            f"{metric or 'The thread'}: the {what or d['withdrawn']} of "
+            f"{_when(d.get('withdrawn_at'), zone)} no longer holds (a late event was put in its "
+            "place)."
+        )
     return event.get_kind_display()
 
 

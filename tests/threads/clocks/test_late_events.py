@@ -13,6 +13,7 @@ from policies.models import NotificationRule
 from tests.factories import office_calendar, policy, tier
 from threads.evaluator import evaluate
 from threads.models import ClockState, Delivery, EventKind, SlaClock, SlaEvent
+from threads.pages.history import describe_event
 from threads.services import agent_reply, message_receive, thread_create
 
 pytestmark = [pytest.mark.django_db, pytest.mark.both]
@@ -89,6 +90,8 @@ def test_a_late_reply_that_was_in_time_withdraws_the_breach_and_its_unsent_alert
     correction = SlaEvent.objects.get(thread=thread, kind=EventKind.CORRECTED)
     assert correction.details["event_id"] == breaching.pk
     assert correction.details["withdrawn"] == "breaching"
+    line = describe_event(correction, {}, "Europe/Berlin")
+    assert "breaching of" in line and "no longer holds" in line  # the page says what it took back
     # The breach stays on the record beside its correction; its alert, not yet sent, is dropped.
     assert SlaEvent.objects.filter(pk=breaching.pk).exists()
     assert not Delivery.objects.filter(event=breaching).exclude(status=Delivery.Status.DEAD)
