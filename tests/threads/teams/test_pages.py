@@ -140,7 +140,7 @@ def test_the_inbox_badge_shows_the_customers_clock_when_it_is_the_most_urgent(cl
         thread_create(subject="Export fails", first_message="Help", team=desk["tier2"])
     # Tier 2 has 2h to answer; the customer's first response is due in 1h.
     badge = inbox_badge(client, agent, 10)
-    assert badge.startswith("Pending 50m due ") and "Tier 2" not in badge
+    assert badge.startswith("Pending 50m First response due ") and "Tier 2" not in badge
 
 
 def test_the_inbox_badge_says_in_words_whose_clock_it_is(client, agent, desk):
