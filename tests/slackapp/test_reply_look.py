@@ -46,10 +46,10 @@ def test_a_reply_shows_the_agents_name_and_picture(
 ):
     agent.first_name, agent.last_name = "Alex", "Agent"
     agent.save(update_fields=["first_name", "last_name"])
-    AgentProfile.objects.create(user=agent, avatar_url="https://cdn.example/alex.png")
+    AgentProfile.objects.create(user=agent, avatar_url="https://avatars.example/alex.png")
     args = posted(slack, thread, agent, django_capture_on_commit_callbacks, "Restarted *it*")
     assert args["username"] == "Alex Agent"
-    assert args["icon_url"] == "https://cdn.example/alex.png"
+    assert args["icon_url"] == "https://avatars.example/alex.png"
     assert args["blocks"] == [
         {"type": "section", "text": {"type": "mrkdwn", "text": "Restarted *it*", "verbatim": True}}
     ]
@@ -66,10 +66,10 @@ def test_an_agent_without_a_picture_gets_slacks_default_icon(
 
 
 def test_a_picture_must_be_an_https_address():
-    for wrong in ("http://cdn.example/a.png", "javascript:alert(1)", "ftp://x.example/a.png"):
+    for wrong in ("http://avatars.example/a.png", "javascript:alert(1)", "ftp://x.example/a.png"):
         with pytest.raises(ValidationError):
             AgentProfile(avatar_url=wrong).clean_fields(exclude=["user"])
-    AgentProfile(avatar_url="https://cdn.example/a.png").clean_fields(exclude=["user"])
+    AgentProfile(avatar_url="https://avatars.example/a.png").clean_fields(exclude=["user"])
 
 
 def test_a_long_reply_is_split_into_sections_slack_accepts(
