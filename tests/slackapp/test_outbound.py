@@ -208,7 +208,7 @@ def test_a_reply_cannot_page_the_customers_channel_ping_anyone_or_disguise_a_lin
 
 def test_the_test_message_is_posted_as_plain_text(workspace, slack):
     from policies.models import AlertChannel
-    from slackapp.test_message import send_test_message
+    from slackapp.probe import send_test_message
 
     AlertChannel.objects.create(name="Triage", kind="slack_app", addresses="C0TRIAGE")
     send_test_message(workspace)
