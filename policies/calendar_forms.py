@@ -6,10 +6,9 @@ from functools import cache
 from django import forms
 from django.core.exceptions import ValidationError
 
+from policies.hours import hours_text, parse_hours
 from policies.models import Calendar, Weekday, describe_interval, overlapping
 from policies.selectors import weekly_hours
-from whatif.draft import hours_text
-from whatif.forms import parse_hours
 
 # A new calendar's week until the manager changes it: office hours, Monday to Friday.
 OFFICE_WEEK = {day: "09:00–17:00" if day < 5 else "closed" for day in range(7)}

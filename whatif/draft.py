@@ -6,7 +6,8 @@ from datetime import date, time, timedelta
 
 from django.utils.dateparse import parse_date
 
-from policies.models import Calendar, SlaPolicy, WarningThreshold, Weekday, describe_interval
+from policies.hours import hours_text
+from policies.models import Calendar, SlaPolicy, WarningThreshold, Weekday
 from policies.selectors import weekly_hours
 from slaops.formatting import format_duration
 
@@ -70,10 +71,6 @@ def threshold_text(kind: str, value: int) -> str:
 
 def thresholds_text(thresholds) -> str:
     return ", ".join(threshold_text(kind, value) for kind, value in thresholds) or "none"
-
-
-def hours_text(spans) -> str:
-    return ", ".join(describe_interval(o, c) for o, c in sorted(spans)) or "closed"
 
 
 def draft_changes(draft: Draft) -> list[str]:

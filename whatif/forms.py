@@ -8,26 +8,16 @@ from datetime import date, datetime, time, timedelta
 from django import forms
 from django.core.exceptions import ValidationError
 
-from policies.models import (
-    Calendar,
-    SlaPolicy,
-    WarningThreshold,
-    Weekday,
-    describe_interval,
-    overlapping,
-)
+from policies.hours import hours_text, parse_hours
+from policies.models import Calendar, SlaPolicy, WarningThreshold, Weekday
 from policies.selectors import weekly_hours
 from policies.services import TargetRow, ThresholdRow, policy_problems
 from slaops.fields import validate_sane_year
 from slaops.formatting import format_duration, parse_duration
-from whatif.draft import Draft, hours_text, thresholds_text
+from whatif.draft import Draft, thresholds_text
 
 _PERCENT = re.compile(r"^(\d+)\s*%(\s*(of the target)?(\s*used)?)?$", re.IGNORECASE)
 _BEFORE = re.compile(r"\s*(before( due)?)$", re.IGNORECASE)
-_INTERVAL = re.compile(
-    r"^(\d{1,2})(?::(\d{2}))?\s*(?:-|–|—|to)\s*(\d{1,2})(?::(\d{2}))?(\s*\(next day\))?$",
-    re.IGNORECASE,
-)
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(.*)$")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -60,41 +50,6 @@ def parse_thresholds(text: str) -> list[tuple[str, int]]:
     if len(set(found)) != len(found):
         raise ValidationError("The same warning is listed twice: keep one of them.")
     return sorted(found)
-
-
-def _clock(hours: str, minutes: str | None, item: str) -> time:
-    h, m = int(hours), int(minutes or 0)
-    if h > 24 or m > 59 or (h == 24 and m):
-        raise ValidationError(f"“{item}”: {hours}:{minutes or '00'} is not a time of day.")
-    return time(0) if h == 24 else time(h, m)
-
-
-def parse_hours(text: str) -> list[tuple[time, time]]:
-    """ "09:00–12:00, 13:00–17:00"; "closed" or empty = closed; "all day" = 00:00–00:00."""
-    spans = []
-    for item in re.split(r"[,;\n]", text or ""):
-        item = item.strip()
-        if not item or item.lower() == "closed":
-            continue
-        if item.lower() in ("all day", "24h"):
-            spans.append((time(0), time(0)))
-            continue
-        match = _INTERVAL.match(item)
-        if not match:
-            raise ValidationError(
-                f"“{item}” is not an interval: write opening and closing times such as "
-                "09:00–17:00 (several separated by commas; “closed” for none)."
-            )
-        opens = _clock(match.group(1), match.group(2), item)
-        closes = _clock(match.group(3), match.group(4), item)
-        spans.append((opens, closes))
-    clash = overlapping(spans)
-    if clash:
-        raise ValidationError(
-            f"{describe_interval(*clash[0])} and {describe_interval(*clash[1])} overlap. "
-            "Merge them into one interval."
-        )
-    return sorted(spans)
 
 
 def parse_dates(text: str) -> dict[date, str]:

@@ -8,7 +8,8 @@ pytestmark = [pytest.mark.django_db, pytest.mark.both]
 
 
 def test_opening_hours_and_warnings_are_read_the_way_managers_type_them():
-    from whatif.forms import parse_hours, parse_thresholds
+    from policies.hours import parse_hours
+    from whatif.forms import parse_thresholds
 
     assert parse_hours("9-17") == [(time(9), time(17))]
     assert parse_hours("13:00–17:00, 08:30-12:00") == [
