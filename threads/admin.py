@@ -6,7 +6,11 @@ from django.db.models import Min, Q
 
 from policies.admin.helpers import counted
 from slaops.formatting import format_duration
-from threads import services
+from threads import (
+    delivery_admin,  # noqa: F401  (registers the outbox's pages)
+    services,
+)
+from threads.admin_history import HistoryAdmin, ReadOnlyInline
 from threads.clocks.measure import used_at
 from threads.models import (
     RUNNING_STATES,
@@ -16,31 +20,6 @@ from threads.models import (
     SlaEvent,
     Thread,
 )
-
-
-class HistoryAdmin(admin.ModelAdmin):
-    """History is written by the services and never edited or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class MessageInline(ReadOnlyInline):
@@ -299,7 +278,3 @@ class NotificationAdmin(HistoryAdmin):
     list_select_related = ["user", "thread"]
     search_fields = ["title", "user__username"]
     date_hierarchy = "created_at"
-
-
-# The outbox's pages live in their own module; importing it registers them.
-from threads import delivery_admin  # noqa: E402, F401

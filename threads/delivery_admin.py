@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from policies.admin.helpers import InViewerZone, local_time, plural
-from threads.admin import HistoryAdmin, ReadOnlyInline
+from threads.admin_history import HistoryAdmin, ReadOnlyInline
 from threads.alerting.wording import destination_url, plain_error, recipient_name
 from threads.models import Delivery, DeliveryAttempt
 
