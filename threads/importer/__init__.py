@@ -12,7 +12,8 @@ historical: they are history, never alerts.
 
 from threads.importer.fields import LineError
 from threads.importer.lines import EVENT_TYPES, Parsed, parse_line, read_lines
-from threads.importer.run import Importer, ImportReport
+from threads.importer.report import ImportReport
+from threads.importer.run import Importer
 
 __all__ = [
     "EVENT_TYPES",

@@ -17,6 +17,8 @@ import zlib
 
 from django.db import connection, connections
 
+from threads.importer.report import ImportReport
+
 # Fewer lines than this are imported in one process: starting workers would cost more.
 PARALLEL_FROM = 2000
 CHUNK = 250  # lines handed to a worker at a time
@@ -136,8 +138,6 @@ class _Merged:
 
 
 def _work(importer, inbox, outbox) -> None:
-    from threads.importer.run import ImportReport
-
     report = ImportReport()
     read = [0]
     sent = [0, 0, 0, 0]

@@ -32,6 +32,7 @@ from threads.importer import parallel, rows
 from threads.importer.fields import LineError, shown
 from threads.importer.lines import Parsed, parse_line
 from threads.importer.plain import ImportBook, PlainClockwork, PlainMessage, PlainThread
+from threads.importer.report import ImportReport
 from threads.models import Message, SlaClock, SlaEvent, Thread
 
 logger = logging.getLogger(__name__)
@@ -39,14 +40,6 @@ logger = logging.getLogger(__name__)
 WRITE_ERRORS = (DatabaseError, psycopg.Error)
 # Tries of one line: a concurrent import may hold its contact or thread for a moment.
 ATTEMPTS = 3
-
-
-@dataclass
-class ImportReport:
-    lines: int = 0
-    imported: int = 0
-    existing: int = 0
-    errors: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
