@@ -140,7 +140,7 @@ def test_request_latency_is_labelled_by_url_name_never_the_path(client):
 def test_multiprocess_mode_sums_what_each_worker_counted(tmp_path):
     """Two worker processes count into PROMETHEUS_MULTIPROC_DIR; a third reads the sum."""
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
-    env["DJANGO_SETTINGS_MODULE"] = "slaops.settings_test"
+    env["DJANGO_SETTINGS_MODULE"] = "tests.settings"
     count = (
         "from slaops.metrics.instruments import DELIVERIES;"
         "DELIVERIES.labels(transport='webhook', outcome='sent').inc()"
