@@ -8,8 +8,9 @@ Every few minutes and when a cluster starts (slaops/schedules.py), for each enab
    and its replies);
 2. each connected channel's conversations.history after the last ts the catch-up read (never
    before the channel was connected): new questions;
-3. conversations.replies of every tracked Slack thread not resolved or closed, after the last
-   reply the catch-up read in it.
+3. conversations.replies of every tracked Slack thread not resolved or closed, then of those
+   resolved or closed within RESOLVED_WINDOW (a customer writing again reopens one, as their
+   event would), after the last reply the catch-up read in it.
 The cursors move only with what the catch-up itself read: an event arriving after a gap must not
 hide what the gap lost. A 429 stops the workspace's run until Slack's Retry-After has passed;
 the next run goes on from the cursors. Each run makes at most MAX_CALLS calls per workspace."""
@@ -29,6 +30,9 @@ PAGE = 200  # messages a call asks for
 MAX_CALLS = 40  # per workspace and run; Slack's Tier 3 methods allow about 50 a minute
 PENDING_GRACE = timedelta(minutes=1)  # a parent's own event is usually on its way
 DEFAULT_WAIT = 60  # seconds, when a 429 names no Retry-After
+# Resolved or closed threads whose replies are still read: a customer writing again reopens one
+# (threads/clocks/rules.py), whether their event or the catch-up brings the message.
+RESOLVED_WINDOW = timedelta(days=7)
 
 
 class RateLimited(Exception):
@@ -158,13 +162,16 @@ class _Run:
             SlackChannel.objects.filter(pk=channel.pk).update(last_seen_ts=newest)
 
     def _open_threads(self) -> None:
-        tracked = (
-            Thread.objects.filter(source=self.app.source)
-            .exclude(status__in=[ThreadStatus.RESOLVED, ThreadStatus.CLOSED])
-            .exclude(external_id="")
-            .order_by("pk")
-            .values_list("external_id", flat=True)
-        )
+        """Open threads first (they have clocks running), then the recently resolved, newest
+        first: a run out of calls leaves the least likely to be written to."""
+        ours = Thread.objects.filter(source=self.app.source).exclude(external_id="")
+        done = [ThreadStatus.RESOLVED, ThreadStatus.CLOSED]
+        open_ones = ours.exclude(status__in=done).order_by("pk")
+        resolved = ours.filter(status__in=done, updated_at__gte=self.now - RESOLVED_WINDOW)
+        tracked = [
+            *open_ones.values_list("external_id", flat=True),
+            *resolved.order_by("-updated_at", "-pk").values_list("external_id", flat=True),
+        ]
         for external_id in tracked:
             channel_id, _, thread_ts = external_id.partition(":")
             channel = self.channels.get(channel_id)

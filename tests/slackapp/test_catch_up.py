@@ -176,3 +176,46 @@ def test_the_catch_up_runs_at_a_clusters_start_as_well_as_every_few_minutes():
     with travel(60):
         ensure_schedules()  # what a cluster does when it starts
     assert Schedule.objects.get(name="slack-catch-up").next_run == MONDAY + timedelta(minutes=60)
+
+
+def resolved_thread(slack, post_event, agent, minutes: float) -> Thread:
+    """A question answered by the agent and resolved, `minutes` after Monday 10:00."""
+    from threads import services
+
+    with travel(minutes + 1):
+        post_event(callback(written(slack, message(at(minutes), "Exports fail"))))
+    thread = thread_at(minutes)
+    with travel(minutes + 3):
+        services.agent_reply(thread=thread, body="Fixed", author=agent, send=False)
+        services.thread_resolve(thread=thread, actor=agent)
+    return thread
+
+
+@pytest.mark.parametrize("brought_by", ["event", "catch-up"])
+def test_a_customer_writing_again_in_a_resolved_slack_thread_reopens_it_however_it_arrives(
+    channel, slack, post_event, agent, brought_by
+):
+    thread = resolved_thread(slack, post_event, agent, 0)
+    again = written(slack, message(at(60), "It fails again", thread_ts=at(0)))
+    with travel(61):
+        if brought_by == "event":
+            post_event(callback(again))
+        catchup.catch_up()  # lost during an outage: the catch-up reads it back
+
+    thread.refresh_from_db()
+    assert thread.status == "open"
+    assert said(thread)[-1] == ("customer", MONDAY + timedelta(minutes=60))
+    waiting = thread.clocks.get(metric="next_response")  # counts from its own Slack time
+    assert waiting.is_running and waiting.started_at == MONDAY + timedelta(minutes=60)
+    with travel(70):
+        catchup.catch_up()
+    assert thread.messages.count() == 3  # read once, whoever brought it
+
+
+def test_threads_resolved_more_than_a_week_ago_are_no_longer_read(
+    channel, slack, post_event, agent
+):
+    resolved_thread(slack, post_event, agent, 0)
+    with travel(8 * 24 * 60):
+        catchup.catch_up()
+    assert not [c for c in slack.to("conversations.replies") if c.args["ts"] == f"{at(0):.6f}"]
