@@ -174,3 +174,34 @@ class Browser:
             paths.append(path)
         self.driver.set_window_size(DESKTOP, 900)
         return paths
+
+
+# The thread page's polls (its #thread-live element), counted from the first call on a page.
+_POLLS = """
+window.slaopsPolls = window.slaopsPolls || 0;
+if (!window.slaopsCounting) {
+  window.slaopsCounting = true;
+  document.body.addEventListener('htmx:afterRequest', function (event) {
+    if (event.detail.elt.id === 'thread-live' && event.detail.successful) window.slaopsPolls++;
+  });
+}
+return window.slaopsPolls;
+"""
+
+
+def polled(browser: Browser) -> int:
+    return browser.driver.execute_script(_POLLS)
+
+
+def quiet_after_a_poll(browser: Browser) -> None:
+    """Wait for a poll of the thread page to finish with no request in flight: the live server
+    shares the in-memory SQLite connection with the test, which may write just after it."""
+    seen = polled(browser)
+    browser.wait_for(
+        lambda: (
+            polled(browser) > seen
+            and not browser.driver.execute_script("return document.querySelector('.htmx-request')")
+        ),
+        timeout=10,
+        message="the thread page did not poll",
+    )

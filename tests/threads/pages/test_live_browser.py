@@ -17,21 +17,12 @@ from django.utils import timezone
 
 from accounts.models import AgentProfile
 from tests.factories import office_calendar, policy, tier
+from tests.threads.browser import polled, quiet_after_a_poll
 from threads import services
 
 pytestmark = [pytest.mark.browser]
 
 BERLIN = ZoneInfo("Europe/Berlin")
-POLLS = """
-window.slaopsPolls = window.slaopsPolls || 0;
-if (!window.slaopsCounting) {
-  window.slaopsCounting = true;
-  document.body.addEventListener('htmx:afterRequest', function (event) {
-    if (event.detail.elt.id === 'thread-live' && event.detail.successful) window.slaopsPolls++;
-  });
-}
-return window.slaopsPolls;
-"""
 
 
 def next_saturday(now: datetime) -> datetime:
@@ -62,23 +53,6 @@ def saturday(transactional_db, agent, settings):
         ).thread
     with time_machine.travel(day, tick=True):
         yield thread
-
-
-def polled(browser) -> int:
-    return browser.driver.execute_script(POLLS)
-
-
-def quiet_after_a_poll(browser) -> None:
-    """Wait for a poll of the thread page to finish with no request in flight."""
-    seen = polled(browser)
-    browser.wait_for(
-        lambda: (
-            polled(browser) > seen
-            and not browser.driver.execute_script("return document.querySelector('.htmx-request')")
-        ),
-        timeout=10,
-        message="the thread page did not poll",
-    )
 
 
 def test_an_agent_sees_a_frozen_clock_resume_monday_and_the_thread_update_live(
