@@ -5,8 +5,6 @@ posted."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.shortcuts import redirect
-from django.urls import reverse
 from django.utils import timezone
 
 from policies.secret_fields import SecretField, masked
@@ -32,7 +30,7 @@ class SlackCredentialsForm(forms.ModelForm):
 
 @admin.register(SlackCredentials)
 class SlackCredentialsAdmin(admin.ModelAdmin):
-    """One row: the list opens it (or the form to give it)."""
+    """One row."""
 
     form = SlackCredentialsForm
 
@@ -41,11 +39,6 @@ class SlackCredentialsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-    def changelist_view(self, request, extra_context=None):
-        if SlackCredentials.objects.exists():
-            return redirect(reverse("admin:slackapp_slackcredentials_change", args=[1]))
-        return redirect(reverse("admin:slackapp_slackcredentials_add"))
 
 
 class SlackAppForm(forms.ModelForm):

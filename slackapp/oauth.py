@@ -29,9 +29,6 @@ from slackapp.installs import (
 )
 from slackapp.models import SlackCredentials
 
-CREDENTIALS_ADMIN = "admin:slackapp_slackcredentials_changelist"
-WORKSPACES_ADMIN = "admin:slackapp_slackapp_changelist"
-
 
 def redirect_uri() -> str:
     return settings.SITE_URL + reverse("slack-oauth-callback")
@@ -63,7 +60,9 @@ def install(request):
             "Give the app's client id and client secret first (Slack: Basic Information → "
             "App Credentials).",
         )
-        return redirect(CREDENTIALS_ADMIN)
+        if SlackCredentials.objects.filter(pk=1).exists():
+            return redirect("admin:slackapp_slackcredentials_change", 1)
+        return redirect("admin:slackapp_slackcredentials_add")
     state = SessionStateStore(request.session).issue()
     generator = AuthorizeUrlGenerator(
         client_id=credentials.client_id,
