@@ -1,13 +1,17 @@
-"""The Slack app in the admin (superusers: it holds the bot token): its secrets write-only, its
-connected channels and linked people inline, the events received and the replies posted."""
+"""The Slack app in the admin (superusers: it holds the tokens): the app's credentials (one row),
+its workspaces with an "Add to Slack" button and the approval of a newly installed one, secrets
+write-only, connected channels and linked people inline, the events received and the replies
+posted."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 
 from policies.secret_fields import SecretField, masked
 from slackapp.models import (
     SlackApp,
     SlackChannel,
+    SlackCredentials,
     SlackEvent,
     SlackMessage,
     SlackPost,
@@ -15,23 +19,57 @@ from slackapp.models import (
 )
 
 
+class SlackCredentialsForm(forms.ModelForm):
+    signing_secret = SecretField(label="Signing secret")
+    client_secret = SecretField(label="Client secret")
+
+    class Meta:
+        model = SlackCredentials
+        fields = ["signing_secret", "client_id", "client_secret", "token_rotation"]
+
+
+@admin.register(SlackCredentials)
+class SlackCredentialsAdmin(admin.ModelAdmin):
+    """One row."""
+
+    form = SlackCredentialsForm
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and not SlackCredentials.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class SlackAppForm(forms.ModelForm):
     bot_token = SecretField(label="Bot token", required=True)
-    signing_secret = SecretField(label="Signing secret", required=True)
+    signing_secret = SecretField(
+        label="Signing secret (an app of its own only)",
+        required=False,
+        help_text=SlackApp._meta.get_field("signing_secret").help_text,
+    )
 
     class Meta:
         model = SlackApp
         fields = [
             "name",
+            "enterprise_id",
             "team_id",
             "bot_token",
             "signing_secret",
+            "triage_channel_id",
             "resolve_reaction",
             "enabled",
         ]
 
     def clean_resolve_reaction(self):
         return self.cleaned_data["resolve_reaction"].strip().strip(":")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("team_id") and not cleaned.get("enterprise_id"):
+            self.add_error("team_id", "Give the workspace's team id (T0123ABCD).")
+        return cleaned
 
 
 class SlackChannelInline(admin.TabularInline):
@@ -62,10 +100,39 @@ class SlackUserInline(admin.TabularInline):
 @admin.register(SlackApp)
 class SlackAppAdmin(admin.ModelAdmin):
     form = SlackAppForm
-    list_display = ["name", "team_id", "enabled", "token_hint", "last_error", "last_error_at"]
-    readonly_fields = ["bot_user_id", "last_error", "last_error_at", "catch_up_not_before"]
+    list_display = [
+        "name",
+        "team_id",
+        "enterprise_id",
+        "enabled",
+        "token_hint",
+        "triage_channel_id",
+        "installed_at",
+        "last_error",
+    ]
+    list_filter = ["enabled"]
+    readonly_fields = [
+        "is_enterprise_install",
+        "bot_user_id",
+        "installed_at",
+        "approved_at",
+        "bot_token_expires_at",
+        "last_error",
+        "last_error_at",
+        "catch_up_not_before",
+    ]
     inlines = [SlackChannelInline, SlackUserInline]
-    actions = ["send_test_message"]
+    actions = ["approve", "send_test_message"]
+
+    @admin.action(description="Approve: events kept and replies posted", permissions=["change"])
+    def approve(self, request, queryset):
+        waiting = queryset.filter(enabled=False)
+        names = [str(app) for app in waiting]
+        waiting.update(enabled=True, approved_at=timezone.now())
+        if names:
+            self.message_user(request, "Approved: " + ", ".join(names), messages.SUCCESS)
+        else:
+            self.message_user(request, "Those workspaces were enabled already.", messages.INFO)
 
     @admin.display(description="bot token")
     def token_hint(self, obj):

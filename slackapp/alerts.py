@@ -4,6 +4,10 @@ thread in an internal triage channel (the alert channel's Slack channel id), pos
 thread's first alert and updated with chat.update as its clock moves (due soon → breaching →
 achieved or breached), and a direct message to the assignee when they are linked to a Slack user.
 
+Several workspaces: a thread that came from a workspace with a triage channel of its own
+(SlackApp.triage_channel_id) is announced there, through that workspace's installation; any
+other thread in the alert channel's triage channel, through the first enabled installation.
+
 `send` only talks to Slack: `prepare` reads the app, the triage messages already posted for the
 threads with alerts waiting, and who the assignees are in Slack; `remember` keeps a new message's
 ts after the run has recorded the send."""
@@ -30,53 +34,57 @@ class SlackAppTransport(Transport):
     def prepare(self, channel: AlertChannel) -> None:
         from slackapp.models import SlackApp, SlackTriageMessage, SlackUser
 
-        app = SlackApp.objects.filter(enabled=True).first()
-        threads = Delivery.objects.filter(channel=channel, status__in=WAITING).values(
-            "event__thread_id"
-        )
+        apps = list(SlackApp.objects.filter(enabled=True).order_by("pk"))
+        waiting = Delivery.objects.filter(channel=channel, status__in=WAITING)
+        threads = waiting.values("event__thread_id")
         channel.slack_app = SimpleNamespace(
-            app=app,
+            app=apps[0] if apps else None,
+            by_source={app.source: app for app in apps},
+            sources=dict(waiting.values_list("event__thread_id", "event__thread__source")),
             posted={
                 row.thread_id: (row.slack_channel, row.ts)
                 for row in SlackTriageMessage.objects.filter(
                     alert_channel=channel, thread_id__in=threads
                 )
             },
-            people=dict(
-                SlackUser.objects.filter(app=app, agent__isnull=False).values_list(
-                    "agent_id", "slack_user_id"
-                )
-            )
-            if app
-            else {},
+            people={
+                (app_id, agent_id): user
+                for app_id, agent_id, user in SlackUser.objects.filter(
+                    app__in=apps, agent__isnull=False
+                ).values_list("app_id", "agent_id", "slack_user_id")
+            },
         )
+
+    @staticmethod
+    def _where(prepared, delivery: Delivery, alert: Alert):
+        """The installation and triage channel for this alert's thread."""
+        own = prepared.by_source.get(prepared.sources.get(alert.thread_id))
+        if own is not None and own.triage_channel_id:
+            return own, own.triage_channel_id
+        return prepared.app, delivery.channel.address_list()[0]
 
     def send(self, delivery: Delivery, alert: Alert) -> Result:
         from slackapp import web
 
         prepared = delivery.channel.slack_app
         if prepared.app is None:
-            raise PermanentError("No enabled Slack app (admin → Slack → Slack apps).")
+            raise PermanentError("No enabled Slack workspace (admin → Slack → Slack workspaces).")
+        app, triage = self._where(prepared, delivery, alert)
         # The webhook's escaped Block Kit message, for the triage channel and the DM alike.
         content = block_kit(alert) | NO_AUTOLINK
         try:
             if delivery.recipient.endswith(f":{ASSIGNEE}"):
-                return self._direct(delivery, alert, prepared, content)
+                return self._direct(delivery, alert, prepared, app, content)
             known = prepared.posted.get(alert.thread_id) if alert.thread_id else None
             if known:
                 try:
-                    web.call(prepared.app, "chat_update", channel=known[0], ts=known[1], **content)
+                    web.call(app, "chat_update", channel=known[0], ts=known[1], **content)
                     return Result(200)
                 except web.SlackFailure as failure:
                     if failure.code != "message_not_found":
                         raise
                     # Someone deleted the thread's triage message: post a new one.
-            data = web.call(
-                prepared.app,
-                "chat_postMessage",
-                channel=delivery.channel.address_list()[0],
-                **content,
-            )
+            data = web.call(app, "chat_postMessage", channel=triage, **content)
         except web.SlackFailure as failure:
             if failure.permanent:
                 raise PermanentError(failure.message, disable_channel=True) from None
@@ -85,15 +93,15 @@ class SlackAppTransport(Transport):
             return Result(200)
         return Result(200, remember={"channel": data.get("channel", ""), "ts": data.get("ts", "")})
 
-    def _direct(self, delivery, alert, prepared, content) -> Result:
+    def _direct(self, delivery, alert, prepared, app, content) -> Result:
         from slackapp import web
 
         if alert.is_test or delivery.event_id is None:
             return Result()
-        user = prepared.people.get(delivery.event.thread.assignee_id)
+        user = prepared.people.get((app.pk, delivery.event.thread.assignee_id))
         if user is None:
             return Result()  # unassigned, or the assignee is not linked to a Slack user
-        web.call(prepared.app, "chat_postMessage", channel=user, **content)
+        web.call(app, "chat_postMessage", channel=user, **content)
         return Result(200)
 
     def remember(self, delivery: Delivery, kept: dict) -> None:

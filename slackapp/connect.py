@@ -8,12 +8,20 @@ from slackapp.models import SlackApp
 
 
 def delivered_to(app: SlackApp, payload: dict) -> bool:
-    """The event was delivered for this app's workspace (an installation of ours)."""
-    named = [payload.get("team_id"), payload.get("context_team_id")]
+    """The event was delivered for this app's workspace (an installation of ours); for an
+    org-wide install, for its Enterprise Grid org."""
     authorizations = payload.get("authorizations")
-    if isinstance(authorizations, list):
-        named += [a.get("team_id") for a in authorizations if isinstance(a, dict)]
-    return app.team_id in {team for team in named if isinstance(team, str)}
+    authorizations = (
+        [a for a in authorizations if isinstance(a, dict)]
+        if isinstance(authorizations, list)
+        else []
+    )
+    if app.is_enterprise_install:
+        orgs = [payload.get("enterprise_id")] + [a.get("enterprise_id") for a in authorizations]
+        return bool(app.enterprise_id) and app.enterprise_id in orgs
+    named = [payload.get("team_id"), payload.get("context_team_id")]
+    named += [a.get("team_id") for a in authorizations]
+    return bool(app.team_id) and app.team_id in {team for team in named if isinstance(team, str)}
 
 
 def author_teams(body: dict) -> set[str]:

@@ -22,6 +22,7 @@ from threads import services
 from threads.models import Message
 
 SWEEP_AFTER = timedelta(minutes=2)
+MAPPED_KINDS = ("message", "reaction_added")  # the event types mapped (the manifest's events)
 MAPPING_ERRORS = (ThreadError, ValueError, KeyError, TypeError, AttributeError)
 
 
@@ -85,7 +86,7 @@ def _map(event: SlackEvent) -> tuple[str, str]:
         SlackChannel.objects.filter(pk=channel.pk).update(externally_shared=shared)
     if event.kind == "reaction_added":
         return _reaction(app, body)
-    if event.kind != "message":
+    if event.kind not in MAPPED_KINDS:
         return SlackEvent.Status.IGNORED, f"{event.kind} events are not mapped"
     subtype = body.get("subtype", "")
     if subtype == "message_changed":

@@ -1,7 +1,7 @@
-"""The Slack app's configuration (workspace, secrets, connected channels, linked people) and its
-own records: the events Slack delivered (unique by event_id), every Slack message seen (unique by
-workspace, channel and ts, whether an event or the catch-up brought it) and the replies posted
-back."""
+"""The Slack app's configuration (the one app's credentials, the workspaces it is installed in
+with their tokens, connected channels, linked people) and its own records: the events Slack
+delivered (unique by event_id), every Slack message seen (unique by workspace, channel and ts,
+whether an event or the catch-up brought it) and the replies posted back."""
 
 from django.conf import settings
 from django.db import models
@@ -11,22 +11,79 @@ from policies.vocabulary import Priority
 from slaops.secrets import SecretCharField
 
 
+class SlackCredentials(models.Model):
+    """The one Slack app's credentials (Basic Information → App Credentials): a single row."""
+
+    signing_secret = SecretCharField(
+        max_length=255,
+        blank=True,
+        help_text="Basic Information → App Credentials → Signing Secret. Write-only once saved.",
+    )
+    client_id = models.CharField(max_length=40, blank=True, help_text="e.g. 1234567890.987654")
+    client_secret = SecretCharField(
+        max_length=255, blank=True, help_text="App Credentials → Client Secret. Write-only."
+    )
+    token_rotation = models.BooleanField(
+        "token rotation",
+        default=False,
+        help_text="Only if token rotation is turned on for the app in Slack (OAuth & "
+        "Permissions → Advanced token security): expiring tokens are refreshed before use.",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "Slack app credentials"
+        constraints = [models.CheckConstraint(condition=models.Q(pk=1), name="slack_one_app")]
+
+    def __str__(self) -> str:
+        return "Slack app credentials"
+
+    def save(self, *args, **kwargs):
+        self.pk = 1
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "SlackCredentials":
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
 class SlackApp(models.Model):
+    """An installation of the app: one workspace (or, org-wide, one Enterprise Grid org), keyed
+    by (enterprise_id, team_id), with its bot token."""
+
     name = models.CharField(max_length=120, default="Slack")
+    enterprise_id = models.CharField(
+        "Enterprise Grid org id", max_length=20, blank=True, help_text="E0123ABCD, if any."
+    )
     team_id = models.CharField(
         "workspace team id",
         max_length=20,
-        unique=True,
+        blank=True,
         help_text="The workspace's id, e.g. T0123ABCD (Slack: workspace settings, or the "
-        "“team_id” of any event).",
+        "“team_id” of any event). Empty for an org-wide install.",
     )
+    is_enterprise_install = models.BooleanField("org-wide install", default=False, editable=False)
     bot_token = SecretCharField(
         max_length=255, help_text="The Bot User OAuth Token (xoxb-…). Write-only once saved."
     )
+    bot_refresh_token = SecretCharField(max_length=255, blank=True, editable=False)
+    bot_token_expires_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Token rotation: refreshed before then."
+    )
     signing_secret = SecretCharField(
         max_length=255,
-        help_text="Basic Information → App Credentials → Signing Secret. Write-only once saved.",
+        blank=True,
+        help_text="Only for a workspace with an app of its own, set up by hand: its Signing "
+        "Secret. Empty: the app's (Slack app credentials). Write-only once saved.",
     )
+    triage_channel_id = models.CharField(
+        "triage channel",
+        max_length=20,
+        blank=True,
+        help_text="This workspace's triage channel id (C0123ABCD): SLA alerts of its threads "
+        "go there. Empty: the Slack app alert channel's.",
+    )
+    installed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     resolve_reaction = models.CharField(
         max_length=60,
         default="white_check_mark",
@@ -45,15 +102,20 @@ class SlackApp(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
-        verbose_name = "Slack app"
+        verbose_name = "Slack workspace"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise_id", "team_id"], name="slack_installation_once"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.team_id})"
+        return f"{self.name} ({self.team_id or self.enterprise_id})"
 
     @property
     def source(self) -> str:
         """The `source` of the threads this workspace opens."""
-        return f"slack:{self.team_id}"
+        return f"slack:{self.team_id or self.enterprise_id}"
 
 
 class SlackChannel(models.Model):

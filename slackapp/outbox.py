@@ -32,7 +32,11 @@ def app_of(thread) -> SlackApp | None:
     """The connected workspace a thread came from."""
     if not thread.source.startswith("slack:"):
         return None
-    return SlackApp.objects.filter(team_id=thread.source.removeprefix("slack:")).first()
+    named = thread.source.removeprefix("slack:")
+    return (
+        SlackApp.objects.filter(team_id=named).first()
+        or SlackApp.objects.filter(team_id="", enterprise_id=named).first()
+    )
 
 
 def reply_post(message: Message) -> SlackPost | None:

@@ -21,6 +21,8 @@ def send_test_message(app: SlackApp) -> list[str]:
 
     triage = AlertChannel.objects.filter(kind="slack_app", enabled=True)
     targets = sorted({c for channel in triage for c in channel.address_list()})
+    if app.triage_channel_id:  # the workspace's own triage channel
+        targets = [app.triage_channel_id]
     if not targets:
         lines.append("No triage channel yet (alert channel of kind “Slack app”): nothing posted.")
     for channel_id in targets:

@@ -1,5 +1,11 @@
 from django.urls import path
 
-from slackapp import views
+from slackapp import oauth, views
 
 urlpatterns = [path("events/", views.events, name="slack-events")]
+
+# "Add to Slack" (slackapp/oauth.py): superusers only.
+urlpatterns += [
+    path("install/", oauth.install, name="slack-install"),
+    path("oauth/callback/", oauth.callback, name="slack-oauth-callback"),
+]

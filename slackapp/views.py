@@ -35,7 +35,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from slackapp.connect import delivered_to
-from slackapp.models import SlackApp, SlackEvent
+from slackapp.installs import addressed
+from slackapp.models import SlackApp, SlackCredentials, SlackEvent
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +56,24 @@ def _refused(why: str, status: int = 401) -> JsonResponse:
 
 
 def _signed_by(body: bytes, timestamp: str, signature: str) -> SlackApp | None:
-    """The enabled app whose signing secret signed these bytes, if the timestamp is recent.
+    """The enabled installation whose signing secret (its own, or the app's) signed these
+    bytes, if the timestamp is recent; an unsaved SlackApp when the app's secret signed them and
+    no installation is enabled yet (Slack checks the request URL before any install). Which
+    installation an event of the app's is for: installs.addressed, once the body is read.
     The bytes as received: slack_sdk's verifier decodes them first, which fails on non-UTF-8."""
     if abs(time.time() - int(timestamp)) > MAX_AGE:
         return None
     signed = b"v0:" + timestamp.encode("ascii") + b":" + body
-    for app in SlackApp.objects.filter(enabled=True).exclude(signing_secret=""):
-        digest = hmac.new(app.signing_secret.encode(), signed, hashlib.sha256).hexdigest()
-        if hmac.compare_digest(f"v0={digest}", signature):
+    shared = SlackCredentials.load().signing_secret
+
+    def matches(secret: str) -> bool:
+        digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+        return hmac.compare_digest(f"v0={digest}", signature)
+
+    for app in SlackApp.objects.filter(enabled=True).order_by("pk"):
+        if (app.signing_secret or shared) and matches(app.signing_secret or shared):
             return app
-    return None
+    return SlackApp() if shared and matches(shared) else None
 
 
 def _stored(app: SlackApp, payload: dict, repeat: bool) -> SlackEvent | None:
@@ -131,6 +140,7 @@ def _signed_request(request, timestamp: str, signature: str):
     event_id = payload.get("event_id")
     if not isinstance(event_id, str) or not event_id or not isinstance(payload.get("event"), dict):
         return _refused("event_id and event are required", 400)
+    app = addressed(app, payload)
     if not delivered_to(app, payload):
         return HttpResponse(status=200)  # another workspace's event: not ours to keep
     stored = _stored(app, payload, repeat="X-Slack-Retry-Num" in request.headers)

@@ -68,7 +68,7 @@ def check_api_url(url: str) -> None:
     outbound.checked_addresses(host, parts.port or (443 if parts.scheme == "https" else 80))
 
 
-def client(app) -> WebClient:
+def _base_url() -> str:
     base_url = settings.SLACK_API_URL
     try:
         check_api_url(base_url)
@@ -76,8 +76,21 @@ def client(app) -> WebClient:
         raise SlackFailure(str(error), permanent=True) from None
     except outbound.Unreachable as error:
         raise SlackFailure(f"Slack unreachable: {error}") from None
+    return base_url
+
+
+def client(app) -> WebClient:
+    """The installation's client, with its token refreshed first when rotation says so."""
+    from slackapp.tokens import bot_token
+
+    base_url = _base_url()
     # No retry handlers: our outbox decides when to try again (and honours Retry-After).
-    return WebClient(token=app.bot_token, base_url=base_url, timeout=TIMEOUT, retry_handlers=[])
+    return WebClient(token=bot_token(app), base_url=base_url, timeout=TIMEOUT, retry_handlers=[])
+
+
+def oauth_client() -> WebClient:
+    """A client without a token, for oauth.v2.access (install, token refresh)."""
+    return WebClient(base_url=_base_url(), timeout=TIMEOUT, retry_handlers=[])
 
 
 def call(app, method: str, **arguments) -> dict:

@@ -130,6 +130,11 @@ ROWS = {
         ("post", {}, E(401, 401, 401, 401, 401, 401, 401, 401)),
         ("get", None, E(405, 405, 405, 405, 405, 405, 405, 405)),
     ],
+    # "Add to Slack" (slackapp/oauth.py): superusers only. The start sends them to Slack (or to
+    # the app's credentials when none are given); the callback without this session's state is
+    # a page saying so (tests/slackapp/test_install.py).
+    "slack-install": [("get", None, E(LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN))],
+    "slack-oauth-callback": [("get", None, E(LOGIN, 403, 403, 403, 403, 400, LOGIN, LOGIN))],
     # Probes for the orchestrator: public, answered before the login (slaops/health/probes.py).
     **{probe: [("get", None, E(*[200] * 8))] for probe in ("healthz", "readyz", "startupz")},
     "status": [
@@ -427,8 +432,10 @@ def _mail_of(thread) -> dict:
 
 
 def _slack_records(event) -> None:
-    from slackapp.models import SlackApp, SlackEvent, SlackMessage, SlackPost
+    from slackapp.models import SlackApp, SlackCredentials, SlackEvent, SlackMessage, SlackPost
     from threads.models import Message
+
+    SlackCredentials.objects.create(signing_secret="s", client_id="1.2", client_secret="c")
 
     app = SlackApp.objects.create(team_id="T0MATRIX", bot_token="xoxb-m", signing_secret="s")
     SlackEvent.objects.create(app=app, event_id="Ev0MATRIX", payload={})

@@ -4,8 +4,13 @@ users.info from a small directory, conversations.history and conversations.repli
 messages written into its channels (`say`) and the replies posted to it, paged as Slack pages
 them (newest first, `cursor`), and can be told to answer a method with a 429 or an error, or
 ("lost") to post a message and answer 500, as when the answer never reaches us. Like Slack, it
-refuses a post whose blocks break Block Kit's limits (invalid_blocks, msg_blocks_too_long)."""
+refuses a post whose blocks break Block Kit's limits (invalid_blocks, msg_blocks_too_long).
+oauth.v2.access exchanges the codes it was given (`grant`) for a workspace's bot token, checking
+the app's client id and secret (HTTP Basic, as Slack does), and with token rotation refreshes a
+token once per refresh token (single use, as Slack's)."""
 
+import base64
+import itertools
 import json
 import threading
 import time
@@ -37,6 +42,53 @@ class FakeSlack:
     # channel id -> the messages in it (said, and posted by the bot), as the history gives them
     channels: dict[str, list[dict]] = field(default_factory=dict)
     delay: dict[str, float] = field(default_factory=dict)  # method -> seconds to wait first
+    client_id: str = "1234.5678"
+    client_secret: str = "client-secret-1f2e3d4c5b6a"
+    codes: dict[str, dict] = field(default_factory=dict)  # code -> its oauth.v2.access answer
+    refresh_tokens: set[str] = field(default_factory=set)  # the ones still good (single use)
+    refreshed: int = 0
+    _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    def grant(self, code: str, team: str, name: str = "", *, rotate=False, enterprise=None):
+        """Slack's answer to the install that brings `code` back: a bot token of `team`."""
+        n = next(self._serial)
+        answer = {
+            "ok": True,
+            "app_id": "A0SLAOPS",
+            "access_token": f"xoxb-{team}-{n}",
+            "token_type": "bot",
+            "scope": "chat:write,commands",
+            "bot_user_id": f"UBOT{n}",
+            "team": None if enterprise and not team else {"id": team, "name": name or team},
+            "enterprise": {"id": enterprise, "name": "Grid"} if enterprise else None,
+            "is_enterprise_install": bool(enterprise and not team),
+            "authed_user": {"id": "UINSTALLER"},
+        }
+        if rotate:
+            answer |= self._rotated(f"xoxe.xoxb-{team}-{n}")
+        self.codes[code] = answer
+        return answer
+
+    def _rotated(self, token: str) -> dict:
+        refresh = f"xoxe-1-refresh-{next(self._serial)}"
+        self.refresh_tokens.add(refresh)
+        return {"access_token": token, "refresh_token": refresh, "expires_in": 43200}
+
+    def _oauth(self, args: dict, basic: str) -> dict:
+        client = f"{self.client_id}:{self.client_secret}".encode()
+        if basic != base64.b64encode(client).decode():
+            return {"ok": False, "error": "invalid_client_id"}
+        if args.get("grant_type") == "refresh_token":
+            if args.get("refresh_token") not in self.refresh_tokens:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            self.refresh_tokens.discard(args["refresh_token"])
+            self.refreshed += 1
+            token = f"xoxe.xoxb-refreshed-{self.refreshed}"
+            return {"ok": True, "token_type": "bot", "team": {"id": self.team}} | self._rotated(
+                token
+            )
+        answer = self.codes.pop(args.get("code", ""), None)
+        return answer or {"ok": False, "error": "invalid_code"}
 
     def say(self, channel: str, message: dict) -> dict:
         """A message written in a channel (a dict as in an event, without the event's channel)."""
@@ -55,7 +107,10 @@ class FakeSlack:
     def fail(self, method: str, *answers: str) -> None:
         self.failures.setdefault(method, []).extend(answers)
 
-    def answer(self, method: str, args: dict) -> tuple[int, dict, dict]:
+    def answer(self, method: str, args: dict, auth: str = "") -> tuple[int, dict, dict]:
+        if method == "oauth.v2.access":
+            with self.lock:
+                return 200, {}, self._oauth(args, auth.removeprefix("Basic "))
         with self.lock:
             queued = self.failures.get(method) or []
             failure = queued.pop(0) if queued else None
@@ -175,11 +230,12 @@ def _handler(fake: FakeSlack):
                 args = json.loads(raw or "{}")
             else:
                 args = dict(parse_qsl(raw)) | dict(parse_qsl(parts.query))
-            token = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
+            auth = self.headers.get("Authorization") or ""
+            token = auth.removeprefix("Bearer ")
             fake.calls.append(Call(method, args, token))
             if fake.delay.get(method):
                 time.sleep(fake.delay[method])
-            code, headers, body = fake.answer(method, args)
+            code, headers, body = fake.answer(method, args, auth)
             payload = json.dumps(body).encode()
             self.send_response(code)
             for name, value in headers.items():
