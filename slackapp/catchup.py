@@ -8,9 +8,10 @@ Every few minutes and when a cluster starts (slaops/schedules.py), for each enab
    and its replies);
 2. each connected channel's conversations.history after the last ts the catch-up read (never
    before the channel was connected): new questions;
-3. conversations.replies of every tracked Slack thread not resolved or closed, then of those
+3. conversations.replies of every tracked Slack thread not resolved or closed, and of those
    resolved or closed within RESOLVED_WINDOW (a customer writing again reopens one, as their
-   event would), after the last reply the catch-up read in it.
+   event would), after the last reply the catch-up read in it; the longest unchecked first, so
+   a run that runs out of calls leaves the others for the next run.
 The cursors move only with what the catch-up itself read: an event arriving after a gap must not
 hide what the gap lost. A 429 stops the workspace's run until Slack's Retry-After has passed;
 the next run goes on from the cursors. Each run makes at most MAX_CALLS calls per workspace."""
@@ -162,8 +163,9 @@ class _Run:
             SlackChannel.objects.filter(pk=channel.pk).update(last_seen_ts=newest)
 
     def _open_threads(self) -> None:
-        """Open threads first (they have clocks running), then the recently resolved, newest
-        first: a run out of calls leaves the least likely to be written to."""
+        """Every tracked thread, the one whose replies were asked for longest ago first (never
+        asked: first of all), open before recently resolved at a tie: a run out of calls goes on
+        next time with those it did not reach, so no thread waits behind a full run forever."""
         ours = Thread.objects.filter(source=self.app.source).exclude(external_id="")
         done = [ThreadStatus.RESOLVED, ThreadStatus.CLOSED]
         open_ones = ours.exclude(status__in=done).order_by("pk")
@@ -172,26 +174,39 @@ class _Run:
             *open_ones.values_list("external_id", flat=True),
             *resolved.order_by("-updated_at", "-pk").values_list("external_id", flat=True),
         ]
-        for external_id in tracked:
-            channel_id, _, thread_ts = external_id.partition(":")
-            channel = self.channels.get(channel_id)
-            if channel is None or not thread_ts:
-                continue
-            parent, _ = SlackMessage.objects.get_or_create(
-                app=self.app,
-                channel_id=channel_id,
-                ts=thread_ts,
-                defaults={"status": messages.RECORDED, "note": "a tracked thread"},
-            )
-            found, complete = self._read(
-                "conversations_replies",
-                channel=channel_id,
-                ts=thread_ts,
-                oldest=parent.replies_read_to or thread_ts,
-            )
-            newest = self._feed(channel, found)
-            if complete and _ts_key(newest) > _ts_key(parent.replies_read_to):
-                SlackMessage.objects.filter(pk=parent.pk).update(replies_read_to=newest)
+        keys = [tuple(e.partition(":")[::2]) for e in tracked]
+        keys = [(c, ts) for c, ts in keys if c in self.channels and ts]
+        checked = dict(
+            ((m.channel_id, m.ts), m.replies_checked_at)
+            for m in SlackMessage.objects.filter(
+                app=self.app, ts__in={ts for _, ts in keys}, replies_checked_at__isnull=False
+            ).only("channel_id", "ts", "replies_checked_at")
+        )
+        never = self.now - timedelta(days=36500)
+        order = {key: place for place, key in enumerate(keys)}
+        for channel_id, thread_ts in sorted(
+            order, key=lambda k: (checked.get(k) or never, order[k])
+        ):
+            self._replies(self.channels[channel_id], thread_ts)
+
+    def _replies(self, channel: SlackChannel, thread_ts: str) -> None:
+        parent, _ = SlackMessage.objects.get_or_create(
+            app=self.app,
+            channel_id=channel.channel_id,
+            ts=thread_ts,
+            defaults={"status": messages.RECORDED, "note": "a tracked thread"},
+        )
+        found, complete = self._read(
+            "conversations_replies",
+            channel=channel.channel_id,
+            ts=thread_ts,
+            oldest=parent.replies_read_to or thread_ts,
+        )
+        newest = self._feed(channel, found)
+        moved = {"replies_checked_at": self.now}
+        if complete and _ts_key(newest) > _ts_key(parent.replies_read_to):
+            moved["replies_read_to"] = newest
+        SlackMessage.objects.filter(pk=parent.pk).update(**moved)
 
 
 def _ts_key(body_or_ts) -> tuple[int, int]:

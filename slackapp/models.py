@@ -259,6 +259,12 @@ class SlackMessage(models.Model):
         blank=True,
         help_text="A thread's first message: the catch-up read its replies up to this ts.",
     )
+    replies_checked_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A thread's first message: when the catch-up last asked for its replies "
+        "(the longest unchecked go first, so no thread waits behind a full run).",
+    )
     seen_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

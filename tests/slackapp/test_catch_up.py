@@ -219,3 +219,23 @@ def test_threads_resolved_more_than_a_week_ago_are_no_longer_read(
     with travel(8 * 24 * 60):
         catchup.catch_up()
     assert not [c for c in slack.to("conversations.replies") if c.args["ts"] == f"{at(0):.6f}"]
+
+
+def test_a_run_out_of_calls_leaves_the_threads_it_did_not_reach_first_in_line_for_the_next(
+    channel, slack, post_event, monkeypatch
+):
+    for minute in range(5):
+        with travel(minute + 1):
+            post_event(callback(written(slack, message(at(minute), f"Question {minute}"))))
+    monkeypatch.setattr(catchup, "MAX_CALLS", 4)  # the history, then three threads a run
+
+    def threads_read(minutes: float) -> set[str]:
+        before = len(slack.to("conversations.replies"))
+        with travel(minutes):
+            catchup.catch_up()
+        return {c.args["ts"] for c in slack.to("conversations.replies")[before:]}
+
+    first, second = threads_read(10), threads_read(15)
+    everyone = {f"{at(minute):.6f}" for minute in range(5)}
+    assert len(first) == 3 and everyone - first <= second  # the two left over go first
+    assert first | second == everyone
