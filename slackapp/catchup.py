@@ -22,7 +22,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from policies.vocabulary import ThreadStatus
-from slackapp import messages, people, web
+from slackapp import installs, messages, people, web
 from slackapp.inbound import MAPPING_ERRORS
 from slackapp.models import SlackApp, SlackChannel, SlackMessage
 from threads.models import Thread
@@ -59,9 +59,11 @@ def catch_up(now=None) -> dict[str, Report]:
     reports = {}
     for app in SlackApp.objects.filter(enabled=True).exclude(bot_token=""):
         if app.catch_up_not_before and app.catch_up_not_before > now:
-            reports[app.team_id] = Report(waiting_until=app.catch_up_not_before.isoformat())
+            reports[app.team_id or app.enterprise_id] = Report(
+                waiting_until=app.catch_up_not_before.isoformat()
+            )
             continue
-        reports[app.team_id] = _Run(app, now).run()
+        reports[app.team_id or app.enterprise_id] = _Run(app, now).run()
     return reports
 
 
@@ -71,6 +73,7 @@ class _Run:
         self.channels = {c.channel_id: c for c in SlackChannel.objects.filter(app=app)}
 
     def run(self) -> Report:
+        installs.learn_org_teams(self.app)  # an org-wide install: its workspaces may change
         try:
             self._waiting_parents()
             for channel in self.channels.values():

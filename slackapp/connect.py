@@ -24,6 +24,14 @@ def delivered_to(app: SlackApp, payload: dict) -> bool:
     return bool(app.team_id) and app.team_id in {team for team in named if isinstance(team, str)}
 
 
+def our_teams(app: SlackApp) -> set[str]:
+    """The organisation that is us: the installed workspace; for an org-wide install, the
+    Enterprise Grid org and every workspace in it (slackapp/installs.learn_org_teams)."""
+    if app.is_enterprise_install:
+        return {app.enterprise_id, *app.org_team_ids} - {""}
+    return {app.team_id} - {""}
+
+
 def author_teams(body: dict) -> set[str]:
     """The workspaces a message names for its author. A bot carries its own team
     (`bot_profile.team_id`), the message its author's (`user_team`, `source_team`, `team`)."""
@@ -48,15 +56,16 @@ def customers_bot(app: SlackApp, body: dict, *, shared: bool) -> bool:
     is ours in a channel only our workspace is in, the customer's in an externally shared one."""
     teams = author_teams(body)
     if teams:
-        return teams != {app.team_id}
+        return not teams <= our_teams(app)
     return shared
 
 
 def from_another_organisation(app: SlackApp, body: dict, person_team: str = "") -> bool:
     """A person's message written by a member of another organisation than ours: the message
     names their team (`user_team` first), else users.info told us (`person_team`)."""
+    ours = our_teams(app)
     for key in ("user_team", "source_team", "team"):
         team = body.get(key)
         if isinstance(team, str) and team:
-            return team != app.team_id
-    return bool(person_team) and person_team != app.team_id
+            return team not in ours
+    return bool(person_team) and person_team not in ours

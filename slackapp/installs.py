@@ -180,3 +180,30 @@ def addressed(signed: SlackApp, payload: dict) -> SlackApp:
         if delivered_to(app, payload):
             return app
     return signed
+
+
+def learn_org_teams(app: SlackApp) -> None:
+    """An org-wide install: the workspaces of our org (auth.teams.list), whose members are
+    agents in a Slack Connect channel, not customers. Outside any transaction; kept as it was
+    when Slack cannot be asked (the next catch-up asks again)."""
+    from slackapp import web
+
+    if not app.is_enterprise_install or not app.bot_token:
+        return
+    teams, cursor = [], ""
+    for _ in range(20):  # 20 pages of 200: far more workspaces than any org has
+        try:
+            data = web.call(
+                app, "auth_teams_list", limit=200, **({"cursor": cursor} if cursor else {})
+            )
+        except web.SlackFailure as failure:
+            log.warning("auth.teams.list for %s: %s", app, failure.message)
+            return
+        teams += [t["id"] for t in data.get("teams") or [] if isinstance(t, dict) and t.get("id")]
+        cursor = (data.get("response_metadata") or {}).get("next_cursor") or ""
+        if not cursor:
+            break
+    found = sorted({str(t)[:20] for t in teams})
+    if found != app.org_team_ids:
+        SlackApp.objects.filter(pk=app.pk).update(org_team_ids=found)
+        app.org_team_ids = found

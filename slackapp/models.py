@@ -62,6 +62,14 @@ class SlackApp(models.Model):
         "“team_id” of any event). Empty for an org-wide install.",
     )
     is_enterprise_install = models.BooleanField("org-wide install", default=False, editable=False)
+    org_team_ids = models.JSONField(
+        "the org's workspaces",
+        default=list,
+        blank=True,
+        editable=False,
+        help_text="An org-wide install: the workspaces of our Enterprise Grid org (auth.teams.list), "
+        "whose members are agents, not customers.",
+    )
     bot_token = SecretCharField(
         max_length=255, help_text="The Bot User OAuth Token (xoxb-…). Write-only once saved."
     )

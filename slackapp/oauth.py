@@ -26,6 +26,7 @@ from slackapp.installs import (
     DjangoInstallationStore,
     SessionStateStore,
     installation_from,
+    learn_org_teams,
 )
 from slackapp.models import SlackCredentials
 
@@ -106,6 +107,7 @@ def callback(request):
     if not answer.get("access_token") or answer.get("token_type") != "bot":
         return _refused(request, "Slack gave no bot token: the app must ask for bot scopes.", 502)
     app, new = DjangoInstallationStore().save(installation_from(answer.data))
+    learn_org_teams(app)  # an org-wide install: which workspaces are us
     if new:
         messages.warning(
             request,

@@ -18,7 +18,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from accounts.roles import AGENTS, MANAGERS
-from slackapp import web
+from slackapp import connect, web
 from slackapp.models import SlackApp, SlackUser
 
 USER_ID = re.compile(r"[A-Z0-9]{1,20}")  # U0123ABCD, W0123ABCD
@@ -66,7 +66,10 @@ def _look_up(app: SlackApp, user_id: str) -> None:
         "team_id": str(user.get("team_id") or "")[:20],
         "looked_up_at": timezone.now(),
     }
-    if found["email"] and found["team_id"] == app.team_id:
+    grid = user.get("enterprise_user") or {}
+    if app.is_enterprise_install and grid.get("enterprise_id") == app.enterprise_id:
+        found["team_id"] = app.enterprise_id[:20]  # a member of our org, whichever workspace
+    if found["email"] and found["team_id"] in connect.our_teams(app):
         found["agent"] = (
             get_user_model()
             .objects.filter(

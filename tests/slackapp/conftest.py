@@ -104,3 +104,14 @@ def post_event(client, django_capture_on_commit_callbacks):
             )
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def people_looked_up_afresh():
+    """users.info failures are remembered per process for a while (slackapp/people.py); a test
+    must not inherit an earlier test's, whose workspace had the same primary key."""
+    from slackapp import people
+
+    people._failed.clear()
+    yield
+    people._failed.clear()

@@ -47,6 +47,7 @@ class FakeSlack:
     codes: dict[str, dict] = field(default_factory=dict)  # code -> its oauth.v2.access answer
     refresh_tokens: set[str] = field(default_factory=set)  # the ones still good (single use)
     refreshed: int = 0
+    org_teams: list[str] = field(default_factory=list)  # auth.teams.list: an org's workspaces
     _serial: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def grant(self, code: str, team: str, name: str = "", *, rotate=False, enterprise=None):
@@ -153,9 +154,14 @@ class FakeSlack:
                 return 200, {}, {"ok": False, "error": "user_not_found"}
             profile = {"real_name": person["name"], "email": person.get("email", "")}
             user = {"id": args["user"], "team_id": person.get("team", self.team)}
+            if person.get("enterprise"):
+                user["enterprise_user"] = {"enterprise_id": person["enterprise"]}
             return 200, {}, {"ok": True, "user": user | {"profile": profile}}
         if method == "chat.postMessage":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": ts}
+        if method == "auth.teams.list":
+            teams = [{"id": team, "name": team} for team in self.org_teams]
+            return 200, {}, {"ok": True, "teams": teams}
         if method == "conversations.history":
             return 200, {}, self._page(args, self._top_level(args.get("channel", "")))
         if method == "conversations.replies":

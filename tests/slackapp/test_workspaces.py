@@ -122,3 +122,35 @@ def test_the_upgrade_leaves_apps_of_their_own_their_secrets(db):
     assert not SlackCredentials.objects.exists()
     assert set(SlackApp.objects.values_list("team_id", flat=True)) == {"T0A", "T0B"}
     assert {app.signing_secret for app in SlackApp.objects.all()} == {SECRET, APP_SECRET}
+
+
+def test_an_org_wide_installs_own_people_are_agents_and_another_orgs_are_customers(
+    workspace, slack, post_event
+):
+    """In a Slack Connect channel of an org-wide install, our members write from any workspace
+    of our org (auth.teams.list); only another organisation's members are the customer."""
+    slack.org_teams = ["T0SALES", "T0SUPPORT"]
+    slack.users["UAGENT"] = {"name": "Alex", "email": "alex@example.com", "team": "T0SUPPORT"}
+    slack.users["UAGENT"]["enterprise"] = "E0GRID"
+    SlackApp.objects.filter(pk=workspace.pk).update(
+        team_id="", enterprise_id="E0GRID", is_enterprise_install=True
+    )
+    workspace.users.all().delete()  # the agent is found by users.info, not linked by hand
+    grid = [{"enterprise_id": "E0GRID", "team_id": None, "is_enterprise_install": True}]
+    now = datetime.now(UTC).timestamp()
+
+    def said(event: dict) -> None:
+        payload = callback(event, team="T0CUSTOMER") | {"is_ext_shared_channel": True}
+        assert post_event(payload | {"authorizations": grid}).status_code == 200
+
+    from slackapp import catchup
+
+    catchup.catch_up()  # learns the org's workspaces
+    said(message(now - 60, "Exports fail", user_team="T0CUSTOMER"))
+    said(message(now - 30, "Looking now", user="UAGENT", thread_ts=now - 60, user_team="T0SALES"))
+    thread = Thread.objects.get(source="slack:E0GRID")
+    assert list(thread.messages.order_by("created_at").values_list("author_kind", flat=True)) == [
+        "customer",
+        "agent",
+    ]
+    assert thread.clocks.get(metric="first_response").state == "achieved"
