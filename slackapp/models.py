@@ -67,8 +67,8 @@ class SlackApp(models.Model):
         default=list,
         blank=True,
         editable=False,
-        help_text="An org-wide install: the workspaces of our Enterprise Grid org (auth.teams.list), "
-        "whose members are agents, not customers.",
+        help_text="An org-wide install: the workspaces of our Enterprise Grid org "
+        "(auth.teams.list), whose members are agents, not customers.",
     )
     bot_token = SecretCharField(
         max_length=255, help_text="The Bot User OAuth Token (xoxb-…). Write-only once saved."
