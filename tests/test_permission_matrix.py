@@ -130,6 +130,16 @@ ROWS = {
         ("post", {}, E(401, 401, 401, 401, 401, 401, 401, 401)),
         ("get", None, E(405, 405, 405, 405, 405, 405, 405, 405)),
     ],
+    # The triage message's buttons and /sla: Slack-signed like the events (signed requests:
+    # tests/slackapp/test_interactivity.py, test_slash_command.py); who clicked or typed is
+    # then mapped to an agent whose role and team scope decide.
+    **{
+        name: [
+            ("post", {}, E(401, 401, 401, 401, 401, 401, 401, 401)),
+            ("get", None, E(405, 405, 405, 405, 405, 405, 405, 405)),
+        ]
+        for name in ("slack-interactivity", "slack-commands")
+    },
     # Probes for the orchestrator: public, answered before the login (slaops/health/probes.py).
     **{probe: [("get", None, E(*[200] * 8))] for probe in ("healthz", "readyz", "startupz")},
     "status": [

@@ -4,7 +4,8 @@ users.info from a small directory, conversations.history and conversations.repli
 messages written into its channels (`say`) and the replies posted to it, paged as Slack pages
 them (newest first, `cursor`), and can be told to answer a method with a 429 or an error, or
 ("lost") to post a message and answer 500, as when the answer never reaches us. Like Slack, it
-refuses a post whose blocks break Block Kit's limits (invalid_blocks, msg_blocks_too_long)."""
+refuses a post whose blocks break Block Kit's limits (invalid_blocks, msg_blocks_too_long).
+Anything posted outside /api/ is a response_url's answer, kept in `responses`."""
 
 import json
 import threading
@@ -37,6 +38,9 @@ class FakeSlack:
     # channel id -> the messages in it (said, and posted by the bot), as the history gives them
     channels: dict[str, list[dict]] = field(default_factory=dict)
     delay: dict[str, float] = field(default_factory=dict)  # method -> seconds to wait first
+    # What was posted to a response_url (any path outside /api/): (path, the JSON message).
+    responses: list[tuple[str, dict]] = field(default_factory=list)
+    shared: set[str] = field(default_factory=set)  # channels conversations.info calls shared
 
     def say(self, channel: str, message: dict) -> dict:
         """A message written in a channel (a dict as in an event, without the event's channel)."""
@@ -48,6 +52,10 @@ class FakeSlack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A response_url of this fake, as Slack gives one with a click or a command."""
+        return f"http://127.0.0.1:{self.port}/actions/{name}"
 
     def to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -115,6 +123,12 @@ class FakeSlack:
             answer = self._page(args, sorted(replies, key=lambda m: float(m["ts"])))
             answer["messages"] = parent + answer["messages"]
             return 200, {}, answer
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            if channel.startswith("CGONE"):
+                return 200, {}, {"ok": False, "error": "channel_not_found"}
+            found = {"id": channel, "is_ext_shared": channel in self.shared}
+            return 200, {}, {"ok": True, "channel": found}
         if method == "chat.update":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return 200, {}, {"ok": True}
@@ -171,6 +185,13 @@ def _handler(fake: FakeSlack):
             method = parts.path.removeprefix("/api/")
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
+            if not parts.path.startswith("/api/"):  # a response_url
+                fake.responses.append((parts.path, json.loads(raw or "{}")))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                return
             if "json" in (self.headers.get("Content-Type") or ""):
                 args = json.loads(raw or "{}")
             else:
