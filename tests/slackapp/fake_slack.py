@@ -41,6 +41,7 @@ class FakeSlack:
     # What was posted to a response_url (any path outside /api/): (path, the JSON message).
     responses: list[tuple[str, dict]] = field(default_factory=list)
     shared: set[str] = field(default_factory=set)  # channels conversations.info calls shared
+    socket_url: str = ""  # what apps.connections.open hands out (Socket Mode)
 
     def say(self, channel: str, message: dict) -> dict:
         """A message written in a channel (a dict as in an event, without the event's channel)."""
@@ -123,6 +124,8 @@ class FakeSlack:
             answer = self._page(args, sorted(replies, key=lambda m: float(m["ts"])))
             answer["messages"] = parent + answer["messages"]
             return 200, {}, answer
+        if method == "apps.connections.open":
+            return 200, {}, {"ok": True, "url": self.socket_url}
         if method == "conversations.info":
             channel = args.get("channel", "")
             if channel.startswith("CGONE"):
