@@ -26,6 +26,7 @@ from threads.pages.queue import QueueFilters, queue_clocks, queue_row
 from threads.selectors import team_ids
 
 SHOWN, MOST = 5, 20  # clocks shown, and the most `/sla 20` may ask for
+TITLE = 100  # characters of a subject shown
 SHARED_FOR = 10 * 60  # seconds conversations.info's answer is kept
 SLACK_ID = re.compile(r"[A-Z0-9]{1,20}")
 USAGE = "Use /sla, or /sla 10 for the next 10 clocks (at most 20)."
@@ -107,7 +108,7 @@ def next_breaches(agent, count: int = SHOWN) -> dict:
     lines = []
     for clock in clocks:
         row = queue_row(clock, now)
-        title = f"#{clock.thread.pk} {clock.thread.subject}"
+        title = f"#{clock.thread.pk} {clock.thread.subject[:TITLE]}"
         lines.append(
             f"• {link(thread_url(clock.thread), title)} · {escape(clock_name(clock))} · "
             f"{escape(format_time_left(row.left))}"
@@ -116,17 +117,16 @@ def next_breaches(agent, count: int = SHOWN) -> dict:
         text = f"Nothing is running for {whose}: no clock will breach."
         return {"response_type": "ephemeral", "text": escape(text)}
     head = f"*Next to breach for {escape(whose)}*"
+    # A section a line: each far under Block Kit's 3,000 characters, at most 21 of 50 blocks.
     return {
         "response_type": "ephemeral",
         "text": "\n".join([head, *lines]),
-        "blocks": [
-            {"type": "section", "text": {"type": "mrkdwn", "text": head, "verbatim": True}},
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "\n".join(lines), "verbatim": True},
-            },
-        ],
+        "blocks": [_section(head), *(_section(line) for line in lines)],
     }
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 def _cache_key(app: SlackApp, channel_id: str) -> str:

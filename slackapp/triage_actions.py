@@ -86,7 +86,10 @@ def _card(thread: Thread, assignee: str) -> dict:
 
     url = thread_url(thread)
     title = f"#{thread.pk} {thread.subject}"
-    section = {"type": "section", "text": {"type": "mrkdwn", "text": link(url, title)}}
+    section = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": link(url, title), "verbatim": True},
+    }
     blocks = [
         section,
         triage.status_line(
