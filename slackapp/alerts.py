@@ -17,11 +17,12 @@ from types import SimpleNamespace
 from django.utils import timezone
 
 from policies.models import AlertChannel
+from slackapp.triage import person_name, triage_content
 from slaops.mrkdwn import NO_AUTOLINK
 from threads.alerting.alert import Alert
 from threads.alerting.transports.base import PermanentError, Result, TransientError, Transport
 from threads.alerting.transports.slack import message as block_kit
-from threads.models import Delivery
+from threads.models import Delivery, Thread
 
 TRIAGE, ASSIGNEE = "triage", "assignee"
 WAITING = [Delivery.Status.PENDING, Delivery.Status.RETRYING, Delivery.Status.SENDING]
@@ -47,6 +48,10 @@ class SlackAppTransport(Transport):
                     alert_channel=channel, thread_id__in=threads
                 )
             },
+            assignees={
+                thread.pk: person_name(thread.assignee)
+                for thread in Thread.objects.filter(pk__in=threads).select_related("assignee")
+            },
             people={
                 (app_id, agent_id): user
                 for app_id, agent_id, user in SlackUser.objects.filter(
@@ -70,11 +75,15 @@ class SlackAppTransport(Transport):
         if prepared.app is None:
             raise PermanentError("No enabled Slack workspace (admin → Slack → Slack workspaces).")
         app, triage = self._where(prepared, delivery, alert)
-        # The webhook's escaped Block Kit message, for the triage channel and the DM alike.
+        # The webhook's escaped Block Kit message, for the triage channel and the DM alike; a
+        # thread's triage message has its controls (slackapp/triage.py).
         content = block_kit(alert) | NO_AUTOLINK
         try:
             if delivery.recipient.endswith(f":{ASSIGNEE}"):
                 return self._direct(delivery, alert, prepared, app, content)
+            if alert.thread_id and not alert.is_test:
+                assignee = prepared.assignees.get(alert.thread_id, "")
+                content = triage_content(alert, assignee=assignee)
             known = prepared.posted.get(alert.thread_id) if alert.thread_id else None
             if known:
                 try:

@@ -32,6 +32,10 @@ BOT_SCOPES = (
     "groups:history",  # the same in private channels
     "chat:write",  # replies, triage messages, DMs to the assignee
     "chat:write.customize",  # a reply shows the agent's name and picture
+    "channels:read",  # conversations.info: is a channel shared with another organisation (/sla)
+    "groups:read",  # the same for private channels
+    "im:read",  # and for a direct message with the app
+    "mpim:read",  # and for a group direct message
     "commands",  # /sla
     "reactions:read",  # the resolve reaction
     "team:read",  # the workspace's name

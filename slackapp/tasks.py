@@ -1,5 +1,5 @@
 """The Slack app's django-q2 tasks: map a received event; post replies that are due; catch up
-with what the events did not bring."""
+with what the events did not bring; act on a triage message's click; answer /sla."""
 
 from slackapp import inbound
 
@@ -27,3 +27,17 @@ def catch_up() -> dict:
     from slackapp import catchup
 
     return {team: vars(report) for team, report in catchup.catch_up().items()}
+
+
+def interact(app_pk: int, action: dict) -> str:
+    """A click on a triage message's controls (slackapp/triage_actions.py)."""
+    from slackapp import triage_actions
+
+    return triage_actions.interact(app_pk, action)
+
+
+def slash_command(app_pk: int, asked: dict) -> str:
+    """/sla when answering it needs the Web API (slackapp/command.py)."""
+    from slackapp import command
+
+    return command.slash_command(app_pk, asked)

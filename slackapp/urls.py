@@ -2,7 +2,11 @@ from django.urls import path
 
 from slackapp import oauth, views
 
-urlpatterns = [path("events/", views.events, name="slack-events")]
+urlpatterns = [
+    path("events/", views.events, name="slack-events"),
+    path("interactivity/", views.interactivity, name="slack-interactivity"),
+    path("commands/", views.commands, name="slack-commands"),
+]
 
 # "Add to Slack" (slackapp/oauth.py): superusers only.
 urlpatterns += [

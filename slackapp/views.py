@@ -27,16 +27,15 @@ import json
 import logging
 import re
 import time
+from functools import wraps
 
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F
-from django.http import HttpResponse, JsonResponse
+from django.db import DatabaseError
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from slackapp.connect import delivered_to
-from slackapp.installs import addressed
-from slackapp.models import SlackApp, SlackCredentials, SlackEvent
+from slackapp import handlers
+from slackapp.models import SlackApp, SlackCredentials
 
 log = logging.getLogger(__name__)
 
@@ -76,80 +75,100 @@ def _signed_by(body: bytes, timestamp: str, signature: str) -> SlackApp | None:
     return SlackApp() if shared and matches(shared) else None
 
 
-def _stored(app: SlackApp, payload: dict, repeat: bool) -> SlackEvent | None:
-    """The new event row, or None for one already received (a retry or a duplicate)."""
-    event = payload["event"]
-    item, message = event.get("item"), event.get("message")
-    item = item if isinstance(item, dict) else {}
-    message = message if isinstance(message, dict) else {}
-    try:
-        with transaction.atomic():
-            return SlackEvent.objects.create(
-                app=app,
-                event_id=payload["event_id"],
-                kind=str(event.get("type", ""))[:40],
-                channel_id=str(event.get("channel") or item.get("channel") or "")[:20],
-                ts=str(event.get("ts") or item.get("ts") or "")[:20],
-                thread_ts=str(event.get("thread_ts") or message.get("thread_ts") or "")[:20],
-                payload=payload,
-            )
-    except IntegrityError:
-        if repeat:
-            SlackEvent.objects.filter(event_id=payload["event_id"]).update(repeats=F("repeats") + 1)
-        return None
-
-
-@csrf_exempt
-@require_POST
-def events(request):
+def verified(request) -> tuple[SlackApp | None, JsonResponse | None]:
+    """(the app whose signing secret signed this request, None) or (None, the refusal): the
+    size, the headers and the signature on the raw bytes, for every Slack URL (events,
+    interactivity, slash commands)."""
     if len(request.body) > MAX_BODY:
-        return _refused("request too large", 413)
+        return None, _refused("request too large", 413)
     timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
     signature = request.headers.get("X-Slack-Signature", "")
     if not TIMESTAMP.fullmatch(timestamp):
-        return _refused("X-Slack-Request-Timestamp: missing or not Unix seconds")
+        return None, _refused("X-Slack-Request-Timestamp: missing or not Unix seconds")
     if not SIGNATURE.fullmatch(signature):
-        return _refused("X-Slack-Signature: missing or not v0= and 64 hex digits")
-    try:
-        return _signed_request(request, timestamp, signature)
-    except DatabaseError as error:
-        # No X-Slack-No-Retry: Slack retries, by when the database may be back.
-        log.warning("Slack event not stored, the database is unavailable: %s", error)
-        return JsonResponse({"error": "database unavailable, please retry"}, status=503)
-
-
-def _signed_request(request, timestamp: str, signature: str):
+        return None, _refused("X-Slack-Signature: missing or not v0= and 64 hex digits")
     app = _signed_by(request.body, timestamp, signature)
     if app is None:
-        return _refused("invalid or stale signature (X-Slack-Signature, X-Slack-Request-Timestamp)")
+        return None, _refused(
+            "invalid or stale signature (X-Slack-Signature, X-Slack-Request-Timestamp)"
+        )
+    return app, None
+
+
+def text_of(request) -> str | JsonResponse:
+    """The signed body as text, or the refusal of one that is not UTF-8."""
     try:
-        body = request.body.decode("utf-8")
+        return request.body.decode("utf-8")
     except UnicodeDecodeError:
         return _refused("body: not UTF-8", 400)
+
+
+def answered(answer: handlers.Answer) -> HttpResponse:
+    """A shared handler's answer as an HTTP response (Socket Mode acks it instead)."""
+    if answer.error:
+        return _refused(answer.error, answer.status)
+    if answer.body is None:
+        return HttpResponse(status=answer.status)
+    return JsonResponse(answer.body, status=answer.status)
+
+
+def signed_view(view):
+    """A Slack URL: signed requests only; our database down is a 503 Slack retries."""
+
+    @csrf_exempt
+    @require_POST
+    @wraps(view)
+    def wrapper(request):
+        try:
+            app, refusal = verified(request)
+            return refusal or view(request, app)
+        except DatabaseError as error:
+            # No X-Slack-No-Retry: Slack retries, by when the database may be back.
+            log.warning("Slack request not handled, the database is unavailable: %s", error)
+            return JsonResponse({"error": "database unavailable, please retry"}, status=503)
+
+    return wrapper
+
+
+@signed_view
+def events(request, app: SlackApp):
+    body = text_of(request)
+    if isinstance(body, JsonResponse):
+        return body
     try:
         payload = json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return _refused("body: not JSON", 400)
     if not isinstance(payload, dict):
         return _refused("body: not a JSON object", 400)
-    kind = payload.get("type")
-    if kind == "url_verification":
+    if payload.get("type") == "url_verification":
         return JsonResponse({"challenge": str(payload.get("challenge", ""))})
-    if kind != "event_callback":
-        return HttpResponse(status=200)  # app_rate_limited and the like: nothing to record
-    event_id = payload.get("event_id")
-    if not isinstance(event_id, str) or not event_id or not isinstance(payload.get("event"), dict):
-        return _refused("event_id and event are required", 400)
-    app = addressed(app, payload)
-    if not delivered_to(app, payload):
-        return HttpResponse(status=200)  # another workspace's event: not ours to keep
-    stored = _stored(app, payload, repeat="X-Slack-Retry-Num" in request.headers)
-    if stored is not None:
-        transaction.on_commit(lambda: _enqueue(stored.pk))
-    return HttpResponse(status=200)
+    repeat = "X-Slack-Retry-Num" in request.headers
+    return answered(handlers.events_api(app, payload, repeat=repeat))
 
 
-def _enqueue(pk: int) -> None:
-    from django_q.tasks import async_task
+@signed_view
+def interactivity(request, app: SlackApp):
+    """A click on a triage message: `payload`, a JSON object in a form field."""
+    body = text_of(request)
+    if isinstance(body, JsonResponse):
+        return body
+    raw = QueryDict(body).get("payload")
+    if raw is None:
+        return _refused("payload: missing", 400)
+    try:
+        payload = json.loads(raw)
+    except (ValueError, RecursionError):
+        return _refused("payload: not JSON", 400)
+    if not isinstance(payload, dict):
+        return _refused("payload: not a JSON object", 400)
+    return answered(handlers.interaction(app, payload))
 
-    async_task("slackapp.tasks.handle_event", pk, task_name=f"slack-event-{pk}", group="slack")
+
+@signed_view
+def commands(request, app: SlackApp):
+    """A slash command (/sla): its fields, form-encoded."""
+    body = text_of(request)
+    if isinstance(body, JsonResponse):
+        return body
+    return answered(handlers.slash_command(app, QueryDict(body).dict()))

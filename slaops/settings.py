@@ -365,6 +365,7 @@ SLA_DELIVER_ON_COMMIT = env.bool("SLA_DELIVER_ON_COMMIT", default=True)
 # Slack's Web API (slackapp/web.py checks it like every outbound address: Slack's own host, or a
 # host in SLA_HTTP_ALLOWED_HOSTS for local use and tests).
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api/")
+SLACK_APP_TOKEN = env.str("SLACK_APP_TOKEN", default="")  # Socket Mode's xapp-… (.env.example)
 SLA_QUEUE_REFRESH_SECONDS = env.int("SLA_QUEUE_REFRESH_SECONDS", default=10)
 # How often the thread page polls its clocks, messages and history, and every page its bell.
 SLA_LIVE_REFRESH_SECONDS = env.int("SLA_LIVE_REFRESH_SECONDS", default=10)

@@ -135,6 +135,16 @@ ROWS = {
     # a page saying so (tests/slackapp/test_install.py).
     "slack-install": [("get", None, E(LOGIN, 403, 403, 403, 403, 302, LOGIN, LOGIN))],
     "slack-oauth-callback": [("get", None, E(LOGIN, 403, 403, 403, 403, 400, LOGIN, LOGIN))],
+    # The triage message's buttons and /sla: Slack-signed like the events (signed requests:
+    # tests/slackapp/test_interactivity.py, test_slash_command.py); who clicked or typed is
+    # then mapped to an agent whose role and team scope decide.
+    **{
+        name: [
+            ("post", {}, E(401, 401, 401, 401, 401, 401, 401, 401)),
+            ("get", None, E(405, 405, 405, 405, 405, 405, 405, 405)),
+        ]
+        for name in ("slack-interactivity", "slack-commands")
+    },
     # Probes for the orchestrator: public, answered before the login (slaops/health/probes.py).
     **{probe: [("get", None, E(*[200] * 8))] for probe in ("healthz", "readyz", "startupz")},
     "status": [

@@ -115,3 +115,27 @@ def people_looked_up_afresh():
     people._failed.clear()
     yield
     people._failed.clear()
+
+
+INTERACTIVITY_URL = "/integrations/slack/interactivity/"
+COMMANDS_URL = "/integrations/slack/commands/"
+
+
+@pytest.fixture
+def post_form(client, django_capture_on_commit_callbacks):
+    """POST form fields to a Slack URL as Slack does (urlencoded, signed now or as told)."""
+    from urllib.parse import urlencode
+
+    def post(url, fields: dict, *, timestamp=None, secret=SECRET, signature=None, raw=None):
+        body = raw if raw is not None else urlencode(fields).encode()
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        headers = {
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature or sign(body, timestamp, secret),
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                url, data=body, content_type="application/x-www-form-urlencoded", headers=headers
+            )
+
+    return post

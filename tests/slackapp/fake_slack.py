@@ -7,7 +7,8 @@ them (newest first, `cursor`), and can be told to answer a method with a 429 or 
 refuses a post whose blocks break Block Kit's limits (invalid_blocks, msg_blocks_too_long).
 oauth.v2.access exchanges the codes it was given (`grant`) for a workspace's bot token, checking
 the app's client id and secret (HTTP Basic, as Slack does), and with token rotation refreshes a
-token once per refresh token (single use, as Slack's)."""
+token once per refresh token (single use, as Slack's).
+Anything posted outside /api/ is a response_url's answer, kept in `responses`."""
 
 import base64
 import itertools
@@ -91,6 +92,11 @@ class FakeSlack:
         answer = self.codes.pop(args.get("code", ""), None)
         return answer or {"ok": False, "error": "invalid_code"}
 
+    # What was posted to a response_url (any path outside /api/): (path, the JSON message).
+    responses: list[tuple[str, dict]] = field(default_factory=list)
+    shared: set[str] = field(default_factory=set)  # channels conversations.info calls shared
+    socket_url: str = ""  # what apps.connections.open hands out (Socket Mode)
+
     def say(self, channel: str, message: dict) -> dict:
         """A message written in a channel (a dict as in an event, without the event's channel)."""
         body = {k: v for k, v in message.items() if k not in ("channel", "event_ts")}
@@ -101,6 +107,10 @@ class FakeSlack:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str = "r1") -> str:
+        """A response_url of this fake, as Slack gives one with a click or a command."""
+        return f"http://127.0.0.1:{self.port}/actions/{name}"
 
     def to(self, method: str) -> list[Call]:
         return [call for call in self.calls if call.method == method]
@@ -176,6 +186,14 @@ class FakeSlack:
             answer = self._page(args, sorted(replies, key=lambda m: float(m["ts"])))
             answer["messages"] = parent + answer["messages"]
             return 200, {}, answer
+        if method == "apps.connections.open":
+            return 200, {}, {"ok": True, "url": self.socket_url}
+        if method == "conversations.info":
+            channel = args.get("channel", "")
+            if channel.startswith("CGONE"):
+                return 200, {}, {"ok": False, "error": "channel_not_found"}
+            found = {"id": channel, "is_ext_shared": channel in self.shared}
+            return 200, {}, {"ok": True, "channel": found}
         if method == "chat.update":
             return 200, {}, {"ok": True, "channel": args.get("channel"), "ts": args.get("ts")}
         return 200, {}, {"ok": True}
@@ -232,6 +250,13 @@ def _handler(fake: FakeSlack):
             method = parts.path.removeprefix("/api/")
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
+            if not parts.path.startswith("/api/"):  # a response_url
+                fake.responses.append((parts.path, json.loads(raw or "{}")))
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+                return
             if "json" in (self.headers.get("Content-Type") or ""):
                 args = json.loads(raw or "{}")
             else:

@@ -1,0 +1,128 @@
+"""What Slack sends us, after its transport: the same handlers behind the HTTP URLs
+(slackapp/views.py, which check Slack's signature and parse the body) and behind Socket Mode
+(slackapp/socket_mode.py, where the app-level token's connection is the proof).
+
+Each handler takes the app the request is for and the parsed payload and returns an `Answer`:
+the HTTP layer turns it into a response, Socket Mode into the envelope's ack. Every handler is
+quick (Slack wants an answer within 3 seconds): it checks the payload, stores or queues the
+work (a django-q2 task) and answers; whatever asks Slack's Web API or changes a thread runs in
+the task, outside the request."""
+
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from slackapp.connect import delivered_to
+from slackapp.installs import addressed
+from slackapp.models import SlackApp, SlackEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int = 200
+    body: dict | None = None  # a JSON answer (a slash command's ephemeral message), or none
+    error: str = ""  # a refusal naming the field: a 4xx that Slack must not retry
+
+
+NOT_INSTALLED = {
+    "response_type": "ephemeral",
+    "text": "SLA Ops is not installed in this workspace yet, or not approved.",
+}
+
+
+def refused(error: str, status: int = 400) -> Answer:
+    return Answer(status=status, error=error)
+
+
+def events_api(app: SlackApp, payload: dict, *, repeat: bool = False) -> Answer:
+    """An Events API callback: stored once (unique by event_id) and mapped by a task."""
+    if payload.get("type") != "event_callback":
+        return Answer()  # app_rate_limited and the like: nothing to record
+    event_id = payload.get("event_id")
+    if not isinstance(event_id, str) or not event_id or not isinstance(payload.get("event"), dict):
+        return refused("event_id and event are required")
+    app = addressed(app, payload)
+    if not delivered_to(app, payload):
+        return Answer()  # another workspace's event: not ours to keep
+    stored = _stored(app, payload, repeat=repeat)
+    if stored is not None:
+        name = f"slack-event-{stored.pk}"
+        transaction.on_commit(lambda: _enqueue("slackapp.tasks.handle_event", stored.pk, name=name))
+    return Answer()
+
+
+def interaction(app: SlackApp, payload: dict) -> Answer:
+    """A click on a triage message's button or priority menu (slackapp/triage.py)."""
+    from slackapp import triage
+
+    try:
+        action = triage.read_action(payload)
+    except ValueError as error:
+        return refused(str(error))
+    if action is None:
+        return Answer()  # the link button, or an interaction that is not ours: nothing to do
+    team, enterprise = payload.get("team"), payload.get("enterprise")
+    app = addressed(app, {"team_id": _id(team), "enterprise_id": _id(enterprise)})
+    if app.pk is None:
+        return Answer()  # signed by the app for a workspace not installed or not approved
+    _enqueue("slackapp.tasks.interact", app.pk, action)
+    return Answer()
+
+
+def slash_command(app: SlackApp, form: dict) -> Answer:
+    """/sla: answered at once when that is cheap, else through its response_url."""
+    from slackapp import command
+
+    try:
+        asked = command.read(form)
+    except ValueError as error:
+        return refused(str(error))
+    app = addressed(
+        app, {"team_id": form.get("team_id"), "enterprise_id": form.get("enterprise_id")}
+    )
+    if app.pk is None:
+        return Answer(body=NOT_INSTALLED)
+    now = command.answer_now(app, asked)
+    if now is not None:
+        return Answer(body=now)
+    _enqueue("slackapp.tasks.slash_command", app.pk, asked)
+    return Answer()
+
+
+def _stored(app: SlackApp, payload: dict, repeat: bool) -> SlackEvent | None:
+    """The new event row, or None for one already received (a retry or a duplicate)."""
+    event = payload["event"]
+    item, message = event.get("item"), event.get("message")
+    item = item if isinstance(item, dict) else {}
+    message = message if isinstance(message, dict) else {}
+    try:
+        with transaction.atomic():
+            return SlackEvent.objects.create(
+                app=app,
+                event_id=payload["event_id"],
+                kind=str(event.get("type", ""))[:40],
+                channel_id=str(event.get("channel") or item.get("channel") or "")[:20],
+                ts=str(event.get("ts") or item.get("ts") or "")[:20],
+                thread_ts=str(event.get("thread_ts") or message.get("thread_ts") or "")[:20],
+                payload=payload,
+            )
+    except IntegrityError:
+        if repeat:
+            SlackEvent.objects.filter(event_id=payload["event_id"]).update(repeats=F("repeats") + 1)
+        return None
+
+
+def _enqueue(task: str, *args, name: str | None = None) -> None:
+    from django_q.tasks import async_task
+
+    named = {"task_name": name} if name else {}
+    async_task(task, *args, group="slack", **named)
+
+
+def _id(named) -> str | None:
+    """A payload's `team` or `enterprise`: an object with an id (Slack sends null for none)."""
+    return named.get("id") if isinstance(named, dict) else None
