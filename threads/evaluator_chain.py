@@ -19,8 +19,10 @@ CHAIN = "evaluator-chain"
 
 def quiet_after() -> timedelta:
     """A chain whose holder has not ticked for this long is taken over by the next scheduled
-    run: longer than a slow tick plus a handover waiting for a free worker."""
-    return timedelta(seconds=max(30, 3 * settings.SLA_TICK_SECONDS))
+    run: SLA_CHAIN_QUIET_SECONDS (30), longer than a slow tick plus a handover waiting for a
+    free worker, and at least three ticks."""
+    quiet = max(settings.SLA_CHAIN_QUIET_SECONDS, 3 * settings.SLA_TICK_SECONDS)
+    return timedelta(seconds=quiet)
 
 
 def take(now: datetime, *, handed: datetime | None = None) -> datetime | None:
