@@ -29,7 +29,7 @@ from pathlib import Path
 from threading import Lock, Thread
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.alert_figures import first_attempts, forget_chain, percentiles  # noqa: E402
+from bench.alert_figures import first_attempts, percentiles, tick_soon, wait_ticking  # noqa: E402
 from bench.django_setup import load_average, setup, truncate_threads  # noqa: E402
 
 GOAL_P99 = 60.0
@@ -107,7 +107,6 @@ def seed(count: int, http_url: str, channels: list[str]) -> dict[int, float]:
     from threads.services import thread_create
 
     truncate_threads()
-    forget_chain()
     AlertChannel.objects.filter(name__startswith="bench ").delete()
     policy = SlaPolicy.objects.get(name="Urgent on-call (24/7)")
     # Only the bench's channels hear of these breaches (the demo's own rules stay quiet).
@@ -143,8 +142,8 @@ def run(label: str, count: int, channels: list[str], slow: float, url: str, redi
     arrivals = Arrivals()
     http = http_receiver(arrivals, slow)
     smtp = smtp_receiver(arrivals)
-    due = seed(count, f"http://127.0.0.1:{http.server_address[1]}", channels)
     ensure_schedules()
+    asked = tick_soon()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -164,6 +163,8 @@ def run(label: str, count: int, channels: list[str], slow: float, url: str, redi
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wait_ticking(asked)  # the chain ticks before the clocks fall due
+    due = seed(count, f"http://127.0.0.1:{http.server_address[1]}", channels)
     expected = count * len(channels)
     deadline = time.time() + LEAD + 240
     loads = []

@@ -5,9 +5,7 @@ destination's own rate limit and quiet-hour holds are left out), and which alert
 import statistics
 
 
-def first_attempts(
-    due: dict[int, float], kind: str | None = None
-) -> tuple[list[float], int, int]:
+def first_attempts(due: dict[int, float], kind: str | None = None) -> tuple[list[float], int, int]:
     """(latencies in seconds, deliveries never attempted, deliveries not sent) for the
     deliveries (of `kind`, if given) of the threads in `due` (thread id -> the instant, as a
     Unix time)."""
@@ -43,3 +41,31 @@ def forget_chain() -> None:
     from threads.evaluator_chain import CHAIN
 
     Heartbeat.objects.filter(name=CHAIN).delete()
+
+
+def tick_soon() -> float:
+    """Before a cluster starts: no earlier chain holds it back and the scheduled evaluator run
+    is due at once, so the chain is ticking before the bench's clocks fall due (the figures
+    are the steady state, not a cluster's start). Returns the time asked, for `wait_ticking`."""
+    import time
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    forget_chain()
+    Schedule.objects.filter(name="sla-evaluate").update(next_run=timezone.now())
+    return time.time()
+
+
+def wait_ticking(since: float, timeout: float = 120) -> float:
+    """Wait until the evaluator completed a tick after `since`; seconds waited."""
+    import time
+
+    from slaops.health.heartbeats import EVALUATOR, last_beat
+
+    while time.time() - since < timeout:
+        last = last_beat(EVALUATOR)
+        if last is not None and last.timestamp() > since:
+            break
+        time.sleep(0.5)
+    return time.time() - since

@@ -1,7 +1,7 @@
 """Benchmark: from a clock's due time to the first send attempt of its alert (a local Slack
 stand-in), read from the delivery log.
 
-A real `qcluster` with the default timetable (slaops/schedules.py) runs against a scratch
+A real `qcluster` with the default timetable (slaops/schedules.py), its evaluator already ticking, runs against a scratch
 PostgreSQL database; a few hundred clocks fall due over about two minutes; a local HTTP server
 plays Slack. The default cadence: the evaluator's chain ticks every SLA_TICK_SECONDS (5) and
 queues its own next run (threads/evaluator_chain.py). Baseline in the same run: the same clocks
@@ -23,7 +23,7 @@ from pathlib import Path
 from threading import Thread
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.alert_figures import first_attempts, forget_chain, percentiles  # noqa: E402
+from bench.alert_figures import first_attempts, percentiles, tick_soon, wait_ticking  # noqa: E402
 from bench.django_setup import load_average, setup, truncate_threads  # noqa: E402
 
 GOAL_P99 = 15.0
@@ -62,7 +62,6 @@ def seed(count: int, spread: float, receiver: Receiver) -> dict[int, float]:
     from threads.services import thread_create
 
     truncate_threads()
-    forget_chain()
     policy = SlaPolicy.objects.get(name="Urgent on-call (24/7)")
     channel, _ = AlertChannel.objects.update_or_create(
         name="bench slack", defaults={"kind": "slack", "url": receiver.url, "enabled": True}
@@ -73,14 +72,18 @@ def seed(count: int, spread: float, receiver: Receiver) -> dict[int, float]:
         policy=policy, events=["breaching"], to_assignee=False, in_app=False
     )
     rule.channels.add(channel)
-    now = timezone.now()
+    ids = [
+        thread_create(subject=f"latency {i}", first_message="help", priority="urgent").thread.pk
+        for i in range(count)
+    ]
+    now = timezone.now()  # after the threads are made, so no clock is due before it exists
     due = {}
-    for i in range(count):
-        thread = thread_create(subject=f"latency {i}", first_message="help", priority="urgent")
-        clock = SlaClock.objects.get(thread=thread.thread, metric="first_response")
+    for i, thread_id in enumerate(ids):
         due_at = now + timedelta(seconds=20 + spread * i / count)
-        SlaClock.objects.filter(pk=clock.pk).update(due_at=due_at, warn_at=None)
-        due[thread.thread.pk] = due_at.timestamp()
+        SlaClock.objects.filter(thread_id=thread_id, metric="first_response").update(
+            due_at=due_at, warn_at=None
+        )
+        due[thread_id] = due_at.timestamp()
     return due
 
 
@@ -91,8 +94,8 @@ def run(label, count, spread, tick_seconds, url):
     from threads.models import Delivery
 
     receiver = Receiver()
-    due = seed(count, spread, receiver)
     ensure_schedules()
+    asked = tick_soon()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -112,6 +115,8 @@ def run(label, count, spread, tick_seconds, url):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wait_ticking(asked)  # the chain ticks before the clocks fall due
+    due = seed(count, spread, receiver)
     deadline = time.time() + 20 + spread + 150
     loads = []
     try:
