@@ -1,7 +1,8 @@
 """Benchmark: from a clock's due time to the first send attempt of its alert (a local Slack
 stand-in), read from the delivery log.
 
-A real `qcluster` with the default timetable (slaops/schedules.py), its evaluator already ticking, runs against a scratch
+A real `qcluster` with the default timetable (slaops/schedules.py), its evaluator already ticking,
+runs against a scratch
 PostgreSQL database; a few hundred clocks fall due over about two minutes; a local HTTP server
 plays Slack. The default cadence: the evaluator's chain ticks every SLA_TICK_SECONDS (5) and
 queues its own next run (threads/evaluator_chain.py). Baseline in the same run: the same clocks
