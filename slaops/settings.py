@@ -348,8 +348,6 @@ AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 # within seconds of their time (0 = one tick per scheduled run, no chain).
 SLA_EVALUATE_EVERY = env.int("SLA_EVALUATE_EVERY", default=1)
 SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=5)
-# A chain silent this long (its run killed) is taken over by the next scheduled run.
-SLA_CHAIN_QUIET_SECONDS = env.int("SLA_CHAIN_QUIET_SECONDS", default=30)
 SLA_KEEP_LOG_DAYS = env.int("SLA_KEEP_LOG_DAYS", default=90)
 # A delivery is claimed right before its send; if the worker dies, it is sent again (marked as
 # a possible repeat) this many seconds after the claim: longer than the slowest send (10 s).
