@@ -1,10 +1,13 @@
-"""Benchmark: from a clock's due time to its alert arriving at a local Slack stand-in.
+"""Benchmark: from a clock's due time to the first send attempt of its alert (a local Slack
+stand-in), read from the delivery log.
 
-A real `qcluster` with the default timetable (slaops/schedules.py) runs against a scratch
+A real `qcluster` with the default timetable (slaops/schedules.py), its evaluator already ticking,
+runs against a scratch
 PostgreSQL database; a few hundred clocks fall due over about two minutes; a local HTTP server
-plays Slack and notes when each alert arrives. Baseline in the same run: the same clocks with
-the evaluator ticking only once per scheduled run (SLA_TICK_SECONDS=0), which is what a plain
-one-minute schedule gives. Goal: p99 <= 60 s with the default schedule.
+plays Slack. The default cadence: the evaluator's chain ticks every SLA_TICK_SECONDS (5) and
+queues its own next run (threads/evaluator_chain.py). Baseline in the same run: the same clocks
+with one tick per scheduled run (SLA_TICK_SECONDS=0), what a plain one-minute schedule gives.
+Goal (issue 24): p99 <= 15 s with the default cadence, nothing lost.
 
 Run from the repository root: .venv/bin/python bench/alert_latency.py [clocks] [spread seconds]
 """
@@ -12,31 +15,30 @@ Run from the repository root: .venv/bin/python bench/alert_latency.py [clocks] [
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from threading import Thread
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.django_setup import setup, truncate_threads  # noqa: E402
+from bench.alert_figures import first_attempts, percentiles, tick_soon, wait_ticking  # noqa: E402
+from bench.django_setup import load_average, setup, truncate_threads  # noqa: E402
 
-GOAL_P99 = 60.0
+GOAL_P99 = 15.0
 
 
 class Receiver:
     def __init__(self):
-        self.arrivals: dict[str, float] = {}
+        self.messages = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                text = json.loads(body).get("text", "")
-                receiver.arrivals.setdefault(text, time.time())
+                json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+                receiver.messages += 1  # one alert, or several grouped
                 self.send_response(200)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -53,7 +55,7 @@ class Receiver:
         return f"http://127.0.0.1:{self.httpd.server_address[1]}/slack"
 
 
-def seed(count: int, spread: float, receiver: Receiver) -> dict[int, datetime]:
+def seed(count: int, spread: float, receiver: Receiver) -> dict[int, float]:
     from django.utils import timezone
 
     from policies.models import AlertChannel, NotificationRule, SlaPolicy
@@ -65,16 +67,24 @@ def seed(count: int, spread: float, receiver: Receiver) -> dict[int, datetime]:
     channel, _ = AlertChannel.objects.update_or_create(
         name="bench slack", defaults={"kind": "slack", "url": receiver.url, "enabled": True}
     )
-    rule, _ = NotificationRule.objects.get_or_create(policy=policy, events=["breaching"])
+    # Only the bench's Slack stand-in hears of these breaches (the demo's own rules stay quiet).
+    NotificationRule.objects.filter(policy=policy).delete()
+    rule = NotificationRule.objects.create(
+        policy=policy, events=["breaching"], to_assignee=False, in_app=False
+    )
     rule.channels.add(channel)
-    now = timezone.now()
+    ids = [
+        thread_create(subject=f"latency {i}", first_message="help", priority="urgent").thread.pk
+        for i in range(count)
+    ]
+    now = timezone.now()  # after the threads are made, so no clock is due before it exists
     due = {}
-    for i in range(count):
-        thread = thread_create(subject=f"latency {i}", first_message="help", priority="urgent")
-        clock = SlaClock.objects.get(thread=thread.thread, metric="first_response")
+    for i, thread_id in enumerate(ids):
         due_at = now + timedelta(seconds=20 + spread * i / count)
-        SlaClock.objects.filter(pk=clock.pk).update(due_at=due_at, warn_at=None)
-        due[thread.thread.pk] = due_at
+        SlaClock.objects.filter(thread_id=thread_id, metric="first_response").update(
+            due_at=due_at, warn_at=None
+        )
+        due[thread_id] = due_at.timestamp()
     return due
 
 
@@ -82,10 +92,11 @@ def run(label, count, spread, tick_seconds, url):
     from django.conf import settings
 
     from slaops.schedules import ensure_schedules
+    from threads.models import Delivery
 
     receiver = Receiver()
-    due = seed(count, spread, receiver)
     ensure_schedules()
+    asked = tick_soon()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -105,10 +116,15 @@ def run(label, count, spread, tick_seconds, url):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    wait_ticking(asked)  # the chain ticks before the clocks fall due
+    due = seed(count, spread, receiver)
     deadline = time.time() + 20 + spread + 150
+    loads = []
     try:
-        while time.time() < deadline and len(receiver.arrivals) < count:
+        ours = Delivery.objects.filter(event__thread_id__in=list(due), status="sent")
+        while time.time() < deadline and ours.count() < count:
             time.sleep(1)
+            loads.append(os.getloadavg()[0])
     finally:
         os.killpg(cluster.pid, signal.SIGTERM)
         try:
@@ -117,19 +133,15 @@ def run(label, count, spread, tick_seconds, url):
             os.killpg(cluster.pid, signal.SIGKILL)
             cluster.wait(timeout=10)
         receiver.httpd.shutdown()
-    latencies = []
-    for thread_id, due_at in due.items():
-        arrived = next(
-            (t for text, t in receiver.arrivals.items() if f"#{thread_id} " in text), None
-        )
-        if arrived is not None:
-            latencies.append(arrived - due_at.timestamp())
-    latencies.sort()
-    missing = count - len(latencies)
-    if not latencies:
-        return label, 0, missing, float("nan"), float("nan"), float("nan")
-    p = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))]  # noqa: E731
-    return label, len(latencies), missing, statistics.median(latencies), p(0.99), latencies[-1]
+    latencies, never, unsent = first_attempts(due)
+    return {
+        "label": label,
+        "alerts": len(latencies),
+        "lost": count - len(latencies) + unsent - never,
+        "figures": percentiles(latencies),
+        "messages": receiver.messages,
+        "load": max(loads, default=0.0),
+    }
 
 
 def main() -> None:
@@ -140,21 +152,28 @@ def main() -> None:
     print(f"$ .venv/bin/python bench/alert_latency.py {count} {spread:g}")
     print(f"{count} urgent clocks due over {spread:g} s; one qcluster (ORM broker), PostgreSQL")
     rows = [
-        run("default: 1-min schedule, 15 s ticks", count, spread, 15, url),
+        run("default: 5 s chained ticks", count, spread, 5, url),
         run("baseline: 1 tick per 1-min run", count, spread, 0, url),
     ]
     truncate_threads()
     print()
-    print(f"{'schedule':<38}{'alerts':>7}{'lost':>6}{'p50 s':>8}{'p99 s':>8}{'max s':>8}")
-    print("-" * 75)
-    for label, n, missing, p50, p99, worst in rows:
-        print(f"{label:<38}{n:>7}{missing:>6}{p50:>8.1f}{p99:>8.1f}{worst:>8.1f}")
+    head = f"{'cadence':<34}{'alerts':>7}{'lost':>6}{'p50 s':>8}{'p99 s':>8}{'max s':>8}"
+    print(head + f"{'msgs':>6}{'peak load':>11}")
+    print("-" * 88)
+    for row in rows:
+        p50, p99, worst = row["figures"]
+        print(
+            f"{row['label']:<34}{row['alerts']:>7}{row['lost']:>6}{p50:>8.1f}{p99:>8.1f}"
+            f"{worst:>8.1f}{row['messages']:>6}{row['load']:>11.2f}"
+        )
     print()
-    p99 = rows[0][4]
+    p99, base = rows[0]["figures"][1], rows[1]["figures"][1]
+    ok = p99 <= GOAL_P99 and rows[0]["lost"] == 0
     print(
-        f"ratio p99 default/baseline: {p99 / rows[1][4]:.2f}; goal p99 <= {GOAL_P99:g} s: "
-        f"{p99:.1f} s {'PASS' if p99 <= GOAL_P99 and rows[0][2] == 0 else 'FAIL'}"
+        f"ratio p99 default/baseline: {p99 / base:.2f}; goal p99 <= {GOAL_P99:g} s from the "
+        f"instant to the first send attempt: {p99:.1f} s {'PASS' if ok else 'FAIL'}"
     )
+    print(f"# {load_average()} at the end")
 
 
 if __name__ == "__main__":

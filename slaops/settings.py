@@ -343,10 +343,11 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 # axes answers a locked-out XMLHttpRequest with a CORS header: name our own origin, not "*".
 AXES_ALLOWED_CORS_ORIGINS = SITE_URL
 
-# How often the SLA evaluator is scheduled, in minutes; within a run it ticks every
-# SLA_TICK_SECONDS so alerts leave within seconds of their time (0 = one tick per run).
+# How often the SLA evaluator is scheduled, in minutes: the backstop of its chain, which ticks
+# every SLA_TICK_SECONDS and queues its own next run (threads/evaluator_chain.py), so alerts leave
+# within seconds of their time (0 = one tick per scheduled run, no chain).
 SLA_EVALUATE_EVERY = env.int("SLA_EVALUATE_EVERY", default=1)
-SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=15)
+SLA_TICK_SECONDS = env.int("SLA_TICK_SECONDS", default=5)
 SLA_KEEP_LOG_DAYS = env.int("SLA_KEEP_LOG_DAYS", default=90)
 # A delivery is claimed right before its send; if the worker dies, it is sent again (marked as
 # a possible repeat) this many seconds after the claim: longer than the slowest send (10 s).

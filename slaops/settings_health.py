@@ -21,6 +21,9 @@ SLA_HEALTH_LAG_SECONDS = env.int("SLA_HEALTH_LAG_SECONDS", default=120)
 SLA_HEALTH_DELIVERY_SECONDS = env.int("SLA_HEALTH_DELIVERY_SECONDS", default=120)
 SLA_HEALTH_MAIL_POLL_SECONDS = env.int("SLA_HEALTH_MAIL_POLL_SECONDS", default=300)
 SLA_HEALTH_SLACK_SECONDS = env.int("SLA_HEALTH_SLACK_SECONDS", default=120)
+# The evaluator's chain (threads/evaluator_chain.py) silent this long, its run killed, is taken
+# over by the next scheduled run.
+SLA_CHAIN_QUIET_SECONDS = env.int("SLA_CHAIN_QUIET_SECONDS", default=30)
 
 # How often a running task cluster records its heartbeat (a database row, and this file's
 # modification time for an exec liveness probe: `find FILE -mmin -2`); empty: the file

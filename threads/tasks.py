@@ -11,21 +11,29 @@ from django.utils import timezone
 log = logging.getLogger(__name__)
 
 
-def evaluate() -> str:
-    """Run the evaluator now and then every SLA_TICK_SECONDS until the next scheduled run is near,
-    so an alert leaves within seconds of its due time, not up to a minute later. Each completed
-    tick beats the "evaluator" heartbeat that /status reads and pings HEARTBEAT_URL, if set, at
-    most once a minute (slaops/health/ping.py)."""
+def evaluate(chain_at=None) -> str:
+    """Tick the evaluator every SLA_TICK_SECONDS (5) for most of the task's time, then queue the
+    next run at once (threads/evaluator_chain.py), so a warning or breach leaves within seconds
+    of its instant. The scheduled run every minute is the backstop: it ticks only when the chain
+    has gone quiet. SLA_TICK_SECONDS=0: one tick per scheduled run, no chain.
+
+    Each completed tick beats the "evaluator" heartbeat that /status reads and pings
+    HEARTBEAT_URL, if set, at most once a minute (slaops/health/ping.py)."""
     from slaops.health.heartbeats import EVALUATOR, beat
     from slaops.health.ping import after_tick
     from slaops.metrics.instruments import EVALUATOR_TICK
     from slaops.stopping import pause, stopping
+    from threads import evaluator_chain as chain
     from threads.alerting.claims import deliveries_waiting
     from threads.evaluator import evaluate as tick
 
     every = settings.SLA_TICK_SECONDS
-    window = max(0, settings.SLA_EVALUATE_EVERY * 60 - every - 5) if every else 0
-
+    held = None
+    if every:
+        held = chain.take(timezone.now(), handed=chain_at)
+        if held is None:
+            return "the evaluator chain ticks in another run"
+    run_for = max(every, settings.Q_CLUSTER["timeout"] - 2 * every - 10)
     started = time.monotonic()
     totals = []
     while not stopping():
@@ -34,7 +42,7 @@ def evaluate() -> str:
                 report = tick()
         except Exception:
             after_tick(ok=False)  # the dead man's switch: `/fail` if no cluster ticked lately
-            raise
+            raise  # the chain ends here; the schedule takes over once it is quiet
         beat(EVALUATOR)
         after_tick(ok=True)
         totals.append(report.events)
@@ -43,8 +51,16 @@ def evaluate() -> str:
         # scheduled minute.
         if report.events or deliveries_waiting(now=timezone.now()):
             deliver_soon()
-        if not every or time.monotonic() - started + every > window or not pause(every):
+        if not every:
             break
+        held = chain.keep(held, timezone.now())
+        if held is None:
+            return f"{len(totals)} ticks, {sum(totals)} events; the chain was taken over"
+        if time.monotonic() - started + every > run_for or not pause(every):
+            break
+    if held is not None:
+        # Also when this cluster is stopping: a surviving cluster picks the successor up.
+        chain.hand_over(held)
     return f"{len(totals)} ticks, {sum(totals)} events"
 
 

@@ -9,7 +9,8 @@ Each figure reads an index head or an index alone, never the clocks' rows:
 - the oldest due delivery, as /status's check (quiet hours and backoff aside),
 - running clocks by metric and state: a count over the partial index of running clocks,
 - each objective's budget left in its current period (from its daily rollups),
-- the evaluator's last completed tick (its heartbeat row).
+- the evaluator's last completed tick (its heartbeat row),
+- the task clusters beating and silent (their heartbeat rows; a cleanly stopped one has none).
 """
 
 import contextlib
@@ -37,6 +38,7 @@ class Figures:
     last_tick: datetime | None = None
     clocks: dict[tuple[str, str], int] = field(default_factory=dict)  # (metric, state): count
     budgets: dict[str, int] = field(default_factory=dict)  # objective name: misses left
+    clusters: dict[str, int] = field(default_factory=dict)  # "beating"/"silent": count
 
 
 def _seconds_since(instant: datetime | None, now: datetime) -> float:
@@ -69,6 +71,17 @@ def objective_budgets(now: datetime) -> dict[str, int]:
     }
 
 
+def task_clusters(now: datetime) -> dict[str, int]:
+    """Clusters whose heartbeat is within SLA_HEALTH_CLUSTER_SECONDS, and those silent longer
+    (killed, or their host lost: a clean stop removes its row)."""
+    from slaops.health.heartbeats import CLUSTER_PREFIX, last_beats
+
+    limit = settings.SLA_HEALTH_CLUSTER_SECONDS
+    ages = [_seconds_since(at, now) for at in last_beats(CLUSTER_PREFIX).values()]
+    beating = sum(age <= limit for age in ages)
+    return {"beating": beating, "silent": len(ages) - beating}
+
+
 def take(now: datetime) -> Figures:
     from slaops.health.checks import oldest_due_delivery, oldest_unevaluated
     from slaops.health.heartbeats import EVALUATOR, last_beat
@@ -80,6 +93,7 @@ def take(now: datetime) -> Figures:
         last_tick=last_beat(EVALUATOR),
         clocks=running_clocks(),
         budgets=objective_budgets(now),
+        clusters=task_clusters(now),
     )
 
 
@@ -186,3 +200,12 @@ def gauges(found: Figures):
     for name, left in sorted(found.budgets.items()):
         budgets.add_metric([name], left)
     yield budgets
+    clusters = gauge(
+        "slaops_task_clusters",
+        "Task clusters by heartbeat: beating within SLA_HEALTH_CLUSTER_SECONDS, or silent.",
+        None,
+        ("state",),
+    )
+    for state in ("beating", "silent"):
+        clusters.add_metric([state], getattr(found, "clusters", {}).get(state, 0))
+    yield clusters

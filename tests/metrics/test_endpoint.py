@@ -135,6 +135,15 @@ def test_figures_are_read_at_most_once_a_refresh_period(client, frozen):
     assert value(with_token(client), "slaops_delivery_backlog_oldest_seconds") == 230
 
 
+def test_task_clusters_beating_and_silent_after_one_was_killed(client, settings):
+    settings.SLA_HEALTH_CLUSTER_SECONDS = 120
+    heartbeats.beat(heartbeats.CLUSTER_PREFIX + "alive", at=ago(10))
+    heartbeats.beat(heartbeats.CLUSTER_PREFIX + "killed", at=ago(121))
+    text = with_token(client)
+    assert value(text, "slaops_task_clusters", state="beating") == 1
+    assert value(text, "slaops_task_clusters", state="silent") == 1
+
+
 def test_each_objective_shows_its_budget_left(client):
     objective = Objective.objects.create(
         name="First replies", metric="first_response", target_percent=90

@@ -62,7 +62,26 @@ def test_every_rule_names_only_metrics_we_export():
         assert {"alert", "expr", "labels", "annotations"} <= set(rule)
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_the_rule_tests_load_the_rules_and_test_only_alerts_that_exist():
+    document = yaml.safe_load((DEPLOY / "slaops-alerts_test.yml").read_text())
+    assert document["rule_files"] == ["slaops-alerts.yml"]
+    named = {rule["alert"] for rule in rules()}
+    tested = {check["alertname"] for test in document["tests"] for check in test["alert_rule_test"]}
+    assert tested and tested <= named
+    for test in document["tests"]:
+        for series in test["input_series"]:
+            assert base_name(series["series"].split("{")[0]) in exported()
+
+
+NO_PROMTOOL = "promtool is not installed (Debian package `prometheus`): the files are parsed above"
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason=NO_PROMTOOL)
 def test_promtool_accepts_the_files():
     for command in (["check", "rules", "slaops-alerts.yml"], ["check", "config", "prometheus.yml"]):
         subprocess.run(["promtool", *command], cwd=DEPLOY, check=True)
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason=NO_PROMTOOL)
+def test_the_alert_rules_fire_as_their_unit_tests_expect():
+    subprocess.run(["promtool", "test", "rules", "slaops-alerts_test.yml"], cwd=DEPLOY, check=True)

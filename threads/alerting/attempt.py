@@ -27,10 +27,14 @@ class Outcome:
     remember: dict | None = None  # Result.remember, for Transport.remember
 
 
-def attempt(transport: Transport, delivery: Delivery, alert: Alert) -> Outcome:
+def attempt(
+    transport: Transport, delivery: Delivery, alert: Alert, group: list[Alert] | None = None
+) -> Outcome:
+    """`group`: several alerts for `delivery`'s destination, sent as one message."""
     started = time.perf_counter()
     try:
-        result = transport.send(delivery, alert)
+        send = transport.send_group if group else transport.send
+        result = send(delivery, group or alert)
         outcome = Outcome(ok=True, response_code=result.response_code, remember=result.remember)
     except PermanentError as error:
         outcome = Outcome(
@@ -55,9 +59,11 @@ def attempt(transport: Transport, delivery: Delivery, alert: Alert) -> Outcome:
     return outcome
 
 
-def attempt_in_worker(transport: Transport, delivery: Delivery, alert: Alert) -> Outcome:
+def attempt_in_worker(
+    transport: Transport, delivery: Delivery, alert: Alert, group: list[Alert] | None = None
+) -> Outcome:
     try:
-        return attempt(transport, delivery, alert)
+        return attempt(transport, delivery, alert, group)
     finally:
         connections.close_all()  # only this worker thread's connections, if it opened any
 

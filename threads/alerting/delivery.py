@@ -101,8 +101,13 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
     threads, per_destination = settings.SLA_DELIVERY_THREADS, settings.SLA_DELIVERY_PER_DESTINATION
     exhausted = False
 
+    def room(key: str) -> bool:
+        queue = queues[key]
+        grouped = queue and queue[0].transport is not None and queue[0].transport.group_limit > 1
+        return in_flight[key] < (1 if grouped else per_destination)
+
     def startable() -> list[str]:
-        return [k for k, q in queues.items() if q and in_flight[k] < per_destination]
+        return [k for k, q in queues.items() if q and room(k)]
 
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while True:
@@ -112,19 +117,24 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
             # Round robin over the destinations with room, one send each per turn.
             while may_start and len(futures) < threads and (keys := startable()):
                 for key in keys:
-                    if len(futures) >= threads or in_flight[key] >= per_destination:
+                    if len(futures) >= threads or not queues[key] or not room(key):
                         continue
-                    item = queues[key].popleft()
-                    claimed = claim(item.delivery, now=clock())
-                    if claimed is None:
-                        report.skipped += 1
-                    elif item.problem is not None:
-                        report.count(
-                            _record(item.delivery, claimed, item.problem, now, attempted=False)
-                        )
-                    else:
-                        args = (item.transport, item.delivery, item.alert)
-                        futures[pool.submit(attempt_in_worker, *args)] = (key, item, claimed)
+                    claimed = []
+                    for item in _next_send(queues[key]):
+                        until = claim(item.delivery, now=clock())
+                        if until is None:
+                            report.skipped += 1
+                        elif item.problem is not None:
+                            report.count(
+                                _record(item.delivery, until, item.problem, now, attempted=False)
+                            )
+                        else:
+                            claimed.append((item, until))
+                    if claimed:
+                        first = claimed[0][0]
+                        group = [item.alert for item, _ in claimed] if len(claimed) > 1 else None
+                        args = (first.transport, first.delivery, first.alert, group)
+                        futures[pool.submit(attempt_in_worker, *args)] = (key, claimed)
                         in_flight[key] += 1
             if not futures:
                 if not may_start or (exhausted and not startable()):
@@ -132,17 +142,30 @@ def deliver_due(*, now: datetime | None = None, budget: timedelta | None = None)
                 continue
             done, _ = wait(list(futures), return_when=FIRST_COMPLETED)
             for future in done:
-                key, item, claimed = futures.pop(future)
+                key, claimed = futures.pop(future)
                 in_flight[key] -= 1
                 outcome = future.result()
-                report.count(
-                    _record(item.delivery, claimed, outcome, now, first_try=item.first_try)
-                )
-                if outcome.ok and outcome.remember:
-                    item.transport.remember(item.delivery, outcome.remember)
+                # A grouped message's outcome is each of its alerts' own: sent once, or retried
+                # together (and grouped again).
+                for item, until in claimed:
+                    status = _record(item.delivery, until, outcome, now, first_try=item.first_try)
+                    report.count(status)
+                if outcome.ok and outcome.remember and len(claimed) == 1:
+                    claimed[0][0].transport.remember(claimed[0][0].delivery, outcome.remember)
             exhausted = False  # a destination may have room again: read once more
     report.more = any(queues.values()) or (not exhausted and due(clock()).exists())
     return report
+
+
+def _next_send(queue: deque[Item]) -> list[Item]:
+    """What the next send to a destination carries: one delivery, or for a transport that groups
+    (Slack) every sendable one waiting, up to its group_limit. Problems go one by one."""
+    first = queue.popleft()
+    taken = [first]
+    limit = first.transport.group_limit if first.problem is None and first.transport else 1
+    while len(taken) < limit and queue and queue[0].problem is None:
+        taken.append(queue.popleft())
+    return taken
 
 
 def _read_page(queues: dict[str, deque[Item]], now: datetime) -> int:

@@ -15,6 +15,15 @@ from threads.models import Delivery
 pytestmark = [pytest.mark.django_db]
 
 
+def slack_alerts(web) -> int:
+    """Alerts the Slack stand-in heard of: one per message, or a grouped message's count."""
+    count = 0
+    for request in web.to("/slack"):
+        header = request.json()["blocks"][0]["text"]["text"]
+        count += int(header.split()[0]) if header.endswith(" SLA alerts") else 1
+    return count
+
+
 def three_channels(web, mail, *, slow=None):
     hook = web.script("/hook", [slow] if slow else ["200"])
     configure(
@@ -37,7 +46,9 @@ def test_600_deliveries_due_at_once_all_go_out_in_one_run_without_waiting_for_th
     report = run()
 
     assert (report.sent, report.more) == (600, False)
-    assert len(web.to("/slack")) == len(web.to("/hook")) == len(mail.received) == 200
+    assert len(web.to("/hook")) == len(mail.received) == slack_alerts(web) == 200
+    # Slack takes about a message a second: the burst reaches it in a few grouped messages.
+    assert len(web.to("/slack")) <= 10
     assert Delivery.objects.exclude(status="sent").count() == 0
 
 
@@ -58,7 +69,7 @@ def test_a_slow_webhook_holds_up_neither_slack_nor_email(web, mail, settings):
 
     def watch():
         while not others_done.is_set():
-            if len(web.to("/slack")) == 20 and len(mail.received) == 20:
+            if slack_alerts(web) == 20 and len(mail.received) == 20:
                 others_done.set()
             others_done.wait(0.02)
 

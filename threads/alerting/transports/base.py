@@ -83,7 +83,13 @@ class Transport:
     """Sends one alert to one delivery's recipient; raises TransientError or PermanentError.
 
     `send` must not touch the database: deliveries are sent from worker threads, and everything
-    the message needs is in the Alert. `recipients` and `prepare` run before, in the task."""
+    the message needs is in the Alert. `recipients` and `prepare` run before, in the task.
+
+    `group_limit` above 1: the destination takes few messages (a Slack webhook, about one a
+    second), so alerts due for it at once go out as one message (`send_group`, at most this
+    many alerts), one send in flight per destination."""
+
+    group_limit = 1
 
     def recipients(self, channel: AlertChannel) -> list[str]:
         """One delivery per recipient of a channel's alert; most channels are one recipient."""
@@ -99,6 +105,10 @@ class Transport:
         return False
 
     def send(self, delivery: Delivery, alert: Alert) -> Result:
+        raise NotImplementedError
+
+    def send_group(self, delivery: Delivery, alerts: list[Alert]) -> Result:
+        """One message about several alerts to `delivery`'s destination (they share it)."""
         raise NotImplementedError
 
     def remember(self, delivery: Delivery, kept: dict) -> None:

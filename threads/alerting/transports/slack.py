@@ -112,9 +112,57 @@ def _percent(value) -> str:
     return "—" if value is None else f"{value} %"
 
 
+GROUP_LINES = 20  # alerts listed by name in a grouped message; the rest are counted
+
+
+def group_message(alerts: list[Alert]) -> dict:
+    """Several alerts due for one Slack channel at once, as one message: an incoming webhook
+    takes about one message a second, so a burst of 500 sent one by one would reach the channel
+    over minutes. The first GROUP_LINES are listed, each linking to its thread; "and N more"
+    links to the breach queue."""
+    from django.conf import settings
+    from django.urls import reverse
+
+    lines = [
+        f"{link(alert.link, alert.title)}"
+        + (f" (due {escape(alert.due_text)})" if alert.due_at and not alert.operator else "")
+        for alert in alerts[:GROUP_LINES]
+    ]
+    more = len(alerts) - len(lines)
+    title = f"{len(alerts)} SLA alerts"
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": title}},
+        *(
+            {"type": "section", "text": {"type": "mrkdwn", "text": line, "verbatim": True}}
+            for line in lines
+        ),
+    ]
+    if more:
+        queue = settings.SITE_URL + reverse("queue")
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"and {more} more: {link(queue, 'open the queue')}"}
+                ],
+            }
+        )
+    text = f"{title}: " + "; ".join(escape(alert.title) for alert in alerts[:3])
+    return {"text": text + (" …" if len(alerts) > 3 else ""), "blocks": blocks}
+
+
 class SlackTransport(Transport):
+    # Alerts due for one channel at once go as one message (group_message), one send at a time.
+    group_limit = 50
+
     def send(self, delivery: Delivery, alert: Alert) -> Result:
-        body = json.dumps(message(alert)).encode()
+        return self._post(delivery, message(alert))
+
+    def send_group(self, delivery: Delivery, alerts: list[Alert]) -> Result:
+        return self._post(delivery, group_message(alerts))
+
+    def _post(self, delivery: Delivery, payload: dict) -> Result:
+        body = json.dumps(payload).encode()
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": "SLA-Ops/1"}
 
         def attempt():
