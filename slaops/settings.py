@@ -402,20 +402,6 @@ MAIL_SEND_GIVE_UP_HOURS = env.int("MAIL_SEND_GIVE_UP_HOURS", default=24)
 MAIL_SEND_LEASE_SECONDS = env.int("MAIL_SEND_LEASE_SECONDS", default=120)
 # (Replies start sending when they commit, like alerts: SLA_DELIVER_ON_COMMIT.)
 
-# Inbound webhooks of mail providers (django-anymail): each endpoint answers only when its
-# credentials are set. ANYMAIL_WEBHOOK_SECRET is the "user:password" the provider sends as
-# HTTP basic auth (Postmark, SendGrid, Amazon SES, Mailgun); Mailgun also signs with its
-# webhook signing key. SNS subscriptions are confirmed by hand, never fetched by the server.
-ANYMAIL = {
-    "WEBHOOK_SECRET": env.str("ANYMAIL_WEBHOOK_SECRET", default=""),
-    "MAILGUN_WEBHOOK_SIGNING_KEY": env.str("ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY", default=""),
-    "AMAZON_SES_AUTO_CONFIRM_SNS_SUBSCRIPTIONS": False,
-}
-# Mailgun's signature covers a timestamp and a token, not the body: a post is taken only within
-# this many seconds of its timestamp (either way), and each token once.
-MAIL_MAILGUN_MAX_AGE_SECONDS = env.int("MAIL_MAILGUN_MAX_AGE_SECONDS", default=300)
-# Which mailbox a provider's inbound mail is for when no recipient matches a mailbox address.
-MAIL_WEBHOOK_DEFAULT_MAILBOX = env.str("MAIL_WEBHOOK_DEFAULT_MAILBOX", default="")
-
 from slaops.settings_health import *  # noqa: E402, F403 - thresholds of /status (slaops/health/)
 from slaops.settings_logging import *  # noqa: E402, F403 - LOG_FORMAT=json, request ids
+from slaops.settings_mail_webhooks import *  # noqa: E402, F403 - providers' inbound mail
