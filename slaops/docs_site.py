@@ -1,0 +1,30 @@
+"""The documentation site at /docs/: the Sphinx build of docs/ (`make docs`, built once by
+`make run` into DOCS_ROOT), served read-only to anyone, signed in or not (it holds no secrets).
+
+Files are served by Django's own static view (its path joining keeps every request inside
+DOCS_ROOT); a directory answers its index.html. The pages pass through the product's middleware,
+so they carry its Content-Security-Policy: the build has no inline script (docs/_templates).
+"""
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.views.decorators.http import require_safe
+from django.views.static import serve
+
+NOT_BUILT = (
+    "<!doctype html><title>Documentation not built</title>"
+    "<p>The documentation is not built on this server: run <code>make docs</code>."
+)
+
+
+@require_safe
+def docs(request, path: str = ""):
+    root = settings.DOCS_ROOT
+    if not (root / "index.html").is_file():
+        return HttpResponse(NOT_BUILT, status=404)
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    response = serve(request, path, document_root=root)
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
