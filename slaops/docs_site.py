@@ -27,4 +27,3 @@ def docs(request, path: str = ""):
     response = serve(request, path, document_root=root)
     response["Cache-Control"] = "public, max-age=300"
     return response
-

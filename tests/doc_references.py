@@ -29,6 +29,7 @@ MAKE = re.compile(r"(?:^|[\s;&|(])make\s+([a-z][\w-]*)", re.M)
 SETTING = re.compile(r"^([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:[A-Z0-9]+|\*))(?:=.*)?$")
 URL = re.compile(r"^/[A-Za-z0-9_.\-/{}<>|:]*(\?\S*)?$")
 PATH = re.compile(r"^\.?[\w.-]+(/[\w.*-]+)*/?$")
+ROOT_FILE = re.compile(r"^(\.[\w-]+\.[\w.-]+|[A-Z][A-Za-z]*\.md|Makefile|[\w-]+\.(txt|toml))$")
 PLACEHOLDER = re.compile(r"\{[^}]*\}|<[^>]*>")
 ENV_READ = re.compile(
     r"""(?:env(?:\(\))?\.\w+|Env\(\)\.\w+|os\.environ\.get|os\.getenv)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
@@ -84,7 +85,7 @@ def constants() -> set[str]:
     names = {n for n in dir(global_settings) if n.isupper()}
     for module in product_files():
         for node in ast.parse(module.read_text()).body:
-            targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            targets = getattr(node, "targets", None) or [getattr(node, "target", None)]
             names.update(t.id for t in targets if isinstance(t, ast.Name) and t.id.isupper())
     return names
 
@@ -154,7 +155,7 @@ def _looks_like_repo_path(span: str, top_level: set[str]) -> bool:
     if "/" in span:
         return first in top_level or first.startswith(".")
     # A bare name: a file at the root (README.md, .env.example), not an extension (`.eml`).
-    return bool(re.match(r"^(\.[\w-]+\.[\w.-]+|[A-Z][A-Za-z]*\.md|Makefile|[\w-]+\.(txt|toml))$", span))
+    return bool(ROOT_FILE.match(span))
 
 
 @dataclass
@@ -180,7 +181,8 @@ def check_text(text: str, doc: str = "<text>", facts: Known | None = None) -> li
 
     for match in MANAGE.finditer(text):
         if match.group(1) not in facts.commands:
-            problems.append(Problem(doc, line_of(match.start()), "manage.py command", match.group(1)))
+            line = line_of(match.start())
+            problems.append(Problem(doc, line, "manage.py command", match.group(1)))
     code = [(m.start(), m.group(0)) for m in FENCE.finditer(text)]
     code += [(m.start(1), m.group(1)) for m in CODE_SPAN.finditer(FENCE.sub(_blank, text))]
     for offset, snippet in code:
@@ -193,9 +195,7 @@ def check_text(text: str, doc: str = "<text>", facts: Known | None = None) -> li
         span = span.strip()
         if setting := SETTING.match(span):
             name = setting.group(1)
-            wanted = name.removesuffix("*")
-            found = any(s.startswith(wanted) for s in facts.settings) if name.endswith("*") else name in facts.settings
-            if not found:
+            if not _setting_known(name, facts.settings):
                 problems.append(Problem(doc, line_of(offset), "setting", name))
         elif URL.match(span) and not span.startswith("//"):
             if not _resolves(span):
@@ -203,6 +203,12 @@ def check_text(text: str, doc: str = "<text>", facts: Known | None = None) -> li
         elif _looks_like_repo_path(span, facts.top_level) and not _path_exists(span):
             problems.append(Problem(doc, line_of(offset), "file", span))
     return problems
+
+
+def _setting_known(name: str, settings: set[str]) -> bool:
+    if name.endswith("*"):  # `SLA_HEALTH_*`: some setting of that family
+        return any(s.startswith(name.removesuffix("*")) for s in settings)
+    return name in settings
 
 
 def snippet_is_fence(snippet: str) -> bool:

@@ -115,4 +115,4 @@ def test_env_example_states_the_defaults_the_settings_use():
     for name, default in re.findall(r'env\.int\("([A-Z_]+)", default=(\d+)\)', settings):
         shown = re.search(rf"^# {name}=(\S+)$", example, re.M)
         if shown and shown.group(1).isdigit():
-            assert shown.group(1) == default, f"{name}: .env.example {shown.group(1)}, default {default}"
+            assert shown.group(1) == default, f"{name}: .env.example says {shown.group(1)}"
