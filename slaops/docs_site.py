@@ -7,7 +7,8 @@ so they carry its Content-Security-Policy: the build has no inline script (docs/
 """
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.core.exceptions import SuspiciousFileOperation
+from django.http import Http404, HttpResponse
 from django.views.decorators.http import require_safe
 from django.views.static import serve
 
@@ -24,6 +25,9 @@ def docs(request, path: str = ""):
         return HttpResponse(NOT_BUILT, status=404)
     if path == "" or path.endswith("/"):
         path += "index.html"
-    response = serve(request, path, document_root=root)
+    try:
+        response = serve(request, path, document_root=root)
+    except SuspiciousFileOperation:  # a path that leaves DOCS_ROOT ("../"): nothing here
+        raise Http404("No such page") from None
     response["Cache-Control"] = "public, max-age=300"
     return response

@@ -116,3 +116,44 @@ def test_env_example_states_the_defaults_the_settings_use():
         shown = re.search(rf"^# {name}=(\S+)$", example, re.M)
         if shown and shown.group(1).isdigit():
             assert shown.group(1) == default, f"{name}: .env.example says {shown.group(1)}"
+
+
+@pytest.fixture
+def served(settings, built):
+    run, out = built
+    assert run.returncode == 0, run.stderr
+    settings.DOCS_ROOT = out
+    return out
+
+
+@pytest.mark.django_db
+def test_the_site_is_served_at_docs_under_the_products_csp(client, served):
+    page = client.get("/docs/")
+    assert page.status_code == 200
+    assert b"SLA Ops" in page.getvalue()
+    csp = page["Content-Security-Policy"]
+    assert (
+        "script-src 'self'" in csp
+        and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    )
+    assert client.get("/docs/rules.html").status_code == 200
+    stylesheet = next(served.glob("_static/styles/furo.css"))
+    assert client.get(f"/docs/{stylesheet.relative_to(served)}").status_code == 200
+    assert client.head("/docs/architecture.html").status_code == 200
+    assert client.get("/docs").status_code == 301  # to /docs/
+
+
+@pytest.mark.django_db
+def test_the_site_serves_nothing_outside_its_build(client, served):
+    assert client.get("/docs/../../slaops/settings.py").status_code == 404
+    assert client.get("/docs/%2e%2e/%2e%2e/slaops/settings.py").status_code == 404
+    assert client.get("/docs/no-such-page.html").status_code == 404
+    assert client.post("/docs/index.html").status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_unbuilt_site_says_how_to_build_it(client, settings, tmp_path):
+    settings.DOCS_ROOT = tmp_path / "missing"
+    page = client.get("/docs/")
+    assert page.status_code == 404
+    assert b"make docs" in page.content
