@@ -1,8 +1,8 @@
 """The documentation site at /docs/: the Sphinx build of docs/ (`make docs`, built once by
-`make run` into DOCS_ROOT), served read-only to anyone, signed in or not (it holds no secrets).
+`make run` into var/docs), served read-only to anyone, signed in or not (it holds no secrets).
 
 Files are served by Django's own static view (its path joining keeps every request inside
-DOCS_ROOT); a directory answers its index.html. The pages pass through the product's middleware,
+the build); a directory answers its index.html. The pages pass through the product's middleware,
 so they carry its Content-Security-Policy: the build has no inline script (docs/_templates).
 """
 
@@ -18,9 +18,15 @@ NOT_BUILT = (
 )
 
 
+def docs_root():
+    # Where `make docs` and `make run` build the site: var/docs (SLAOPS_VAR_DIR/docs); a
+    # DOCS_ROOT setting names another directory.
+    return getattr(settings, "DOCS_ROOT", None) or settings.VAR_DIR / "docs"
+
+
 @require_safe
 def docs(request, path: str = ""):
-    root = settings.DOCS_ROOT
+    root = docs_root()
     if not (root / "index.html").is_file():
         return HttpResponse(NOT_BUILT, status=404)
     if path == "" or path.endswith("/"):

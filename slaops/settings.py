@@ -237,8 +237,6 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# The documentation site, built from docs/ by `make docs` (and `make run`), served at /docs/.
-DOCS_ROOT = VAR_DIR / "docs"
 # Uploaded and received files (e-mail attachments, raw e-mails): never served as static files,
 # only through the pages that check who asks.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
