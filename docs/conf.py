@@ -25,7 +25,6 @@ templates_path = ["_templates"]
 html_show_sourcelink = False
 html_copy_source = False
 html_last_updated_fmt = None
-# No search page: it needs the JavaScript index, and the site is small enough for its sidebar.
+# No general index page (the site has no index entries); the search page works under the CSP.
 html_use_index = False
 html_baseurl = "/docs/"
-suppress_warnings = []
