@@ -7,7 +7,10 @@ PORT ?= 8000
 REQS_HASH := $(shell cat requirements.txt requirements-dev.txt constraints.txt | cksum | cut -d' ' -f1)
 STAMP := $(VENV)/.installed-$(REQS_HASH)
 
-.PHONY: run test test-sqlite test-servers bench lint
+# The documentation site: built from docs/ into $(DOCS_OUT), served by `make run` at /docs/.
+DOCS_OUT ?= $(or $(SLAOPS_VAR_DIR),var)/docs
+
+.PHONY: run test test-sqlite test-servers bench lint docs
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,8 +26,10 @@ run: $(STAMP)
 	$(MANAGE) seed_demo
 	$(MANAGE) ingest_email -v0 --mailbox support@slaops.example --create-mailbox samples/*.eml >/dev/null  # demo e-mails (once)
 	$(MANAGE) ensure_schedules
+	$(BIN)/sphinx-build -W --keep-going -q -b html docs $(DOCS_OUT)  # the site at /docs/
 	@echo ""
 	@echo "  SLA Ops is running at $(patsubst %/,%,$(SITE_URL))/"
+	@echo "  Its documentation:   $(patsubst %/,%,$(SITE_URL))/docs/"
 	@$(MANAGE) demo_logins  # random passwords from the first run, kept in var/demo-logins.txt
 	@case "$${HOST:-127.0.0.1}" in 127.*|localhost|::1|"[::1]") ;; \
 	  *) echo "  WARNING: HOST=$$HOST listens on the network: anyone who can reach this machine" \
@@ -58,6 +63,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/objectives.py
 	$(BIN)/python bench/whatif.py
 	$(BIN)/python bench/mail_ingest.py 2000
+
+# The documentation site, warnings as errors (tests/test_docs.py builds it in `make test` too).
+docs: $(STAMP)
+	$(BIN)/sphinx-build -W --keep-going -b html docs $(DOCS_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

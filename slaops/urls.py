@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from slaops.docs_site import docs
 from slaops.health import probes
 from slaops.health.views import status
 from slaops.metrics.views import metrics
@@ -43,6 +44,9 @@ urlpatterns = [
     # so the page runs under the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("reports/", include("threads.reports.urls")),
+    # The documentation site (make docs), read-only and public.
+    path("docs/", docs, name="docs"),
+    path("docs/<path:path>", docs, name="docs-file"),
     path("", include("mail.urls")),
     path("integrations/slack/", include("slackapp.urls")),
 ]

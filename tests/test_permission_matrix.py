@@ -145,6 +145,11 @@ ROWS = {
         ]
         for name in ("slack-interactivity", "slack-commands")
     },
+    # The documentation site (slaops/docs_site.py): public and read-only; it holds no secrets.
+    **{
+        name: [("get", None, E(*[200] * 8)), ("post", {}, E(*[405] * 8))]
+        for name in ("docs", "docs-file")
+    },
     # Probes for the orchestrator: public, answered before the login (slaops/health/probes.py).
     **{probe: [("get", None, E(*[200] * 8))] for probe in ("healthz", "readyz", "startupz")},
     "status": [
@@ -495,6 +500,7 @@ def _sample(url: Url, world) -> dict:
         "run": "none",
         "direction": "up",
         "url": "no-such-page/",
+        "path": "index.html",
     }
     if "pk" in url.kwargs and url.admin:
         ids["pk"] = _admin_object_id(url)
@@ -576,6 +582,13 @@ def _matches(response, expected) -> bool:
 
 
 # ----------------------------------------------------------------------------- the rows
+
+
+@pytest.fixture(autouse=True)
+def built_docs(settings, tmp_path):
+    # The documentation as `make docs` leaves it, so /docs/ answers its page.
+    settings.DOCS_ROOT = tmp_path
+    (tmp_path / "index.html").write_text("<!doctype html><title>SLA Ops</title>")
 
 
 def _api_or_page_cases():
