@@ -19,6 +19,7 @@ from policies.models import (
     TeamTarget,
     Tier,
 )
+from policies.models.policies import default_pause_statuses, default_reply_resumes
 from policies.secret_fields import SecretField
 from policies.services import TargetRow, ThresholdRow, policy_problems
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
@@ -209,6 +210,8 @@ class SlaPolicyForm(forms.ModelForm):
         label="Statuses that pause resolution",
         choices=[(s.value, s.label) for s in PAUSABLE_STATUSES],
         required=False,
+        # Declared fields take no initial from the model: give its documented defaults.
+        initial=default_pause_statuses,
         widget=forms.CheckboxSelectMultiple,
         help_text="While a thread has one of these statuses its resolution clock stops counting; "
         "it resumes with the time already used.",
@@ -217,6 +220,7 @@ class SlaPolicyForm(forms.ModelForm):
         label="A customer's reply ends the wait for",
         choices=[(s.value, s.label) for s in PAUSABLE_STATUSES],
         required=False,
+        initial=default_reply_resumes,
         widget=forms.CheckboxSelectMultiple,
         help_text="When the customer writes a message that needs a reply while the thread has "
         "one of these statuses, it goes back to open and resolution resumes at the message's "

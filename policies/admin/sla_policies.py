@@ -216,6 +216,19 @@ class SlaPolicyAdmin(InlinesCheckedTogether, admin.ModelAdmin):
         changed = policies_set_active(policies=queryset, active=False)
         self.message_user(request, f"{counted(changed, 'policy', 'policies')} deactivated.")
 
+    def changelist_view(self, request, extra_context=None):
+        # Policies made before the defaults were applied keep their rules: say which differ.
+        differing = [
+            (p, p.differences_from_defaults())
+            for p in SlaPolicy.objects.only("pk", "name", "pause_statuses", "reply_resumes")
+        ]
+        differing = [(p, found) for p, found in differing if found]
+        extra = {
+            "differing": differing,
+            "differing_count": counted(len(differing), "policy", "policies"),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
