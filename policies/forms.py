@@ -346,7 +346,7 @@ class TemplateForm(forms.Form):
         self.fields["calendar"].choices = [
             (AS_THE_TEMPLATE_SAYS, "As the template says (business hours or 24/7)"),
             (AROUND_THE_CLOCK, "Around the clock (24/7)"),
-            *((str(c.pk), c.name) for c in Calendar.objects.all()),
+            *((str(c.pk), str(c)) for c in Calendar.objects.all()),
         ]
 
     def clean_calendar(self) -> Calendar | str | None:
