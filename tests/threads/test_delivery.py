@@ -308,9 +308,10 @@ def test_a_revoked_slack_webhook_is_dead_and_disables_the_channel(web, answer, r
     assert slack.disabled_reason == reason
 
     breach("Second thread")
-    assert run().dead == 1
+    assert run().dropped == 1
     later = Delivery.objects.get(event__thread__subject="Second thread")
-    assert later.status == "dead" and "disabled" in later.last_error
+    assert later.status == "dropped" and "disabled" in later.last_error
+    assert later.get_status_display() == "Dropped (not sent on purpose)"  # not "Dead (gave up)"
     assert later.attempts == 0
     assert len(web.to("/slack")) == 1  # no request for the later alert
 

@@ -52,6 +52,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    dropped: int = 0  # never sent on purpose (unsendable)
     # Not ours to finish: another worker claimed it first, or took it over after our claim ran
     # out.
     skipped: int = 0
@@ -63,11 +64,12 @@ class DeliveryReport:
             Delivery.Status.SENT: "sent",
             Delivery.Status.RETRYING: "retrying",
             Delivery.Status.DEAD: "dead",
+            Delivery.Status.DROPPED: "dropped",
         }.get(status, "skipped")
         setattr(self, name, getattr(self, name) + 1)
 
     def add(self, other: "DeliveryReport") -> None:
-        for name in ("sent", "retrying", "dead", "skipped"):
+        for name in ("sent", "retrying", "dead", "dropped", "skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.more = other.more
 
@@ -238,6 +240,8 @@ def _record(
     next_attempt_at = None
     if outcome.ok:
         status = Delivery.Status.SENT
+    elif not attempted and outcome.permanent:
+        status = Delivery.Status.DROPPED  # unsendable: not sent on purpose
     elif outcome.permanent:
         status = Delivery.Status.DEAD
     else:
