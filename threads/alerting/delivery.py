@@ -313,6 +313,9 @@ class TestResult:
     recipient: str
     ok: bool
     message: str
+    # The same error on a real alert would disable the channel (a test never does: it is
+    # how a manager checks a fix, and a refused test must not stop the real alerts).
+    would_disable: bool = False
 
 
 def send_test_alert(*, channel: AlertChannel) -> list[TestResult]:
@@ -323,11 +326,9 @@ def send_test_alert(*, channel: AlertChannel) -> list[TestResult]:
     for recipient in transport.recipients(channel):
         delivery = Delivery(kind=channel.kind, channel=channel, recipient=recipient)
         outcome = attempt(transport, delivery, sample_alert())
-        if outcome.disable_channel:
-            channel_disable(channel, reason=outcome.error)
         code = f" ({outcome.response_code})" if outcome.response_code else ""
         message = f"accepted{code}" if outcome.ok else outcome.error
-        results.append(TestResult(recipient, outcome.ok, message))
+        results.append(TestResult(recipient, outcome.ok, message, outcome.disable_channel))
     return results
 
 
