@@ -13,7 +13,7 @@ from slaops.demo_logins import new_password
 # written nowhere (`manage.py changepassword operator` sets a new one). Production makes its
 # own with `manage.py createsuperuser`.
 OPERATOR = "operator"
-OPERATOR_LABEL = "Operator login (superuser: API keys, Slack app, mailboxes)"
+OPERATOR_LABEL = "Operator login (superuser)"
 # The demo's alert channel: e-mail through EMAIL_URL, which is the console (the terminal of
 # `make run`) unless set, so "Send a test alert" works on a fresh clone without lifting the
 # outbound gate's private-address guard.

@@ -136,8 +136,8 @@ class SlaPolicy(ConfigurationModel):
             label = ThreadStatus(status).label.lower()
             default_ends = status in default_reply_resumes()
             if status not in paused:
-                found.append(f"“{label}” does not pause resolution")
-            elif default_ends and status not in ends:
+                continue  # a wait that does not pause has nothing for a reply to end
+            if default_ends and status not in ends:
                 found.append(f"a customer's reply only flags “{label}” (default: ends the wait)")
             elif not default_ends and status in ends:
                 found.append(f"a customer's reply ends “{label}” (default: only flags it)")
