@@ -33,15 +33,14 @@ def addresses_are_emails(channel) -> None:
 
 def url_is_allowed(channel, *, slack: bool = False) -> None:
     """The URL passes the outbound gate's check (slaops/outbound.py) before it is ever saved."""
-    from slaops.outbound import DestinationNotAllowed, check_url
+    from slaops.outbound import DestinationNotAllowed, check_url, refusal_words
 
     if not channel.url:
         raise ValidationError({"url": f"A {channel.get_kind_display()} channel needs a URL."})
     try:
         check_url(channel.url, slack=slack)
     except DestinationNotAllowed as error:
-        message = str(error)
-        raise ValidationError({"url": message[0].upper() + message[1:] + "."}) from None
+        raise ValidationError({"url": refusal_words(str(error))}) from None
 
 
 def slack_url_is_allowed(channel) -> None:

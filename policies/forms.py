@@ -19,8 +19,14 @@ from policies.models import (
     TeamTarget,
     Tier,
 )
+from policies.models.policies import default_pause_statuses, default_reply_resumes
 from policies.secret_fields import SecretField
-from policies.services import TargetRow, ThresholdRow, policy_problems
+from policies.services import (
+    BUSINESS_HOURS_CALENDAR,
+    TargetRow,
+    ThresholdRow,
+    policy_problems,
+)
 from policies.vocabulary import PAUSABLE_STATUSES, Channel, Priority
 from slaops.fields import TimeZoneFormField, validate_sane_year
 
@@ -209,6 +215,8 @@ class SlaPolicyForm(forms.ModelForm):
         label="Statuses that pause resolution",
         choices=[(s.value, s.label) for s in PAUSABLE_STATUSES],
         required=False,
+        # Declared fields take no initial from the model: give its documented defaults.
+        initial=default_pause_statuses,
         widget=forms.CheckboxSelectMultiple,
         help_text="While a thread has one of these statuses its resolution clock stops counting; "
         "it resumes with the time already used.",
@@ -217,6 +225,7 @@ class SlaPolicyForm(forms.ModelForm):
         label="A customer's reply ends the wait for",
         choices=[(s.value, s.label) for s in PAUSABLE_STATUSES],
         required=False,
+        initial=default_reply_resumes,
         widget=forms.CheckboxSelectMultiple,
         help_text="When the customer writes a message that needs a reply while the thread has "
         "one of these statuses, it goes back to open and resolution resumes at the message's "
@@ -314,13 +323,16 @@ class TeamThresholdFormSet(ThresholdFormSet):
     target_model = TeamTarget
 
 
+AS_THE_TEMPLATE_SAYS, AROUND_THE_CLOCK = "", "24/7"
+
+
 class TemplateForm(forms.Form):
     template = forms.ChoiceField(choices=[(k, t.name) for k, t in TEMPLATES.items()])
-    calendar = forms.ModelChoiceField(
-        queryset=Calendar.objects.all(),
+    calendar = forms.ChoiceField(
         required=False,
-        empty_label="Around the clock (24/7)",
-        help_text="Business hours for the new policies (24/7 templates ignore it).",
+        help_text="Business hours for the new policies (24/7 templates ignore it). “As the "
+        f"template says” uses the calendar named “{BUSINESS_HOURS_CALENDAR}” (Monday to Friday "
+        "9:00–17:00 in your time zone, created if missing) for a business-hours template.",
     )
     active = forms.BooleanField(
         required=False,
@@ -328,6 +340,23 @@ class TemplateForm(forms.Form):
         label="Activate now",
         help_text="Leave unticked to review the policies before they take any thread.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["calendar"].choices = [
+            (AS_THE_TEMPLATE_SAYS, "As the template says (business hours or 24/7)"),
+            (AROUND_THE_CLOCK, "Around the clock (24/7)"),
+            *((str(c.pk), str(c)) for c in Calendar.objects.all()),
+        ]
+
+    def clean_calendar(self) -> Calendar | str | None:
+        """A calendar, AS_THE_TEMPLATE_SAYS, or None for around the clock."""
+        value = self.cleaned_data["calendar"]
+        if value == AROUND_THE_CLOCK:
+            return None
+        if value == AS_THE_TEMPLATE_SAYS:
+            return AS_THE_TEMPLATE_SAYS
+        return Calendar.objects.get(pk=value)  # a choice, so it exists
 
 
 class PreviewForm(forms.Form):

@@ -174,6 +174,25 @@ def policy_clone(*, policy: SlaPolicy) -> SlaPolicy:
     return clone
 
 
+BUSINESS_HOURS_CALENDAR = "Business hours"
+
+
+def business_hours_calendar(*, zone: str) -> Calendar:
+    """The calendar a business-hours template describes: “Business hours”, Monday to Friday
+    9:00–17:00, in `zone` when it has to be created (an existing one is used as it is)."""
+    from datetime import time
+
+    calendar, created = Calendar.objects.get_or_create(
+        name=BUSINESS_HOURS_CALENDAR, defaults={"time_zone": zone}
+    )
+    if created:
+        OpeningHours.objects.bulk_create(
+            OpeningHours(calendar=calendar, weekday=day, opens=time(9), closes=time(17))
+            for day in range(5)
+        )
+    return calendar
+
+
 @transaction.atomic
 def policies_from_template(
     *, key: str, calendar: Calendar | None, active: bool = True, prefix: str = ""

@@ -17,6 +17,7 @@ from accounts.roles import AGENTS, MANAGERS
 from policies.models import Calendar, OpeningHours, SlaPolicy, Tier
 from policies.services import holidays_import, policies_from_template
 from slaops.demo_logins import new_password, read_logins, write_logins
+from slaops.demo_operator import demo_channel, demo_operator
 from slaops.demo_teams import seed_handed_threads, seed_teams
 from threads.models import Thread
 
@@ -41,6 +42,8 @@ DEMO_PEOPLE = [
 class SeedReport:
     created: list[str]
     new_passwords: list[str] = field(default_factory=list)
+    operator_password: str = ""  # printed once by the command, kept nowhere
+    operator_skipped: str = ""  # why no operator was made
 
 
 def _calendar(name, zone, hours, country=None, subdivision="", report=None) -> Calendar:
@@ -89,7 +92,8 @@ def _person(person: DemoPerson, *, known_password: str | None, report: SeedRepor
 
 
 @transaction.atomic
-def seed_demo() -> SeedReport:
+def seed_demo(*, host: str = "127.0.0.1") -> SeedReport:
+    """`host`: the address the demo listens on (HOST); the operator is made only on loopback."""
     report = SeedReport(created=[])
     weekdays_9_17 = [(day, time(9), time(17)) for day in range(5)]
     berlin = _calendar("Berlin office", "Europe/Berlin", weekdays_9_17, "DE", "BE", report=report)
@@ -147,6 +151,8 @@ def seed_demo() -> SeedReport:
         # Written once the accounts are committed, so the file never names a password that a
         # rolled-back seed did not keep; if writing fails, the next seed makes new ones.
         transaction.on_commit(lambda: write_logins(logins))
+    demo_operator(report, host=host)
+    demo_channel(report)
     User = get_user_model()
     agent = User.objects.get(username="agent")
     teams = seed_teams(report, agent)

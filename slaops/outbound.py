@@ -10,6 +10,7 @@ for a few bytes to recognise.
 """
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -33,6 +34,29 @@ NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 class DestinationNotAllowed(Exception):
     """This URL or address is not one alerts may be sent to; the message says why."""
+
+
+# What a refused inside address tells whoever set up the destination: the two settings, exactly
+# as check_url and check_address read them (a local receiver needs both, or neither over https).
+INSIDE_ADDRESS_HINT = (
+    "SLA_HTTP_ALLOWED_HOSTS does not change this: it only allows plain http (instead of https) "
+    "to the hosts it names. Only SLA_ALLOW_PRIVATE_DESTINATIONS=true allows such addresses, and "
+    "then every loopback, private, link-local and cloud-metadata address for every channel, "
+    "mailbox and ping: for a test machine, never in production"
+)
+# check_address's and checked_addresses' refusals: "<host> is <kind of> address", "<host>
+# resolves to <kind of> address".
+_INSIDE = re.compile(r"destination not allowed: \S+ (?:is|resolves to) .*address", re.IGNORECASE)
+
+
+def refusal_words(message: str) -> str:
+    """A refusal as a person reads it ("Destination not allowed: 127.0.0.1 is a loopback
+    address. …"): an inside address names the setting that allows it and what else it allows."""
+    text = message.strip().rstrip(".")
+    text = text[:1].upper() + text[1:]
+    if _INSIDE.match(text):
+        return f"{text}. {INSIDE_ADDRESS_HINT}."
+    return text + "."
 
 
 class Unreachable(Exception):

@@ -3,6 +3,7 @@
 from datetime import time, timedelta
 
 from policies.models import Calendar, OpeningHours, SlaPolicy, SlaTarget, Tier, WarningThreshold
+from policies.models.policies import default_reply_resumes
 
 
 def office_calendar(name="Office", zone="Europe/Berlin", opens=time(9), closes=time(17)):
@@ -27,6 +28,12 @@ def policy(
     thresholds=(),
     **fields,
 ):
+    # A bare policy pauses nothing unless a test says so (the model's own default pauses both
+    # waits, as docs/rules.md documents); a reply ends only the waits that pause.
+    fields.setdefault("pause_statuses", [])
+    fields.setdefault(
+        "reply_resumes", [s for s in default_reply_resumes() if s in fields["pause_statuses"]]
+    )
     created = SlaPolicy.objects.create(name=name, calendar=calendar, order=order, **fields)
     created.tiers.set(tiers)
     SlaTarget.objects.bulk_create(

@@ -1,6 +1,7 @@
 """`manage.py seed_demo`: a first look with realistic configuration, safe to run twice, whose
 people get random passwords kept in var/demo-logins.txt; and var/ itself kept private."""
 
+import re
 import stat
 
 import pytest
@@ -9,9 +10,15 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts.models import Account, Team
-from policies.models import Calendar, Holiday, SlaPolicy, Tier
+from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy, Tier
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def loopback(monkeypatch):
+    """`make run` on its default address unless a test says otherwise."""
+    monkeypatch.delenv("HOST", raising=False)
 
 
 @pytest.fixture(autouse=True)
@@ -142,12 +149,68 @@ def test_demo_logins_says_how_to_make_them_when_there_are_none():
         call_command("demo_logins")
 
 
-def test_the_demo_agent_needs_no_staff_status_and_nobody_is_superuser(seed):
+def test_the_demo_agent_needs_no_staff_status_and_only_the_operator_is_superuser(seed):
     seed()
     User = get_user_model()
     assert not User.objects.get(username="agent").is_staff
     assert User.objects.get(username="manager").is_staff
-    assert not User.objects.filter(is_superuser=True).exists()
+    assert list(User.objects.filter(is_superuser=True).values_list("username", flat=True)) == [
+        "operator"
+    ]
+
+
+def operator_password(out: str) -> str:
+    found = re.search(r"^Operator login \(superuser[^)]*\): operator / (\S+)$", out, re.MULTILINE)
+    assert found, out
+    return found.group(1)
+
+
+def test_the_demo_operator_password_is_printed_once_and_kept_nowhere(seed, var_dir, capsys, client):
+    seed()
+    out = capsys.readouterr().out
+    password = operator_password(out)
+    assert len(password) >= 20 and "Shown this once" in out
+    assert client.login(username="operator", password=password)
+    assert client.get(reverse("admin:integrations_integrationkey_changelist")).status_code == 200
+    assert password not in (var_dir / "demo-logins.txt").read_text()
+    seed()  # again, as every `make run` does: the password is neither printed nor changed
+    call_command("demo_logins")
+    again = capsys.readouterr().out
+    assert password not in again and "New passwords" not in again
+    assert "operator / (printed once when made; `manage.py changepassword operator`" in again
+    assert client.login(username="operator", password=password)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.20", "demo.example.com"])
+def test_no_operator_is_made_when_the_demo_listens_on_the_network(seed, capsys, monkeypatch, host):
+    monkeypatch.setenv("HOST", host)
+    seed()
+    out = capsys.readouterr().out
+    assert not get_user_model().objects.filter(is_superuser=True).exists()
+    assert f"No operator login: HOST={host}" in out and "manage.py createsuperuser" in out
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "localhost", "::1", "[::1]", ""])
+def test_an_operator_is_made_on_loopback(seed, monkeypatch, host):
+    monkeypatch.setenv("HOST", host)
+    seed()
+    assert get_user_model().objects.filter(username="operator", is_superuser=True).exists()
+
+
+def test_a_fresh_demo_has_a_channel_whose_test_alert_is_sent(seed, var_dir, client, mailoutbox):
+    seed()
+    client.login(username="manager", password=logins(var_dir)["manager"])
+    channel = AlertChannel.objects.get()
+    response = client.post(
+        reverse("admin:policies_alertchannel_test", args=[channel.pk]), follow=True
+    )
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert "test alert sent" in shown and "failed" not in shown
+    assert [m.to for m in mailoutbox] == [["oncall@slaops.example"]]
+    index = client.get(reverse("admin:index")).content.decode()
+    assert re.search(
+        r'<li class="done" data-step="\d+">\s*<span><a href="[^"]*">Send a test alert', index
+    )
 
 
 def test_var_of_an_older_install_is_made_private(monkeypatch, tmp_path):

@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 
 from policies.admin.helpers import viewer_zone
-from policies.models import SlaPolicy
+from policies.models import SetupStep, SlaPolicy
 from threads.models import RUNNING_STATES, SlaClock
 from whatif.apply import DraftStale, draft_apply
 from whatif.draft import draft_changes
@@ -102,6 +102,7 @@ def whatif_response(model_admin, request, *, policy=None, calendar=None, run=Non
         if form.is_valid():
             since, until = form.window()
             started = WhatIfRun.start(draft=form.draft(), since=since, until=until)
+            SetupStep.tick(SetupStep.PREVIEWED, request.user)  # the index's "Preview a deadline"
             run_id = secrets.token_hex(8)
             _whatif_keep(request, run_id, started)
             return HttpResponseRedirect(_whatif_url(subject, "whatif_run", run_id))

@@ -113,6 +113,11 @@ class AlertChannelAdmin(admin.ModelAdmin):
             for r in results
         )
         if any(not r.ok for r in results):
+            if any(r.would_disable for r in results):
+                detail += (
+                    " A real alert failing like this would disable the channel; this test "
+                    "leaves it " + ("enabled." if channel.enabled else "as it is (disabled).")
+                )
             self.message_user(
                 request, f"{channel.name}: test alert failed: {detail}", messages.ERROR
             )

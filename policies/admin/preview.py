@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from policies import forms as policy_forms
 from policies.admin.helpers import viewer_zone
-from policies.admin.setup import PREVIEWED
+from policies.models import SetupStep
 from policies.selectors import preview_clocks
 from policies.vocabulary import Channel, Priority, ThreadStatus
 
@@ -42,7 +42,7 @@ def preview_response(model_admin, request, *, policy=None, calendar=None):
             calendar=calendar,
         )
     if result is not None:
-        request.session[PREVIEWED] = True  # ticks the index's "Preview a deadline" step
+        SetupStep.tick(SetupStep.PREVIEWED, request.user)  # the index's "Preview a deadline"
     calendar_days = []
     if calendar is not None:
         from policies.selectors import business_calendar

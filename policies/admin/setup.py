@@ -15,7 +15,6 @@ APP_ORDER = ["policies", "threads", "accounts", "mail", "slackapp", "integration
 # The SLA screens in the order the checklist walks them.
 MODEL_ORDER = ["calendar", "tier", "slapolicy", "alertchannel"]
 TEST_ALERT_SENT = "Sent a test alert"  # the start of the channel's history line on success
-PREVIEWED = "slaops_previewed"  # session key: this manager has run a preview
 
 
 @dataclass
@@ -29,7 +28,7 @@ class Step:
 
 
 def setup_steps(request) -> list[Step]:
-    from policies.models import AlertChannel, Calendar, Holiday, SlaPolicy, Tier
+    from policies.models import AlertChannel, Calendar, Holiday, SetupStep, SlaPolicy, Tier
 
     calendars = Calendar.objects.count()
     holidays = Holiday.objects.count()
@@ -91,9 +90,10 @@ def setup_steps(request) -> list[Step]:
         ),
         Step(
             "Preview a deadline",
-            "“Which policy applies?”: when would a thread written now warn and breach?",
+            "“Which policy applies?”, a calendar's or a policy's preview, or a what-if: when "
+            "would a thread written now warn and breach?",
             reverse("admin:policies_slapolicy_preview"),
-            bool(request.session.get(PREVIEWED)),
+            SetupStep.done(SetupStep.PREVIEWED),
         ),
     ]
     for step in steps:

@@ -2,6 +2,7 @@
 order, templates, clones, previews, what-ifs and re-applying them to running clocks."""
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -25,7 +26,13 @@ from policies.models import (
     SlaTarget,
     WarningThreshold,
 )
-from policies.services import policies_from_template, policies_set_active, policy_clone, policy_move
+from policies.services import (
+    business_hours_calendar,
+    policies_from_template,
+    policies_set_active,
+    policy_clone,
+    policy_move,
+)
 from policies.vocabulary import Channel, Priority
 from whatif.views import whatif_apply_response, whatif_response, whatif_urls
 
@@ -216,6 +223,19 @@ class SlaPolicyAdmin(InlinesCheckedTogether, admin.ModelAdmin):
         changed = policies_set_active(policies=queryset, active=False)
         self.message_user(request, f"{counted(changed, 'policy', 'policies')} deactivated.")
 
+    def changelist_view(self, request, extra_context=None):
+        # Policies made before the defaults were applied keep their rules: say which differ.
+        differing = [
+            (p, p.differences_from_defaults())
+            for p in SlaPolicy.objects.only("pk", "name", "pause_statuses", "reply_resumes")
+        ]
+        differing = [(p, found) for p, found in differing if found]
+        extra = {
+            "differing": differing,
+            "differing_count": counted(len(differing), "policy", "policies"),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
@@ -245,11 +265,17 @@ class SlaPolicyAdmin(InlinesCheckedTogether, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:policies_slapolicy_changelist"))
         form = policy_forms.TemplateForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            created = policies_from_template(
-                key=form.cleaned_data["template"],
-                calendar=form.cleaned_data["calendar"],
-                active=form.cleaned_data["active"],
-            )
+            key, calendar = form.cleaned_data["template"], form.cleaned_data["calendar"]
+            with transaction.atomic():
+                if calendar == policy_forms.AS_THE_TEMPLATE_SAYS:
+                    calendar = (
+                        business_hours_calendar(zone=viewer_zone(request))
+                        if TEMPLATES[key].wants_business_hours
+                        else None
+                    )
+                created = policies_from_template(
+                    key=key, calendar=calendar, active=form.cleaned_data["active"]
+                )
             names = ", ".join(p.name for p in created)
             state = "active" if form.cleaned_data["active"] else "inactive until you activate them"
             self.message_user(request, f"Created {names} ({state}). Review them below.")

@@ -22,6 +22,7 @@ from policies.models.policies import (
     WarningThreshold,
 )
 from policies.models.reasons import BreachReason
+from policies.models.setup import SetupStep
 from policies.models.teams import TeamAlertRule, TeamEscalation, TeamTarget, TeamWarning
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "NotificationRule",
     "OpeningHours",
     "SlaPolicy",
+    "SetupStep",
     "SlaPolicyQuerySet",
     "SlaTarget",
     "SpecialDay",

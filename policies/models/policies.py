@@ -45,6 +45,12 @@ class Tier(ConfigurationModel):
         return cls.objects.filter(is_default=True).first()
 
 
+def default_pause_statuses() -> list[str]:
+    """Both waits pause resolution (docs/rules.md, "Pauses"): the customer's and a third
+    party's. The templates start from the same set."""
+    return [ThreadStatus.WAITING_ON_CUSTOMER.value, ThreadStatus.ON_HOLD.value]
+
+
 def default_reply_resumes() -> list[str]:
     """Waiting on the customer ends when they answer; an "on hold" (waiting on a third party)
     is only flagged, since the customer's message does not end that wait."""
@@ -89,7 +95,7 @@ class SlaPolicy(ConfigurationModel):
     )
     pause_statuses = models.JSONField(
         "statuses that pause resolution",
-        default=list,
+        default=default_pause_statuses,
         blank=True,
         help_text="While a thread has one of these statuses, its resolution clock is paused.",
     )
@@ -119,6 +125,23 @@ class SlaPolicy(ConfigurationModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def differences_from_defaults(self) -> list[str]:
+        """Where this policy's waits differ from the documented defaults (docs/rules.md,
+        "Pauses"): a customer's reply ends *waiting on customer* and only flags *on hold*.
+        Shown to managers; existing policies are never rewritten to match."""
+        paused, ends = set(self.pause_statuses or []), set(self.reply_resumes or [])
+        found = []
+        for status in default_pause_statuses():
+            label = ThreadStatus(status).label.lower()
+            default_ends = status in default_reply_resumes()
+            if status not in paused:
+                continue  # a wait that does not pause has nothing for a reply to end
+            if default_ends and status not in ends:
+                found.append(f"a customer's reply only flags “{label}” (default: ends the wait)")
+            elif not default_ends and status in ends:
+                found.append(f"a customer's reply ends “{label}” (default: only flags it)")
+        return found
 
     def clean(self):
         errors = {}

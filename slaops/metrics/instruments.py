@@ -47,11 +47,12 @@ REQUEST_SECONDS = Histogram(
 )
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_OUTCOMES = {"sent": "sent", "retrying": "retry", "dead": "dead"}
+_OUTCOMES = {"sent": "sent", "retrying": "retry", "dead": "dead", "dropped": "dropped"}
 
 
 def delivery_finished(transport: str, status: str, *, attempted: bool) -> None:
-    """One delivery's outcome written: a dead one never attempted was dropped."""
+    """One delivery's outcome written, named as its status (threads.Delivery.Status): a
+    dropped one was never sent on purpose; a dead one never attempted was dropped too."""
     outcome = _OUTCOMES.get(status)
     if outcome == "dead" and not attempted:
         outcome = "dropped"

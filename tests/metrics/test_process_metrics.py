@@ -63,7 +63,7 @@ def test_a_delivery_to_a_disabled_channel_is_dropped_not_dead():
     webhook.save()
     dropped = Counted("slaops_deliveries_total", transport="webhook", outcome="dropped")
     run()
-    assert dropped.added == 1 and Delivery.objects.get().status == "dead"
+    assert dropped.added == 1 and Delivery.objects.get().status == "dropped"
 
 
 def test_the_evaluator_counts_warnings_and_breaches_by_metric_once():

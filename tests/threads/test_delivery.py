@@ -308,9 +308,10 @@ def test_a_revoked_slack_webhook_is_dead_and_disables_the_channel(web, answer, r
     assert slack.disabled_reason == reason
 
     breach("Second thread")
-    assert run().dead == 1
+    assert run().dropped == 1
     later = Delivery.objects.get(event__thread__subject="Second thread")
-    assert later.status == "dead" and "disabled" in later.last_error
+    assert later.status == "dropped" and "disabled" in later.last_error
+    assert later.get_status_display() == "Dropped (not sent on purpose)"  # not "Dead (gave up)"
     assert later.attempts == 0
     assert len(web.to("/slack")) == 1  # no request for the later alert
 
@@ -601,10 +602,9 @@ def test_a_test_alert_reports_each_channel(manager_client, mail, web):
 
 def test_enable_again_clears_why_a_channel_was_disabled(manager_client, web):
     slack = channel("slack", url=web.script("/slack", ["403 invalid_token"]))
-    manager_client.post(
-        reverse("admin:policies_alertchannel_changelist"),
-        {"action": "send_test_alert", "_selected_action": [slack.pk]},
-    )
+    configure(channels=[slack])
+    breach()
+    run()  # a real alert refused: the channel is disabled (a test alert never disables it)
     slack.refresh_from_db()
     assert not slack.enabled and "invalid_token" in slack.disabled_reason
     listing = manager_client.get(reverse("admin:policies_alertchannel_changelist"))

@@ -60,9 +60,10 @@ def test_a_channel_at_a_live_local_server_is_refused_and_the_server_gets_nothing
 
     assert not result.ok
     assert result.message == "destination not allowed: 127.0.0.1 is a loopback address"
+    assert result.would_disable  # a real alert would disable it; the test leaves it enabled
     assert web.requests == []
     channel.refresh_from_db()
-    assert not channel.enabled and "loopback" in channel.disabled_reason
+    assert channel.enabled and not channel.disabled_reason
 
 
 def test_an_alert_to_a_refused_destination_is_dead_with_the_reason_in_the_log(web, settings):

@@ -52,6 +52,7 @@ class DeliveryReport:
     sent: int = 0
     retrying: int = 0
     dead: int = 0
+    dropped: int = 0  # never sent on purpose (unsendable)
     # Not ours to finish: another worker claimed it first, or took it over after our claim ran
     # out.
     skipped: int = 0
@@ -63,11 +64,12 @@ class DeliveryReport:
             Delivery.Status.SENT: "sent",
             Delivery.Status.RETRYING: "retrying",
             Delivery.Status.DEAD: "dead",
+            Delivery.Status.DROPPED: "dropped",
         }.get(status, "skipped")
         setattr(self, name, getattr(self, name) + 1)
 
     def add(self, other: "DeliveryReport") -> None:
-        for name in ("sent", "retrying", "dead", "skipped"):
+        for name in ("sent", "retrying", "dead", "dropped", "skipped"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.more = other.more
 
@@ -261,6 +263,8 @@ def _record(
     next_attempt_at = None
     if outcome.ok:
         status = Delivery.Status.SENT
+    elif not attempted and outcome.permanent:
+        status = Delivery.Status.DROPPED  # unsendable: not sent on purpose
     elif outcome.permanent:
         status = Delivery.Status.DEAD
     else:
@@ -332,6 +336,9 @@ class TestResult:
     recipient: str
     ok: bool
     message: str
+    # The same error on a real alert would disable the channel (a test never does: it is
+    # how a manager checks a fix, and a refused test must not stop the real alerts).
+    would_disable: bool = False
 
 
 def send_test_alert(*, channel: AlertChannel) -> list[TestResult]:
@@ -342,11 +349,9 @@ def send_test_alert(*, channel: AlertChannel) -> list[TestResult]:
     for recipient in transport.recipients(channel):
         delivery = Delivery(kind=channel.kind, channel=channel, recipient=recipient)
         outcome = attempt(transport, delivery, sample_alert())
-        if outcome.disable_channel:
-            channel_disable(channel, reason=outcome.error)
         code = f" ({outcome.response_code})" if outcome.response_code else ""
         message = f"accepted{code}" if outcome.ok else outcome.error
-        results.append(TestResult(recipient, outcome.ok, message))
+        results.append(TestResult(recipient, outcome.ok, message, outcome.disable_channel))
     return results
 
 

@@ -5,6 +5,8 @@ refused" rather than a raw socket error, which stays available as the detail).""
 import re
 from urllib.parse import urlsplit
 
+from slaops.outbound import refusal_words
+
 # The raw error's telltale, and the plain words for it; {host} is the destination's host.
 PLAIN_ERRORS: list[tuple[str, str]] = [
     (r"errno 111|connection refused", "Could not connect to {host}: connection refused"),
@@ -17,7 +19,6 @@ PLAIN_ERRORS: list[tuple[str, str]] = [
     (r"errno 101|network is unreachable", "Could not reach {host}: no network route"),
     (r"errno 104|connection reset", "{host} closed the connection"),
     (r"tls failed|ssl|certificate", "Could not connect securely to {host} (TLS certificate)"),
-    (r"destination not allowed", "Not sent: {host} is not a destination alerts may go to"),
     (
         r"answered 404|answered 410|no_service|channel_not_found|invalid_token",
         "{host} says this webhook no longer exists: paste a new URL and enable the channel again",
@@ -38,6 +39,9 @@ def plain_error(raw: str, *, url: str = "") -> str:
         found = re.search(r"host=['\"]?([\w.-]+)|resolve ([\w.-]+)", text)
         host = next((g for g in found.groups() if g), None) if found else None
     lowered = text.lower()
+    if lowered.startswith("destination not allowed:"):
+        # Why, in full: an inside address names the setting that would allow it.
+        return "Not sent. " + refusal_words(text)
     for pattern, words in PLAIN_ERRORS:
         found = re.search(pattern, lowered)
         if found:

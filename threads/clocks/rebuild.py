@@ -240,7 +240,7 @@ def _write(thread: Thread, told: Clockwork, book: PolicyBook, now: datetime) -> 
         event__in=[e.pk for e in withdrawn],
         status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING],
     ).update(
-        status=Delivery.Status.DEAD,
+        status=Delivery.Status.DROPPED,
         last_error="Dropped: a late event corrected the history, so this alert no longer holds.",
     )
     return result

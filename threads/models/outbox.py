@@ -23,6 +23,9 @@ class Delivery(models.Model):
         SENT = "sent", "Sent"
         RETRYING = "retrying", "Retrying"
         DEAD = "dead", "Dead (gave up)"
+        # Never sent on purpose: no longer true, its channel disabled or deleted, or taken
+        # back by a late event; nothing to retry.
+        DROPPED = "dropped", "Dropped (not sent on purpose)"
 
     # What is alerted: a clock's event, or an objective's (objectives.ObjectiveEvent, named by
     # string so threads never imports objectives); exactly one of them.

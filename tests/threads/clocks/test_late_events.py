@@ -51,7 +51,7 @@ def sent(thread):
     return sorted(
         (d.event.kind, d.event.clock.metric)
         for d in Delivery.objects.filter(event__thread=thread).select_related("event__clock")
-        if d.status != Delivery.Status.DEAD
+        if d.status not in (Delivery.Status.DEAD, Delivery.Status.DROPPED)
     )
 
 
@@ -94,7 +94,7 @@ def test_a_late_reply_that_was_in_time_withdraws_the_breach_and_its_unsent_alert
     assert "breaching of" in line and "no longer holds" in line  # the page says what it took back
     # The breach stays on the record beside its correction; its alert, not yet sent, is dropped.
     assert SlaEvent.objects.filter(pk=breaching.pk).exists()
-    assert not Delivery.objects.filter(event=breaching).exclude(status=Delivery.Status.DEAD)
+    assert not Delivery.objects.filter(event=breaching).exclude(status=Delivery.Status.DROPPED)
     # A second late delivery of the same reply changes nothing and corrects nothing twice.
     with time_machine.travel(berlin(23, 11, 7), tick=False):
         message_receive(thread=thread, body="thanks", created_at=berlin(23, 10, 55))
@@ -141,7 +141,7 @@ def test_a_due_soon_alert_still_waiting_when_the_clock_breaches_is_dropped_not_s
         evaluate()  # breaching, and that is the alert the agent needs now
         deliver_due()
     warning = Delivery.objects.get(event__kind=EventKind.WARNING, event__details__index=1)
-    assert warning.status == Delivery.Status.DEAD
+    assert warning.status == Delivery.Status.DROPPED
     assert "no longer true" in warning.last_error
     subjects = [m.subject for m in mailoutbox]
     assert any("reach" in s.lower() or "breach" in s.lower() for s in subjects), subjects
