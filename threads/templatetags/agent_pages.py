@@ -47,15 +47,15 @@ def short_in_zone(value: datetime | None, zone: str | None) -> str:
 
 @register.filter
 def time_left(left: timedelta | None) -> str:
-    """Time left as people read it: "2h 05m", "45s" in the last minute, "due now" from the due
-    instant until a minute past it (never "0m" beside "Breaching"), then "−3m" overdue."""
+    """Time left as people read it: "2h 05m", "45s" in the last minute, "due now" at the due
+    instant (never "0m" beside "Breaching"), then counting up overdue: "−20s", "−3m"."""
     if left is None:
         return "—"
     seconds = int(left.total_seconds())  # toward zero: 59.9 s left is "59s"
-    if 0 < seconds < 60:
-        return f"{seconds}s"
-    if -60 < seconds <= 0:
+    if seconds == 0:
         return "due now"
+    if -60 < seconds < 60:
+        return f"{seconds}s" if seconds > 0 else f"−{-seconds}s"
     return format_duration(left)
 
 
