@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import is_manager
 from slaops.formatting import format_duration
-from threads.pages import clock_names, held
+from threads.pages import back, clock_names, held
 from threads.pages.notifications import unread_count
 
 register = template.Library()
@@ -30,6 +30,13 @@ def agent_nav(context) -> dict:
         # Staff with at least one permission in the admin (the admin refuses the others).
         "admin": user.is_active and user.is_staff and bool(user.get_all_permissions()),
     }
+
+
+@register.simple_tag(takes_context=True)
+def thread_from(context, thread_id: int, page: str) -> str:
+    """{% thread_from thread.pk "inbox" %}: the thread's address with the way back to this list
+    as it is shown now (its filters, search, sort and page: `full_query`)."""
+    return back.link_to_thread(thread_id, page, context.get("full_query", ""))
 
 
 @register.filter
