@@ -24,6 +24,9 @@ class SlackReplies(ReplyChannel):
     def takes(self, thread) -> bool:
         return thread.source.startswith("slack:") and ":" in thread.external_id
 
+    def made_external_id(self, thread) -> bool:
+        return self.takes(thread)  # "C0123ABCD:1700000000.000100": channel and first message
+
     def problem(self, thread) -> str:
         if outbox.app_of(thread) is None:
             return "This thread's Slack workspace is no longer connected."

@@ -40,6 +40,14 @@ def thread_from(context, thread_id: int, page: str) -> str:
 
 
 @register.filter
+def people_external_id(thread) -> str:
+    """The external id where a person would use it; "" for a channel's own key (registry)."""
+    from threads.replies.registry import external_id_shown
+
+    return external_id_shown(thread)
+
+
+@register.filter
 def short_in_zone(value: datetime | None, zone: str | None) -> str:
     """ "Mon 30 Nov 09:30" read in `zone` (the year only when it is not this one), for tables
     whose heading names the zone; `in_zone` gives the full form for a title attribute."""
