@@ -1,5 +1,5 @@
 """The inbox names a thread by our number, never by the Message-ID its first e-mail carried; an
-integrator's own ticket number still shows beside it."""
+integrator's own ticket number still shows beside it; the history names the sender."""
 
 import pytest
 
@@ -32,3 +32,15 @@ def test_an_integrators_ticket_number_still_shows(desk, client, manager):
         page = client.get("/inbox/").content.decode()
     row = page[page.index(f'data-thread="{thread.pk}"') :]
     assert "ZD-4711" in row[: row.index("</tr>")]
+
+
+def test_the_history_names_the_sender_an_email_came_from(desk, client, manager):
+    with at(MONDAY):
+        thread = ingest(
+            mail(sender="Anna Berg <anna@acme.de>"), mailbox=desk["mailbox"], via="file"
+        ).inbound.thread
+        client.force_login(manager)
+        page = client.get(f"/threads/{thread.pk}/").content.decode()
+    history = page[page.index('id="history"') :]
+    assert "e-mail from anna@acme.de" in history
+    assert "integration key" not in history
