@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import Team
+from accounts.models import Account, Team
 from tests.factories import policy, tier
 from threads import services
 
@@ -84,3 +84,47 @@ def test_r_in_the_inbox_opens_the_thread_with_the_cursor_in_the_reply_box(
     press(browser, "r")
     assert browser.driver.execute_script("return document.activeElement.tagName") == "TEXTAREA"
     assert browser.csp_violations() == []
+
+
+def test_the_slack_apps_connected_channels_fit_at_1280_px(
+    browser, live_server, transactional_db, django_user_model
+):
+    from slackapp.models import SlackApp, SlackChannel
+
+    django_user_model.objects.create_superuser("root", "root@example.com", "pw-root")
+    acme = Account.objects.create(name="Acme Corporation International")
+    team = Team.objects.create(name="Second-line support")
+    app = SlackApp.objects.create(
+        name="Acme Slack",
+        team_id="T0123ABCD",
+        bot_token="xoxb-1234567890-abcdefabcdef",
+        signing_secret="abcdef0123456789abcdef0123456789",
+    )
+    SlackChannel.objects.create(
+        app=app,
+        channel_id="C0123ABCDEF",
+        name="acme-support-shared",
+        account=acme,
+        team=team,
+        priority="high",
+    )
+    browser.sign_in(live_server.url, "root", "pw-root")
+    browser.get(f"{live_server.url}/admin/slackapp/slackapp/{app.pk}/change/")
+    edges = browser.driver.execute_script(
+        """var group = document.querySelector(".slack-channels");
+           var table = group.querySelector("table").getBoundingClientRect();
+           return {group: group.getBoundingClientRect().right, table: table.right,
+                   page: document.documentElement.clientWidth,
+                   scroll: document.documentElement.scrollWidth,
+                   cells: Array.from(group.querySelectorAll("tr.has_original td")).map(
+                     function (td) {
+                       return [td.className, td.getBoundingClientRect().right];
+                     })};"""
+    )
+    assert edges["table"] <= edges["group"] + 1, edges
+    assert edges["scroll"] <= edges["page"], edges
+    off = [name for name, right in edges["cells"] if right > edges["group"] + 1]
+    assert not off, f"cut off at 1280 px: {off}"
+    names = " ".join(name for name, _ in edges["cells"])
+    assert "field-team" in names and "field-priority" in names and "delete" in names
+    browser.screenshot("screens-slack-channels")
