@@ -128,3 +128,25 @@ def test_the_slack_apps_connected_channels_fit_at_1280_px(
     names = " ".join(name for name, _ in edges["cells"])
     assert "field-team" in names and "field-priority" in names and "delete" in names
     browser.screenshot("screens-slack-channels")
+
+
+def test_a_saved_webhook_secret_is_explained_once_after_the_kind_script_ran(
+    browser, live_server, transactional_db, manager
+):
+    from policies.models import AlertChannel
+
+    channel = AlertChannel.objects.create(
+        name="Ops hook",
+        kind="webhook",
+        url="https://hooks.example.com/sla",
+        secret="whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ==",
+    )
+    browser.sign_in(live_server.url, "maria", "pw-maria")
+    browser.get(f"{live_server.url}/admin/policies/alertchannel/{channel.pk}/change/")
+    helps = [h.text for h in browser.find_all(".field-secret .help") if h.is_displayed()]
+    assert len(helps) == 2, helps  # what is saved and how to keep it; what the secret is for
+    assert helps[0].startswith("Saved: ••••") and "Leave empty to keep it" in helps[0]
+    assert "Signs every alert" in helps[1]
+    assert not [h for h in helps if "generated" in h.lower()]
+    browser.screenshot("screens-webhook-secret")
+    assert browser.csp_violations() == []
