@@ -222,20 +222,91 @@ def connection_report(mailbox: Mailbox) -> list[tuple[bool, str]]:
     else:
         results.append((True, "IMAP: none (mail arrives by a provider's webhook)."))
     if mailbox.smtp_host:
-        connection = smtp_connection(mailbox)
         try:
-            connection.open()
-            connection.close()
-            if mailbox.smtp_user and mailbox.smtp_password:
-                results.append((True, "SMTP: connected and signed in."))
-            else:
-                # Nothing to sign in with (a password removed because the server changed):
-                # say so rather than "signed in", which would hide why a relay refuses mail.
-                results.append(
-                    (True, "SMTP: connected, not signed in (no user and password saved).")
-                )
-        except Exception as error:
-            results.append((False, f"SMTP: {smtp_problem(mailbox, error)}"))
+            results.append((True, f"SMTP: {smtp_check(mailbox)}."))
+        except MailServerError as error:
+            results.append((False, f"SMTP: {error}"))
     else:
         results.append((True, "SMTP: replies go through the server's mail settings (EMAIL_URL)."))
     return results
+
+
+def smtp_check(mailbox: Mailbox) -> str:
+    """Talk to the mailbox's SMTP server as sending will, and stop before any mail: connect
+    (through the destination rule, with MAIL_TIMEOUT), EHLO, STARTTLS and EHLO again when the
+    mailbox says so, sign in when a user and password are saved, QUIT. Returns what was done in
+    words; raises MailServerError naming the step that failed."""
+    host, port = mailbox.smtp_host, mailbox.smtp_port
+    where = f"{host}:{port}"
+    timeout = settings.MAIL_TIMEOUT
+    try:
+        if mailbox.smtp_security == Security.SSL:
+            client = _SMTPSSL(host, port, timeout=timeout, context=tls_context())
+        else:
+            client = _SMTP(host, port, timeout=timeout)
+    except Exception as error:
+        raise _smtp_said(where, error) from None
+    done = ["connected"]
+    try:
+        _ehlo(client, where)
+        done.append("EHLO answered")
+        if mailbox.smtp_security == Security.STARTTLS:
+            if not client.has_extn("starttls"):
+                raise MailServerError(
+                    f"The SMTP server {where} does not offer STARTTLS: check the port and the "
+                    "security setting.",
+                    permanent=True,
+                )
+            client.starttls(context=tls_context())
+            _ehlo(client, where)
+            done.append("STARTTLS")
+        if mailbox.smtp_user and mailbox.smtp_password:
+            client.login(mailbox.smtp_user, mailbox.smtp_password)
+            done.append(f"signed in as {mailbox.smtp_user}")
+        else:
+            # Nothing to sign in with (a password removed because the server changed): say so
+            # rather than "signed in", which would hide why a relay refuses mail.
+            done.append("not signed in (no user and password saved)")
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            client.quit()  # all was checked; a server that hangs up first changes nothing
+    except MailServerError:
+        _quietly_quit(client)
+        raise
+    except Exception as error:
+        _quietly_quit(client)
+        raise _smtp_said(where, error) from None
+    return ", ".join(done)
+
+
+def _ehlo(client: smtplib.SMTP, where: str) -> None:
+    code, said = client.ehlo()
+    if code != 250:
+        text = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
+        raise MailServerError(f"The SMTP server {where} refused EHLO: {code} {text[:200]}")
+
+
+def _quietly_quit(client: smtplib.SMTP) -> None:
+    with contextlib.suppress(Exception):  # closing what failed: nothing left to report
+        client.close()
+
+
+def _smtp_said(where: str, error: Exception) -> MailServerError:
+    """SMTP's own answers first: smtplib's errors are OSErrors, which would read as a network
+    failure in _described."""
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return MailServerError(
+            f"The SMTP server {where} refused the user name or password.", permanent=True
+        )
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return MailServerError(
+            f"The SMTP server {where} does not offer signing in (AUTH) here: check the "
+            "security setting (most servers offer it only after STARTTLS).",
+            permanent=True,
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = error.smtp_error
+        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        return MailServerError(f"The SMTP server {where} said: {error.smtp_code} {text[:200]}")
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return MailServerError(f"The SMTP server {where} closed the connection.")
+    return _described("SMTP", where, error)

@@ -124,7 +124,7 @@ def _ingest(raw: bytes, parsed: Parsed, mailbox: Mailbox, via: str, now: datetim
             needs_reply=False,
             external_id=parsed.message_id,
             created_at=_when(parsed, now, inbound.thread),
-            via=_via(mailbox),
+            via=_via(parsed),
         )
     inbound.save()
     _keep_attachments(inbound, parsed)
@@ -140,7 +140,7 @@ def _customer_wrote(
             body=parsed.display_text,
             external_id=parsed.message_id,
             created_at=_when(parsed, now, inbound.thread),
-            via=_via(mailbox),
+            via=_via(parsed),
         )
         return
     created = services.thread_create(
@@ -155,7 +155,7 @@ def _customer_wrote(
         external_id=parsed.message_id[:200],
         message_external_id=parsed.message_id[:200],
         created_at=_when(parsed, now, None),
-        via=_via(mailbox),
+        via=_via(parsed),
     )
     inbound.thread = created.thread
     inbound.thread_message = created.thread.messages.order_by("id").first()
@@ -167,7 +167,7 @@ def _customer_wrote(
             public=False,
             automatic=True,
             external_id=f"possibly-about:{possibly.pk}",
-            via=_via(mailbox),
+            via=_via(parsed),
         )
 
 
@@ -192,8 +192,9 @@ def _when(parsed: Parsed, now: datetime, thread: Thread | None) -> datetime:
     return at
 
 
-def _via(mailbox: Mailbox) -> str:
-    return f"mailbox {mailbox.name}"[:100]
+def _via(parsed: Parsed) -> str:
+    """What the history says the change came through: "e-mail from anna@acme.de"."""
+    return f"e-mail from {parsed.from_address or 'an unknown sender'}"[:200]
 
 
 def _flag_bounce(inbound: InboundEmail, parsed: Parsed) -> None:

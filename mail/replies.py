@@ -15,6 +15,7 @@ from threads.replies.channel import (
 )
 
 Status = OutboundEmail.Status
+SOURCE_PREFIX = "email:"  # Mailbox.source
 STATES = {
     Status.PENDING: QUEUED,
     Status.SENDING: SENDING,
@@ -32,6 +33,9 @@ class EmailReplies(ReplyChannel):
 
     def problem(self, thread) -> str:
         return services.send_problem(thread)
+
+    def made_external_id(self, thread) -> bool:
+        return thread.source.startswith(SOURCE_PREFIX)  # its first e-mail's Message-ID
 
     def route(self, thread) -> str:
         return f"e-mailed to {thread.contact.email}"

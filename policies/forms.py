@@ -52,6 +52,11 @@ class TierForm(forms.ModelForm):
         return value
 
 
+WEBHOOK_SIGNS = "Signs every alert (Standard Webhooks) so the receiving end can check it."
+# A saved secret's box says how to keep or replace it (policies/secret_fields.py), and its tick
+# box generates a new one: the help only says what it is for.
+SAVED_WEBHOOK_SECRET = ("Signing secret", WEBHOOK_SIGNS)
+
 # What each kind's destination fields are called and how to fill them: the form shows the
 # chosen kind's (static/slaops/channel_kinds.js), the generic texts without the script.
 KIND_FIELD_TEXTS = {
@@ -67,7 +72,8 @@ KIND_FIELD_TEXTS = {
         "url": ("Endpoint URL", "https (plain http only to hosts the operator allows)."),
         "secret": (
             "Signing secret",
-            "Leave empty to have one generated, shown once after saving for the receiving end.",
+            f"{WEBHOOK_SIGNS} Leave empty to have one generated, shown once after saving for the "
+            "receiving end.",
         ),
     },
     "pagerduty": {
@@ -110,9 +116,13 @@ class AlertChannelForm(forms.ModelForm):
     secret = SecretField(
         label="Signing secret or routing key",
         clear_label="Generate a new secret (webhooks; shown once, after saving)",
-        help_text="Webhooks: the signing secret; leave empty on a new channel to have one "
-        "generated, shown once after saving for the receiving end. PagerDuty: the routing key "
-        "(the Integration Key of an Events API v2 integration).",
+        help_text="Webhooks: the signing secret; leave empty to have one generated, shown once "
+        "after saving for the receiving end. PagerDuty: the routing key (the Integration Key of "
+        "an Events API v2 integration).",
+    )
+    saved_secret_help = (
+        "Webhooks: the signing secret the receiving end checks alerts with. PagerDuty: the "
+        "routing key (the Integration Key of an Events API v2 integration)."
     )
 
     class Meta:
@@ -128,7 +138,9 @@ class AlertChannelForm(forms.ModelForm):
             self.fields["kind"].widget.attrs["data-kind-fields"] = json.dumps(
                 {value: kind.fields for value, kind in TRANSPORTS.items()}
             )
-            self.fields["kind"].widget.attrs["data-kind-texts"] = json.dumps(KIND_FIELD_TEXTS)
+            self.fields["kind"].widget.attrs["data-kind-texts"] = json.dumps(self.kind_texts())
+        if self.saved_secret() == "secret":
+            self.fields["secret"].help_text = self.saved_secret_help
         name = self.saved_secret()
         if name in self.fields and not isinstance(self.fields[name], SecretField):
             self.fields[name] = SecretField(
@@ -136,6 +148,14 @@ class AlertChannelForm(forms.ModelForm):
                 help_text="Whoever has it can post to the channel, so it is not shown again once "
                 "saved.",
             )
+
+    def kind_texts(self) -> dict:
+        """KIND_FIELD_TEXTS, with the webhook secret's help for a saved secret where there is
+        one: "leave empty to have one generated" is wrong once one is saved (empty keeps it)."""
+        if self.saved_secret() != "secret" or self.instance.kind != AlertChannel.Kind.WEBHOOK:
+            return KIND_FIELD_TEXTS
+        webhook = {**KIND_FIELD_TEXTS["webhook"], "secret": SAVED_WEBHOOK_SECRET}
+        return {**KIND_FIELD_TEXTS, "webhook": webhook}
 
     def saved_secret(self) -> str:
         """The field the saved kind keeps write-only, if it holds a value ("" if none)."""

@@ -112,7 +112,7 @@ def _message_in(app: SlackApp, channel_id: str, ts: str) -> Message | None:
 def _note(message: Message, text: str) -> None:
     # An automatic internal note: in the history, and never a reply to any clock.
     services.agent_reply(
-        thread=message.thread, body=text, public=False, automatic=True, via="slack"
+        thread=message.thread, body=text, public=False, automatic=True, via="Slack"
     )
 
 
@@ -153,6 +153,6 @@ def _reaction(app: SlackApp, body: dict) -> tuple[str, str]:
         actor=person.agent,
         reason=f":{app.resolve_reaction}: in Slack",
         at=slack_time(body["event_ts"]) if body.get("event_ts") else None,
-        via="slack",
+        via="Slack",
     )
     return SlackEvent.Status.DONE, f"resolved #{message.thread_id}"

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from policies.vocabulary import Channel
 from slackapp import connect, outbox
 from slackapp.models import SlackApp, SlackChannel, SlackEvent, SlackMessage, SlackPost
-from slackapp.people import slack_user
+from slackapp.people import USER_ID, slack_user
 from slaops.errors import ThreadError
 from threads import services
 from threads.models import Thread
@@ -70,10 +70,27 @@ def record(
     status, note = _map(app, channel, body, shared=shared)
     seen.status, seen.note = status, note[:300]
     seen.body = body if status == PENDING else {}
-    seen.save(update_fields=["status", "note", "body"])
+    seen.user_id = _writer(body)
+    seen.save(update_fields=["status", "note", "body", "user_id"])
     if top_level:
         _settle_pending(app, channel, ts, opened=status == RECORDED, shared=shared)
     return status, note
+
+
+def _writer(body: dict) -> str:
+    """The Slack user id of a person's message (the thread page names them); "" for a bot."""
+    user = body.get("user")
+    if connect.is_bot(body) or not isinstance(user, str) or not USER_ID.fullmatch(user):
+        return ""
+    return user
+
+
+VIA_BOT = "Slack (a bot or workflow)"
+
+
+def via_slack(person) -> str:
+    """What the history says a customer's message came through: "Slack from @anna"."""
+    return f"Slack from @{person.name or person.slack_user_id}"[:200]
 
 
 def _claim(app, channel_id: str, ts: str, thread_ts: str, via: str) -> tuple[SlackMessage, bool]:
@@ -126,7 +143,7 @@ def _text(body: dict) -> str:
 
 
 def _opened(app, channel, body: dict, *, shared: bool) -> tuple[str, str]:
-    contact = {}
+    contact, via = {}, VIA_BOT
     if connect.is_bot(body):
         if not connect.customers_bot(app, body, shared=shared):
             return IGNORED, "our bot's top-level message opens no thread"
@@ -138,6 +155,7 @@ def _opened(app, channel, body: dict, *, shared: bool) -> tuple[str, str]:
         if person.agent_id is not None and not external:
             return IGNORED, "an agent's top-level message opens no thread"
         contact = {"contact_email": person.email, "contact_name": person.name or None}
+        via = via_slack(person)
     text = _text(body)
     opening = dict(
         subject=(text.strip().splitlines() or [""])[0][:SUBJECT_LENGTH],
@@ -150,7 +168,7 @@ def _opened(app, channel, body: dict, *, shared: bool) -> tuple[str, str]:
         external_id=f"{channel.channel_id}:{body['ts']}",
         message_external_id=body["ts"],
         created_at=slack_time(body["ts"]),
-        via="slack",
+        via=via,
     )
     if not contact.get("contact_email"):
         contact = {}
@@ -174,20 +192,20 @@ def _reply(app, channel, body: dict, *, shared: bool) -> tuple[str, str]:
             return IGNORED, "a reply in a Slack thread that is not tracked"
         return PENDING, "kept until its thread's first message arrives"
     at, text, ts = slack_time(body["ts"]), _text(body), body["ts"]
-    said = dict(thread=thread, body=text, created_at=at, external_id=ts, via="slack")
+    said = dict(thread=thread, body=text, created_at=at, external_id=ts)
     if connect.is_bot(body):
         if connect.customers_bot(app, body, shared=shared):
-            services.message_receive(**said, automatic=True)
+            services.message_receive(**said, automatic=True, via=VIA_BOT)
             return RECORDED, f"the customer's bot on #{thread.pk}"
-        services.agent_reply(**said, automatic=True)
+        services.agent_reply(**said, automatic=True, via=VIA_BOT)
         return RECORDED, f"automatic message on #{thread.pk}"
     person = slack_user(app, body.get("user"))
     if person.agent_id is not None and not connect.from_another_organisation(
         app, body, person.team_id
     ):
-        services.agent_reply(**said, author=person.agent)
+        services.agent_reply(**said, author=person.agent, via="Slack")  # the agent is named
         return RECORDED, f"agent reply on #{thread.pk}"
-    services.message_receive(**said)
+    services.message_receive(**said, via=via_slack(person))
     return RECORDED, f"customer message on #{thread.pk}"
 
 

@@ -262,6 +262,9 @@ class SlackMessage(models.Model):
     note = models.CharField(max_length=300, blank=True)
     body = models.JSONField(default=dict, blank=True, help_text="Kept while pending only.")
     via = models.CharField(max_length=10, default="event")  # "event" or "catch-up"
+    user_id = models.CharField(
+        max_length=20, blank=True, help_text="The Slack user who wrote it (empty for a bot)."
+    )
     replies_read_to = models.CharField(
         max_length=20,
         blank=True,

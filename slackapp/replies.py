@@ -3,7 +3,7 @@ thread that came from a connected workspace is posted into the customer's Slack 
 the outbox (slackapp/outbox.py), and its SlackPost row says how far it got."""
 
 from slackapp import outbox
-from slackapp.models import SlackPost
+from slackapp.models import SlackMessage, SlackPost, SlackUser
 from threads.replies.channel import (
     FAILED,
     QUEUED,
@@ -23,6 +23,9 @@ class SlackReplies(ReplyChannel):
 
     def takes(self, thread) -> bool:
         return thread.source.startswith("slack:") and ":" in thread.external_id
+
+    def made_external_id(self, thread) -> bool:
+        return self.takes(thread)  # "C0123ABCD:1700000000.000100": channel and first message
 
     def problem(self, thread) -> str:
         if outbox.app_of(thread) is None:
@@ -62,6 +65,37 @@ class SlackReplies(ReplyChannel):
 
     def retry(self, *, message) -> bool:
         return outbox.retry_now(message=message)
+
+    def show(self, messages: list) -> None:
+        """`slack_author` on the customers' messages that came from Slack: {"name", "id"} of
+        the Slack user who wrote it (SlackUser: their display name, and their Slack id)."""
+        wanted = {}
+        for message in messages:
+            thread = message.thread
+            if message.author_kind == "customer" and message.external_id and self.takes(thread):
+                channel_id = thread.external_id.split(":", 1)[0]
+                wanted[(thread.source, channel_id, message.external_id)] = message
+        if not wanted:
+            return
+        seen = SlackMessage.objects.filter(
+            channel_id__in={channel for _, channel, _ in wanted},
+            ts__in={ts for _, _, ts in wanted},
+        ).exclude(user_id="")
+        writers = {}
+        for row in seen.select_related("app"):
+            message = wanted.get((row.app.source, row.channel_id, row.ts))
+            if message is not None:
+                writers[message.pk] = (row.app_id, row.user_id)
+        people = {
+            (person.app_id, person.slack_user_id): person.name
+            for person in SlackUser.objects.filter(
+                slack_user_id__in={user for _, user in writers.values()}
+            )
+        }
+        for message in messages:
+            if message.pk in writers:
+                app_id, user_id = writers[message.pk]
+                message.slack_author = {"name": people.get((app_id, user_id), ""), "id": user_id}
 
 
 # Slack's error codes a person can act on, in their words.

@@ -13,6 +13,7 @@ class SlaopsConfig(AppConfig):
         from django_q.signals import post_execute_in_worker, pre_enqueue, pre_execute
 
         from slaops import checks  # noqa: F401 - registers the database checks
+        from slaops.admin_door import welcome_the_signed_in
         from slaops.admin_lookups import guard
         from slaops.login_throttle import count_failure, remember_device
         from slaops.request_ids import forget, task_enqueued, task_finished, task_starting
@@ -31,3 +32,4 @@ class SlaopsConfig(AppConfig):
         post_migrate.connect(ensure_schedules_after_migrate, dispatch_uid="slaops-timetable")
         # The admin loaded every app's admin module before this app's ready(): guard them all.
         guard(admin.site)
+        welcome_the_signed_in(admin.site)

@@ -605,7 +605,9 @@ def _api_or_page_cases():
 def _admin_expected(url: Url, app: str | None, who: str):
     if who not in ("manager", "superuser"):
         if url.name == "admin:login":
-            return 200  # the login form (a signed-in non-staff account is asked to switch)
+            # The login form to those signed out; a signed-in account without access gets a
+            # page saying who the admin is for (slaops/admin_door.py).
+            return 403 if who in ("no_role", "agent", "limited") else 200
         if url.name == "admin:logout":
             return 302  # to the admin index, which asks for a staff login
         return LOGIN

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 
 from policies import forms as policy_forms
-from policies.admin.helpers import counted
+from policies.admin.helpers import InViewerZone, counted, local_time
 from policies.admin.setup import TEST_ALERT_SENT
 from policies.alert_kinds import TRANSPORTS, pagerduty_url
 from policies.models import AlertChannel
@@ -17,7 +17,7 @@ from policies.secret_fields import masked
 
 
 @admin.register(AlertChannel)
-class AlertChannelAdmin(admin.ModelAdmin):
+class AlertChannelAdmin(InViewerZone, admin.ModelAdmin):
     form = policy_forms.AlertChannelForm
     list_display = [
         "name",
@@ -26,12 +26,12 @@ class AlertChannelAdmin(admin.ModelAdmin):
         "enabled",
         "operator_alerts",
         "disabled_reason",
-        "disabled_at",
+        "disabled_when",
     ]
     list_filter = ["kind", "enabled", "operator_alerts"]
     # Not the URL: searching it would let anyone guess a Slack webhook's token letter by letter.
     search_fields = ["name", "addresses"]
-    readonly_fields = ["disabled_reason", "disabled_at"]
+    readonly_fields = ["disabled_reason", "disabled_when"]
     fields = [
         "name",
         "kind",
@@ -56,6 +56,11 @@ class AlertChannelAdmin(admin.ModelAdmin):
         if obj.kind == AlertChannel.Kind.PAGERDUTY:
             return pagerduty_url(obj)
         return obj.url
+
+    @admin.display(description="disabled at", ordering="disabled_at")
+    def disabled_when(self, obj):
+        """In the zone of the manager reading it (InViewerZone), as every other time."""
+        return local_time(obj.disabled_at) if obj and obj.disabled_at else "—"
 
     @admin.display(description="signing secret")
     def secret_hint(self, obj):

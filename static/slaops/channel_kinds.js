@@ -11,7 +11,9 @@
 
   function remember(row) {
     var label = row.querySelector("label");
-    var help = row.querySelector(".help");
+    // The field's own help (the admin gives it an id), not a widget's note such as a saved
+    // secret's "Saved: ••••3f2a. Leave empty to keep it".
+    var help = row.querySelector("[id$='_helptext']");
     if (label && row.dataset.label === undefined) { row.dataset.label = label.textContent; }
     if (help && row.dataset.help === undefined) { row.dataset.help = help.textContent; }
     return [label, help];

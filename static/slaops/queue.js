@@ -10,11 +10,13 @@
   "use strict";
 
   // The same words as the time_left filter (threads/templatetags/agent_pages.py): "23m",
-  // "1h 05m", "4h", "45s" in the last minute, "due now" until a minute past due, "−2h 10m".
+  // "1h 05m", "4h", "45s" in the last minute, "due now" at the due instant, then counting up
+  // overdue: "−20s", "−2h 10m".
   function formatLeft(seconds) {
     var whole = seconds >= 0 ? Math.floor(seconds) : -Math.floor(-seconds);
+    if (whole === 0) return "due now";
     if (whole > 0 && whole < 60) return whole + "s";
-    if (whole > -60 && whole <= 0) return "due now";
+    if (whole < 0 && whole > -60) return "\u2212" + (-whole) + "s";
     var minutes = seconds >= 0 ? Math.floor(seconds / 60) : -Math.floor(-seconds / 60);
     var sign = minutes < 0 ? "\u2212" : "";
     var total = Math.abs(minutes);

@@ -158,6 +158,15 @@ class Alert:
         return ClockState(self.current_state).label if self.current_state else ""
 
     @property
+    def event_text(self) -> str:
+        """What happened, said once: "Breaching", not "Breaching (Breaching)"; the clock's state
+        only where it adds something: "Warning (the clock is now imminent breach)"."""
+        state = self.current_state_label
+        if self.is_test or not state or state.lower() == self.event_label.lower():
+            return self.event_label
+        return f"{self.event_label} (the clock is now {state.lower()})"
+
+    @property
     def due_text(self) -> str:
         """ "Mon 23 Nov 2026 05:00 EST": the due time in the reader's zone."""
         return in_zone(self.due_at, self.zone)

@@ -46,8 +46,24 @@ class HistoryEntry:
 
     @property
     def via(self) -> str:
-        """What the change came through, e.g. the integration key that made it."""
+        """What the change came through: an integration key ("Zendesk (slaops_ab12…)"), or the
+        channel a message came by ("e-mail from anna@acme.de", "Slack from @anna")."""
         return str((self.event.details or {}).get("via") or "")
+
+    @property
+    def via_key(self) -> bool:
+        """Whether `via` names an integration key (integrations' label ends with its prefix)."""
+        return self.via.endswith("…)")
+
+    @property
+    def via_text(self) -> str:
+        """`via` in words; records from before the channels named the sender say the channel."""
+        via = self.via
+        if via == "slack":
+            return "Slack"
+        if via.startswith("mailbox "):
+            return f"e-mail to {via}"
+        return via
 
 
 @dataclass

@@ -23,6 +23,7 @@ from policies.models import BreachReason
 from policies.vocabulary import Metric, ThreadStatus
 from threads import services
 from threads.models import Message, Notification, Thread
+from threads.pages.back import way_back
 from threads.pages.clock_forms import clock_actions
 from threads.pages.detail import thread_parts
 from threads.pages.forms import (
@@ -146,6 +147,7 @@ def _thread_page(request, thread_id: int, *, status: int = 200, **forms):
         ),
         "pause_hint": _pause_hint(thread),
         "reply_route": replies.route(thread),
+        "way_back": way_back(request, thread.pk),
         "clock_actions": clock_actions([row.clock for row in detail.clocks], request.user, now),
         "breach_reasons": BreachReason.objects.filter(active=True).order_by("name"),
         "response_running": any(

@@ -73,5 +73,11 @@ class ReplyChannel:
         it has not failed."""
         raise NotImplementedError
 
+    def made_external_id(self, thread) -> bool:
+        """Whether this channel opened the thread and its external id is this channel's own key
+        (an e-mail's Message-ID, a Slack channel and timestamp): no number a person uses, so the
+        lists show our thread number instead."""
+        return False
+
     def show(self, messages: list) -> None:
         """Give the thread page's messages what this channel shows on them (attachments)."""

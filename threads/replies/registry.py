@@ -45,6 +45,14 @@ def route(thread) -> str:
     return channel.route(thread)
 
 
+def external_id_shown(thread) -> str:
+    """The thread's external id where a person would use it (an integrator's ticket number),
+    "" where a channel made it as its own key (a Message-ID: the thread number says more)."""
+    if not thread.external_id or any(c.made_external_id(thread) for c in channels()):
+        return ""
+    return thread.external_id
+
+
 def is_sendable(message: Message) -> bool:
     return message.public and not message.automatic and message.author_kind == Message.Author.AGENT
 

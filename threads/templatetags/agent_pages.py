@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.roles import is_manager
 from slaops.formatting import format_duration
-from threads.pages import clock_names, held
+from threads.pages import back, clock_names, held
 from threads.pages.notifications import unread_count
 
 register = template.Library()
@@ -32,6 +32,21 @@ def agent_nav(context) -> dict:
     }
 
 
+@register.simple_tag(takes_context=True)
+def thread_from(context, thread_id: int, page: str) -> str:
+    """{% thread_from thread.pk "inbox" %}: the thread's address with the way back to this list
+    as it is shown now (its filters, search, sort and page: `full_query`)."""
+    return back.link_to_thread(thread_id, page, context.get("full_query", ""))
+
+
+@register.filter
+def people_external_id(thread) -> str:
+    """The external id where a person would use it; "" for a channel's own key (registry)."""
+    from threads.replies.registry import external_id_shown
+
+    return external_id_shown(thread)
+
+
 @register.filter
 def short_in_zone(value: datetime | None, zone: str | None) -> str:
     """ "Mon 30 Nov 09:30" read in `zone` (the year only when it is not this one), for tables
@@ -47,15 +62,15 @@ def short_in_zone(value: datetime | None, zone: str | None) -> str:
 
 @register.filter
 def time_left(left: timedelta | None) -> str:
-    """Time left as people read it: "2h 05m", "45s" in the last minute, "due now" from the due
-    instant until a minute past it (never "0m" beside "Breaching"), then "−3m" overdue."""
+    """Time left as people read it: "2h 05m", "45s" in the last minute, "due now" at the due
+    instant (never "0m" beside "Breaching"), then counting up overdue: "−20s", "−3m"."""
     if left is None:
         return "—"
     seconds = int(left.total_seconds())  # toward zero: 59.9 s left is "59s"
-    if 0 < seconds < 60:
-        return f"{seconds}s"
-    if -60 < seconds <= 0:
+    if seconds == 0:
         return "due now"
+    if -60 < seconds < 60:
+        return f"{seconds}s" if seconds > 0 else f"−{-seconds}s"
     return format_duration(left)
 
 

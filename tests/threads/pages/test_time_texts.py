@@ -1,7 +1,7 @@
 """Clock times as an agent reads them on the queue and the thread page: seconds in the last
-minute, "due now" at the due instant, the due time written out, and when a clock frozen outside
-business hours starts again. Policy: first response 60 min, Mon–Fri 09–17 Berlin; Alex reads
-Berlin time."""
+minute, "due now" at the due instant and counting up overdue from the next second, the due time
+written out, and when a clock frozen outside business hours starts again. Policy: first response
+60 min, Mon–Fri 09–17 Berlin; Alex reads Berlin time."""
 
 from datetime import timedelta
 
@@ -27,9 +27,9 @@ def test_under_a_minute_left_reads_in_seconds():
     assert time_left(timedelta(minutes=1)) == "1m"
 
 
-def test_at_the_due_instant_and_just_after_it_reads_due_now_never_0m():
+def test_at_the_due_instant_it_reads_due_now_never_0m():
     assert time_left(timedelta()) == "due now"
-    assert time_left(timedelta(seconds=-30)) == "due now"
+    assert time_left(timedelta(seconds=-0.5)) == "due now"
     assert time_left(timedelta(minutes=-2)) == "−2m"
     assert time_left(timedelta(hours=1, minutes=5)) == "1h 05m"
 
@@ -51,14 +51,21 @@ def test_the_queue_shows_45s_left_in_the_last_minute(setup, agent_client):
     assert ">45s</time>" in left_cell(page, thread.pk)
 
 
-def test_a_breaching_clock_at_its_due_instant_reads_due_now(setup, agent_client):
+def test_in_the_first_minute_overdue_a_clock_counts_up_in_seconds():
+    assert time_left(timedelta(seconds=-1)) == "−1s"
+    assert time_left(timedelta(seconds=-30)) == "−30s"
+    assert time_left(timedelta(seconds=-59.9)) == "−59s"
+    assert time_left(timedelta(seconds=-60)) == "−1m"
+
+
+def test_a_breaching_clock_20_seconds_past_due_reads_20s_overdue(setup, agent_client):
     thread = open_thread(berlin(23, 10), "Printer on fire")
     evaluate(now=berlin(23, 11) + timedelta(seconds=1))
     response = get(agent_client, berlin(23, 11) + timedelta(seconds=20), "/queue/")
     assert ("breaching", thread.pk, "first_response") in running_rows(response)
     cell = left_cell(html(response), thread.pk)
-    assert ">due now</time>" in cell
-    assert ">0m<" not in cell
+    assert ">−20s</time>" in cell
+    assert "due now" not in cell and ">0m<" not in cell
 
 
 def test_the_due_time_is_written_beside_time_left_in_the_agents_zone(setup, agent_client):
