@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from slackapp.connect import delivered_to
 from slackapp.installs import addressed
@@ -34,6 +35,10 @@ NOT_INSTALLED = {
 }
 
 
+# Slack telling us an installation's bot token is gone (deploy/slack/manifest.yml subscribes).
+LIFECYCLE = ("app_uninstalled", "tokens_revoked")
+
+
 def refused(error: str, status: int = 400) -> Answer:
     return Answer(status=status, error=error)
 
@@ -48,6 +53,9 @@ def events_api(app: SlackApp, payload: dict, *, repeat: bool = False) -> Answer:
     app = addressed(app, payload)
     if not delivered_to(app, payload):
         return Answer()  # another workspace's event: not ours to keep
+    if payload["event"].get("type") in LIFECYCLE:
+        _token_gone(app, payload["event"])
+        return Answer()
     stored = _stored(app, payload, repeat=repeat)
     if stored is not None:
         name = f"slack-event-{stored.pk}"
@@ -126,3 +134,24 @@ def _enqueue(task: str, *args, name: str | None = None) -> None:
 def _id(named) -> str | None:
     """A payload's `team` or `enterprise`: an object with an id (Slack sends null for none)."""
     return named.get("id") if isinstance(named, dict) else None
+
+
+def _token_gone(app: SlackApp, event: dict) -> None:
+    """The app was uninstalled, or its bot token revoked: the installation keeps its records
+    (threads point at it) but loses its token and is disabled, so nothing is posted with a dead
+    token; the admin says why, and installing again brings it back."""
+    if app.pk is None:
+        return
+    if event.get("type") == "tokens_revoked":
+        tokens = event.get("tokens")
+        if not (isinstance(tokens, dict) and tokens.get("bot")):
+            return  # user tokens only: the app asks for none
+    said = "uninstalled from Slack" if event.get("type") == "app_uninstalled" else "token revoked"
+    SlackApp.objects.filter(pk=app.pk).update(
+        bot_token="",
+        bot_refresh_token="",
+        bot_token_expires_at=None,
+        enabled=False,
+        last_error=f"{said}: install again (Add to Slack) to use this workspace",
+        last_error_at=timezone.now(),
+    )

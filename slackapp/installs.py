@@ -43,7 +43,13 @@ BOT_SCOPES = (
     "users:read.email",  # an agent found by their e-mail address
 )
 # Slack's event names (inbound.MAPPED_KINDS maps their types: message, reaction_added).
-BOT_EVENTS = ("message.channels", "message.groups", "reaction_added")
+BOT_EVENTS = (
+    "message.channels",
+    "message.groups",
+    "reaction_added",
+    "app_uninstalled",  # the installation loses its token (slackapp/handlers.py)
+    "tokens_revoked",
+)
 
 STATE_SECONDS = 10 * 60
 STATE_KEY = "slack_install_state"

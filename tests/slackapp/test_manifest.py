@@ -9,6 +9,7 @@ import yaml
 from django.core.management import call_command
 from django.urls import Resolver404, resolve, reverse
 
+from slackapp.handlers import LIFECYCLE
 from slackapp.inbound import MAPPED_KINDS
 from slackapp.installs import BOT_EVENTS, BOT_SCOPES
 from slackapp.manifest import MANIFEST, PLACEHOLDER
@@ -37,7 +38,7 @@ def test_the_manifest_asks_for_the_scopes_the_code_uses_and_no_more(manifest):
 def test_the_manifest_subscribes_to_the_events_the_code_maps(manifest):
     events = manifest["settings"]["event_subscriptions"]["bot_events"]
     assert sorted(events) == sorted(BOT_EVENTS)
-    assert {event.split(".")[0] for event in events} == set(MAPPED_KINDS)
+    assert {event.split(".")[0] for event in events} == set(MAPPED_KINDS) | set(LIFECYCLE)
 
 
 def test_the_manifest_sends_to_urls_that_exist(manifest):

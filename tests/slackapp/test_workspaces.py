@@ -154,3 +154,34 @@ def test_an_org_wide_installs_own_people_are_agents_and_another_orgs_are_custome
         "agent",
     ]
     assert thread.clocks.get(metric="first_response").state == "achieved"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "app_uninstalled"},
+        {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}},
+    ],
+    ids=["uninstalled", "bot-token-revoked"],
+)
+def test_an_uninstalled_workspace_loses_its_token_and_is_disabled_with_the_reason(
+    two_workspaces, post_event, event
+):
+    _, (one, two) = two_workspaces
+    payload = callback(event, team="T0TWO")
+    assert post_event(payload, secret=APP_SECRET).status_code == 200
+
+    two.refresh_from_db()
+    one.refresh_from_db()
+    assert (two.enabled, two.bot_token) == (False, "")
+    assert "install again" in two.last_error
+    assert (one.enabled, one.bot_token) == (True, "xoxb-T0ONE")  # the other workspace is untouched
+    assert not SlackEvent.objects.exists()
+
+
+def test_a_revoked_user_token_leaves_the_bot_installed(two_workspaces, post_event):
+    _, (one, two) = two_workspaces
+    event = {"type": "tokens_revoked", "tokens": {"oauth": ["U0PERSON"], "bot": []}}
+    post_event(callback(event, team="T0TWO"), secret=APP_SECRET)
+    two.refresh_from_db()
+    assert (two.enabled, two.bot_token) == (True, "xoxb-T0TWO")
