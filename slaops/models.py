@@ -29,6 +29,11 @@ class OperatorIncident(models.Model):
     # False: it came back within SLA_OPERATOR_ALERT_QUIET_MINUTES of an announced one, so
     # neither its start nor its end was sent.
     announced = models.BooleanField(default=True)
+    # When its announcement and its recovery went out; until then each operator-alert run tries
+    # again (for SLA_OPERATOR_ALERT_RETRY_MINUTES), `tries` making each try one run's.
+    announced_at = models.DateTimeField(null=True, blank=True)
+    recovery_sent_at = models.DateTimeField(null=True, blank=True)
+    tries = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]

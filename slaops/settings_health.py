@@ -48,6 +48,9 @@ SLA_BANNER_CACHE_SECONDS = env.int("SLA_BANNER_CACHE_SECONDS", default=10)
 # Operator alerts (slaops/health/incidents.py): a problem that comes back within this many
 # minutes of its last announcement is recorded but not announced again (nor its recovery).
 SLA_OPERATOR_ALERT_QUIET_MINUTES = env.int("SLA_OPERATOR_ALERT_QUIET_MINUTES", default=30)
+# An operator alert no channel (nor the managers' e-mail) took is tried again every run for this
+# many minutes.
+SLA_OPERATOR_ALERT_RETRY_MINUTES = env.int("SLA_OPERATOR_ALERT_RETRY_MINUTES", default=60)
 
 # Prometheus metrics (slaops/metrics/). /metrics is readable with the METRICS_TOKEN above, by a
 # signed-in superuser, or from these addresses or networks (comma-separated, e.g.

@@ -10,8 +10,12 @@ opening and closing an incident are compare-and-set, so two runs never announce 
 Alerts go through the existing transports to every enabled channel a manager marked "operator
 alerts" in the admin; if there is none, or none accepted it, by e-mail to the people in the
 Managers role. Rate limit: a problem back within SLA_OPERATOR_ALERT_QUIET_MINUTES of its last
-announced incident is recorded but neither it nor its recovery is sent. An operator alert is
-tried once (no outbox row, no retries): it is about the outbox itself being in trouble.
+announced incident is recorded but neither it nor its recovery is sent. An operator alert does
+not go through the delivery outbox (it is about the outbox itself being in trouble): the
+incident row is its outbox. Its announcement and its recovery are marked sent when a channel or
+the managers' e-mail took them; until then every run tries again, start before recovery, for
+SLA_OPERATOR_ALERT_RETRY_MINUTES. Each try is claimed by a compare-and-set on `tries`, so two
+runs never send one twice.
 """
 
 import logging
@@ -67,23 +71,48 @@ def run_operator_alerts(now: datetime | None = None) -> str:
         announce = not _announced_lately(problem, now)
         try:
             with transaction.atomic():
-                incident = OperatorIncident.objects.create(
+                OperatorIncident.objects.create(
                     problem=problem, title=title[:300], started_at=now, announced=announce
                 )
         except IntegrityError:
             continue  # another run opened it
         opened += 1
-        if announce:
-            notify(incident, recovered=False, now=now)
     for problem, incident in still_open.items():
         if problem in current:
             continue
         ended = OperatorIncident.objects.filter(pk=incident.pk, ended_at__isnull=True)
-        if ended.update(ended_at=now):
-            closed += 1
-            if incident.announced:
-                notify(incident, recovered=True, now=now)
-    return f"{opened} incidents opened, {closed} recovered, {len(current)} open"
+        closed += ended.update(ended_at=now)
+    sent = send_due_notices(now)
+    return f"{opened} incidents opened, {closed} recovered, {len(current)} open, {sent} sent"
+
+
+def send_due_notices(now: datetime) -> int:
+    """Send what is due: each announced incident's start, then (once it ended) its recovery,
+    retried every run until sent or SLA_OPERATOR_ALERT_RETRY_MINUTES old. The notices sent."""
+    from django.db.models import F, Q
+
+    from slaops.models import OperatorIncident
+
+    since = now - timedelta(minutes=settings.SLA_OPERATOR_ALERT_RETRY_MINUTES)
+    due = OperatorIncident.objects.filter(announced=True).filter(
+        Q(announced_at__isnull=True, started_at__gte=since)
+        | Q(recovery_sent_at__isnull=True, ended_at__gte=since)
+    )
+    sent = 0
+    for incident in due.order_by("started_at", "pk"):
+        claimed = OperatorIncident.objects.filter(pk=incident.pk, tries=incident.tries)
+        if not claimed.update(tries=F("tries") + 1):
+            continue  # another run is trying it
+        if incident.announced_at is None and incident.started_at >= since:
+            if not notify(incident, recovered=False, now=now):
+                continue  # the recovery waits for its start
+            OperatorIncident.objects.filter(pk=incident.pk).update(announced_at=now)
+            sent += 1
+        ended, unsent = incident.ended_at is not None, incident.recovery_sent_at is None
+        if ended and unsent and notify(incident, recovered=True, now=incident.ended_at):
+            OperatorIncident.objects.filter(pk=incident.pk).update(recovery_sent_at=now)
+            sent += 1
+    return sent
 
 
 def _announced_lately(problem: str, now: datetime) -> bool:

@@ -128,5 +128,46 @@ def test_when_the_operator_channel_fails_the_managers_get_an_email(manager, froz
 
 
 def test_nothing_wrong_nothing_sent(ops_hook):
-    assert run_operator_alerts() == "0 incidents opened, 0 recovered, 0 open"
+    assert run_operator_alerts() == "0 incidents opened, 0 recovered, 0 open, 0 sent"
     assert not sent(ops_hook) and not OperatorIncident.objects.exists()
+
+
+def test_an_operator_alert_nobody_took_is_sent_by_a_later_run_once(frozen):
+    """No channel took it and no manager has an address: the next runs try again, and the
+    recovery goes out only after its start, each once."""
+    with http_server({"/ops": ["500", "500", "200", "200"]}) as server:
+        AlertChannel.objects.create(
+            name="Ops hook", kind="webhook", url=server.url("/ops"), operator_alerts=True
+        )
+        frozen.shift(5 * 60)
+        run_operator_alerts()  # the evaluator stopped: the hook answers 500
+        frozen.shift(60)
+        heartbeats.beat(heartbeats.EVALUATOR)  # back before anyone heard of it
+        run_operator_alerts()  # ended; its start is tried again (500): the recovery waits
+        frozen.shift(60)
+        run_operator_alerts()  # start, then recovery
+        run_operator_alerts()  # nothing left
+        events = [request.json()["event"] for request in server.to("/ops")]
+    assert events == [
+        "operator.incident",
+        "operator.incident",
+        "operator.incident",
+        "operator.recovered",
+    ]
+    incident = OperatorIncident.objects.get()
+    assert incident.announced_at == NOW + timedelta(minutes=7)
+    assert incident.recovery_sent_at == NOW + timedelta(minutes=7)
+
+
+def test_an_operator_alert_is_not_retried_past_the_retry_time(frozen, settings):
+    settings.SLA_OPERATOR_ALERT_RETRY_MINUTES = 2
+    with http_server({"/ops": ["500"] * 10}) as server:
+        AlertChannel.objects.create(
+            name="Ops hook", kind="webhook", url=server.url("/ops"), operator_alerts=True
+        )
+        frozen.shift(5 * 60)
+        for _ in range(5):
+            run_operator_alerts()
+            frozen.shift(60)
+        tried = len(server.to("/ops"))
+    assert tried == 3  # at 5, 6 and 7 minutes; then it is given up
