@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(REQS_HASH)
 # The documentation site: built from docs/ into $(DOCS_OUT), served by `make run` at /docs/.
 DOCS_OUT ?= $(or $(SLAOPS_VAR_DIR),var)/docs
 
-.PHONY: run test test-sqlite test-servers bench lint docs
+.PHONY: run test bench lint docs
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

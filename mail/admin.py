@@ -10,12 +10,13 @@ from mail import services
 from mail.connections import connection_report
 from mail.forms import MailboxForm
 from mail.models import Attachment, InboundEmail, Mailbox, OutboundEmail
+from policies.admin.helpers import InViewerZone
 
 TEST_BUTTON = "_test_connection"
 
 
 @admin.register(Mailbox)
-class MailboxAdmin(admin.ModelAdmin):
+class MailboxAdmin(InViewerZone, admin.ModelAdmin):
     form = MailboxForm
     change_form_template = "admin/mail/mailbox/change_form.html"
     list_display = ["name", "address", "active", "reads", "sends", "team", "last_polled_at"]

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path
 from django.utils import timezone
 
+from policies.admin.helpers import InViewerZone
 from policies.secret_fields import SecretField, masked
 from slackapp.models import (
     SlackApp,
@@ -115,7 +116,7 @@ class SlackUserInline(admin.TabularInline):
 
 
 @admin.register(SlackApp)
-class SlackAppAdmin(admin.ModelAdmin):
+class SlackAppAdmin(InViewerZone, admin.ModelAdmin):
     form = SlackAppForm
     list_display = [
         "name",
