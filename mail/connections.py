@@ -19,7 +19,7 @@ from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 from imap_tools.errors import ImapToolsError, MailboxLoginError
 
 from mail.models import Mailbox, Security
-from slaops.outbound import DestinationNotAllowed, Unreachable, checked_addresses
+from slaops.outbound import DestinationNotAllowed, Unreachable, checked_addresses, refusal_words
 
 
 class MailServerError(Exception):
@@ -124,11 +124,8 @@ def _described(protocol: str, where: str, error: Exception) -> MailServerError:
     # server's network, not the manager's business.
     if isinstance(error, DestinationNotAllowed):
         # slaops.outbound names the kind of address a name resolves to, never the address.
-        reason = str(error).removeprefix("destination not allowed: ")
-        return MailServerError(
-            f"{protocol} server {where}: not allowed, {reason}.",
-            permanent=True,
-        )
+        said = refusal_words(str(error)).removeprefix("Destination not allowed: ")
+        return MailServerError(f"{protocol} server {where}: not allowed, {said}", permanent=True)
     if isinstance(error, Unreachable):
         return MailServerError(f"{protocol} server {where}: the host name does not resolve.")
     if isinstance(error, ssl.SSLCertVerificationError):
@@ -146,15 +143,16 @@ def _described(protocol: str, where: str, error: Exception) -> MailServerError:
         return MailServerError(f"Nothing answers at {where}: check the host and port.")
     if isinstance(error, TimeoutError | socket.timeout):
         return MailServerError(f"The {protocol} server {where} did not answer in time.")
-    if isinstance(error, OSError):
-        reason = error.strerror or "the connection failed"
-        return MailServerError(f"Cannot reach the {protocol} server {where}: {reason}.")
+    # smtplib's errors are OSErrors too: what the server said comes before the network's words.
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return MailServerError(
             f"The SMTP server {where} refused the user name or password.", permanent=True
         )
     if isinstance(error, smtplib.SMTPException | imaplib.IMAP4.error | ImapToolsError):
         return MailServerError(f"The {protocol} server {where} said: {error}")
+    if isinstance(error, OSError):
+        reason = error.strerror or "the connection failed"
+        return MailServerError(f"Cannot reach the {protocol} server {where}: {reason}.")
     return MailServerError(f"{protocol} server {where}: {type(error).__name__}: {error}")
 
 

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from mail.models import Mailbox
 from policies.secret_fields import SecretField
-from slaops.outbound import DestinationNotAllowed, check_address
+from slaops.outbound import DestinationNotAllowed, check_address, refusal_words
 
 # What a saved password is tied to: change one and the password must be typed again.
 DESTINATION = {
@@ -66,7 +66,7 @@ class MailboxForm(forms.ModelForm):
         except ValueError:
             pass  # a name: its addresses are checked on every connection
         except DestinationNotAllowed as error:
-            raise ValidationError(str(error)) from None
+            raise ValidationError(refusal_words(str(error))) from None
         return host
 
     def clean_authserv_id(self):

@@ -180,3 +180,23 @@ def test_a_receiving_server_name_with_a_verdict_in_it_is_refused(manager_client)
     assert response.status_code == 200
     assert "Only the server" in response.content.decode()
     assert not Mailbox.objects.exists()
+
+
+def test_a_mailbox_on_a_private_address_is_refused_naming_the_setting_that_allows_it(
+    manager_client, settings
+):
+    settings.SLA_ALLOW_PRIVATE_DESTINATIONS = False
+    response = manager_client.post(ADD, form(imap_host="10.0.0.5"))
+    said = response.content.decode()
+    assert "SLA_ALLOW_PRIVATE_DESTINATIONS=true allows such addresses" in said
+    assert "SLA_HTTP_ALLOWED_HOSTS does not change this" in said
+    assert not Mailbox.objects.exists()
+
+
+def test_an_smtp_servers_own_refusal_is_quoted_not_called_unreachable():
+    import smtplib
+
+    from mail.connections import _described
+
+    said = _described("SMTP", "smtp.example.net:587", smtplib.SMTPSenderRefused(550, b"no", "x"))
+    assert "said" in str(said) and "Cannot reach" not in str(said)
