@@ -26,7 +26,7 @@ run: $(STAMP)
 	$(MANAGE) seed_demo
 	$(MANAGE) ingest_email -v0 --mailbox support@slaops.example --create-mailbox samples/*.eml >/dev/null  # demo e-mails (once)
 	$(MANAGE) ensure_schedules
-	$(BIN)/sphinx-build -W --keep-going -q -b html docs $(DOCS_OUT)  # the site at /docs/
+	$(BIN)/sphinx-build -W --keep-going -q -b html -d $(DOCS_OUT).doctrees docs $(DOCS_OUT)  # the site at /docs/
 	@echo ""
 	@echo "  SLA Ops is running at $(patsubst %/,%,$(SITE_URL))/"
 	@echo "  Its documentation:   $(patsubst %/,%,$(SITE_URL))/docs/"
@@ -66,7 +66,7 @@ bench: $(STAMP)
 
 # The documentation site, warnings as errors (tests/test_docs.py builds it in `make test` too).
 docs: $(STAMP)
-	$(BIN)/sphinx-build -W --keep-going -b html docs $(DOCS_OUT)
+	$(BIN)/sphinx-build -W --keep-going -b html -d $(DOCS_OUT).doctrees docs $(DOCS_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

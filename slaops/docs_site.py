@@ -29,6 +29,8 @@ def docs(request, path: str = ""):
     root = docs_root()
     if not (root / "index.html").is_file():
         return HttpResponse(NOT_BUILT, status=404)
+    if any(part.startswith(".") for part in path.split("/")):
+        raise Http404("No such page")  # Sphinx's own files (.doctrees, .buildinfo) are not pages
     if path == "" or path.endswith("/"):
         path += "index.html"
     try:

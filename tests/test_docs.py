@@ -149,6 +149,10 @@ def test_the_site_serves_nothing_outside_its_build(client, served):
     assert client.get("/docs/%2e%2e/%2e%2e/slaops/settings.py").status_code == 404
     assert client.get("/docs/no-such-page.html").status_code == 404
     assert client.post("/docs/index.html").status_code == 405
+    # Sphinx's own files (the pickled environment names the checkout's path) are not pages.
+    assert (served / ".buildinfo").exists() and (served / ".doctrees").is_dir()
+    assert client.get("/docs/.buildinfo").status_code == 404
+    assert client.get("/docs/.doctrees/environment.pickle").status_code == 404
 
 
 @pytest.mark.django_db
