@@ -79,6 +79,17 @@ def timetable() -> list[dict]:
 
 # Schedules that also run as soon as the timetable is written (a cluster's start, a migrate).
 RUN_AT_START = {"slack-catch-up"}
+# Tasks a task cluster queues as it starts, instead of waiting for django-q2's scheduler, whose
+# first look for due schedules comes 30 s after a start: the evaluator (its chain), so the first
+# alerts and the health banner's "no evaluation has completed yet" do not wait on it.
+QUEUED_AT_START = ("threads.tasks.evaluate",)
+
+
+def queue_at_start() -> None:
+    from django_q.tasks import async_task
+
+    for func in QUEUED_AT_START:
+        async_task(func)
 
 
 def ensure_schedules(using: str = "default") -> list[str]:

@@ -107,3 +107,27 @@ def test_a_cluster_start_brings_the_timetable_up_to_date(settings, monkeypatch):
         call_command("qcluster")
     assert set(Schedule.objects.values_list("name", flat=True)) == EVERY_SCHEDULE
     assert Schedule.objects.get(name="sla-evaluate").minutes == 5
+
+
+@pytest.mark.django_db
+def test_a_cluster_start_queues_an_evaluation_instead_of_waiting_for_the_scheduler(monkeypatch):
+    """django-q2 first looks for due schedules 30 s after a start: without this, a fresh
+    install's banner said "no evaluation has completed yet" for a minute or more."""
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    class StartedCluster:
+        def __init__(self):
+            self.sentinel = type("Sentinel", (), {"is_alive": lambda s: False})()
+
+        def start(self):
+            pass
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr("django_q.cluster.Cluster", StartedCluster)
+    monkeypatch.setattr("django_q.conf.Conf.SYNC", False)
+    call_command("qcluster")
+    queued = [SignedPackage.loads(row.payload)["func"] for row in OrmQ.objects.all()]
+    assert queued == ["threads.tasks.evaluate"]

@@ -27,7 +27,7 @@ from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
 from slaops import stopping
 from slaops.health.heartbeats import ClusterHeartbeat
 from slaops.metrics.multiproc import clear_multiprocess_dir, multiprocess_dir
-from slaops.schedules import ensure_schedules
+from slaops.schedules import ensure_schedules, queue_at_start
 
 
 def metrics_server_wanted() -> bool:
@@ -83,6 +83,7 @@ class Command(DjangoQCommand):
         connections.close_all()
         serve_metrics = metrics_server_wanted()
         cluster.start()
+        queue_at_start()  # after the fork: the sentinel and workers do not share its connection
         if serve_metrics:
             # After the sentinel forked: no child inherits the server's thread.
             start_metrics_server()
