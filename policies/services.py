@@ -105,7 +105,8 @@ def tier_make_default(*, tier: Tier) -> Tier:
     return tier
 
 
-def _next_order() -> int:
+def next_policy_order() -> int:
+    """After every policy: what a new one (a template's, a clone, the admin's add form) gets."""
     return (SlaPolicy.objects.aggregate(m=Max("order"))["m"] or 0) + 10
 
 
@@ -136,7 +137,7 @@ def policy_clone(*, policy: SlaPolicy) -> SlaPolicy:
         name = f"{base} ({n})"
     clone = SlaPolicy.objects.create(
         name=name,
-        order=_next_order(),
+        order=next_policy_order(),
         active=False,
         description=policy.description,
         priorities=list(policy.priorities),
@@ -215,7 +216,7 @@ def policies_from_template(
             name = f"{prefix}{spec.name} ({n})"
         policy = SlaPolicy.objects.create(
             name=name,
-            order=_next_order(),
+            order=next_policy_order(),
             active=active,
             description=f"From the “{template.name}” template. {spec.description}".strip(),
             priorities=list(spec.priorities),

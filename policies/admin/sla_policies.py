@@ -122,6 +122,13 @@ class SlaPolicyAdmin(InlinesCheckedTogether, admin.ModelAdmin):
         ("Order", {"fields": ["order"], "classes": ["collapse"]}),
     ]
 
+    def get_changeform_initial_data(self, request):
+        """A new policy goes last, as a template's or a clone does: with order 0 it would be
+        tried before every existing one and quietly take their threads."""
+        from policies.services import next_policy_order
+
+        return {"order": next_policy_order(), **super().get_changeform_initial_data(request)}
+
     def get_queryset(self, request):
         return (
             super()

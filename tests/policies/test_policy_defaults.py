@@ -63,3 +63,13 @@ def test_policies_that_differ_from_the_defaults_are_listed_not_rewritten(manager
     note = page.split("policy-defaults", 1)[1].split("</div>", 1)[0]
     assert "As documented" not in note
     assert SlaPolicy.objects.get(name="Opposite").reply_resumes == []
+
+
+def test_a_new_policy_from_the_add_form_goes_after_the_existing_ones(manager_client):
+    """With order 0 it was tried first and quietly took every thread the others matched."""
+    from tests.factories import policy
+
+    policy("Enterprise")
+    SlaPolicy.objects.filter(name="Enterprise").update(order=40)
+    page = manager_client.get(reverse("admin:policies_slapolicy_add")).content.decode()
+    assert re.search(r'name="order"[^>]*value="50"', page)
