@@ -6,6 +6,7 @@ from rest_framework_api_key.admin import APIKeyModelAdmin
 from rest_framework_api_key.models import APIKey
 
 from integrations.models import IntegrationKey
+from policies.admin.helpers import InViewerZone
 
 # The library's own key model is not used: one kind of key, one list.
 if admin.site.is_registered(APIKey):
@@ -33,7 +34,7 @@ class SuperusersOnly:
 
 
 @admin.register(IntegrationKey)
-class IntegrationKeyAdmin(SuperusersOnly, APIKeyModelAdmin):
+class IntegrationKeyAdmin(SuperusersOnly, InViewerZone, APIKeyModelAdmin):
     list_display = [
         "prefix",
         "name",

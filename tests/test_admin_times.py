@@ -32,3 +32,12 @@ def test_a_slack_workspaces_last_error_reads_in_the_operators_zone(berlin_operat
     )
     html = berlin_operator.get(f"/admin/slackapp/slackapp/{app.pk}/change/").content.decode()
     assert "11 a.m." in html and "10 a.m." not in html
+
+
+def test_an_integration_keys_creation_reads_in_the_operators_zone(berlin_operator):
+    from integrations.models import IntegrationKey
+
+    key, _ = IntegrationKey.objects.create_key(name="Bridge", source="bridge")
+    IntegrationKey.objects.filter(pk=key.pk).update(created=AT)
+    html = berlin_operator.get("/admin/integrations/integrationkey/").content.decode()
+    assert "11 a.m." in html and "10 a.m." not in html

@@ -1,5 +1,6 @@
 """manage.py seed_demo: load the demo configuration and people (safe to run again)."""
 
+import logging
 import os
 
 from django.core.management.base import BaseCommand
@@ -17,6 +18,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        # The demo's threads queue alert deliveries; django-q2 logs each ("Enqueued [slaops] 3"),
+        # which reads like an error in `make run`'s output.
+        logging.getLogger("django-q").setLevel(logging.WARNING)
         report = seed_demo(host=os.environ.get("HOST") or "127.0.0.1")
         if report.created:
             self.stdout.write("Demo data: created " + "; ".join(report.created) + ".")
