@@ -45,6 +45,7 @@ run: $(STAMP)
 test: $(STAMP)
 	@sh tests/setup_browser.sh
 	@sh tests/setup_mail.sh
+	@sh tests/setup_promtool.sh
 	$(BIN)/python -m pytest -m "not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	SLAOPS_TEST_SERVERS=1 $(BIN)/python -m pytest -m "server or both"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 

@@ -59,6 +59,10 @@ def worker_spawned(**kwargs) -> None:
     """A worker stops on SIGTERM after its current task (django-q2's default kills it mid-task),
     and exits by itself once its sentinel is gone (a SIGTERM to the whole process group kills
     the sentinel at once; nobody would send the worker its stop pill)."""
+    from django_q.conf import Conf
+
+    if Conf.SYNC or threading.current_thread() is not threading.main_thread():
+        return  # a task run in this process (sync mode, tests): no worker process to stop
     _state["parent"] = os.getppid()
     signal.signal(signal.SIGTERM, _on_sigterm)
     threading.Thread(target=_watch_parent, daemon=True, name="sentinel-watch").start()

@@ -73,7 +73,10 @@ def test_the_rule_tests_load_the_rules_and_test_only_alerts_that_exist():
             assert base_name(series["series"].split("{")[0]) in exported()
 
 
-NO_PROMTOOL = "promtool is not installed (Debian package `prometheus`): the files are parsed above"
+NO_PROMTOOL = (
+    "promtool is not installed (Debian package `prometheus`, tests/setup_promtool.sh): the files "
+    "are parsed above"
+)
 
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason=NO_PROMTOOL)
