@@ -35,7 +35,7 @@ class AlertChannel(ConfigurationModel):
         default=False,
         help_text="Also send alerts about SLA Ops itself here: a channel or mailbox failing, the "
         "evaluator lagging. Each problem once, then a “recovered” message. Pick a channel other "
-        "than the one you want to hear about; with none chosen, they go to MANAGERS by e-mail.",
+        "than the one you want to hear about; with none chosen, they go to the managers by e-mail.",
     )
     disabled_reason = models.CharField(max_length=300, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
