@@ -14,7 +14,7 @@ import logging
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, connection
 from slack_sdk import WebClient
 from slack_sdk.socket_mode.builtin import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
@@ -63,16 +63,24 @@ def dispatch(kind: str, payload, *, retry: int = 0) -> handlers.Answer:
     return handlers.slash_command(app, payload)
 
 
+def _fresh_connection() -> None:
+    """Drop this thread's database connection if it broke or aged out, as Django does around a
+    request; never inside a transaction (one the caller holds, as a test does), which closing
+    would end."""
+    if not connection.in_atomic_block:
+        close_old_connections()
+
+
 def on_request(client, request: SocketModeRequest) -> None:
     """The client's listener: dispatch, then ack (with a slash command's immediate answer)."""
-    close_old_connections()  # a worker thread of the client's: no stale connection
+    _fresh_connection()  # a worker thread of the client's: no stale connection
     try:
         answer = dispatch(request.type, request.payload, retry=request.retry_attempt or 0)
     except DatabaseError as error:
         log.warning("Slack envelope not acked, the database is unavailable: %s", error)
         return  # Slack sends it again
     finally:
-        close_old_connections()
+        _fresh_connection()
     if answer.error:
         log.warning("Slack %s envelope refused: %s", request.type, answer.error)
     body = answer.body if answer.status == 200 else None
