@@ -58,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/evaluator.py
 	$(BIN)/python bench/alert_latency.py 300 120
 	$(BIN)/python bench/alert_burst.py 500 0.25
+	$(BIN)/python bench/metrics_figures.py 10000 1000000
 	$(BIN)/python bench/queue_page.py 10000 1000000
 	$(BIN)/python bench/inbox_page.py 10000 1000000
 	$(BIN)/python bench/reports.py
