@@ -16,6 +16,7 @@ SERVER_PASS = os.environ.get("SLAOPS_TEST_SERVERS") == "1"
 SERVER_DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if SERVER_PASS and SERVER_DATABASE_URL.startswith(("postgres", "pgsql")):
     DATABASES = {"default": env.db_url_config(SERVER_DATABASE_URL)}
+    DATABASES["default"]["ENGINE"] = "slaops.postgresql"  # the product's backend (settings.py)
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests; also silences the missing STATIC_ROOT
