@@ -185,11 +185,12 @@ class _Run:
                 app=self.app, ts__in={ts for _, ts in keys}, replies_checked_at__isnull=False
             ).only("channel_id", "ts", "replies_checked_at")
         )
-        never = self.now - timedelta(days=36500)
         order = {key: place for place, key in enumerate(keys)}
-        for channel_id, thread_ts in sorted(
-            order, key=lambda k: (checked.get(k) or never, order[k])
-        ):
+
+        def turn(key):  # never asked first, then the longest ago; open before resolved at a tie
+            return (key in checked, checked.get(key) or self.now, order[key])
+
+        for channel_id, thread_ts in sorted(order, key=turn):
             self._replies(self.channels[channel_id], thread_ts)
 
     def _replies(self, channel: SlackChannel, thread_ts: str) -> None:

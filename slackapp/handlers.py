@@ -16,7 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from slackapp.connect import delivered_to
-from slackapp.installs import addressed
+from slackapp.installs import DjangoInstallationStore, addressed
 from slackapp.models import SlackApp, SlackEvent
 
 log = logging.getLogger(__name__)
@@ -73,8 +73,7 @@ def interaction(app: SlackApp, payload: dict) -> Answer:
         return refused(str(error))
     if action is None:
         return Answer()  # the link button, or an interaction that is not ours: nothing to do
-    team, enterprise = payload.get("team"), payload.get("enterprise")
-    app = addressed(app, {"team_id": _id(team), "enterprise_id": _id(enterprise)})
+    app = addressed(app, teams_named("interactive", payload))
     if app.pk is None:
         return Answer()  # signed by the app for a workspace not installed or not approved
     _enqueue("slackapp.tasks.interact", app.pk, action)
@@ -131,9 +130,24 @@ def _enqueue(task: str, *args, name: str | None = None) -> None:
     async_task(task, *args, group="slack", **named)
 
 
-def _id(named) -> str | None:
-    """A payload's `team` or `enterprise`: an object with an id (Slack sends null for none)."""
-    return named.get("id") if isinstance(named, dict) else None
+def teams_named(kind: str, payload: dict) -> dict:
+    """The workspace and org a payload is for, in an event's terms (`team_id`, `enterprise_id`,
+    `context_team_id`) so connect.delivered_to can read any kind: an event names them itself, a
+    slash command's form flat, a click in its `team`, `enterprise` and `user` objects."""
+    if kind == "events_api":
+        return payload
+    if kind == "slash_commands":
+        return {"team_id": payload.get("team_id"), "enterprise_id": payload.get("enterprise_id")}
+
+    def part(key: str, field: str = "id"):
+        named = payload.get(key)
+        return named.get(field) if isinstance(named, dict) else None
+
+    return {
+        "team_id": part("team"),
+        "enterprise_id": part("enterprise"),
+        "context_team_id": part("user", "team_id"),
+    }
 
 
 def _token_gone(app: SlackApp, event: dict) -> None:
@@ -146,12 +160,11 @@ def _token_gone(app: SlackApp, event: dict) -> None:
         tokens = event.get("tokens")
         if not (isinstance(tokens, dict) and tokens.get("bot")):
             return  # user tokens only: the app asks for none
+    DjangoInstallationStore().delete_bot(
+        enterprise_id=app.enterprise_id or None, team_id=app.team_id or None
+    )
     said = "uninstalled from Slack" if event.get("type") == "app_uninstalled" else "token revoked"
     SlackApp.objects.filter(pk=app.pk).update(
-        bot_token="",
-        bot_refresh_token="",
-        bot_token_expires_at=None,
-        enabled=False,
         last_error=f"{said}: install again (Add to Slack) to use this workspace",
         last_error_at=timezone.now(),
     )

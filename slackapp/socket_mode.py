@@ -32,17 +32,7 @@ SOCKET_HOSTS = ("slack.com", "slack-gov.com")  # wss-primary.slack.com and the l
 def app_for(kind: str, payload: dict) -> SlackApp | None:
     """The enabled installation (a workspace, or an org for an org-wide install) an envelope is
     for, else None."""
-    if kind == "events_api":
-        named = payload
-    elif kind == "slash_commands":
-        named = {"team_id": payload.get("team_id"), "enterprise_id": payload.get("enterprise_id")}
-    else:
-        team, enterprise, user = (payload.get(key) for key in ("team", "enterprise", "user"))
-        named = {
-            "team_id": team.get("id") if isinstance(team, dict) else None,
-            "enterprise_id": enterprise.get("id") if isinstance(enterprise, dict) else None,
-            "context_team_id": user.get("team_id") if isinstance(user, dict) else None,
-        }
+    named = handlers.teams_named(kind, payload)
     apps = SlackApp.objects.filter(enabled=True).order_by("pk")
     return next((app for app in apps if delivered_to(app, named)), None)
 
