@@ -49,3 +49,50 @@ def test_update_rows_writes_every_field_of_many_rows_with_one_statement(agent):
             f"Zone/{n}",
         )
         assert row.due_at == clock.due_at  # unchanged fields are written back as they were
+
+
+def test_many_rows_are_written_by_copy_and_a_second_write_in_the_transaction_stands(agent):
+    """From COPY_FROM rows on, PostgreSQL gets the values by a binary COPY into a temporary
+    table: every type of the clock's columns arrives as it was, NULLs too, and a second
+    update of the same columns before the commit writes its own values, not the first's."""
+    from django.db import transaction
+
+    from threads.bulk import COPY_FROM
+
+    tier("Free", default=True)
+    policy("Gold", calendar=office_calendar(), targets=[("first_response", "", 60)])
+    threads = [
+        thread_create(subject=f"T{n}", first_message="hi").thread for n in range(COPY_FROM + 2)
+    ]
+    clocks = list(SlaClock.objects.filter(thread__in=threads).order_by("id"))
+    now = timezone.now()
+    with transaction.atomic():
+        for n, clock in enumerate(clocks):
+            clock.state = ClockState.BREACHING
+            clock.breached_at = now - timedelta(seconds=n)
+            clock.warn_at = None
+            clock.holder = agent if n % 2 else None
+            clock.escalations = [[1, n, None, "urgent"]]
+            clock.attribution = {"parts": {"agent": n}, "holder": "agent"}
+            clock.used = timedelta(seconds=n, microseconds=7)
+            clock.paused = bool(n % 3)
+            clock.zone = f"Zone/{n}"
+        update_rows(SlaClock, clocks, CLOCK_FIELDS)
+        SlaClock.objects.filter(pk=clocks[-1].pk).update(zone="Set since")
+        for clock in clocks[:3]:
+            clock.zone = "Europe/Berlin"
+        update_rows(SlaClock, clocks[:-1], CLOCK_FIELDS)
+    saved = {c.pk: c for c in SlaClock.objects.filter(pk__in=[c.pk for c in clocks])}
+    for n, clock in enumerate(clocks):
+        row = saved[clock.pk]
+        assert (row.state, row.breached_at, row.warn_at) == (
+            ClockState.BREACHING,
+            now - timedelta(seconds=n),
+            None,
+        )
+        assert row.holder_id == (agent.pk if n % 2 else None)
+        assert row.escalations == [[1, n, None, "urgent"]]
+        assert row.attribution == {"parts": {"agent": n}, "holder": "agent"}
+        assert (row.used, row.paused) == (timedelta(seconds=n, microseconds=7), bool(n % 3))
+    assert [saved[c.pk].zone for c in clocks[:4]] == ["Europe/Berlin"] * 3 + ["Zone/3"]
+    assert saved[clocks[-1].pk].zone == "Set since"  # not written again by the second update

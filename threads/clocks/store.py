@@ -179,12 +179,14 @@ def save(works: list[Clockwork]) -> None:
     # fetch of their new keys waits for the updates sent before them); many events go by COPY,
     # which psycopg's pipeline cannot carry, after it.
     many = by_copy(len(events))
+    touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
+    attributed = any(w.attributed for w in works)
+    fields = [f for f in CLOCK_FIELDS if attributed or f not in ATTRIBUTION_FIELDS]
+    if by_copy(len(touched)):  # by COPY, which the pipeline below cannot carry
+        update_rows(SlaClock, touched, fields)
     with together():
         save_threads(works)
-        touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
-        if touched:
-            attributed = any(w.attributed for w in works)
-            fields = [f for f in CLOCK_FIELDS if attributed or f not in ATTRIBUTION_FIELDS]
+        if touched and not by_copy(len(touched)):
             update_rows(SlaClock, touched, fields)
         created = [c for w in works for c in w.created]
         if created:
