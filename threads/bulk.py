@@ -89,7 +89,8 @@ def _copy(cursor, statement: str, fields: list):
     BINARY_TYPES, else text (each value dumped by its Python type)."""
     types = [f.db_type(connection).split("(")[0] for f in fields]
     binary = set(types) <= BINARY_TYPES
-    with cursor.cursor.copy(statement + " FROM STDIN" + (" (FORMAT BINARY)" if binary else "")) as copy:
+    statement += " FROM STDIN (FORMAT BINARY)" if binary else " FROM STDIN"
+    with cursor.cursor.copy(statement) as copy:
         if binary:
             copy.set_types(types)
         yield copy
