@@ -7,6 +7,7 @@ class ThreadsConfig(AppConfig):
     verbose_name = "Threads and SLA clocks"
 
     def ready(self):
+        import slaops.postgresql.lookups  # noqa: F401  (field__any_of, used by the evaluator)
         from threads.reapply import on_team_deleted
 
         # However a team is deleted (admin, shell), the threads it holds leave it by the rules.

@@ -124,14 +124,14 @@ def lock_batch(thread_ids: list[int], book: PolicyBook) -> tuple[list[Clockwork]
     locking = Thread.objects.order_by()
     if connection.features.has_select_for_update_skip_locked:
         locking = locking.select_for_update(skip_locked=True)
-    threads = {t.pk: t for t in locking.filter(pk__in=thread_ids)}
+    threads = {t.pk: t for t in locking.filter(pk__any_of=thread_ids)}
     accounts = Account.objects.in_bulk({t.account_id for t in threads.values()} - {None})
     thread_account = Thread.account.field
     for thread in threads.values():
         if thread.account_id is not None:
             thread_account.set_cached_value(thread, accounts.get(thread.account_id))
     clocks: dict[int, list[SlaClock]] = {pk: [] for pk in threads}
-    rows = list(_clock_rows().select_related(None).filter(thread_id__in=threads))
+    rows = list(_clock_rows().select_related(None).filter(thread_id__any_of=list(threads)))
     _attach_configuration(book, list(threads.values()), rows)
     clock_thread = SlaClock.thread.field
     for clock in rows:

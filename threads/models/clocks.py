@@ -8,10 +8,11 @@ from django.db.models import Q
 from django.utils import timezone
 
 from policies.vocabulary import Metric
+from threads.models.loading import ReadQuickly
 from threads.models.threads import RUNNING_STATES, ClockState, Thread
 
 
-class SlaClock(models.Model):
+class SlaClock(ReadQuickly):
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="clocks")
     metric = models.CharField(max_length=20, choices=Metric.choices)
     policy = models.ForeignKey(

@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from policies.vocabulary import Channel, Priority, ThreadStatus
+from threads.models.loading import ReadQuickly
 
 
 class ClockState(models.TextChoices):
@@ -23,7 +24,7 @@ FINISHED_STATES = [ClockState.ACHIEVED, ClockState.BREACHED, ClockState.CANCELLE
 CLOSED_STATUSES = [ThreadStatus.RESOLVED, ThreadStatus.CLOSED]
 
 
-class Thread(models.Model):
+class Thread(ReadQuickly):
     subject = models.CharField(max_length=300)
     account = models.ForeignKey(
         "accounts.Account", null=True, blank=True, on_delete=models.SET_NULL, related_name="threads"
