@@ -13,7 +13,13 @@ from threads.models.threads import RUNNING_STATES, ClockState, Thread
 
 
 class SlaClock(ReadQuickly):
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="clocks")
+    # Indexed by (thread, metric) below, as the foreign keys set on few clocks (team, holder,
+    # override, breach reason) are by partial indexes of the rows that have one: every index
+    # costs each write of a clock (the evaluator's thousand a tick), and a row with NULL there
+    # would only add an entry nobody looks up.
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="clocks", db_index=False
+    )
     metric = models.CharField(max_length=20, choices=Metric.choices)
     policy = models.ForeignKey(
         "policies.SlaPolicy", null=True, on_delete=models.SET_NULL, related_name="+"
@@ -24,7 +30,12 @@ class SlaClock(ReadQuickly):
     # A team's own clock (team response, team resolution): the team it measures. Its target
     # is the team's (no policy target); it never changes a customer clock.
     team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     # Periodic update: the cycle this clock measures (1 from the first public reply, 2, …).
     cycle = models.PositiveIntegerField(null=True, blank=True)
@@ -73,6 +84,7 @@ class SlaClock(ReadQuickly):
         on_delete=models.SET_NULL,
         related_name="+",
         help_text="The assignee when the clock breached or stopped.",
+        db_index=False,
     )
     # A person moved the due time (threads/clocks/rules.py, DueMoved): the instant it was moved
     # to, who, when and why. `original_due_at` is the due time the policy gives, kept beside it:
@@ -80,7 +92,12 @@ class SlaClock(ReadQuickly):
     original_due_at = models.DateTimeField(null=True, blank=True)
     override_due_at = models.DateTimeField(null=True, blank=True)
     overridden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     overridden_at = models.DateTimeField(null=True, blank=True)
     override_reason = models.TextField(blank=True)
@@ -104,10 +121,16 @@ class SlaClock(ReadQuickly):
         blank=True,
         on_delete=models.PROTECT,
         related_name="clocks",
+        db_index=False,
     )
     breach_note = models.TextField(blank=True)
     breach_reason_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     breach_reason_at = models.DateTimeField(null=True, blank=True)
     breach_reason_confirmed = models.BooleanField(default=False)
@@ -160,6 +183,12 @@ class SlaClock(ReadQuickly):
             ),
             models.Index(fields=["thread", "metric"]),
             models.Index(fields=["state", "stopped_at"]),
+            *(
+                models.Index(
+                    fields=[name], condition=Q((f"{name}__isnull", False)), name=f"clock_{name}_set"
+                )
+                for name in ("team", "holder", "overridden_by", "breach_reason", "breach_reason_by")
+            ),
             # The breach review and breach counts of the reports.
             models.Index(
                 fields=["breached_at"],
@@ -240,14 +269,23 @@ class SlaEventQuerySet(models.QuerySet):
 class SlaEvent(models.Model):
     """One immutable row per transition: the single source for alerts, history and reports."""
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (thread, at) below, the actor only where there is one (the evaluator's events
+    # have none).
+    thread = models.ForeignKey(
+        Thread, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     clock = models.ForeignKey(
         SlaClock, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     at = models.DateTimeField()
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     details = models.JSONField(default=dict, blank=True)
     historical = models.BooleanField(
@@ -263,6 +301,9 @@ class SlaEvent(models.Model):
         indexes = [
             models.Index(fields=["thread", "at"]),
             models.Index(fields=["kind", "at"]),
+            models.Index(
+                fields=["actor"], condition=Q(actor__isnull=False), name="event_actor_set"
+            ),
         ]
 
     def __str__(self) -> str:
