@@ -171,3 +171,28 @@ def test_a_thread_held_by_another_transaction_is_skipped_then_moved_once(gold, a
     assert tick(minutes_after_due=2).threads == 1
     assert (breaching(held), breaching(free)) == (1, 1)
     assert Delivery.objects.filter(event__kind=EventKind.BREACHING).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_garbage_collector_is_paused_for_a_batch_and_back_after_it_even_when_it_fails(
+    gold, agent, monkeypatch
+):
+    import gc
+
+    from threads.clocks import store
+
+    open_threads(2, assignee=agent)
+    seen, real = [], store.lock_batch
+
+    def lock_batch(thread_ids, book):
+        seen.append(gc.isenabled())
+        if len(thread_ids) > 1:
+            raise RuntimeError("the batch fails; its threads are retried one by one")
+        return real(thread_ids, book)
+
+    monkeypatch.setattr(store, "lock_batch", lock_batch)
+    assert gc.isenabled()
+    report = tick()
+    assert (report.threads, report.failed) == (2, 0)
+    assert seen == [False, False, False]
+    assert gc.isenabled()
