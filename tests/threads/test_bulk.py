@@ -96,3 +96,32 @@ def test_many_rows_are_written_by_copy_and_a_second_write_in_the_transaction_sta
         assert (row.used, row.paused) == (timedelta(seconds=n, microseconds=7), bool(n % 3))
     assert [saved[c.pk].zone for c in clocks[:4]] == ["Europe/Berlin"] * 3 + ["Zone/3"]
     assert saved[clocks[-1].pk].zone == "Set since"  # not written again by the second update
+
+
+def test_an_event_built_quickly_is_the_event_the_model_would_make(agent):
+    """SlaEvent.recorded (threads/models/loading.py) makes what SlaEvent(…) makes: the same
+    values, related objects and state, and both save the same row."""
+    from threads.models import SlaEvent
+
+    tier("Free", default=True)
+    policy("Gold", calendar=office_calendar(), targets=[("first_response", "", 60)])
+    thread = thread_create(subject="T", first_message="hi").thread
+    clock = SlaClock.objects.filter(thread=thread).first()
+    at = timezone.now()
+    values = dict(
+        thread=thread, clock=clock, kind="breaching", at=at, actor=agent, details={"a": 1}
+    )
+    quick = SlaEvent.recorded(**values, historical=False)
+    slow = SlaEvent(**values, historical=False)
+    names = [f.attname for f in SlaEvent._meta.concrete_fields if f.attname != "recorded_at"]
+    assert [getattr(quick, n) for n in names] == [getattr(slow, n) for n in names]
+    assert (quick.thread, quick.clock, quick.actor) == (thread, clock, agent)
+    assert (quick._state.adding, quick._state.db) == (True, None)
+    quick.save()
+    saved = SlaEvent.objects.get(pk=quick.pk)
+    assert (saved.thread_id, saved.clock_id, saved.actor_id, saved.details) == (
+        thread.pk,
+        clock.pk,
+        agent.pk,
+        {"a": 1},
+    )

@@ -55,7 +55,7 @@ class ClockMoves:
     def record(self, kind, at, clock=None, **details) -> SlaEvent:
         if self.via:
             details["via"] = self.via
-        event = self.event_type(
+        event = self.event_type.recorded(
             thread=self.thread,
             clock=clock,
             kind=kind,

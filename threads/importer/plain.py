@@ -256,6 +256,10 @@ class PlainEvent(_Plain):
     clock_id = _Key("clock")
     recorded_at = None  # written as the batch's instant, as the model's default would
 
+    @classmethod
+    def recorded(cls, **values) -> "PlainEvent":  # as SlaEvent.recorded
+        return cls(**values)
+
     def __init__(self, *, thread, clock, kind, at, actor, details, historical):
         self.id = None
         self.thread = thread

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from policies.vocabulary import Metric
-from threads.models.loading import ReadQuickly
+from threads.models.loading import ReadQuickly, built
 from threads.models.threads import RUNNING_STATES, ClockState, Thread
 
 
@@ -313,3 +313,23 @@ class SlaEvent(models.Model):
         if self.pk is not None and not self._state.adding:
             raise TypeError("SLA events are immutable")
         super().save(*args, **kwargs)
+
+    @classmethod
+    def recorded(cls, *, thread, clock, kind, at, actor, details, historical) -> "SlaEvent":
+        """A new event of the rules (not yet saved), as `SlaEvent(thread=…, …)` makes it, built
+        quickly (threads/models/loading.py): the evaluator makes a thousand a tick."""
+        return built(
+            cls,
+            {
+                "id": None,
+                "thread_id": thread.pk,
+                "clock_id": None if clock is None else clock.pk,
+                "kind": kind,
+                "at": at,
+                "actor_id": None if actor is None else actor.pk,
+                "details": details,
+                "historical": historical,
+                "recorded_at": timezone.now(),
+            },
+            {"thread": thread, "clock": clock, "actor": actor},
+        )
