@@ -14,6 +14,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from accounts.models import Contact
+from threads.bulk import NEXT_KEY
 
 BYTEA = 17  # the type oid
 JSONB_VERSION = b"\x01"
@@ -95,8 +96,7 @@ def write(model: type[models.Model], objs: list, now) -> None:
     with connection.cursor() as cursor:
         # One text value of all the keys: reading thousands of one-key rows costs more.
         cursor.execute(
-            "SELECT string_agg(nextval(pg_get_serial_sequence(%s, 'id'))::text, ',') "
-            "FROM generate_series(1, %s)",
+            f"SELECT string_agg({NEXT_KEY}::text, ',') FROM generate_series(1, %s)",
             [model._meta.db_table, len(objs)],
         )
         for obj, pk in zip(objs, map(int, cursor.fetchone()[0].split(",")), strict=True):
