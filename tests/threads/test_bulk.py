@@ -125,3 +125,37 @@ def test_an_event_built_quickly_is_the_event_the_model_would_make(agent):
         agent.pk,
         {"a": 1},
     )
+
+
+def test_a_receiver_of_the_init_signals_still_hears_of_clocks_read_and_events_built(agent):
+    """Read without __init__ only while nobody listens (threads/models/loading.py)."""
+    from django.db.models.signals import post_init
+
+    from threads.models import SlaEvent
+
+    tier("Free", default=True)
+    policy("Gold", calendar=office_calendar(), targets=[("first_response", "", 60)])
+    thread = thread_create(subject="T", first_message="hi").thread
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(sender)
+
+    post_init.connect(receiver, sender=SlaClock)
+    post_init.connect(receiver, sender=SlaEvent)
+    try:
+        clock = SlaClock.objects.filter(thread=thread).first()
+        SlaEvent.recorded(
+            thread=thread,
+            clock=clock,
+            kind="breaching",
+            at=timezone.now(),
+            actor=None,
+            details={},
+            historical=False,
+        )
+    finally:
+        post_init.disconnect(receiver, sender=SlaClock)
+        post_init.disconnect(receiver, sender=SlaEvent)
+    assert heard == [SlaClock, SlaEvent]
+    assert clock.thread_id == thread.pk and not clock._state.adding
