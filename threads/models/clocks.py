@@ -182,7 +182,13 @@ class SlaClock(ReadQuickly):
                 condition=Q(state__in=RUNNING_STATES),
             ),
             models.Index(fields=["thread", "metric"]),
-            models.Index(fields=["state", "stopped_at"]),
+            # The reports' finished clocks by stop; a running clock (no stop yet) is not in it,
+            # so the evaluator's writes of running clocks skip it.
+            models.Index(
+                fields=["state", "stopped_at"],
+                condition=Q(stopped_at__isnull=False),
+                name="clock_finished_by_stop",
+            ),
             *(
                 models.Index(
                     fields=[name], condition=Q((f"{name}__isnull", False)), name=f"clock_{name}_set"
