@@ -159,3 +159,34 @@ def test_a_receiver_of_the_init_signals_still_hears_of_clocks_read_and_events_bu
         post_init.disconnect(receiver, sender=SlaEvent)
     assert heard == [SlaClock, SlaEvent]
     assert clock.thread_id == thread.pk and not clock._state.adding
+
+
+def test_outbox_rows_built_quickly_take_the_defaults_the_model_gives(agent):
+    """threads/models/loading.built fills the columns not given with the model's defaults: the
+    constant ones as they are, the callable ones (a new uid, now) called for each row."""
+    from threads.models import Delivery, Notification, SlaEvent
+    from threads.models.loading import built
+
+    tier("Free", default=True)
+    policy("Gold", calendar=office_calendar(), targets=[("first_response", "", 60)])
+    thread = thread_create(subject="T", first_message="hi").thread
+    event = SlaEvent.objects.filter(thread=thread).first()
+    given = {"event_id": event.pk, "kind": "email", "recipient": "a@example.com"}
+    quick = [
+        built(Delivery, {**given, "recipient": to, "user_id": agent.pk}, {"event": event})
+        for to in ("a@example.com", "b@example.com")
+    ]
+    slow = Delivery(event=event, kind="email", recipient="a@example.com", user_id=agent.pk)
+    varying = {"uid", "created_at", "next_attempt_at"}
+    names = [f.attname for f in Delivery._meta.concrete_fields if f.attname not in varying]
+    assert [getattr(quick[0], n) for n in names] == [getattr(slow, n) for n in names]
+    assert quick[0].uid != quick[1].uid and quick[0].event is event
+    note = built(
+        Notification,
+        {"user_id": agent.pk, "event_id": event.pk, "thread_id": thread.pk, "title": "Due"},
+        {"event": event, "thread": thread},
+    )
+    assert (note.body, note.read_at, note.objective_event_id) == ("", None, None)
+    for row in (*quick, note):
+        row.save()
+    assert Delivery.objects.filter(event=event).count() == 2

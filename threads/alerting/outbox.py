@@ -23,6 +23,7 @@ from threads.alerting.transports import transport_for
 from threads.bulk import create_rows
 from threads.clocks.measure import engine_for
 from threads.models import Delivery, EventKind, Notification, SlaEvent, Thread
+from threads.models.loading import built
 
 
 def held_in_quiet_hours(kind: str) -> bool:
@@ -126,8 +127,15 @@ def outbox_for(
                 if rule.by_email and (email := _email(user_id, cache)):
                     key = (Delivery.Kind.EMAIL, email.lower())
                     if key not in rows:
-                        rows[key] = Delivery(
-                            event=event, kind=key[0], recipient=key[1], user_id=user_id
+                        rows[key] = built(
+                            Delivery,
+                            {
+                                "event_id": event.pk,
+                                "kind": key[0],
+                                "recipient": key[1],
+                                "user_id": user_id,
+                            },
+                            {"event": event},
                         )
             for channel in channels:
                 transport = transport_for(channel.kind)
@@ -135,8 +143,15 @@ def outbox_for(
                     continue
                 for recipient in transport.recipients(channel):
                     if (channel.kind, recipient) not in rows:
-                        rows[channel.kind, recipient] = Delivery(
-                            event=event, kind=channel.kind, recipient=recipient, channel=channel
+                        rows[channel.kind, recipient] = built(
+                            Delivery,
+                            {
+                                "event_id": event.pk,
+                                "kind": channel.kind,
+                                "recipient": recipient,
+                                "channel_id": channel.pk,
+                            },
+                            {"event": event, "channel": channel},
                         )
         held_until = None
         # Teams have no "page 24/7": their alerts wait for the team clock's calendar to open.
@@ -155,8 +170,16 @@ def outbox_for(
         title = alert_title(event, thread, team=team_name) if in_app else ""
         for user_id in sorted(in_app):
             notifications.append(
-                Notification(
-                    user_id=user_id, event=event, thread=thread, title=title, body=_summary(event)
+                built(
+                    Notification,
+                    {
+                        "user_id": user_id,
+                        "event_id": event.pk,
+                        "thread_id": thread.pk,
+                        "title": title,
+                        "body": _summary(event),
+                    },
+                    {"event": event, "thread": thread},
                 )
             )
     return deliveries, notifications
