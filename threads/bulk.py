@@ -175,8 +175,10 @@ def _update_by_copy(model: type[models.Model], objs: list[models.Model], columns
     pk = meta.pk.column
     names = [pk, *(f.column for f in columns)]
     table = quote(meta.db_table)
-    # One table per table and column set; its name says which (63 bytes at most).
-    scratch = quote(f"bulk_{meta.db_table[:40]}_{zlib.crc32(' '.join(names).encode()):08x}")
+    # One table per table, column set and their types (a migration may change one while a
+    # session lives); its name says which, within PostgreSQL's 63 bytes.
+    shape = " ".join(f"{f.column}:{f.db_type(connection)}" for f in [meta.pk, *columns])
+    scratch = quote(f"bulk_{meta.db_table[:40]}_{zlib.crc32(shape.encode()):08x}")
     listed = ", ".join(quote(n) for n in names)
     json_fields = [isinstance(f, models.JSONField) for f in columns]
     with connection.cursor() as cursor:
