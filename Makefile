@@ -38,15 +38,18 @@ run: $(STAMP)
 	@echo ""
 	$(MANAGE) serve --port $(PORT)
 
-# Pass 1: everything on SQLite. Pass 2: the tests marked `server` (concurrency, broker) and
-# `both` (the clock rules, API and import again) against the PostgreSQL and Redis named by
-# DATABASE_URL / REDIS_URL; skipped, with the reason, when they are unreachable.
+# Pass 1: everything on SQLite: in two processes (pytest-xdist, a test file to a process at a
+# time; each process has its own in-memory database and cache), then the browser tests in one.
+# Pass 2: the tests marked `server` (concurrency, broker) and `both` (the clock rules, API and
+# import again) against the PostgreSQL and Redis named by DATABASE_URL / REDIS_URL; skipped,
+# with the reason, when they are unreachable.
 # pytest's exit code 5 (no test selected) is not a failure.
 test: $(STAMP)
 	@sh tests/setup_browser.sh
 	@sh tests/setup_mail.sh
 	@sh tests/setup_promtool.sh
-	$(BIN)/python -m pytest -m "not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(BIN)/python -m pytest -m "not server and not browser" -n 2 --dist loadfile; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
+	$(BIN)/python -m pytest -m "browser and not server"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 	SLAOPS_TEST_SERVERS=1 $(BIN)/python -m pytest -m "server or both"; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 5 ]
 
 # Benchmarks print a table and a ratio against a baseline measured in the same run. The database
