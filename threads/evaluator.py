@@ -150,5 +150,9 @@ def _evaluate_locked(thread_ids: list[int], now: datetime, book, report: Evaluat
         if before:
             report.deliveries += Delivery.objects.count() - before
     # Committed: the warnings and breaches count once (a batch retried thread by thread
-    # counts only what it then commits).
-    clock_events_recorded(e for w in moved for e in w.events)
+    # counts only what it then commits). A failure to count is logged, not raised: the batch
+    # is done, and raising would have it "retried" thread by thread for nothing.
+    try:
+        clock_events_recorded(e for w in moved for e in w.events)
+    except Exception:
+        log.exception("evaluator: counting the batch's warnings and breaches failed")

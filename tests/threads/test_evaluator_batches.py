@@ -196,3 +196,19 @@ def test_the_garbage_collector_is_paused_for_a_batch_and_back_after_it_even_when
     assert (report.threads, report.failed) == (2, 0)
     assert seen == [False, False, False]
     assert gc.isenabled()
+
+
+@pytest.mark.django_db
+def test_a_metrics_failure_after_the_commit_is_logged_not_a_failed_batch(
+    gold, agent, monkeypatch, caplog
+):
+    open_threads(2, assignee=agent)
+
+    def broken(events):
+        raise RuntimeError("the metrics directory is gone")
+
+    monkeypatch.setattr("threads.evaluator.clock_events_recorded", broken)
+    report = tick()
+    assert (report.threads, report.events, report.failed) == (2, 2, 0)
+    assert "retrying its threads one by one" not in caplog.text
+    assert "counting the batch's warnings and breaches failed" in caplog.text
