@@ -1,5 +1,5 @@
 """Rows of the widest, most read models become instances without `Model.__init__`, and the
-evaluator's new events are built the same way.
+evaluator's new events and outbox rows are built the same way (`built`).
 
 The evaluator reads a thousand threads and clocks a tick (about 30 and 50 columns): Django's
 `from_db` builds each through `__init__`, which sends the init signals and sets every column
