@@ -95,14 +95,19 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, css)
 
     def _retry(self, action, css: str):
-        """Run `action` on the element, again if a live refresh replaced it meanwhile."""
-        from selenium.common.exceptions import StaleElementReferenceException
+        """Run `action` on the element, again if a live refresh replaced it meanwhile, or the
+        page it was found in was left (Chromium then says the node "does not belong to the
+        document" rather than that it is stale)."""
+        from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
         for attempt in range(5):
             try:
                 return action(self.find(css))
             except StaleElementReferenceException:
                 if attempt == 4:
+                    raise
+            except WebDriverException as error:
+                if "does not belong to the document" not in str(error) or attempt == 4:
                     raise
         return None
 
