@@ -176,24 +176,24 @@ def save(works: list[Clockwork]) -> None:
     # What the clocks count as was settled after every action (Clockwork.apply).
     changed_instants = [i for w in works for i in w.count_changes]
     # Threads, clocks and events in one round trip where the database allows (the inserts'
-    # fetch of their new keys waits for the updates sent before them); many events go by COPY,
-    # which psycopg's pipeline cannot carry, after it.
-    many = by_copy(len(events))
+    # fetch of their new keys waits for the updates sent before them). Many clocks or events go
+    # by COPY, which psycopg's pipeline cannot carry: the clocks before it, the events after.
     touched = [c for w in works for c in w.clocks if c.pk is not None and c.pk in w.dirty]
     attributed = any(w.attributed for w in works)
     fields = [f for f in CLOCK_FIELDS if attributed or f not in ATTRIBUTION_FIELDS]
-    if by_copy(len(touched)):  # by COPY, which the pipeline below cannot carry
+    clocks_by_copy, events_by_copy = by_copy(len(touched)), by_copy(len(events))
+    if clocks_by_copy:
         update_rows(SlaClock, touched, fields)
     with together():
         save_threads(works)
-        if touched and not by_copy(len(touched)):
+        if touched and not clocks_by_copy:
             update_rows(SlaClock, touched, fields)
         created = [c for w in works for c in w.created]
         if created:
             SlaClock.objects.bulk_create(created)
-        if not many:
+        if not events_by_copy:
             create_rows(SlaEvent, events)
-    if many:
+    if events_by_copy:
         create_rows(SlaEvent, events)
     record_changes(changed_instants)
     if events:
